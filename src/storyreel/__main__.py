@@ -1,0 +1,3 @@
+from storyreel.cli import app
+
+app(prog_name="storyreel")

@@ -1,0 +1,282 @@
+"""The facade: ``make``, ``plan``, ``status``, ``list_projects`` — the CLI and the web call only this."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import ClassVar
+
+from storyreel.core.artifact import AspectRatio, InputKind, Storyboard, load_storyboard
+from storyreel.core.chapters_json import chapters_to_storyboard, parse_chapter_document
+from storyreel.core.errors import InputError
+from storyreel.core.settings import Settings
+from storyreel.core.source import Source, read_source
+from storyreel.engine.executor import Executor, ProgressFn
+from storyreel.engine.graph import Node, NodeOutput, RecipeParts
+from storyreel.engine.staleness import NodeStatus
+from storyreel.media.ffmpeg import Encoding, default_threads
+from storyreel.providers.base import PlanRequest
+from storyreel.providers.registry import resolve
+from storyreel.stages.clip import ClipStage, SegmentStage
+from storyreel.stages.context import ProjectContext
+from storyreel.stages.image import ImageStage
+from storyreel.stages.narration import NarrationStage
+from storyreel.stages.render import RenderStage
+from storyreel.store.db import session_factory, sqlite_url
+from storyreel.store.files import ProjectPaths, atomic_write_text
+from storyreel.store.records import RunStore
+
+MEDIA_STAGES = (ImageStage(), NarrationStage(), ClipStage(), SegmentStage(), RenderStage())
+
+
+@dataclass
+class _PlanCtx:
+    storyboard: Storyboard
+    source: Source
+    request: dict
+    paths: ProjectPaths
+    provider: str
+
+
+class PlanStage:
+    """Stage ``plan``: input → ``storyboard.json``. The storyboard is the user's to edit: edits are kept
+    (not a staleness cause) until the input or the planner changes."""
+
+    name: ClassVar[str] = "plan"
+    code_version: ClassVar[str] = "plan/1"
+    max_workers: ClassVar[int] = 1
+    editable_output: ClassVar[bool] = True
+
+    def units(self, ctx: _PlanCtx) -> list[str]:
+        return ["project"]
+
+    def inputs(self, ctx: _PlanCtx, unit: str) -> list[Node]:
+        return []
+
+    def requires(self, ctx: _PlanCtx, unit: str) -> list[Node]:
+        return []
+
+    def recipe(self, ctx: _PlanCtx, unit: str) -> RecipeParts:
+        return RecipeParts(provider=ctx.provider, params=ctx.request)
+
+    def run(self, ctx: _PlanCtx, unit: str) -> NodeOutput:
+        atomic_write_text(ctx.paths.storyboard, ctx.storyboard.model_dump_json(indent=2) + "\n")
+        return NodeOutput(files=[ctx.paths.storyboard], details={"structure": ctx.storyboard.plan.structure})
+
+
+@dataclass
+class MakeResult:
+    project_id: str
+    status: str
+    storyboard_path: Path
+    video_path: Path | None
+    executed: list[str] = field(default_factory=list)
+    invocation: str = ""
+    duration_s: float = 0.0
+
+    def as_dict(self) -> dict:
+        return {
+            "project_id": self.project_id,
+            "status": self.status,
+            "storyboard_path": str(self.storyboard_path),
+            "video_path": str(self.video_path) if self.video_path else None,
+            "executed_nodes": self.executed,
+            "executed_count": len(self.executed),
+            "invocation": self.invocation,
+            "duration_s": round(self.duration_s, 3),
+        }
+
+
+def _settings(workspace: Path | None) -> Settings:
+    return Settings(workspace=workspace) if workspace else Settings()
+
+
+def _store(settings: Settings) -> RunStore:
+    settings.workspace.mkdir(parents=True, exist_ok=True)
+    return RunStore(session_factory(settings.database_url or sqlite_url(settings.workspace)))
+
+
+def _planned(
+    source: Source, settings: Settings, project_id: str | None, language: str | None, aspect: AspectRatio | None
+) -> tuple[Storyboard, str]:
+    """Plan in memory (nothing written yet), returning the storyboard and the planner's identity."""
+    if source.kind == "chapters":
+        from storyreel.core.artifact import SourceInfo
+
+        doc = parse_chapter_document(source.data or {}, source.name)
+        info = SourceInfo(kind="chapters", name=source.name, sha256=source.sha256)
+        board = chapters_to_storyboard(doc, info, project_id)
+        updates = {}
+        if language:
+            updates["language"] = language
+        if aspect:
+            updates["aspect_ratio"] = aspect
+        if updates:
+            board = board.model_copy(update={"settings": board.settings.model_copy(update=updates)})
+        return Storyboard.model_validate_json(board.model_dump_json()), "import:chapters@" + PlanStage.code_version
+    planner = resolve("planner", settings.planner)
+    request = PlanRequest(
+        kind=source.kind,
+        text=source.text,
+        name=source.name,
+        sha256=source.sha256,
+        project_id=project_id,
+        language=language,
+        aspect_ratio=aspect,
+        words_per_minute=settings.speech_rate_wpm,
+    )
+    return planner.plan(request), f"{planner.provider_id}@{planner.code_version}"
+
+
+def _choose_project_id(board: Storyboard, source: Source, settings: Settings, explicit: bool) -> Storyboard:
+    """Keep the planned ID unless another input already owns that project folder (then add a hash suffix)."""
+    if explicit:
+        return board
+    paths = ProjectPaths(settings.workspace, board.project_id)
+    if paths.storyboard.exists():
+        try:
+            existing = load_storyboard(paths.storyboard)
+        except InputError:
+            return board
+        if existing.source.name != source.name:
+            suffix = source.sha256.split(":")[1][:6]
+            return board.model_copy(update={"project_id": f"{board.project_id[:57]}-{suffix}"})
+    return board
+
+
+def plan(
+    input_path: Path | None = None,
+    *,
+    prompt: str | None = None,
+    kind: InputKind | None = None,
+    workspace: Path | None = None,
+    project_id: str | None = None,
+    language: str | None = None,
+    aspect_ratio: AspectRatio | None = None,
+    force: bool = False,
+    progress: ProgressFn | None = None,
+) -> tuple[Storyboard, Executor]:
+    """Validate the input, plan it and write ``storyboard.json`` (unless the plan is fresh, in which case
+    the existing — possibly user-edited — storyboard is kept). Raises :class:`InputError` before writing
+    anything when the input is bad."""
+    settings = _settings(workspace)
+    source = read_source(input_path, prompt=prompt, kind=kind)
+    board, provider = _planned(source, settings, project_id, language, aspect_ratio)
+    board = _choose_project_id(board, source, settings, explicit=project_id is not None)
+    store = _store(settings)
+    paths = ProjectPaths(settings.workspace, board.project_id)
+    paths.root.mkdir(parents=True, exist_ok=True)
+    store.upsert_project(
+        board.project_id, title=board.settings.title, input_kind=source.kind, input_name=source.name
+    )
+    request = {
+        "source": source.sha256,
+        "kind": source.kind,
+        "project_id": board.project_id,
+        "language": language,
+        "aspect_ratio": aspect_ratio,
+        "wpm": settings.speech_rate_wpm,
+    }
+    ctx = _PlanCtx(board, source, request, paths, provider)
+    executor = Executor(store, board.project_id, paths.root, progress)
+    executor.evaluate([PlanStage()], ctx, execute=True, force=force)
+    return load_storyboard(paths.storyboard), executor
+
+
+def _context(board: Storyboard, settings: Settings) -> ProjectContext:
+    return ProjectContext(
+        storyboard=board,
+        paths=ProjectPaths(settings.workspace, board.project_id),
+        settings=settings,
+        image_provider=resolve("image", settings.image_provider),
+        tts_provider=resolve("tts", settings.tts_provider),
+        encoding=Encoding(preset=settings.x264_preset, crf=settings.crf, threads=default_threads(settings.workers)),
+    )
+
+
+def make(
+    input_path: Path | None = None,
+    *,
+    prompt: str | None = None,
+    kind: InputKind | None = None,
+    workspace: Path | None = None,
+    project_id: str | None = None,
+    language: str | None = None,
+    aspect_ratio: AspectRatio | None = None,
+    force: bool = False,
+    progress: ProgressFn | None = None,
+) -> MakeResult:
+    """The main job: input → storyboard → images, narration, clips, segments → ``video.mp4``.
+
+    Only nodes that are not fresh run (``force`` re-runs all). Raises :class:`InputError` (exit 2) for bad
+    input and :class:`StageError` (exit 1) when nodes fail; finished nodes stay cached for the next run.
+    """
+    t0 = time.perf_counter()
+    settings = _settings(workspace)
+    board, plan_exec = plan(
+        input_path, prompt=prompt, kind=kind, workspace=settings.workspace, project_id=project_id,
+        language=language, aspect_ratio=aspect_ratio, force=force, progress=progress,
+    )
+    ctx = _context(board, settings)
+    store = _store(settings)
+    executor = Executor(store, board.project_id, ctx.paths.root, progress)
+    executor.invocation = plan_exec.invocation
+    try:
+        report = executor.evaluate(MEDIA_STAGES, ctx, execute=True, force=force)
+    except Exception:
+        store.upsert_project(board.project_id, status="failed")
+        raise
+    executed = [n.name for n in store_invocation_nodes(store, executor.invocation)]
+    store.upsert_project(board.project_id, status="done", video_path=str(ctx.paths.video))
+    return MakeResult(
+        project_id=board.project_id,
+        status="done",
+        storyboard_path=ctx.paths.storyboard,
+        video_path=ctx.paths.video,
+        executed=executed,
+        invocation=report.invocation,
+        duration_s=time.perf_counter() - t0,
+    )
+
+
+def store_invocation_nodes(store: RunStore, invocation: str) -> list[Node]:
+    return [Node(r.stage, r.unit) for r in store.for_invocation(invocation) if r.status == "success"]
+
+
+def status(project_id: str, *, workspace: Path | None = None) -> list[NodeStatus]:
+    """Every node of a project with its computed state (MISSING | STALE | FRESH) and causes; runs nothing.
+    Raises :class:`InputError` if the project does not exist."""
+    settings = _settings(workspace)
+    paths = ProjectPaths(settings.workspace, project_id)
+    if not paths.storyboard.exists():
+        raise InputError(f"no project {project_id!r} in {settings.workspace}", field="PROJECT", hint="see `storyreel list`")
+    board = load_storyboard(paths.storyboard)
+    store = _store(settings)
+    latest = store.latest_success(project_id)
+    statuses: list[NodeStatus] = []
+    plan_run = latest.get(("plan", "project"))
+    from storyreel.engine.staleness import State
+
+    statuses.append(NodeStatus(Node("plan", "project"), State.FRESH if plan_run else State.MISSING))
+    ctx = _context(board, settings)
+    report = Executor(store, project_id, paths.root).evaluate(MEDIA_STAGES, ctx, execute=False)
+    statuses += list(report.statuses.values())
+    return statuses
+
+
+def list_projects(*, workspace: Path | None = None) -> list[dict]:
+    """Projects in the workspace, newest first: id, title, input, status, video path, updated time."""
+    store = _store(_settings(workspace))
+    return [
+        {
+            "project_id": p.id,
+            "title": p.title,
+            "input": p.input_name,
+            "kind": p.input_kind,
+            "status": p.status,
+            "video_path": p.video_path,
+            "updated_at": p.updated_at.isoformat() if p.updated_at else None,
+        }
+        for p in store.projects()
+    ]

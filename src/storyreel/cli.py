@@ -1,0 +1,214 @@
+"""``storyreel`` command line (Typer). Thin: every command calls :mod:`storyreel.api`.
+
+Exit codes: 0 success, 1 a stage or provider failed, 2 bad input (nothing written).
+``--json`` prints exactly one JSON object on stdout; progress and messages go to stderr.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from storyreel import __version__
+from storyreel.core.errors import StoryreelError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="Text to finished video, offline or through AI providers.")
+err = Console(stderr=True)
+
+Workspace = Annotated[
+    Optional[Path],
+    typer.Option("--workspace", "-w", envvar="STORYREEL_WORKSPACE", help="Folder for projects and the database (default: per-user data dir)."),
+]
+JsonOut = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")]
+Kind = Annotated[Optional[str], typer.Option("--kind", help="Force the input kind: script | prompt | chapters.")]
+Prompt = Annotated[Optional[str], typer.Option("--prompt", help="A short prompt (10–500 characters) instead of a file.")]
+Aspect = Annotated[Optional[str], typer.Option("--aspect-ratio", help="16:9 | 9:16 | 1:1 (default: from the input).")]
+Language = Annotated[Optional[str], typer.Option("--language", help="Narration language, e.g. en, tr, de (default: detected).")]
+ProjectId = Annotated[Optional[str], typer.Option("--project-id", help="Project ID (default: from the title).")]
+
+
+def _fail(exc: StoryreelError, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps({"status": "error", "exit_code": exc.exit_code, "error": str(exc)}, ensure_ascii=False))
+    err.print(f"[bold red]error:[/] {exc}", markup=True, highlight=False)
+    raise typer.Exit(exc.exit_code)
+
+
+def _validate_options(kind: Optional[str], aspect: Optional[str]) -> None:
+    from storyreel.core.errors import InputError
+
+    if kind is not None and kind not in ("script", "prompt", "chapters"):
+        raise InputError(f"{kind!r} is not an input kind", field="--kind", hint="use script, prompt or chapters")
+    if aspect is not None and aspect not in ("16:9", "9:16", "1:1"):
+        raise InputError(f"{aspect!r} is not a supported aspect ratio", field="--aspect-ratio", hint="use 16:9, 9:16 or 1:1")
+
+
+class _Progress:
+    """Rich live progress on stderr: one line per stage with done/total nodes."""
+
+    def __init__(self, enabled: bool) -> None:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+        self.enabled = enabled
+        self.progress = Progress(
+            SpinnerColumn(), TextColumn("{task.description:<10}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+            console=err, transient=False, disable=not enabled,
+        )
+        self.tasks: dict[str, int] = {}
+
+    def __call__(self, event: str, node, detail: str) -> None:  # noqa: ANN001
+        if not self.enabled:
+            return
+        if node.stage not in self.tasks:
+            self.tasks[node.stage] = self.progress.add_task(node.stage, total=0)
+        task = self.tasks[node.stage]
+        if event in ("start", "skip"):
+            self.progress.update(task, total=self.progress.tasks[task].total + 1)
+        if event in ("done", "skip"):
+            self.progress.advance(task)
+        if event == "fail":
+            err.print(f"[red]✗ {node.name}[/]: {detail}", markup=True, highlight=False)
+
+    def __enter__(self) -> _Progress:
+        self.progress.__enter__()
+        return self
+
+    def __exit__(self, *exc) -> None:  # noqa: ANN002
+        self.progress.__exit__(*exc)
+
+
+@app.command()
+def make(
+    input: Annotated[Optional[Path], typer.Argument(help="Script (.txt/.md), prompt file or chapter JSON.")] = None,
+    prompt: Prompt = None,
+    kind: Kind = None,
+    aspect_ratio: Aspect = None,
+    language: Language = None,
+    project_id: ProjectId = None,
+    force: Annotated[bool, typer.Option("--force", help="Re-run every node even when fresh.")] = False,
+    workspace: Workspace = None,
+    as_json: JsonOut = False,
+) -> None:
+    """Turn a text into a narrated video: storyboard, images, narration, clips, video.mp4."""
+    from storyreel import api
+
+    try:
+        _validate_options(kind, aspect_ratio)
+        with _Progress(enabled=not as_json and sys.stderr.isatty()) as progress:
+            result = api.make(
+                input, prompt=prompt, kind=kind, aspect_ratio=aspect_ratio, language=language,  # type: ignore[arg-type]
+                project_id=project_id, force=force, workspace=workspace, progress=progress,
+            )
+    except StoryreelError as exc:
+        _fail(exc, as_json)
+        return
+    if as_json:
+        print(json.dumps(result.as_dict(), ensure_ascii=False))
+        return
+    if result.executed:
+        err.print(f"ran {len(result.executed)} node(s) in {result.duration_s:.1f} s")
+    else:
+        err.print("nothing to do: every node is fresh (0 nodes executed)")
+    err.print(f"[bold green]video:[/] {result.video_path}", markup=True, highlight=False)
+    err.print(f"storyboard: {result.storyboard_path}", highlight=False)
+
+
+@app.command()
+def plan(
+    input: Annotated[Optional[Path], typer.Argument(help="Script (.txt/.md), prompt file or chapter JSON.")] = None,
+    prompt: Prompt = None,
+    kind: Kind = None,
+    aspect_ratio: Aspect = None,
+    language: Language = None,
+    project_id: ProjectId = None,
+    force: Annotated[bool, typer.Option("--force", help="Re-plan even if the input is unchanged (drops storyboard edits).")] = False,
+    workspace: Workspace = None,
+    as_json: JsonOut = False,
+) -> None:
+    """Plan only: write storyboard.json (chapters → shots) without rendering."""
+    from storyreel import api
+
+    try:
+        _validate_options(kind, aspect_ratio)
+        board, _ = api.plan(
+            input, prompt=prompt, kind=kind, aspect_ratio=aspect_ratio, language=language,  # type: ignore[arg-type]
+            project_id=project_id, force=force, workspace=workspace,
+        )
+    except StoryreelError as exc:
+        _fail(exc, as_json)
+        return
+    from storyreel.store.files import ProjectPaths
+    from storyreel.core.settings import Settings
+
+    ws = workspace or Settings().workspace
+    path = ProjectPaths(ws, board.project_id).storyboard
+    shots = board.shots()
+    if as_json:
+        print(json.dumps({"project_id": board.project_id, "storyboard_path": str(path), "chapters": len(board.chapters),
+                          "shots": len(shots), "framework": board.plan.framework, "aspect_ratio": board.settings.aspect_ratio}, ensure_ascii=False))
+        return
+    table = Table("shot", "type", "camera", "narration", title=f"{board.settings.title} ({board.settings.aspect_ratio})")
+    for _, shot in shots:
+        table.add_row(shot.shot_id, shot.visual.type, shot.camera_move, shot.narration[:70])
+    err.print(table)
+    err.print(f"storyboard: {path}", highlight=False)
+
+
+@app.command()
+def status(
+    project: Annotated[str, typer.Argument(help="Project ID (see `storyreel list`).")],
+    workspace: Workspace = None,
+    as_json: JsonOut = False,
+) -> None:
+    """Show what a make would redo and why: every node as MISSING, STALE (with causes) or FRESH."""
+    from storyreel import api
+
+    try:
+        statuses = api.status(project, workspace=workspace)
+    except StoryreelError as exc:
+        _fail(exc, as_json)
+        return
+    if as_json:
+        print(json.dumps({"project_id": project, "nodes": [s.as_dict() for s in statuses]}, ensure_ascii=False))
+        return
+    table = Table("node", "state", "causes", title=f"status of {project}")
+    colours = {"FRESH": "green", "STALE": "yellow", "MISSING": "red"}
+    for s in statuses:
+        table.add_row(s.node.name, f"[{colours[s.state.value]}]{s.state.value}[/]", ", ".join(s.causes))
+    Console().print(table)
+
+
+@app.command("list")
+def list_(workspace: Workspace = None, as_json: JsonOut = False) -> None:
+    """List the projects in the workspace, newest first."""
+    from storyreel import api
+
+    projects = api.list_projects(workspace=workspace)
+    if as_json:
+        print(json.dumps({"projects": projects}, ensure_ascii=False))
+        return
+    table = Table("project", "title", "input", "status", "video")
+    for p in projects:
+        table.add_row(p["project_id"], p["title"], p["input"], p["status"], p["video_path"] or "")
+    Console().print(table)
+
+
+@app.command()
+def schema(as_json: JsonOut = False) -> None:
+    """Print the storyboard JSON Schema (draft 2020-12)."""
+    from storyreel.core.artifact import storyboard_json_schema
+
+    print(json.dumps(storyboard_json_schema(), indent=None if as_json else 2, ensure_ascii=False))
+
+
+@app.callback(invoke_without_command=True)
+def _main(version: Annotated[bool, typer.Option("--version", help="Print the version.")] = False) -> None:
+    if version:
+        print(__version__)
+        raise typer.Exit(0)

@@ -1,0 +1,1 @@
+"""Core domain: the storyboard artifact, hashing, errors and settings. Imports nothing else of ours."""

@@ -1,0 +1,232 @@
+"""The storyboard: the core artifact and single source of truth of a project.
+
+One pydantic v2 model tree, serialized to ``storyboard.json`` and validated on every load
+(ARCHITECTURE.md "The storyboard"). IDs become file names, so they are restricted to
+``^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$``; shot IDs are unique across the whole storyboard.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
+
+from storyreel.core.errors import InputError
+
+SCHEMA_VERSION = "1"
+ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
+HEX_COLOR_PATTERN = r"^#[0-9A-Fa-f]{6}$"
+
+Identifier = Annotated[
+    str,
+    StringConstraints(pattern=ID_PATTERN),
+    Field(description="Letters, digits, '_' and '-', 1–64 characters, starting with a letter or digit."),
+]
+HexColor = Annotated[str, StringConstraints(pattern=HEX_COLOR_PATTERN), Field(description="Colour as #RRGGBB.")]
+
+AspectRatio = Literal["16:9", "9:16", "1:1"]
+VisualType = Literal["title_card", "diagram", "b_roll", "screen_share", "talking_head"]
+CameraMove = Literal["static", "zoom_in", "zoom_out", "pan_left", "pan_right", "pan_up", "pan_down"]
+Transition = Literal["cut", "crossfade"]
+OverlayType = Literal["lower_third", "caption"]
+InputKind = Literal["script", "prompt", "chapters"]
+
+FRAME_SIZES: dict[str, tuple[int, int]] = {"16:9": (1920, 1080), "9:16": (1080, 1920), "1:1": (1080, 1080)}
+"""Output frame size (width, height) in pixels per aspect ratio (ARCHITECTURE.md "Media")."""
+
+DEFAULT_PALETTE = ["#14213D", "#FCA311", "#E5E5E5", "#2A9D8F", "#FFFFFF"]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class StyleGuide(_Model):
+    """Look of the project: palette for local renderers and the style prefix for image prompts."""
+
+    palette: list[HexColor] = Field(
+        default_factory=lambda: list(DEFAULT_PALETTE),
+        min_length=1,
+        max_length=8,
+        description="Brand colours, most important first; local renderers build backgrounds and accents from them.",
+    )
+    style_prefix: str = Field(
+        default="Clean, modern editorial illustration, consistent colour palette, no text in the image.",
+        max_length=1000,
+        description="Brand guidelines prepended to every image prompt (seed 000 item 9).",
+    )
+
+
+class ProjectSettings(_Model):
+    """Settings that shape every stage of one project."""
+
+    title: str = Field(min_length=1, max_length=200, description="Video title, shown on the opening title card.")
+    language: str = Field(
+        default="en",
+        pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$",
+        description="BCP 47 language tag of the narration, e.g. 'en', 'tr', 'de'.",
+    )
+    aspect_ratio: AspectRatio = Field(default="16:9", description="16:9 → 1920x1080, 9:16 → 1080x1920, 1:1 → 1080x1080.")
+    style: StyleGuide = Field(default_factory=StyleGuide)
+    voice: str | None = Field(default=None, max_length=64, description="TTS voice name; default from the language.")
+    fade_in: bool = Field(default=True, description="Fade in from black at the start of the video.")
+    fade_out: bool = Field(default=True, description="Fade out to black at the end of the video.")
+
+    @property
+    def frame_size(self) -> tuple[int, int]:
+        """(width, height) in pixels of the output video and of every image."""
+        return FRAME_SIZES[self.aspect_ratio]
+
+
+class Overlay(_Model):
+    """Text shown over a shot for its whole duration."""
+
+    type: OverlayType = Field(description="lower_third: name/label strip; caption: headline banner at the top.")
+    text: str = Field(min_length=1, max_length=200)
+
+
+class Visual(_Model):
+    """What the shot shows."""
+
+    type: VisualType = Field(description="title_card | diagram | b_roll | screen_share | talking_head.")
+    description: str = Field(min_length=1, max_length=2000, description="What the image should depict, in words.")
+    image_prompt: str | None = Field(
+        default=None,
+        max_length=4000,
+        description="Explicit image prompt; when set it wins over the generated prompt (seed 001 assumption 8).",
+    )
+
+
+class Shot(_Model):
+    """The unit of visual + narration: one image, its narration, camera move, overlays and transition."""
+
+    shot_id: Identifier
+    narration: str = Field(min_length=1, max_length=5000, description="Text spoken over this shot.")
+    visual: Visual
+    camera_move: CameraMove = Field(default="zoom_in", description="Ken Burns direction of the motion clip.")
+    overlays: list[Overlay] = Field(default_factory=list, max_length=4)
+    transition: Transition = Field(default="crossfade", description="Transition into the next shot.")
+    min_duration_s: float | None = Field(
+        default=None,
+        ge=0.5,
+        le=120,
+        description="Hold the shot at least this long (seconds), e.g. to reach an ad's target length.",
+    )
+
+
+class Chapter(_Model):
+    """A titled section of the storyboard holding one or more shots."""
+
+    chapter_id: Identifier
+    title: str = Field(min_length=1, max_length=200)
+    shots: list[Shot] = Field(min_length=1, max_length=200)
+
+
+class SourceInfo(_Model):
+    """Where the storyboard came from."""
+
+    kind: InputKind
+    name: str = Field(description="File name of the input, or 'prompt' for --prompt text.")
+    sha256: str = Field(description="Tagged sha256 of the input text.")
+
+
+class PlanInfo(_Model):
+    """How the storyboard was planned (provenance of the plan stage)."""
+
+    provider: str = Field(description="Planner provider, e.g. 'local:planner'.")
+    structure: str = Field(description="Structure chosen for the input: 'script', 'chapters', 'ad', 'explainer'.")
+    framework: Literal["AIDA", "PAS", "BAB"] | None = Field(
+        default=None, description="Advertising framework for ad prompts (seed 004 FR-007)."
+    )
+    framework_reason: str | None = None
+    target_duration_s: float | None = Field(default=None, ge=1, le=3600)
+
+
+class Storyboard(_Model):
+    """The whole project plan: settings and chapters → shots. Validated on every load."""
+
+    schema_version: Literal["1"] = SCHEMA_VERSION
+    project_id: Identifier
+    settings: ProjectSettings
+    source: SourceInfo
+    plan: PlanInfo
+    chapters: list[Chapter] = Field(min_length=1, max_length=500)
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> Storyboard:
+        seen_chapters: set[str] = set()
+        seen_shots: set[str] = set()
+        for chapter in self.chapters:
+            if chapter.chapter_id in seen_chapters:
+                raise ValueError(f"duplicate chapter_id {chapter.chapter_id!r}; chapter IDs must be unique")
+            seen_chapters.add(chapter.chapter_id)
+            for shot in chapter.shots:
+                if shot.shot_id in seen_shots:
+                    raise ValueError(f"duplicate shot_id {shot.shot_id!r}; shot IDs must be unique in the storyboard")
+                seen_shots.add(shot.shot_id)
+        return self
+
+    def shots(self) -> list[tuple[Chapter, Shot]]:
+        """Every shot in play order with its chapter."""
+        return [(chapter, shot) for chapter in self.chapters for shot in chapter.shots]
+
+    def shot(self, shot_id: str) -> tuple[Chapter, Shot]:
+        """The shot with ``shot_id`` and its chapter. Raises ``KeyError`` if absent."""
+        for chapter, shot in self.shots():
+            if shot.shot_id == shot_id:
+                return chapter, shot
+        raise KeyError(shot_id)
+
+
+def format_validation_error(error: ValidationError, prefix: str = "") -> str:
+    """One line per problem, ``location: message``, with list indices shown as ``[i]``."""
+    lines = []
+    for item in error.errors():
+        loc = prefix
+        for part in item["loc"]:
+            loc += f"[{part}]" if isinstance(part, int) else (f".{part}" if loc else str(part))
+        msg = item["msg"]
+        if item.get("type") == "string_pattern_mismatch":
+            msg = f"{msg} (IDs: letters, digits, '_' or '-', 1–64 characters, starting with a letter or digit)"
+        lines.append(f"{loc or '(root)'}: {msg}")
+    return "\n".join(lines)
+
+
+def load_storyboard(path: Path) -> Storyboard:
+    """Read and validate ``storyboard.json``. Raises :class:`InputError` naming each bad field."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read storyboard: {exc}", field=str(path)) from exc
+    try:
+        return Storyboard.model_validate_json(text)
+    except ValidationError as exc:
+        raise InputError(
+            "storyboard is invalid:\n" + format_validation_error(exc),
+            field=path.name,
+            hint="correct the fields listed above (see `storyreel schema` for the full schema)",
+        ) from exc
+
+
+def storyboard_json_schema() -> dict:
+    """JSON Schema (draft 2020-12) of the storyboard, as exported by ``storyreel schema``."""
+    schema = Storyboard.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "storyreel storyboard"
+    return schema
+
+
+_SLUG_RE = re.compile(r"[^A-Za-z0-9_-]+")
+
+
+def slugify_id(text: str, fallback: str = "project") -> str:
+    """Turn free text into a valid Identifier (ASCII letters/digits, '-' separators, ≤ 64 chars)."""
+    import unicodedata
+
+    ascii_text = unicodedata.normalize("NFKD", text.replace("ı", "i").replace("İ", "I"))
+    ascii_text = ascii_text.encode("ascii", "ignore").decode("ascii")
+    slug = _SLUG_RE.sub("-", ascii_text).strip("-_").lower()
+    slug = re.sub(r"-{2,}", "-", slug)[:64].strip("-_")
+    return slug if slug and re.match(ID_PATTERN, slug) else fallback

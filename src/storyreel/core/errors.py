@@ -1,0 +1,35 @@
+"""Error types shared by every layer.
+
+The CLI maps :class:`InputError` to exit code 2 (bad input, nothing written) and every other
+:class:`StoryreelError` to exit code 1 (a stage or provider failed).
+"""
+
+from __future__ import annotations
+
+
+class StoryreelError(Exception):
+    """Base class for errors storyreel reports to the user (message is user-facing)."""
+
+    exit_code = 1
+
+
+class InputError(StoryreelError):
+    """Bad user input: names the field, line or limit and how to fix it. Exit code 2."""
+
+    exit_code = 2
+
+    def __init__(self, message: str, *, field: str | None = None, hint: str | None = None) -> None:
+        self.field = field
+        self.hint = hint
+        text = f"{field}: {message}" if field else message
+        if hint:
+            text = f"{text}\n  fix: {hint}"
+        super().__init__(text)
+
+
+class StageError(StoryreelError):
+    """One or more nodes of a stage failed; the message lists them."""
+
+
+class ProviderError(StoryreelError):
+    """A provider (local engine or vendor API) failed to produce its output."""

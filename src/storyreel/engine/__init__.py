@@ -1,0 +1,1 @@
+"""The engine: nodes, keys, staleness and execution with run records."""

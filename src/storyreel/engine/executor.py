@@ -1,0 +1,190 @@
+"""Evaluating and executing stages: status without running, or run what is not fresh.
+
+A node is skipped when its last successful run has the same key and its output files are present with
+the recorded hashes. Otherwise it runs; the run record is committed only after its outputs are in place
+(written atomically by the stage), so an interrupted make resumes from what is done. Units of one
+stage run concurrently up to the stage's ``max_workers``.
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+import uuid
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from storyreel.core.errors import InputError, StageError
+from storyreel.core.hashing import hash_file, hash_value
+from storyreel.engine.graph import Node, NodeOutput, Recipe, Stage
+from storyreel.engine.staleness import Cause, NodeStatus, State, compare, outputs_intact, outputs_present
+from storyreel.store.models import Run
+from storyreel.store.records import RunStore
+
+ProgressFn = Callable[[str, Node, str], None]  # (event, node, detail); events: start, done, skip, fail
+
+
+@dataclass
+class RunReport:
+    """Outcome of one evaluation: every node's status and the nodes executed or failed."""
+
+    invocation: str
+    statuses: dict[Node, NodeStatus] = field(default_factory=dict)
+    executed: list[Node] = field(default_factory=list)
+    failed: dict[Node, str] = field(default_factory=dict)
+
+
+class Executor:
+    """Runs stages for one project. ``root`` is the project folder; output paths are recorded relative to it."""
+
+    def __init__(self, store: RunStore, project_id: str, root: Path, progress: ProgressFn | None = None) -> None:
+        self.store = store
+        self.project_id = project_id
+        self.root = root
+        self.progress = progress or (lambda *_: None)
+        self.invocation = str(uuid.uuid4())
+
+    def evaluate(
+        self,
+        stages: Sequence[Stage[Any]],
+        ctx: Any,
+        *,
+        execute: bool,
+        force: bool = False,
+        only: Callable[[Node], bool] | None = None,
+    ) -> RunReport:
+        """Compute every node's status in stage order; with ``execute`` run the ones not fresh.
+
+        ``force`` re-runs selected nodes even when fresh; ``only`` restricts execution to matching nodes
+        (others are evaluated but not run). Raises :class:`StageError` after a stage in which nodes failed.
+        """
+        report = RunReport(self.invocation)
+        latest = self.store.latest_success(self.project_id)
+        for stage in stages:
+            pending: list[tuple[Node, Recipe]] = []
+            for unit in stage.units(ctx):
+                node = Node(stage.name, unit)
+                status, recipe = self._assess(stage, ctx, node, latest, report)
+                selected = only is None or only(node)
+                if execute and selected and recipe is not None and (status.state != State.FRESH or force):
+                    pending.append((node, recipe))
+                else:
+                    if status.state == State.FRESH:
+                        self.progress("skip", node, "fresh")
+                report.statuses[node] = status
+            if pending:
+                self._run_pending(stage, ctx, pending, report)
+                latest = self.store.latest_success(self.project_id)
+            if report.failed:
+                lines = "\n".join(f"  {n.name}: {msg}" for n, msg in report.failed.items())
+                raise StageError(f"{len(report.failed)} node(s) failed in stage {stage.name}:\n{lines}")
+        return report
+
+    def _assess(
+        self, stage: Stage[Any], ctx: Any, node: Node, latest: dict[tuple[str, str], Run], report: RunReport
+    ) -> tuple[NodeStatus, Recipe | None]:
+        last = latest.get((node.stage, node.unit))
+        blocked = [
+            n.name for n in stage.requires(ctx, node.unit) if report.statuses.get(n, NodeStatus(n, State.MISSING)).state != State.FRESH
+        ]
+        if blocked:
+            state = State.MISSING if last is None else State.STALE
+            causes = [] if last is None else [f"{Cause.DEPENDENCY}:{','.join(sorted(blocked))}"]
+            return NodeStatus(node, state, causes), None
+        parts = stage.recipe(ctx, node.unit)
+        inputs = {n.name: report.statuses[n].version or "" for n in stage.inputs(ctx, node.unit)}
+        recipe = Recipe(stage.name, stage.code_version, parts.provider, parts.params, inputs, parts.template_hash)
+        if last is None:
+            return NodeStatus(node, State.MISSING, [], recipe.key), recipe
+        causes = compare(recipe, last) if last.key != recipe.key else []
+        if stage.editable_output:
+            intact = outputs_present(self.root, last)
+        else:
+            intact = outputs_intact(self.root, last)
+        if not intact:
+            causes.append(Cause.OUTPUT)
+        if causes:
+            return NodeStatus(node, State.STALE, causes, recipe.key), recipe
+        version = last.output_version
+        if stage.editable_output:
+            version = _files_version(self.root, list(last.outputs))
+        return NodeStatus(node, State.FRESH, [], recipe.key, version), recipe
+
+    def _run_pending(self, stage: Stage[Any], ctx: Any, pending: list[tuple[Node, Recipe]], report: RunReport) -> None:
+        def work(item: tuple[Node, Recipe]) -> None:
+            node, recipe = item
+            self.progress("start", node, "")
+            started = datetime.now(timezone.utc)
+            t0 = time.perf_counter()
+            try:
+                output = stage.run(ctx, node.unit)
+            except InputError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - recorded as a failed run, reported after the stage
+                message = f"{type(exc).__name__}: {exc}"
+                self._record(node, recipe, None, "failed", message, started, time.perf_counter() - t0)
+                report.failed[node] = message
+                report.statuses[node] = NodeStatus(node, State.STALE, [Cause.FAILED], recipe.key)
+                self.progress("fail", node, message)
+                if not isinstance(exc, Exception):
+                    traceback.print_exc()
+                return
+            version = self._record(node, recipe, output, "success", None, started, time.perf_counter() - t0)
+            report.statuses[node] = NodeStatus(node, State.FRESH, [], recipe.key, version)
+            report.executed.append(node)
+            self.progress("done", node, "")
+
+        workers = max(1, min(stage.max_workers, len(pending)))
+        if workers == 1:
+            for item in pending:
+                work(item)
+        else:
+            with ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"sr-{stage.name}") as pool:
+                list(pool.map(work, pending))
+
+    def _record(
+        self,
+        node: Node,
+        recipe: Recipe,
+        output: NodeOutput | None,
+        status: str,
+        error: str | None,
+        started: datetime,
+        duration: float,
+    ) -> str | None:
+        outputs = {}
+        if output is not None:
+            outputs = {p.relative_to(self.root).as_posix(): hash_file(p) for p in output.files}
+        version = hash_value(outputs) if output is not None else None
+        self.store.add(
+            Run(
+                project_id=self.project_id,
+                invocation=self.invocation,
+                stage=node.stage,
+                unit=node.unit,
+                key=recipe.key,
+                code_version=recipe.code_version,
+                provider=recipe.provider,
+                template_hash=recipe.template_hash,
+                params_hash=recipe.params_hash,
+                input_versions=recipe.inputs,
+                output_version=version,
+                outputs=outputs,
+                details=(output.details if output else {}),
+                status=status,
+                error=error,
+                cost_usd=output.cost_usd if output else 0.0,
+                duration_s=round(duration, 4),
+                started_at=started,
+                finished_at=datetime.now(timezone.utc),
+            )
+        )
+        return version
+
+
+def _files_version(root: Path, rels: list[str]) -> str:
+    return hash_value({rel: hash_file(root / rel) for rel in rels})

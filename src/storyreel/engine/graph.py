@@ -1,0 +1,93 @@
+"""Nodes, recipes and the stage protocol.
+
+A node's **key** is computed before it runs: sha256 over canonical JSON of the stage name, the stage's
+code version, the provider's semantic identity, the prompt template hash, the hash of the node's literal
+parameters, and the **data versions** of its input nodes (ARCHITECTURE.md "Engine").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar, Generic, Protocol, TypeVar
+
+from storyreel.core.hashing import hash_value
+
+Ctx = TypeVar("Ctx")
+
+
+@dataclass(frozen=True, order=True)
+class Node:
+    """One stage applied to one unit, e.g. ``image[ch03-s02]``."""
+
+    stage: str
+    unit: str
+
+    @property
+    def name(self) -> str:
+        return f"{self.stage}[{self.unit}]"
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """Everything that determines a node's output. ``inputs`` maps input node name → data version."""
+
+    stage: str
+    code_version: str
+    provider: str
+    params: dict[str, Any]
+    inputs: dict[str, str]
+    template_hash: str | None = None
+
+    @property
+    def params_hash(self) -> str:
+        return hash_value(self.params)
+
+    @property
+    def key(self) -> str:
+        return hash_value(
+            {
+                "stage": self.stage,
+                "code_version": self.code_version,
+                "provider": self.provider,
+                "template_hash": self.template_hash,
+                "params": self.params_hash,
+                "inputs": self.inputs,
+            }
+        )
+
+
+@dataclass
+class NodeOutput:
+    """What a node produced: files (absolute paths), provider details and cost in USD."""
+
+    files: list[Path]
+    details: dict[str, Any] = field(default_factory=dict)
+    cost_usd: float = 0.0
+
+
+@dataclass(frozen=True)
+class RecipeParts:
+    provider: str
+    params: dict[str, Any]
+    template_hash: str | None = None
+
+
+class Stage(Protocol, Generic[Ctx]):
+    """A pipeline stage. ``inputs`` are nodes whose data versions enter the key; ``requires`` are nodes
+    that must be fresh before ``recipe`` can read their outputs (defaults to ``inputs``)."""
+
+    name: ClassVar[str]
+    code_version: ClassVar[str]
+    max_workers: ClassVar[int]
+    editable_output: ClassVar[bool]  # the user may edit the output file; edits are not a staleness cause
+
+    def units(self, ctx: Ctx) -> list[str]: ...
+
+    def inputs(self, ctx: Ctx, unit: str) -> list[Node]: ...
+
+    def requires(self, ctx: Ctx, unit: str) -> list[Node]: ...
+
+    def recipe(self, ctx: Ctx, unit: str) -> RecipeParts: ...
+
+    def run(self, ctx: Ctx, unit: str) -> NodeOutput: ...

@@ -1,0 +1,1 @@
+"""Media assembly: pure timeline, ffmpeg argv builders and runner, subtitles, audio, probing."""

@@ -1,0 +1,270 @@
+"""``local:cards`` — the procedural image renderer (no key, no network).
+
+Every visual type gets a distinct, legible frame at the exact output size in the project's palette:
+typographic title cards, box-and-arrow diagrams drawn from the shot's description, abstract b-roll
+compositions seeded from the description (never flat fills), an app mock-up for ``screen_share`` and a
+presenter placeholder for ``talking_head``. Text is wrapped and fitted so it never leaves the frame.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import re
+from pathlib import Path
+from typing import ClassVar
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFilter
+
+from storyreel.core.text import split_sentences
+from storyreel.providers.base import ImageRequest, ImageResult
+from storyreel.providers.image.broll import draw_broll
+from storyreel.media.typography import RGB, Palette, draw_text, fit_text, mix
+
+
+class LocalCards:
+    """Procedural renderer. ``generate(request, out_path)`` writes a PNG of request.width × request.height."""
+
+    code_version: ClassVar[str] = "local-cards/1"
+
+    def __init__(self, model: str = "cards") -> None:
+        self.provider_id = f"local:{model}"
+
+    @classmethod
+    def for_model(cls, model: str) -> LocalCards:
+        return cls(model)
+
+    def generate(self, request: ImageRequest, out_path: Path) -> ImageResult:
+        image = render_card(request)
+        out_path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = out_path.with_name(out_path.name + ".tmp")
+        image.save(tmp, format="PNG", optimize=False, compress_level=3)
+        tmp.replace(out_path)
+        return ImageResult(
+            path=out_path,
+            provider=self.provider_id,
+            provider_details={"renderer": request.visual_type, "seed": request.seed, "size": [image.width, image.height]},
+        )
+
+
+def render_card(req: ImageRequest) -> Image.Image:
+    """Render the frame for ``req`` as an RGB image of exactly (req.width, req.height)."""
+    pal = Palette.from_hex(req.palette)
+    rng = random.Random(req.seed)
+    img = background(req.width, req.height, pal, rng)
+    painter = {
+        "title_card": _title_card,
+        "diagram": _diagram,
+        "b_roll": _b_roll,
+        "screen_share": _screen_share,
+        "talking_head": _talking_head,
+    }[req.visual_type]
+    img = painter(img, req, pal, rng)
+    return img.convert("RGB")
+
+
+def seed_for(text: str) -> int:
+    """Stable 32-bit seed from text (sha256), so a description always renders the same picture."""
+    return int.from_bytes(hashlib.sha256(text.encode("utf-8")).digest()[:4], "big")
+
+
+def background(w: int, h: int, pal: Palette, rng: random.Random) -> Image.Image:
+    """Diagonal gradient bg → bg2 with a soft vignette and fine grain (no flat fills, no banding)."""
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    angle = rng.uniform(0.2, 1.2)
+    t = (xx / w * np.cos(angle) + yy / h * np.sin(angle)) / (np.cos(angle) + np.sin(angle))
+    c0, c1 = np.array(pal.bg, np.float32), np.array(pal.bg2, np.float32)
+    arr = c0 + (c1 - c0) * t[..., None]
+    r = np.sqrt(((xx - w / 2) / (w / 2)) ** 2 + ((yy - h / 2) / (h / 2)) ** 2)
+    arr *= (1.0 - 0.28 * np.clip(r - 0.35, 0, 1))[..., None]
+    grain = np.random.default_rng(rng.randrange(1 << 30)).normal(0, 2.2, (h, w, 1)).astype(np.float32)
+    return Image.fromarray(np.clip(arr + grain, 0, 255).astype(np.uint8), "RGB")
+
+
+def _alpha(color: RGB, a: float) -> tuple[int, int, int, int]:
+    return (*color, int(255 * a))
+
+
+def _overlay(base: Image.Image, layer: Image.Image) -> Image.Image:
+    return Image.alpha_composite(base.convert("RGBA"), layer)
+
+
+# --------------------------------------------------------------------------- title card
+def _title_card(img: Image.Image, req: ImageRequest, pal: Palette, rng: random.Random) -> Image.Image:
+    w, h = img.size
+    s = min(w, h)
+    layer = Image.new("RGBA", img.size, (0, 0, 0, 0))
+    d = ImageDraw.Draw(layer)
+    for _ in range(6):
+        r = rng.uniform(0.15, 0.5) * s
+        cx, cy = rng.uniform(-0.1, 1.1) * w, rng.uniform(-0.1, 1.1) * h
+        d.ellipse((cx - r, cy - r, cx + r, cy + r), fill=_alpha(rng.choice([pal.accent, pal.accent2]), 0.07))
+    d.ellipse((w * 0.72, -0.25 * h, w * 0.72 + 0.9 * s, -0.25 * h + 0.9 * s), outline=_alpha(pal.accent, 0.25), width=max(2, s // 180))
+    layer = layer.filter(ImageFilter.GaussianBlur(s / 200))
+    img = _overlay(img, layer)
+    d = ImageDraw.Draw(img)
+    margin_x, box_w = w * 0.1, w * 0.8
+    title = req.description.strip()
+    kicker = req.project_title.strip() if req.project_title.strip().lower() != title.lower() else ""
+    fitted = fit_text(title, box_w, h * 0.36, kind="bold", max_size=int(s * 0.12), min_size=int(s * 0.035), line_spacing=1.15)
+    top = h * 0.5 - fitted.height / 2
+    if kicker:
+        kf = fit_text(kicker.upper(), box_w, s * 0.09, kind="sans", max_size=int(s * 0.034), min_size=int(s * 0.02), max_lines=2)
+        draw_text(d, kf, (margin_x, top - kf.height - s * 0.05, margin_x + box_w, top - s * 0.05), pal.accent, valign="bottom")
+    draw_text(d, fitted, (margin_x, top, margin_x + box_w, top + fitted.height), pal.fg, shadow=(*mix(pal.bg, (0, 0, 0), 0.5), 160))
+    bar_w = min(fitted.width(), box_w) * 0.35
+    y = top + fitted.height + s * 0.035
+    d.rounded_rectangle((w / 2 - bar_w / 2, y, w / 2 + bar_w / 2, y + max(6, s * 0.008)), radius=4, fill=pal.accent)
+    return img
+
+
+# --------------------------------------------------------------------------- diagram
+def diagram_items(description: str, narration: str) -> list[str]:
+    """Boxes of a diagram: the description's items ('a; b; c', 'a → b', 'a, b, c'), or else the
+    narration's sentences (2–5 boxes)."""
+    text = re.sub(r"^\s*(diagram|flow ?chart|chart|şema|diagramm)\s*[:\-–]\s*", "", description, flags=re.I)
+    for pattern in (r"\s*;\s*", r"\s*(?:→|->|⇒|=>)\s*", r"\s*,\s*"):
+        items = [i.strip(" .") for i in re.split(pattern, text) if i.strip(" .")]
+        if 2 <= len(items) <= 6:
+            return items
+    sentences = [s.rstrip(".") for s in split_sentences(narration)]
+    if len(sentences) >= 2:
+        return sentences[:5]
+    return [text.strip()] if text.strip() else sentences[:1]
+
+
+def _diagram(img: Image.Image, req: ImageRequest, pal: Palette, rng: random.Random) -> Image.Image:
+    w, h = img.size
+    s = min(w, h)
+    d = ImageDraw.Draw(img)
+    header = fit_text(req.chapter_title, w * 0.84, h * 0.12, kind="bold", max_size=int(s * 0.07), min_size=int(s * 0.03), max_lines=2)
+    draw_text(d, header, (w * 0.08, h * 0.07, w * 0.92, h * 0.07 + header.height), pal.fg, align="left", valign="top")
+    d.rectangle((w * 0.08, h * 0.07 + header.height + s * 0.015, w * 0.08 + s * 0.12, h * 0.07 + header.height + s * 0.022), fill=pal.accent)
+    items = diagram_items(req.description, req.narration)
+    n = len(items)
+    area = (w * 0.08, h * 0.07 + header.height + s * 0.07, w * 0.92, h * 0.9)
+    vertical = h > w * 1.1
+    gap = s * (0.06 if n > 1 else 0)
+    box_fill = mix(pal.bg, pal.fg, 0.1)
+    boxes = []
+    if vertical:
+        bh = (area[3] - area[1] - gap * (n - 1)) / n
+        boxes = [(area[0], area[1] + i * (bh + gap), area[2], area[1] + i * (bh + gap) + bh) for i in range(n)]
+    else:
+        bw = (area[2] - area[0] - gap * (n - 1)) / n
+        bh = min(area[3] - area[1], max(bw * 0.9, (area[3] - area[1]) * 0.6))
+        y0 = area[1] + (area[3] - area[1] - bh) / 2
+        boxes = [(area[0] + i * (bw + gap), y0, area[0] + i * (bw + gap) + bw, y0 + bh) for i in range(n)]
+    radius = int(s * 0.025)
+    for i, (box, item) in enumerate(zip(boxes, items, strict=True)):
+        color = pal.accent if i % 2 == 0 else pal.accent2
+        shadow = (box[0] + s * 0.008, box[1] + s * 0.01, box[2] + s * 0.008, box[3] + s * 0.01)
+        d.rounded_rectangle(shadow, radius=radius, fill=mix(pal.bg, (0, 0, 0), 0.45))
+        d.rounded_rectangle(box, radius=radius, fill=box_fill, outline=color, width=max(3, s // 270))
+        badge_r = s * 0.032
+        bx, by = box[0] + s * 0.03 + badge_r, box[1] + s * 0.03 + badge_r
+        d.ellipse((bx - badge_r, by - badge_r, bx + badge_r, by + badge_r), fill=color)
+        num = fit_text(str(i + 1), badge_r * 1.6, badge_r * 1.6, kind="bold", max_size=int(badge_r * 1.2), min_size=10)
+        draw_text(d, num, (bx - badge_r, by - badge_r, bx + badge_r, by + badge_r), pal.bg)
+        pad = s * 0.03
+        inner = (box[0] + pad, by + badge_r + pad * 0.6, box[2] - pad, box[3] - pad)
+        if vertical:
+            inner = (bx + badge_r + pad, box[1] + pad * 0.6, box[2] - pad, box[3] - pad * 0.6)
+        txt = fit_text(item[:1].upper() + item[1:], inner[2] - inner[0], inner[3] - inner[1], kind="sans",
+                       max_size=int(s * 0.05), min_size=int(s * 0.018), line_spacing=1.2)
+        draw_text(d, txt, inner, pal.fg, align="left" if vertical else "center")
+        if i < n - 1:
+            _arrow(d, box, boxes[i + 1], vertical, pal.fg, s)
+    return img
+
+
+def _arrow(d: ImageDraw.ImageDraw, a: tuple, b: tuple, vertical: bool, color: RGB, s: int) -> None:
+    width = max(4, s // 160)
+    head = s * 0.018
+    if vertical:
+        x = (a[0] + a[2]) / 2
+        y0, y1 = a[3] + s * 0.012, b[1] - s * 0.012
+        d.line((x, y0, x, y1 - head), fill=color, width=width)
+        d.polygon([(x - head, y1 - head * 1.2), (x + head, y1 - head * 1.2), (x, y1)], fill=color)
+    else:
+        y = (a[1] + a[3]) / 2
+        x0, x1 = a[2] + s * 0.01, b[0] - s * 0.01
+        d.line((x0, y, x1 - head, y), fill=color, width=width)
+        d.polygon([(x1 - head * 1.2, y - head), (x1 - head * 1.2, y + head), (x1, y)], fill=color)
+
+
+# --------------------------------------------------------------------------- b-roll
+def _b_roll(img: Image.Image, req: ImageRequest, pal: Palette, rng: random.Random) -> Image.Image:
+    return draw_broll(img, req.description, pal, rng)
+
+
+# --------------------------------------------------------------------------- screen share
+def _screen_share(img: Image.Image, req: ImageRequest, pal: Palette, rng: random.Random) -> Image.Image:
+    w, h = img.size
+    s = min(w, h)
+    d = ImageDraw.Draw(img)
+    mobile = bool(re.search(r"\b(mobil\w*|phone|telefon\w*|app|uygulama\w*|handy)\b", req.description, re.I)) or h > w
+    surface, ink, line = (246, 247, 249), (34, 40, 49), (214, 218, 224)
+    if mobile:
+        ph = h * 0.84
+        pw = min(ph * 0.5, w * 0.8)
+        x0, y0 = (w - pw) / 2 if h > w else w * 0.56 - pw / 2 + w * 0.12, (h - ph) / 2
+        d.rounded_rectangle((x0 - s * 0.012, y0 - s * 0.012, x0 + pw + s * 0.012, y0 + ph + s * 0.012), radius=int(s * 0.06), fill=(18, 18, 22))
+        d.rounded_rectangle((x0, y0, x0 + pw, y0 + ph), radius=int(s * 0.05), fill=surface)
+        screen = (x0 + pw * 0.08, y0 + ph * 0.06, x0 + pw * 0.92, y0 + ph * 0.95)
+        if h <= w:
+            cap = fit_text(req.description, w * 0.34, h * 0.5, kind="bold", max_size=int(s * 0.06), min_size=int(s * 0.025))
+            draw_text(d, cap, (w * 0.07, h * 0.2, w * 0.41, h * 0.8), pal.fg, align="left")
+    else:
+        x0, y0, x1, y1 = w * 0.08, h * 0.1, w * 0.92, h * 0.9
+        d.rounded_rectangle((x0, y0, x1, y1), radius=int(s * 0.02), fill=surface)
+        d.rounded_rectangle((x0, y0, x1, y0 + s * 0.06), radius=int(s * 0.02), fill=(226, 229, 234))
+        for i, c in enumerate([(237, 106, 94), (245, 191, 79), (97, 197, 84)]):
+            cx = x0 + s * (0.035 + i * 0.03)
+            d.ellipse((cx - s * 0.01, y0 + s * 0.02, cx + s * 0.01, y0 + s * 0.04), fill=c)
+        d.rectangle((x0, y0 + s * 0.06, x0 + (x1 - x0) * 0.22, y1), fill=(236, 238, 242))
+        for i in range(6):
+            yy = y0 + s * (0.1 + i * 0.06)
+            d.rounded_rectangle((x0 + s * 0.03, yy, x0 + (x1 - x0) * 0.22 - s * 0.03, yy + s * 0.025), radius=6, fill=line if i else pal.accent)
+        screen = (x0 + (x1 - x0) * 0.26, y0 + s * 0.1, x1 - s * 0.04, y1 - s * 0.04)
+    sx0, sy0, sx1, sy1 = screen
+    title = fit_text(req.chapter_title, sx1 - sx0, (sy1 - sy0) * 0.16, kind="bold", max_size=int(s * 0.05), min_size=int(s * 0.018), max_lines=2)
+    draw_text(d, title, (sx0, sy0, sx1, sy0 + title.height), ink, align="left", valign="top")
+    y = sy0 + title.height + s * 0.03
+    field_h = s * 0.06
+    for i in range(3):
+        if y + field_h * 1.6 > sy1 - field_h * 1.5:
+            break
+        d.rounded_rectangle((sx0, y, sx0 + (sx1 - sx0) * rng.uniform(0.25, 0.45), y + s * 0.018), radius=5, fill=line)
+        y += s * 0.03
+        d.rounded_rectangle((sx0, y, sx1, y + field_h), radius=int(s * 0.012), outline=line, width=max(2, s // 360), fill=(255, 255, 255))
+        d.rounded_rectangle((sx0 + s * 0.02, y + field_h * 0.38, sx0 + (sx1 - sx0) * rng.uniform(0.3, 0.7), y + field_h * 0.62), radius=5, fill=(200, 204, 212))
+        y += field_h + s * 0.035
+    d.rounded_rectangle((sx0, sy1 - field_h * 1.1, sx1, sy1 - field_h * 0.1), radius=int(s * 0.03), fill=pal.accent)
+    return img
+
+
+# --------------------------------------------------------------------------- talking head
+def _talking_head(img: Image.Image, req: ImageRequest, pal: Palette, rng: random.Random) -> Image.Image:
+    w, h = img.size
+    s = min(w, h)
+    layer = Image.new("RGBA", img.size, (0, 0, 0, 0))
+    d = ImageDraw.Draw(layer)
+    cx = w * (0.5 if h >= w else 0.62)
+    d.ellipse((cx - s * 0.55, h * 0.05, cx + s * 0.55, h * 0.05 + s * 1.1), fill=_alpha(pal.accent, 0.16))
+    layer = layer.filter(ImageFilter.GaussianBlur(s * 0.06))
+    img = _overlay(img, layer)
+    d = ImageDraw.Draw(img)
+    body = mix(pal.bg, (0, 0, 0), 0.55)
+    head_r = s * 0.13
+    head_cy = h * 0.62 - s * 0.3 if h >= w else h * 0.4
+    d.rounded_rectangle((cx - s * 0.3, head_cy + head_r * 1.15, cx + s * 0.3, h + s * 0.2), radius=int(s * 0.18), fill=body)
+    d.rectangle((cx - head_r * 0.38, head_cy + head_r * 0.8, cx + head_r * 0.38, head_cy + head_r * 1.4), fill=body)
+    d.ellipse((cx - head_r, head_cy - head_r * 1.15, cx + head_r, head_cy + head_r * 1.05), fill=body)
+    d.ellipse((cx - head_r, head_cy - head_r * 1.15, cx + head_r, head_cy + head_r * 1.05), outline=pal.accent, width=max(3, s // 300))
+    if h < w:
+        label = fit_text(req.chapter_title, w * 0.34, h * 0.3, kind="bold", max_size=int(s * 0.07), min_size=int(s * 0.03))
+        draw_text(d, label, (w * 0.07, h * 0.3, w * 0.41, h * 0.7), pal.fg, align="left")
+        d.rectangle((w * 0.07, h * 0.72, w * 0.07 + s * 0.1, h * 0.72 + s * 0.008), fill=pal.accent)
+    return img

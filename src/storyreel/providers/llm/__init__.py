@@ -1,0 +1,1 @@
+"""Planners: turn a script or prompt into a storyboard."""

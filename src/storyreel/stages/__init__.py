@@ -1,0 +1,1 @@
+"""Pipeline stages: each reads the project context, declares its nodes and writes its outputs."""

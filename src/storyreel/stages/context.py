@@ -1,0 +1,52 @@
+"""The project context handed to every stage: storyboard, folder, settings and providers."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from storyreel.core.artifact import Storyboard
+from storyreel.core.settings import Settings
+from storyreel.media.ffmpeg import Encoding
+from storyreel.media.timeline import Timeline, build_timeline
+from storyreel.providers.base import ImageGenService, SpeechService, WordTiming
+from storyreel.store.files import ProjectPaths
+
+
+@dataclass
+class ProjectContext:
+    storyboard: Storyboard
+    paths: ProjectPaths
+    settings: Settings
+    image_provider: ImageGenService
+    tts_provider: SpeechService
+    encoding: Encoding
+    _narration: dict[str, tuple[float, list[WordTiming]]] = field(default_factory=dict)
+
+    def narration(self, shot_id: str) -> tuple[float, list[WordTiming]]:
+        """(duration seconds, word timings) of a shot's narration, read from ``audio/<shot>.json``."""
+        if shot_id not in self._narration:
+            path = self.paths.audio / f"{shot_id}.json"
+            data = json.loads(path.read_text(encoding="utf-8"))
+            self._narration[shot_id] = (float(data["duration_s"]), [WordTiming(**w) for w in data["words"]])
+        return self._narration[shot_id]
+
+    def forget_narration(self, shot_id: str) -> None:
+        self._narration.pop(shot_id, None)
+        self.__dict__.pop("timeline", None)
+
+    @cached_property
+    def timeline(self) -> Timeline:
+        """Timeline from the narration lengths on disk (0 s for shots not narrated yet; stages only read
+        a shot's timing once its narration node is fresh)."""
+        durations = {}
+        for _, shot in self.storyboard.shots():
+            try:
+                durations[shot.shot_id] = self.narration(shot.shot_id)[0]
+            except FileNotFoundError:
+                durations[shot.shot_id] = 0.0
+        return build_timeline(self.storyboard, durations)
+
+    def shot_timing(self, shot_id: str):  # noqa: ANN201
+        return next(s for s in self.timeline.shots if s.shot_id == shot_id)

@@ -1,0 +1,55 @@
+"""Stage ``narration``: speech audio and word timings per shot (``local:espeak`` by default).
+
+Outputs ``audio/<shot>.wav`` and ``audio/<shot>.json`` (``duration_s``, ``sample_rate``, ``words``).
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from storyreel.engine.graph import Node, NodeOutput, RecipeParts
+from storyreel.providers.base import SpeechRequest
+from storyreel.stages.context import ProjectContext
+from storyreel.store.files import atomic_write_json
+
+
+class NarrationStage:
+    name: ClassVar[str] = "narration"
+    code_version: ClassVar[str] = "narration/1"
+    max_workers: ClassVar[int] = 1  # espeak-ng is one process-wide engine
+    editable_output: ClassVar[bool] = False
+
+    def units(self, ctx: ProjectContext) -> list[str]:
+        return [shot.shot_id for _, shot in ctx.storyboard.shots()]
+
+    def inputs(self, ctx: ProjectContext, unit: str) -> list[Node]:
+        return []
+
+    def requires(self, ctx: ProjectContext, unit: str) -> list[Node]:
+        return []
+
+    def request(self, ctx: ProjectContext, unit: str) -> SpeechRequest:
+        _, shot = ctx.storyboard.shot(unit)
+        settings = ctx.storyboard.settings
+        return SpeechRequest(
+            text=shot.narration, language=settings.language, voice=settings.voice, words_per_minute=ctx.settings.speech_rate_wpm
+        )
+
+    def recipe(self, ctx: ProjectContext, unit: str) -> RecipeParts:
+        provider = ctx.tts_provider
+        return RecipeParts(provider=f"{provider.provider_id}@{provider.code_version}", params=self.request(ctx, unit).model_dump(mode="json"))
+
+    def run(self, ctx: ProjectContext, unit: str) -> NodeOutput:
+        wav = ctx.paths.audio / f"{unit}.wav"
+        result = ctx.tts_provider.synthesize(self.request(ctx, unit), wav)
+        meta = ctx.paths.audio / f"{unit}.json"
+        atomic_write_json(
+            meta,
+            {
+                "duration_s": result.duration_s,
+                "sample_rate": result.sample_rate,
+                "words": [w.model_dump() for w in result.words],
+            },
+        )
+        ctx.forget_narration(unit)
+        return NodeOutput(files=[wav, meta], details={"provider": result.provider, **result.provider_details}, cost_usd=result.cost_usd)

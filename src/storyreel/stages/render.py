@@ -1,0 +1,95 @@
+"""Stage ``render``: the final video — stream-copy concat of the segments, one audio pass, sidecars.
+
+Outputs ``video.mp4`` (H.264 High, yuv420p, BT.709, +faststart, AAC 48 kHz stereo), ``video.srt``,
+``video.vtt`` and ``thumbnail.jpg``. Narration is placed at each shot's slot start plus its lead-in and
+normalized to −16 LUFS in the same pass that encodes the audio; video is never re-encoded here.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from PIL import Image
+
+from storyreel.engine.graph import Node, NodeOutput, RecipeParts
+from storyreel.media.audio import loudnorm_filter, measure_loudness, mix_narration
+from storyreel.media.ffmpeg import concat_mux_args, run_ffmpeg
+from storyreel.media.subtitles import make_cues, to_srt, to_vtt
+from storyreel.stages.context import ProjectContext
+from storyreel.store.files import atomic_write_text
+
+UNIT = "video"
+
+
+class RenderStage:
+    name: ClassVar[str] = "render"
+    code_version: ClassVar[str] = "render/1"
+    max_workers: ClassVar[int] = 1
+    editable_output: ClassVar[bool] = False
+
+    def units(self, ctx: ProjectContext) -> list[str]:
+        return [UNIT]
+
+    def inputs(self, ctx: ProjectContext, unit: str) -> list[Node]:
+        return [Node(kind, u) for kind, u in ctx.timeline.segments()] + [
+            Node("narration", s.shot_id) for s in ctx.timeline.shots
+        ]
+
+    def requires(self, ctx: ProjectContext, unit: str) -> list[Node]:
+        return self.inputs(ctx, unit)
+
+    def cues(self, ctx: ProjectContext):  # noqa: ANN201
+        width, height = ctx.storyboard.settings.frame_size
+        fps = ctx.timeline.fps
+        cues = []
+        for timing in ctx.timeline.shots:
+            _, shot = ctx.storyboard.shot(timing.shot_id)
+            _, words = ctx.narration(timing.shot_id)
+            offset = timing.start / fps + timing.narration_offset_s
+            cues += [c.shifted(offset) for c in make_cues(shot.narration, words, width, height)]
+        return cues
+
+    def recipe(self, ctx: ProjectContext, unit: str) -> RecipeParts:
+        tl = ctx.timeline
+        return RecipeParts(
+            provider="local:ffmpeg",
+            params={
+                "shots": [(s.shot_id, s.start, s.slot, s.narration_offset_s) for s in tl.shots],
+                "segments": tl.segments(),
+                "total_frames": tl.total_frames,
+                "cues": [(c.text, c.start_s, c.end_s) for c in self.cues(ctx)],
+                "audio": {"lufs": -16.0, "true_peak": -1.5, "rate": 48000, "codec": "aac"},
+            },
+        )
+
+    def run(self, ctx: ProjectContext, unit: str) -> NodeOutput:
+        paths, tl = ctx.paths, ctx.timeline
+        # 1. audio: narration on the timeline, measured for loudness
+        mix = paths.work / "narration-mix.wav"
+        placements = [
+            (paths.audio / f"{s.shot_id}.wav", s.start / tl.fps + s.narration_offset_s) for s in tl.shots
+        ]
+        mix_narration(placements, tl.duration_s, mix)
+        measured = measure_loudness(mix)
+        # 2. concat list of segments in play order
+        listing = paths.work / "segments.txt"
+        atomic_write_text(listing, "".join(f"file '{(paths.clips / f'{u}.mp4').as_posix()}'\n" for _, u in tl.segments()))
+        # 3. stream-copy concat + one audio pass, written atomically
+        tmp = paths.root / ".video.tmp.mp4"
+        run_ffmpeg(concat_mux_args(listing, mix, tmp, tl.duration_s, loudnorm_filter(measured)), what="assembling video.mp4")
+        tmp.replace(paths.video)
+        # 4. sidecars and thumbnail
+        cues = self.cues(ctx)
+        srt, vtt = paths.root / "video.srt", paths.root / "video.vtt"
+        atomic_write_text(srt, to_srt(cues))
+        atomic_write_text(vtt, to_vtt(cues))
+        thumb = paths.root / "thumbnail.jpg"
+        first = Image.open(paths.images / f"{tl.shots[0].shot_id}.png").convert("RGB")
+        first.thumbnail((1280, 1280))
+        tmp_thumb = paths.root / ".thumbnail.tmp.jpg"
+        first.save(tmp_thumb, "JPEG", quality=88)
+        tmp_thumb.replace(thumb)
+        return NodeOutput(
+            files=[paths.video, srt, vtt, thumb],
+            details={"duration_s": tl.duration_s, "frames": tl.total_frames, "loudness_in": measured},
+        )

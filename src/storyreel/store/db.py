@@ -1,0 +1,77 @@
+"""Database access: engine per URL, Alembic upgrade to head on open (SQLite in the workspace by default)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def sqlite_url(workspace: Path) -> str:
+    return f"sqlite:///{(workspace / 'storyreel.db').as_posix()}"
+
+
+@lru_cache(maxsize=8)
+def engine_for(url: str) -> Engine:
+    """Engine for ``url``, migrated to the latest Alembic revision. SQLite gets WAL and a busy timeout
+    so concurrent readers (status, web) do not block a running make."""
+    engine = create_engine(url, future=True)
+    if url.startswith("sqlite"):
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(dbapi_conn, _record):  # noqa: ANN001
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.close()
+
+    upgrade(engine)
+    return engine
+
+
+def upgrade(engine: Engine) -> None:
+    """Apply pending Alembic migrations (no-op, and no Alembic import cost, when already at head)."""
+    from sqlalchemy import inspect, text
+
+    head = _head_revision()
+    with engine.connect() as conn:
+        if inspect(conn).has_table("alembic_version"):
+            current = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+            if current == head:
+                return
+    from alembic import command
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "head")
+
+
+def _head_revision() -> str:
+    """Latest revision id, read from the migration files (cheap; avoids loading Alembic)."""
+    import re
+
+    revisions, downs = set(), set()
+    for path in (MIGRATIONS / "versions").glob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        rev = re.search(r'^revision\s*[:=].*?"([^"]+)"', text, re.M)
+        down = re.search(r'^down_revision\s*[:=].*?"([^"]+)"', text, re.M)
+        if rev:
+            revisions.add(rev.group(1))
+        if down:
+            downs.add(down.group(1))
+    heads = revisions - downs
+    if len(heads) != 1:
+        raise RuntimeError(f"expected one Alembic head, found {sorted(heads)}")
+    return heads.pop()
+
+
+def session_factory(url: str) -> sessionmaker[Session]:
+    return sessionmaker(engine_for(url), expire_on_commit=False)

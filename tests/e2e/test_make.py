@@ -1,0 +1,158 @@
+"""The main job end to end through the real CLI on the real inputs, inspecting the real outputs."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from storyreel.core.artifact import load_storyboard
+from storyreel.media.ffmpeg import ffmpeg_exe
+from storyreel.media.probe import probe
+from storyreel.media.timeline import build_timeline
+
+from ..conftest import INPUTS, cli_json, run_cli
+
+pytestmark = pytest.mark.e2e
+
+INPUT_FILES = ["hare-and-tortoise.txt", "gettysburg-address.txt", "ad-brief.txt", "chapters-bitcoin-tr.json"]
+
+
+@pytest.fixture(scope="module")
+def made(tmp_path_factory):
+    """One workspace with all four real inputs made once (the expensive part of the suite)."""
+    ws = tmp_path_factory.mktemp("ws")
+    results = {name: cli_json("make", str(INPUTS / name), workspace=ws) for name in INPUT_FILES}
+    return ws, results
+
+
+def _timeline(result):
+    root = result["storyboard_path"].rsplit("/", 1)[0]
+    board = load_storyboard(__import__("pathlib").Path(result["storyboard_path"]))
+    durations = {
+        s.shot_id: json.loads(open(f"{root}/audio/{s.shot_id}.json", encoding="utf-8").read())["duration_s"]
+        for _, s in board.shots()
+    }
+    return board, build_timeline(board, durations)
+
+
+def _frames(video, times, tmp_path):
+    images = []
+    for i, t in enumerate(times):
+        out = tmp_path / f"f{i}.png"
+        subprocess.run([ffmpeg_exe(), "-loglevel", "error", "-y", "-ss", f"{t:.2f}", "-i", video, "-frames:v", "1", str(out)], check=True)
+        images.append(Image.open(out).convert("RGB"))
+    return images
+
+
+@pytest.mark.parametrize("name", INPUT_FILES)
+def test_output_matches_the_delivery_spec(made, name):
+    _, results = made
+    result = results[name]
+    assert result["status"] == "done"
+    facts = probe(__import__("pathlib").Path(result["video_path"]))
+    v, a = facts.video, facts.audio
+    board, tl = _timeline(result)
+    expected = (1080, 1920) if board.settings.aspect_ratio == "9:16" else (1920, 1080)
+    assert (v.width, v.height) == expected
+    assert (v.codec, v.profile, v.pix_fmt, v.fps) == ("h264", "High", "yuv420p", 30.0)
+    assert (v.color_primaries, v.color_trc, v.colorspace) == ("1", "1", "1")  # BT.709
+    assert facts.faststart
+    assert a is not None and (a.codec, a.sample_rate) == ("aac", 48000)
+    assert v.frames == tl.total_frames
+    assert abs(facts.container_duration_s - tl.duration_s) < 0.5
+    assert abs(a.duration_s - tl.duration_s) < 0.5
+
+
+def test_ad_brief_gives_a_vertical_video(made):
+    ws, results = made
+    facts = probe(__import__("pathlib").Path(results["ad-brief.txt"]["video_path"]))
+    assert (facts.video.width, facts.video.height) == (1080, 1920)
+    board = load_storyboard(__import__("pathlib").Path(results["ad-brief.txt"]["storyboard_path"]))
+    assert board.plan.framework in ("AIDA", "PAS", "BAB")
+    assert facts.container_duration_s >= 19.0  # "A 20-second … ad"
+
+
+@pytest.mark.parametrize("name", INPUT_FILES)
+def test_frames_are_neither_black_nor_blank(made, name, tmp_path):
+    _, results = made
+    result = results[name]
+    _, tl = _timeline(result)
+    times = [(s.start + s.slot / 2) / 30 for s in tl.shots]
+    for t, frame in zip(times, _frames(result["video_path"], times, tmp_path)):
+        grey = np.asarray(frame.convert("L"), dtype=np.float32)
+        assert grey.mean() > 20, f"black frame at {t:.1f}s"
+        assert grey.std() > 10, f"blank frame at {t:.1f}s"
+    sheet = Image.new("RGB", (4 * 480, ((len(times) + 3) // 4) * 480))
+    for i, frame in enumerate(_frames(result["video_path"], times, tmp_path)):
+        frame.thumbnail((480, 480))
+        sheet.paste(frame, ((i % 4) * 480, (i // 4) * 480))
+    sheet.save(tmp_path / "contact-sheet.png")
+
+
+def test_turkish_subtitles_keep_their_letters(made):
+    _, results = made
+    root = results["chapters-bitcoin-tr.json"]["storyboard_path"].rsplit("/", 1)[0]
+    srt = open(f"{root}/video.srt", encoding="utf-8").read()
+    vtt = open(f"{root}/video.vtt", encoding="utf-8").read()
+    for ch in "ğşıİçöü":
+        assert ch in srt, ch
+    assert vtt.startswith("WEBVTT") and "öğreneceğiz" in vtt
+    board = load_storyboard(__import__("pathlib").Path(results["chapters-bitcoin-tr.json"]["storyboard_path"]))
+    assert board.chapters[4].title == "Cüzdan Kullanımı"
+
+
+def test_thumbnail_and_sidecars_exist(made):
+    _, results = made
+    root = results["hare-and-tortoise.txt"]["storyboard_path"].rsplit("/", 1)[0]
+    thumb = Image.open(f"{root}/thumbnail.jpg")
+    assert thumb.size == (1280, 720)
+    assert "The Hare and the Tortoise." in open(f"{root}/video.srt", encoding="utf-8").read()
+
+
+def test_second_make_executes_no_node(made):
+    ws, results = made
+    again = cli_json("make", str(INPUTS / "hare-and-tortoise.txt"), workspace=ws)
+    assert again["executed_count"] == 0
+    assert again["video_path"] == results["hare-and-tortoise.txt"]["video_path"]
+    human = run_cli("make", str(INPUTS / "hare-and-tortoise.txt"), workspace=ws, check=True)
+    assert "0 nodes executed" in human.stderr
+
+
+def test_editing_one_shot_reruns_only_its_nodes(made):
+    ws, results = made
+    project = results["gettysburg-address.txt"]["project_id"]
+    path = __import__("pathlib").Path(results["gettysburg-address.txt"]["storyboard_path"])
+    data = json.loads(path.read_text(encoding="utf-8"))
+    shots = [s for c in data["chapters"] for s in c["shots"]]
+    idx = next(i for i, s in enumerate(shots) if s["visual"]["type"] == "b_roll" and 0 < i < len(shots) - 1)
+    target, prev_id, next_id = shots[idx]["shot_id"], shots[idx - 1]["shot_id"], shots[idx + 1]["shot_id"]
+    shots[idx]["narration"] = "We are met here, on a great battle-field of that war, to remember."
+    path.write_text(json.dumps(data, indent=2, ensure_ascii=False), encoding="utf-8")
+
+    status = cli_json("status", project, workspace=ws)
+    stale = {n["node"]: n for n in status["nodes"] if n["state"] != "FRESH"}
+    assert stale[f"narration[{target}]"]["causes"] == ["DATA"]
+    assert stale[f"narration[{target}]"]["state"] == "STALE"
+    assert any(c.startswith("DEPENDENCY") for c in stale[f"clip[{target}]"]["causes"])
+    for node in status["nodes"]:
+        assert set(node) >= {"stage", "unit", "state", "causes"}
+
+    expected = {
+        f"narration[{target}]", f"clip[{target}]", f"segment[{prev_id}+{target}]", f"segment[{target}+{next_id}]", "render[video]",
+    }
+    assert set(stale) == expected
+    rerun = cli_json("make", str(INPUTS / "gettysburg-address.txt"), workspace=ws)
+    assert set(rerun["executed_nodes"]) == expected
+    after = cli_json("status", project, workspace=ws)
+    assert all(n["state"] == "FRESH" for n in after["nodes"])
+    assert "to remember" in open(path.parent / "video.srt", encoding="utf-8").read()
+
+
+def test_list_shows_every_project(made):
+    ws, results = made
+    listed = {p["project_id"] for p in cli_json("list", workspace=ws)["projects"]}
+    assert listed == {r["project_id"] for r in results.values()}
