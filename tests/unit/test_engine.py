@@ -1,0 +1,135 @@
+"""Engine behaviour with a tiny two-stage pipeline: keys, skip, causes, early cutoff, output checks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import ClassVar
+
+import pytest
+
+from storyreel.core.errors import StageError
+from storyreel.engine.executor import Executor
+from storyreel.engine.graph import Node, NodeOutput, RecipeParts
+from storyreel.store.db import session_factory, sqlite_url
+from storyreel.store.records import RunStore
+
+
+@dataclass
+class Ctx:
+    root: Path
+    words: dict[str, str]
+    code: str = "v1"
+    fail: set[str] = field(default_factory=set)
+
+
+class Upper:
+    name: ClassVar[str] = "upper"
+    code_version: ClassVar[str] = "upper/1"
+    max_workers: ClassVar[int] = 2
+    editable_output: ClassVar[bool] = False
+
+    def units(self, ctx):
+        return sorted(ctx.words)
+
+    def inputs(self, ctx, unit):
+        return []
+
+    def requires(self, ctx, unit):
+        return []
+
+    def recipe(self, ctx, unit):
+        return RecipeParts(provider="test:upper", params={"word": ctx.words[unit].lower()})
+
+    def run(self, ctx, unit):
+        if unit in ctx.fail:
+            raise RuntimeError("boom")
+        out = ctx.root / f"{unit}.txt"
+        out.write_text(ctx.words[unit].upper())
+        return NodeOutput(files=[out])
+
+
+class Join:
+    name: ClassVar[str] = "join"
+    code_version: ClassVar[str] = "join/1"
+    max_workers: ClassVar[int] = 1
+    editable_output: ClassVar[bool] = False
+
+    def units(self, ctx):
+        return ["all"]
+
+    def inputs(self, ctx, unit):
+        return [Node("upper", u) for u in sorted(ctx.words)]
+
+    def requires(self, ctx, unit):
+        return self.inputs(ctx, unit)
+
+    def recipe(self, ctx, unit):
+        return RecipeParts(provider="test:join", params={"sep": " "})
+
+    def run(self, ctx, unit):
+        out = ctx.root / "all.txt"
+        out.write_text(" ".join((ctx.root / f"{u}.txt").read_text() for u in sorted(ctx.words)))
+        return NodeOutput(files=[out])
+
+
+@pytest.fixture
+def env(tmp_path):
+    store = RunStore(session_factory(sqlite_url(tmp_path)))
+    store.upsert_project("p", title="t", input_kind="script", input_name="x")
+    root = tmp_path / "p"
+    root.mkdir()
+    return store, Ctx(root, {"a": "one", "b": "two"})
+
+
+def _run(store, ctx, execute=True, **kw):
+    return Executor(store, "p", ctx.root).evaluate([Upper(), Join()], ctx, execute=execute, **kw)
+
+
+def test_second_run_executes_nothing(env):
+    store, ctx = env
+    assert len(_run(store, ctx).executed) == 3
+    assert _run(store, ctx).executed == []
+
+
+def test_changed_param_reruns_the_node_and_its_dependents_with_causes(env):
+    store, ctx = env
+    _run(store, ctx)
+    ctx.words["a"] = "uno"
+    status = _run(store, ctx, execute=False).statuses
+    assert status[Node("upper", "a")].causes == ["DATA"]
+    assert status[Node("upper", "b")].state == "FRESH"
+    assert status[Node("join", "all")].causes == ["DEPENDENCY:upper[a]"]
+    assert sorted(n.name for n in _run(store, ctx).executed) == ["join[all]", "upper[a]"]
+
+
+def test_a_change_that_leaves_the_recipe_equal_keeps_the_key(env):
+    store, ctx = env
+    _run(store, ctx)
+    ctx.words["a"] = "ONE"  # the recipe lower-cases the word: same params, same key
+    assert _run(store, ctx).executed == []
+
+
+def test_modified_output_file_is_rebuilt(env):
+    store, ctx = env
+    _run(store, ctx)
+    (ctx.root / "b.txt").write_text("tampered")
+    status = _run(store, ctx, execute=False).statuses
+    assert status[Node("upper", "b")].causes == ["OUTPUT"]
+    # the rebuilt file has the same bytes as before, so join stays fresh (early cutoff)
+    assert [n.name for n in _run(store, ctx).executed] == ["upper[b]"]
+
+
+def test_failure_is_recorded_and_resume_runs_only_what_is_left(env):
+    store, ctx = env
+    ctx.fail = {"b"}
+    with pytest.raises(StageError, match=r"upper\[b\]: RuntimeError: boom"):
+        _run(store, ctx)
+    ctx.fail = set()
+    assert sorted(n.name for n in _run(store, ctx).executed) == ["join[all]", "upper[b]"]
+
+
+def test_force_reruns_fresh_nodes(env):
+    store, ctx = env
+    _run(store, ctx)
+    assert len(_run(store, ctx, force=True).executed) == 3
