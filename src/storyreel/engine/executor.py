@@ -9,7 +9,6 @@ stage run concurrently up to the stage's ``max_workers``.
 from __future__ import annotations
 
 import time
-import traceback
 import uuid
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -130,8 +129,6 @@ class Executor:
                 report.failed[node] = message
                 report.statuses[node] = NodeStatus(node, State.STALE, [Cause.FAILED], recipe.key)
                 self.progress("fail", node, message)
-                if not isinstance(exc, Exception):
-                    traceback.print_exc()
                 return
             version = self._record(node, recipe, output, "success", None, started, time.perf_counter() - t0)
             report.statuses[node] = NodeStatus(node, State.FRESH, [], recipe.key, version)
