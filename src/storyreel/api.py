@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import ClassVar
 
 from storyreel.core.artifact import AspectRatio, InputKind, Storyboard, load_storyboard
 from storyreel.core.chapters_json import chapters_to_storyboard, parse_chapter_document
@@ -13,56 +12,25 @@ from storyreel.core.errors import InputError
 from storyreel.core.settings import Settings
 from storyreel.core.source import Source, read_source
 from storyreel.engine.executor import Executor, ProgressFn
-from storyreel.engine.graph import Node, NodeOutput, RecipeParts
-from storyreel.engine.staleness import NodeStatus
-from storyreel.media.ffmpeg import Encoding, default_threads
+from storyreel.engine.graph import Node
+from storyreel.engine.staleness import NodeStatus, State
+from storyreel.media.qc import QcReport, run_qc
+from storyreel.media.ffmpeg import Encoding, choose_encoder, default_threads
 from storyreel.providers.base import PlanRequest
 from storyreel.providers.registry import resolve
 from storyreel.stages.clip import ClipStage, SegmentStage
 from storyreel.stages.context import ProjectContext
 from storyreel.stages.image import ImageStage
+from storyreel.stages.plan import PlanCtx, PlanStage
 from storyreel.stages.narration import NarrationStage
+from storyreel.stages.options import RenderOptions, update_options
+from storyreel.stages.qc import QcStage, project_spec
 from storyreel.stages.render import RenderStage
 from storyreel.store.db import session_factory, sqlite_url
-from storyreel.store.files import ProjectPaths, atomic_write_text
+from storyreel.store.files import ProjectPaths
 from storyreel.store.records import RunStore
 
-MEDIA_STAGES = (ImageStage(), NarrationStage(), ClipStage(), SegmentStage(), RenderStage())
-
-
-@dataclass
-class _PlanCtx:
-    storyboard: Storyboard
-    source: Source
-    request: dict
-    paths: ProjectPaths
-    provider: str
-
-
-class PlanStage:
-    """Stage ``plan``: input → ``storyboard.json``. The storyboard is the user's to edit: edits are kept
-    (not a staleness cause) until the input or the planner changes."""
-
-    name: ClassVar[str] = "plan"
-    code_version: ClassVar[str] = "plan/1"
-    max_workers: ClassVar[int] = 1
-    editable_output: ClassVar[bool] = True
-
-    def units(self, ctx: _PlanCtx) -> list[str]:
-        return ["project"]
-
-    def inputs(self, ctx: _PlanCtx, unit: str) -> list[Node]:
-        return []
-
-    def requires(self, ctx: _PlanCtx, unit: str) -> list[Node]:
-        return []
-
-    def recipe(self, ctx: _PlanCtx, unit: str) -> RecipeParts:
-        return RecipeParts(provider=ctx.provider, params=ctx.request)
-
-    def run(self, ctx: _PlanCtx, unit: str) -> NodeOutput:
-        atomic_write_text(ctx.paths.storyboard, ctx.storyboard.model_dump_json(indent=2) + "\n")
-        return NodeOutput(files=[ctx.paths.storyboard], details={"structure": ctx.storyboard.plan.structure})
+MEDIA_STAGES = (ImageStage(), NarrationStage(), ClipStage(), SegmentStage(), RenderStage(), QcStage())
 
 
 @dataclass
@@ -178,21 +146,38 @@ def plan(
         "aspect_ratio": aspect_ratio,
         "wpm": settings.speech_rate_wpm,
     }
-    ctx = _PlanCtx(board, source, request, paths, provider)
+    ctx = PlanCtx(board, source, request, paths, provider)
     executor = Executor(store, board.project_id, paths.root, progress)
     executor.evaluate([PlanStage()], ctx, execute=True, force=force)
     return load_storyboard(paths.storyboard), executor
 
 
 def _context(board: Storyboard, settings: Settings) -> ProjectContext:
+    paths = ProjectPaths(settings.workspace, board.project_id)
+    options = RenderOptions.load(paths)
+    try:
+        codec = choose_encoder(settings.video_encoder, settings.workspace)
+    except ValueError as exc:
+        raise InputError(str(exc), field="STORYREEL_VIDEO_ENCODER") from exc
     return ProjectContext(
         storyboard=board,
-        paths=ProjectPaths(settings.workspace, board.project_id),
+        paths=paths,
         settings=settings,
         image_provider=resolve("image", settings.image_provider),
         tts_provider=resolve("tts", settings.tts_provider),
-        encoding=Encoding(preset=settings.x264_preset, crf=settings.crf, threads=default_threads(settings.workers)),
+        encoding=Encoding(
+            preset=options.preset or settings.x264_preset, crf=settings.crf if options.crf is None else options.crf,
+            threads=default_threads(settings.workers), codec=codec,
+        ),
+        music=options.music_path(paths),
     )
+
+
+def _load_project(project_id: str, settings: Settings) -> Storyboard:
+    paths = ProjectPaths(settings.workspace, project_id)
+    if not paths.storyboard.exists():
+        raise InputError(f"no project {project_id!r} in {settings.workspace}", field="PROJECT", hint="see `storyreel list`")
+    return load_storyboard(paths.storyboard)
 
 
 def make(
@@ -248,21 +233,78 @@ def status(project_id: str, *, workspace: Path | None = None) -> list[NodeStatus
     """Every node of a project with its computed state (MISSING | STALE | FRESH) and causes; runs nothing.
     Raises :class:`InputError` if the project does not exist."""
     settings = _settings(workspace)
+    board = _load_project(project_id, settings)
     paths = ProjectPaths(settings.workspace, project_id)
-    if not paths.storyboard.exists():
-        raise InputError(f"no project {project_id!r} in {settings.workspace}", field="PROJECT", hint="see `storyreel list`")
-    board = load_storyboard(paths.storyboard)
     store = _store(settings)
     latest = store.latest_success(project_id)
     statuses: list[NodeStatus] = []
     plan_run = latest.get(("plan", "project"))
-    from storyreel.engine.staleness import State
-
     statuses.append(NodeStatus(Node("plan", "project"), State.FRESH if plan_run else State.MISSING))
     ctx = _context(board, settings)
     report = Executor(store, project_id, paths.root).evaluate(MEDIA_STAGES, ctx, execute=False)
     statuses += list(report.statuses.values())
     return statuses
+
+
+RENDER_STAGES = frozenset({"clip", "segment", "render", "qc"})
+
+
+def render(
+    project_id: str,
+    *,
+    workspace: Path | None = None,
+    force: bool = False,
+    preset: str | None = None,
+    crf: int | None = None,
+    music: Path | None = None,
+    no_music: bool = False,
+    progress: ProgressFn | None = None,
+) -> MakeResult:
+    """Re-render ``video.mp4`` from the project's existing images and narration: clips, crossfade
+    segments, the final concat + audio pass, and QC. ``preset``/``crf``/``music`` are stored in the
+    project's ``render.json`` (kept by later runs); ``force`` re-encodes every segment.
+
+    Raises :class:`InputError` (exit 2) for an unknown project, a bad option, or when images or
+    narration are missing or stale (run ``make`` first); :class:`StageError` (exit 1) when a node or
+    a QC check fails.
+    """
+    t0 = time.perf_counter()
+    settings = _settings(workspace)
+    board = _load_project(project_id, settings)
+    paths = ProjectPaths(settings.workspace, project_id)
+    store = _store(settings)
+    executor = Executor(store, project_id, paths.root, progress)
+    ready = executor.evaluate(MEDIA_STAGES[:2], _context(board, settings), execute=False)
+    missing = [s.node.name for s in ready.statuses.values() if s.state != State.FRESH]
+    if missing:
+        raise InputError(
+            f"{len(missing)} source node(s) are missing or stale: {', '.join(missing[:6])}",
+            field="PROJECT", hint=f"run `storyreel make` for {project_id} first (render reuses images and narration)",
+        )
+    update_options(paths, preset=preset, crf=crf, music=music, no_music=no_music)
+    ctx = _context(board, settings)
+    report = executor.evaluate(MEDIA_STAGES, ctx, execute=True, force=force, only=lambda n: n.stage in RENDER_STAGES)
+    executed = [n.name for n in report.executed]
+    store.upsert_project(project_id, status="done", video_path=str(paths.video))
+    return MakeResult(
+        project_id=project_id, status="done", storyboard_path=paths.storyboard, video_path=paths.video,
+        executed=executed, invocation=report.invocation, duration_s=time.perf_counter() - t0,
+    )
+
+
+def qc(target: str, *, workspace: Path | None = None) -> QcReport:
+    """Run media QC on a video file, or on a project's ``video.mp4`` with the project's spec
+    (timeline duration, fades, subtitle cues). Raises :class:`InputError` when ``target`` is neither
+    an existing file nor a project."""
+    path = Path(target)
+    if path.is_file():
+        return run_qc(path)
+    settings = _settings(workspace)
+    board = _load_project(target, settings)
+    ctx = _context(board, settings)
+    if not ctx.paths.video.exists():
+        raise InputError(f"project {target!r} has no video.mp4 yet", field="PROJECT", hint="run `storyreel make` first")
+    return run_qc(ctx.paths.video, project_spec(ctx))
 
 
 def list_projects(*, workspace: Path | None = None) -> list[dict]:

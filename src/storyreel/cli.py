@@ -13,6 +13,7 @@ from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from storyreel import __version__
@@ -36,7 +37,7 @@ ProjectId = Annotated[Optional[str], typer.Option("--project-id", help="Project 
 def _fail(exc: StoryreelError, as_json: bool) -> None:
     if as_json:
         print(json.dumps({"status": "error", "exit_code": exc.exit_code, "error": str(exc)}, ensure_ascii=False))
-    err.print(f"[bold red]error:[/] {exc}", markup=True, highlight=False)
+    err.print(f"[bold red]error:[/] {escape(str(exc))}", markup=True, highlight=False)
     raise typer.Exit(exc.exit_code)
 
 
@@ -73,7 +74,7 @@ class _Progress:
         if event in ("done", "skip"):
             self.progress.advance(task)
         if event == "fail":
-            err.print(f"[red]✗ {node.name}[/]: {detail}", markup=True, highlight=False)
+            err.print(f"[red]✗ {escape(node.name)}[/]: {escape(detail)}", markup=True, highlight=False)
 
     def __enter__(self) -> _Progress:
         self.progress.__enter__()
@@ -108,15 +109,9 @@ def make(
     except StoryreelError as exc:
         _fail(exc, as_json)
         return
-    if as_json:
-        print(json.dumps(result.as_dict(), ensure_ascii=False))
-        return
-    if result.executed:
-        err.print(f"ran {len(result.executed)} node(s) in {result.duration_s:.1f} s")
-    else:
-        err.print("nothing to do: every node is fresh (0 nodes executed)")
-    err.print(f"[bold green]video:[/] {result.video_path}", markup=True, highlight=False)
-    err.print(f"storyboard: {result.storyboard_path}", highlight=False)
+    _report_run(result, as_json)
+    if not as_json:
+        err.print(f"storyboard: {result.storyboard_path}", highlight=False)
 
 
 @app.command()
@@ -182,6 +177,71 @@ def status(
     for s in statuses:
         table.add_row(s.node.name, f"[{colours[s.state.value]}]{s.state.value}[/]", ", ".join(s.causes))
     Console().print(table)
+
+
+def _report_run(result, as_json: bool) -> None:  # noqa: ANN001
+    if as_json:
+        print(json.dumps(result.as_dict(), ensure_ascii=False))
+        return
+    if result.executed:
+        err.print(f"ran {len(result.executed)} node(s) in {result.duration_s:.1f} s")
+    else:
+        err.print("nothing to do: every node is fresh (0 nodes executed)")
+    err.print(f"[bold green]video:[/] {result.video_path}", markup=True, highlight=False)
+
+
+@app.command()
+def render(
+    project: Annotated[str, typer.Argument(help="Project ID (see `storyreel list`).")],
+    force: Annotated[bool, typer.Option("--force", help="Re-encode every segment even when fresh.")] = False,
+    preset: Annotated[Optional[str], typer.Option("--preset", help="x264 preset (default veryfast); kept in render.json.")] = None,
+    crf: Annotated[Optional[int], typer.Option("--crf", help="x264 CRF 0–51 (default 20); kept in render.json.")] = None,
+    music: Annotated[Optional[Path], typer.Option("--music", help="Music bed under the narration, ducked under the voice.")] = None,
+    no_music: Annotated[bool, typer.Option("--no-music", help="Remove the music bed.")] = False,
+    workspace: Workspace = None,
+    as_json: JsonOut = False,
+) -> None:
+    """Re-render video.mp4 from the existing images and narration (clips, segments, audio pass, QC)."""
+    from storyreel import api
+
+    try:
+        with _Progress(enabled=not as_json and sys.stderr.isatty()) as progress:
+            result = api.render(
+                project, workspace=workspace, force=force, preset=preset, crf=crf, music=music, no_music=no_music,
+                progress=progress,
+            )
+    except StoryreelError as exc:
+        _fail(exc, as_json)
+        return
+    _report_run(result, as_json)
+
+
+@app.command("qc")
+def qc_(
+    target: Annotated[str, typer.Argument(help="A video file, or a project ID (checks against its timeline and cues).")],
+    workspace: Workspace = None,
+    as_json: JsonOut = False,
+) -> None:
+    """Media QC: codec and container facts, frame rate, duration, A/V sync, loudness (EBU R128),
+    true peak, black frames, subtitle safe area and timing. Exit 1 when a check fails."""
+    from storyreel import api
+
+    try:
+        report = api.qc(target, workspace=workspace)
+    except StoryreelError as exc:
+        _fail(exc, as_json)
+        return
+    if as_json:
+        print(report.model_dump_json())
+    else:
+        table = Table("check", "result", "expected", "measured", title=f"QC of {report.path}")
+        marks = {True: "[green]pass[/]", False: "[red]FAIL[/]", None: "[dim]n/a[/]"}
+        for c in report.checks:
+            table.add_row(c.name, marks[c.passed], c.expected, c.measured if c.passed is not False else f"{c.measured} — {c.message}")
+        Console().print(table)
+        err.print(report.summary(), highlight=False)
+    if not report.passed:
+        raise typer.Exit(1)
 
 
 @app.command("list")

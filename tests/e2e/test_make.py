@@ -59,12 +59,14 @@ def test_output_matches_the_delivery_spec(made, name):
     expected = (1080, 1920) if board.settings.aspect_ratio == "9:16" else (1920, 1080)
     assert (v.width, v.height) == expected
     assert (v.codec, v.profile, v.pix_fmt, v.fps) == ("h264", "High", "yuv420p", 30.0)
-    assert (v.color_primaries, v.color_trc, v.colorspace) == ("1", "1", "1")  # BT.709
+    assert (v.color_primaries, v.color_trc, v.colorspace) == ("bt709", "bt709", "bt709")
     assert facts.faststart
     assert a is not None and (a.codec, a.sample_rate) == ("aac", 48000)
     assert v.frames == tl.total_frames
     assert abs(facts.container_duration_s - tl.duration_s) < 0.5
-    assert abs(a.duration_s - tl.duration_s) < 0.5
+    assert abs(a.duration_s - tl.duration_s) < 1 / 30
+    qc = json.loads((__import__("pathlib").Path(result["video_path"]).parent / "qc.json").read_text())
+    assert qc["passed"] is True, [c for c in qc["checks"] if c["passed"] is False]
 
 
 def test_ad_brief_gives_a_vertical_video(made):
@@ -142,7 +144,7 @@ def test_editing_one_shot_reruns_only_its_nodes(made):
         assert set(node) >= {"stage", "unit", "state", "causes"}
 
     expected = {
-        f"narration[{target}]", f"clip[{target}]", f"segment[{prev_id}+{target}]", f"segment[{target}+{next_id}]", "render[video]",
+        f"narration[{target}]", f"clip[{target}]", f"segment[{prev_id}+{target}]", f"segment[{target}+{next_id}]", "render[video]", "qc[video]",
     }
     assert set(stale) == expected
     rerun = cli_json("make", str(INPUTS / "gettysburg-address.txt"), workspace=ws)

@@ -35,7 +35,11 @@ class Settings(BaseSettings):
     allow_network: bool = Field(default=True, description="False refuses every network call (tests set 0).")
     workers: int = Field(default=2, ge=1, le=64, description="Parallel render workers (x264 threads × workers ≤ cores).")
     x264_preset: str = Field(default="veryfast", description="libx264 preset of every segment.")
-    crf: int = Field(default=20, ge=0, le=51, description="libx264 constant rate factor.")
+    crf: int = Field(default=20, ge=0, le=51, description="libx264 constant rate factor (quality value for hardware encoders).")
+    video_encoder: str = Field(
+        default="auto",
+        description="H.264 encoder: auto (first working hardware encoder, else libx264), libx264, h264_nvenc, h264_qsv, h264_videotoolbox.",
+    )
     speech_rate_wpm: int = Field(default=165, ge=80, le=400, description="Narration speed, words per minute.")
 
     @classmethod

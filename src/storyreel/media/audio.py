@@ -1,7 +1,8 @@
 """The audio pass: narration placed on the timeline, then loudness-normalized once.
 
-Loudness target: −16 LUFS integrated, true peak ≤ −1.5 dBTP, LRA 11 (EBU R128 measurement as used for
-online platforms), applied by ffmpeg ``loudnorm`` in two passes (measure, then linear correction).
+Loudness target: −16 LUFS integrated (EBU R128 measurement, online-platform target), true peak
+≤ −2 dBTP (1 dB of headroom under the −1 dBTP delivery limit for AAC inter-sample overs), LRA 11;
+applied by ffmpeg ``loudnorm`` in two passes (measure, then linear correction).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import numpy as np
 from storyreel.media.ffmpeg import MediaError, ffmpeg_exe
 
 TARGET_LUFS = -16.0
-TARGET_TP = -1.5
+TARGET_TP = -2.0
 TARGET_LRA = 11.0
 
 
@@ -35,7 +36,9 @@ def read_wav(path: Path) -> tuple[np.ndarray, int]:
 
 
 def mix_narration(placements: list[tuple[Path, float]], duration_s: float, out_path: Path) -> int:
-    """Place each (wav, start seconds) on a silent track ``duration_s`` long and write a mono 16-bit WAV.
+    """Place each (wav, start seconds) on a silent track ``duration_s`` long and write a 16-bit WAV with
+    the voice centred on two identical channels (the delivered layout, so loudness is measured on what
+    ships: a mono measurement reads 3 LU lower than the same signal on both stereo channels).
 
     Clips are resampled (linear) to the first clip's rate. Returns the sample rate.
     """
@@ -51,9 +54,10 @@ def mix_narration(placements: list[tuple[Path, float]], duration_s: float, out_p
         if i1 > i0:
             track[i0:i1] += samples[: i1 - i0]
     pcm = (np.clip(track, -1.0, 1.0) * 32767).astype("<i2")
+    pcm = np.repeat(pcm, 2)  # interleaved L R
     out_path.parent.mkdir(parents=True, exist_ok=True)
     with wave.open(str(out_path), "wb") as wf:
-        wf.setnchannels(1)
+        wf.setnchannels(2)
         wf.setsampwidth(2)
         wf.setframerate(rate)
         wf.writeframes(pcm.tobytes())
@@ -84,3 +88,48 @@ def loudnorm_filter(measured: dict[str, float]) -> str:
         f":measured_LRA={measured['input_lra']}:measured_thresh={measured['input_thresh']}"
         f":offset={measured['target_offset']},aresample=48000"
     )
+
+
+MUSIC_BED_LU = -18.0  # music bed loudness relative to the voice, before ducking
+DUCK_RATIO = 8.0  # sidechain compression of the bed while the voice speaks (≈ 10–15 dB of ducking)
+
+
+def mix_music(voice_wav: Path, music: Path, out_wav: Path, duration_s: float, voice_lufs: float) -> None:
+    """Add a music bed under the voice and write a 48 kHz stereo 16-bit WAV ``duration_s`` long.
+
+    The music is looped to the duration, set ``MUSIC_BED_LU`` below the voice's integrated loudness
+    (both measured with EBU R128), faded in/out over 1.5 s, and ducked under the voice by a sidechain
+    compressor keyed on the voice (ffmpeg ``sidechaincompress``: attack 20 ms, release 400 ms).
+    Raises :class:`MediaError` if the music cannot be decoded.
+    """
+    from storyreel.media.ffmpeg import run_ffmpeg
+
+    music_i = measure_loudness(music)["input_i"]
+    gain_db = 0.0 if music_i < -70 or voice_lufs < -70 else (voice_lufs + MUSIC_BED_LU) - music_i
+    fade = min(1.5, duration_s / 4)
+    graph = (
+        f"[1:a]aresample=48000,aformat=sample_fmts=fltp:channel_layouts=stereo,atrim=0:{duration_s:.6f},"
+        f"volume={gain_db:.2f}dB,afade=t=in:d={fade:.3f},afade=t=out:st={duration_s - fade:.6f}:d={fade:.3f}[m];"
+        "[0:a]aresample=48000,aformat=sample_fmts=fltp:channel_layouts=stereo,asplit=2[v1][v2];"
+        f"[m][v1]sidechaincompress=threshold=0.015:ratio={DUCK_RATIO}:attack=20:release=400[duck];"
+        "[v2][duck]amix=inputs=2:duration=first:normalize=0[out]"
+    )
+    run_ffmpeg(
+        ["-i", str(voice_wav), "-stream_loop", "-1", "-i", str(music), "-filter_complex", graph, "-map", "[out]",
+         "-t", f"{duration_s:.6f}", "-c:a", "pcm_s16le", str(out_wav)],
+        what=f"mixing the music bed {music.name}",
+    )
+
+
+def build_mix(placements: list[tuple[Path, float]], duration_s: float, work: Path, music: Path | None = None) -> tuple[Path, dict[str, float]]:
+    """The audio before the final loudness pass: narration placed on the timeline, plus the ducked music
+    bed when ``music`` is given. Returns the WAV and its loudness measurement (first loudnorm pass),
+    ready for :func:`loudnorm_filter`."""
+    mix = work / "narration-mix.wav"
+    mix_narration(placements, duration_s, mix)
+    measured = measure_loudness(mix)
+    if music is not None:
+        bed = work / "music-mix.wav"
+        mix_music(mix, music, bed, duration_s, measured["input_i"])
+        mix, measured = bed, measure_loudness(bed)
+    return mix, measured

@@ -1,22 +1,25 @@
-"""ffmpeg argv builders and the one runner. ffmpeg comes from the ``imageio-ffmpeg`` wheel.
+"""ffmpeg argv builders, the runners and the encoder choice. ffmpeg comes from the ``imageio-ffmpeg`` wheel.
 
-Segments follow the measured recipe in RENDER-NOTES.md: each still is decoded once and repeated with
-the ``loop`` filter, timestamps are rebuilt with ``settb=1/30,setpts=N``, the Ken Burns move is a
-per-frame ``scale`` (``eval=frame``) followed by a ``crop`` whose x/y are computed from the frame number
-``n`` (not from ``iw``, which crop evaluates only once). Every segment uses identical encoder settings
-so the final concat is a stream copy.
+A segment is encoded by one ffmpeg process fed raw RGBA frames on stdin (rendered by
+:mod:`storyreel.media.motion`); ffmpeg composites the overlay/subtitle layers, applies fades, converts to
+BT.709 limited-range yuv420p and encodes. Every segment uses identical encoder settings so the final
+concat is a stream copy (RENDER-NOTES.md: per-shot segments in parallel measured 1.11× the encode floor).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
+import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
+
 from storyreel.core.errors import ProviderError
-from storyreel.media.timeline import A_PART, CROSSFADE_FRAMES, FADE_FRAMES, ShotTiming
 
 
 class MediaError(ProviderError):
@@ -31,35 +34,110 @@ def ffmpeg_exe() -> str:
     return imageio_ffmpeg.get_ffmpeg_exe()
 
 
-def run_ffmpeg(args: list[str], *, what: str) -> None:
-    """Run ``ffmpeg -hide_banner -nostdin -loglevel error -y <args>``. Raises :class:`MediaError`."""
+def run_ffmpeg(args: list[str], *, what: str) -> str:
+    """Run ``ffmpeg -hide_banner -nostdin -loglevel error -y <args>``; returns stderr.
+    Raises :class:`MediaError` with the log tail on a non-zero exit."""
     argv = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y", *args]
     proc = subprocess.run(argv, capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         tail = "\n".join(proc.stderr.strip().splitlines()[-8:])
         raise MediaError(f"ffmpeg failed while {what} (exit {proc.returncode}):\n{tail}")
+    return proc.stderr
+
+
+# H.264 encoders, in the order ``auto`` tries them. Hardware encoders take a constant-quality value in
+# place of x264's CRF; the mapping keeps roughly the same visual quality target.
+HARDWARE_ENCODERS = ("h264_nvenc", "h264_qsv", "h264_videotoolbox")
+ENCODERS = ("libx264", *HARDWARE_ENCODERS)
 
 
 @dataclass(frozen=True)
 class Encoding:
-    """H.264 settings shared by every segment (identical settings make the concat a stream copy)."""
+    """H.264 settings shared by every segment (identical settings make the concat a stream copy).
+
+    ``codec`` is ``libx264`` (default preset ``veryfast``, CRF 20) or a hardware encoder from
+    :data:`HARDWARE_ENCODERS`; ``threads`` is x264's thread count per segment process.
+    """
 
     preset: str = "veryfast"
     crf: int = 20
     threads: int = 1
     fps: int = 30
+    codec: str = "libx264"
+
+    def codec_args(self) -> list[str]:
+        if self.codec == "h264_nvenc":
+            return ["-c:v", "h264_nvenc", "-preset", "p5", "-rc", "vbr", "-cq", str(self.crf), "-b:v", "0", "-bf", "0"]
+        if self.codec == "h264_qsv":
+            return ["-c:v", "h264_qsv", "-global_quality", str(self.crf), "-bf", "0"]
+        if self.codec == "h264_videotoolbox":
+            return ["-c:v", "h264_videotoolbox", "-q:v", str(max(1, min(100, 100 - 2 * self.crf)))]
+        return ["-c:v", "libx264", "-preset", self.preset, "-crf", str(self.crf), "-threads", str(self.threads)]
 
     def video_args(self) -> list[str]:
         return [
-            "-c:v", "libx264", "-preset", self.preset, "-crf", str(self.crf), "-profile:v", "high",
-            "-pix_fmt", "yuv420p", "-r", str(self.fps), "-threads", str(self.threads),
+            *self.codec_args(), "-profile:v", "high", "-pix_fmt", "yuv420p", "-r", str(self.fps),
             "-color_primaries", "bt709", "-color_trc", "bt709", "-colorspace", "bt709", "-color_range", "tv",
             "-video_track_timescale", str(self.fps * 512), "-an",
         ]
 
     def identity(self) -> dict:
-        """The settings that change the encoded bytes' meaning (part of node keys)."""
-        return {"codec": "libx264", "preset": self.preset, "crf": self.crf, "fps": self.fps, "profile": "high"}
+        """The settings that change the encoded bytes' meaning (part of node keys; not ``threads``)."""
+        return {"codec": self.codec, "preset": self.preset, "crf": self.crf, "fps": self.fps, "profile": "high"}
+
+
+def _encoder_works(codec: str) -> bool:
+    """True when ``codec`` can encode one small frame here (a hardware encoder compiled into ffmpeg
+    fails at this point when the device or driver is missing)."""
+    argv = [
+        ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-f", "lavfi", "-i",
+        "color=c=gray:size=256x256:rate=30", "-frames:v", "1", *Encoding(codec=codec).codec_args(),
+        "-pix_fmt", "yuv420p", "-f", "null", "-",
+    ]
+    try:
+        return subprocess.run(argv, capture_output=True, timeout=20, check=False).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+def choose_encoder(setting: str, cache_dir: Path | None = None) -> str:
+    """The H.264 encoder for ``setting``: ``auto`` takes the first hardware encoder that works here and
+    falls back to ``libx264``; a named encoder is used as is. The ``auto`` answer is cached in
+    ``cache_dir/encoder.json`` per ffmpeg binary (probing costs a few hundred ms).
+
+    Raises :class:`ValueError` for an unknown encoder name.
+    """
+    if setting != "auto":
+        if setting not in ENCODERS:
+            raise ValueError(f"unknown video encoder {setting!r}; use auto or one of {', '.join(ENCODERS)}")
+        return setting
+    exe = ffmpeg_exe()
+    stamp = f"{exe}:{os.stat(exe).st_mtime_ns}"
+    cache = cache_dir / "encoder.json" if cache_dir else None
+    if cache and cache.exists():
+        try:
+            data = json.loads(cache.read_text())
+            if data.get("ffmpeg") == stamp and data.get("encoder") in ENCODERS:
+                return str(data["encoder"])
+        except (OSError, ValueError):
+            pass
+    chosen = next((c for c in HARDWARE_ENCODERS if _encoder_works(c)), "libx264")
+    if cache:
+        try:
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            cache.write_text(json.dumps({"ffmpeg": stamp, "encoder": chosen}))
+        except OSError:
+            pass
+    return chosen
+
+
+def forget_encoder(cache_dir: Path) -> None:
+    """Drop the cached ``auto`` choice and record ``libx264`` (after a hardware encoder failed mid-render,
+    so the next run falls back to software for every segment, keeping the concat uniform)."""
+    exe = ffmpeg_exe()
+    (cache_dir / "encoder.json").write_text(
+        json.dumps({"ffmpeg": f"{exe}:{os.stat(exe).st_mtime_ns}", "encoder": "libx264", "reason": "hardware encode failed"})
+    )
 
 
 @dataclass(frozen=True)
@@ -73,66 +151,79 @@ class Layer:
     last: int
 
 
-def _kenburns(label: str, timing: ShotTiming, first: int, frames: int, width: int, height: int, fps: int) -> str:
-    """Filter chain: the still ``label`` looped to ``frames`` frames moving along the shot's camera path,
-    starting at slot-local frame ``first``."""
-    kb = timing.camera
-    p = f"((n+{first + timing.pre})/{max(1, timing.span - 1)})"
-    z = f"({kb.z0:.6f}+{kb.z1 - kb.z0:.6f}*{p})"
-    fx = f"({kb.fx0:.6f}+{kb.fx1 - kb.fx0:.6f}*{p})"
-    fy = f"({kb.fy0:.6f}+{kb.fy1 - kb.fy0:.6f}*{p})"
-    sw, sh = f"round({width}*{z})", f"round({height}*{z})"
-    chain = f"[{label}]format=rgb24,loop=loop={frames - 1}:size=1:start=0,settb=1/{fps},setpts=N"
-    if kb.z0 == kb.z1 == 1.0:
-        return chain
-    return (
-        f"{chain},scale=w='{sw}':h='{sh}':eval=frame:flags=bicubic,"
-        f"crop=w={width}:h={height}:x='({sw}-{width})*{fx}':y='({sh}-{height})*{fy}':exact=1"
-    )
-
-
 _TO_BT709 = (
     "scale=out_color_matrix=bt709:out_range=tv,format=yuv420p,"
     "setparams=color_primaries=bt709:color_trc=bt709:colorspace=bt709:range=tv"
 )
 
 
-def clip_args(image: Path, timing: ShotTiming, layers: list[Layer], out: Path, enc: Encoding, width: int, height: int) -> list[str]:
-    """argv for a shot's body segment: Ken Burns over the body frames, overlays and subtitle layers,
-    fade from black (first shot) / to black (last shot)."""
-    frames = timing.body_frames
-    args = ["-i", str(image)]
+def encode_args(
+    layers: list[Layer], out: Path, enc: Encoding, width: int, height: int, frames: int,
+    fade_in: int = 0, fade_out: int = 0,
+) -> list[str]:
+    """argv for one segment fed ``frames`` raw RGBA frames (``width × height``) on stdin: overlay the
+    ``layers`` on their frame ranges, fade from black over the first ``fade_in`` / to black over the
+    last ``fade_out`` frames, convert to BT.709 limited-range yuv420p, encode."""
+    args = ["-f", "rawvideo", "-pix_fmt", "rgba", "-s", f"{width}x{height}", "-r", str(enc.fps), "-i", "pipe:0"]
     for layer in layers:
         args += ["-i", str(layer.path)]
-    graph = [_kenburns("0:v", timing, timing.body_start, frames, width, height, enc.fps) + "[v0]"]
+    graph = [f"[0:v]settb=1/{enc.fps},setpts=N[v0]"]
     for i, layer in enumerate(layers, start=1):
         graph.append(
             f"[v{i - 1}][{i}:v]overlay=x={layer.x}:y={layer.y}:format=rgb:eval=init"
             f":enable='between(n,{layer.first},{layer.last})'[v{i}]"
         )
-    tail = [f"[v{len(layers)}]"]
     post = []
-    if timing.fade_in:
-        post.append(f"fade=t=in:start_frame=0:nb_frames={FADE_FRAMES}")
-    if timing.fade_out:
-        post.append(f"fade=t=out:start_frame={frames - FADE_FRAMES}:nb_frames={FADE_FRAMES}")
+    if fade_in:
+        post.append(f"fade=t=in:start_frame=0:nb_frames={fade_in}")
+    if fade_out:
+        post.append(f"fade=t=out:start_frame={frames - fade_out}:nb_frames={fade_out}")
     post.append(_TO_BT709)
-    graph.append(tail[0] + ",".join(post) + "[out]")
+    graph.append(f"[v{len(layers)}]" + ",".join(post) + "[out]")
     return [*args, "-filter_complex", ";".join(graph), "-map", "[out]", "-frames:v", str(frames), *enc.video_args(), str(out)]
 
 
-def transition_args(image_a: Path, a: ShotTiming, image_b: Path, b: ShotTiming, out: Path, enc: Encoding, width: int, height: int) -> list[str]:
-    """argv for a crossfade segment: the end of shot a's motion blended into the start of shot b's."""
-    n = CROSSFADE_FRAMES
-    graph = [
-        _kenburns("0:v", a, a.slot - A_PART, n, width, height, enc.fps) + f",{_TO_BT709}[a]",
-        _kenburns("1:v", b, -A_PART, n, width, height, enc.fps) + f",{_TO_BT709}[b]",
-        f"[a][b]xfade=transition=fade:duration={n / enc.fps:.6f}:offset=0,format=yuv420p,setparams=color_primaries=bt709:color_trc=bt709:colorspace=bt709:range=tv[out]",
-    ]
-    return [
-        "-i", str(image_a), "-i", str(image_b), "-filter_complex", ";".join(graph), "-map", "[out]",
-        "-frames:v", str(n), *enc.video_args(), str(out),
-    ]
+def encode_frames(frames: Iterable[np.ndarray], args: list[str], *, what: str) -> int:
+    """Run ffmpeg with ``args`` (from :func:`encode_args`) and stream ``frames`` to its stdin one at a
+    time, so memory holds one frame. Returns the number of frames written. Raises :class:`MediaError`
+    with ffmpeg's log tail if it fails or exits early."""
+    argv = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y", *args]
+    with tempfile.TemporaryFile() as log:
+        proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=log)
+        assert proc.stdin is not None
+        written = 0
+        try:
+            for frame in frames:
+                proc.stdin.write(memoryview(np.ascontiguousarray(frame)).cast("B"))
+                written += 1
+            proc.stdin.close()
+        except BrokenPipeError:
+            pass
+        except BaseException:
+            proc.kill()
+            proc.wait()
+            raise
+        code = proc.wait()
+        if code != 0:
+            log.seek(0)
+            tail = "\n".join(log.read().decode("utf-8", "replace").strip().splitlines()[-8:])
+            raise MediaError(f"ffmpeg failed while {what} (exit {code}):\n{tail}")
+    return written
+
+
+def concat_list(files: list[tuple[Path, int]], fps: int) -> str:
+    """A concat-demuxer script for (segment file, frame count) pairs, each with an explicit
+    ``duration``. Without it the demuxer takes each file's container duration, which the MP4 edit list
+    can round short by a few ticks (seen: 507/15360 s for a 512-tick frame), leaving one uneven frame
+    step at the joint. Durations are given so that their running sum, in the demuxer's microseconds, is
+    the exact frame time rounded once — no drift however many segments."""
+    lines, frames_before = [], 0
+    for path, frames in files:
+        start_us = round(frames_before * 1_000_000 / fps)
+        end_us = round((frames_before + frames) * 1_000_000 / fps)
+        lines.append(f"file '{path.as_posix()}'\nduration {(end_us - start_us) / 1_000_000:.6f}\n")
+        frames_before += frames
+    return "ffconcat version 1.0\n" + "".join(lines)
 
 
 def concat_mux_args(list_file: Path, audio: Path, out: Path, duration_s: float, audio_filter: str) -> list[str]:

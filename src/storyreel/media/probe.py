@@ -39,6 +39,21 @@ class MediaFacts(BaseModel):
     audio: AudioFacts | None
 
 
+# libavutil/pixfmt.h enum values → names (PyAV returns the raw ints)
+_PRIMARIES = {1: "bt709", 2: "unspecified", 4: "bt470m", 5: "bt470bg", 6: "smpte170m", 7: "smpte240m", 8: "film", 9: "bt2020"}
+_TRC = {1: "bt709", 2: "unspecified", 4: "gamma22", 5: "gamma28", 6: "smpte170m", 7: "smpte240m", 8: "linear",
+        13: "iec61966-2-1", 14: "bt2020-10", 16: "smpte2084", 18: "arib-std-b67"}
+_MATRIX = {0: "gbr", 1: "bt709", 2: "unspecified", 5: "bt470bg", 6: "smpte170m", 7: "smpte240m", 9: "bt2020nc"}
+
+
+def _tag(value: object, names: dict[int, str]) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, int):
+        return names.get(value, str(value))
+    return str(getattr(value, "name", value)).lower()
+
+
 def _faststart(path: Path) -> bool:
     with open(path, "rb") as fh:
         offset = 0
@@ -85,9 +100,9 @@ def probe(path: Path, count_frames: bool = True) -> MediaFacts:
                 fps=float(rate),
                 frames=frames,
                 duration_s=vdur,
-                color_primaries=str(getattr(cc, "color_primaries", None)),
-                color_trc=str(getattr(cc, "color_trc", None)),
-                colorspace=str(getattr(cc, "colorspace", None)),
+                color_primaries=_tag(getattr(cc, "color_primaries", None), _PRIMARIES),
+                color_trc=_tag(getattr(cc, "color_trc", None), _TRC),
+                colorspace=_tag(getattr(cc, "colorspace", None), _MATRIX),
             )
     with av.open(str(path)) as container:
         as_ = next(iter(container.streams.audio), None)

@@ -36,9 +36,11 @@ class Cue:
     text: str
     start_s: float
     end_s: float
+    words: tuple[float, float] | None = None  # (first word start, last word end) on the same clock
 
     def shifted(self, offset_s: float) -> Cue:
-        return Cue(self.text, round(self.start_s + offset_s, 3), round(self.end_s + offset_s, 3))
+        words = None if self.words is None else (round(self.words[0] + offset_s, 3), round(self.words[1] + offset_s, 3))
+        return Cue(self.text, round(self.start_s + offset_s, 3), round(self.end_s + offset_s, 3), words)
 
 
 def subtitle_font_size(width: int, height: int) -> int:
@@ -66,15 +68,17 @@ def make_cues(text: str, words: list[WordTiming], width: int, height: int) -> li
     chunks = _rebalance(chunks, fnt, max_w)
     end_of_audio = max((w.end_s for w in words), default=0.0)
     starts: list[float] = []
+    spans: list[tuple[float, float] | None] = []
     for chunk in chunks:
         c0, c1 = chunk[0][1], chunk[-1][2]
         timed = [w for w in words if w.char_start < c1 and w.char_end > c0]
         starts.append(timed[0].start_s if timed else (starts[-1] if starts else 0.0))
+        spans.append((round(timed[0].start_s, 3), round(timed[-1].end_s, 3)) if timed else None)
     cues = []
     for i, chunk in enumerate(chunks):
         end = starts[i + 1] if i + 1 < len(chunks) else end_of_audio
         end = max(end, starts[i] + 0.3)
-        cues.append(Cue(" ".join(t[0] for t in chunk), round(starts[i], 3), round(end, 3)))
+        cues.append(Cue(" ".join(t[0] for t in chunk), round(starts[i], 3), round(end, 3), spans[i]))
     return cues
 
 
@@ -96,9 +100,7 @@ def _pad(size: int) -> int:
     return max(6, size // 3)
 
 
-def render_cue(cue_text: str, width: int, height: int, out_path: Path) -> tuple[int, int]:
-    """Draw a cue (white bold text, dark translucent box) to a PNG sized to its box; returns the (x, y)
-    where it goes on a width × height frame: centred, its bottom on the title-safe bottom edge."""
+def _cue_layout(cue_text: str, width: int, height: int):  # noqa: ANN202
     size = subtitle_font_size(width, height)
     fnt = font("bold", size)
     pad = _pad(size)
@@ -107,19 +109,32 @@ def render_cue(cue_text: str, width: int, height: int, out_path: Path) -> tuple[
     line_h = int(size * 1.25)
     text_w = max(fnt.getlength(ln) for ln in lines)
     box_w, box_h = int(text_w + 2 * pad), int(line_h * len(lines) + 2 * pad * 0.8)
+    x = (width - box_w) // 2
+    y = int(height * (1 - SAFE_MARGIN)) - box_h
+    return fnt, size, pad, lines, line_h, (x, y, box_w, box_h)
+
+
+def cue_box(cue_text: str, width: int, height: int) -> tuple[int, int, int, int]:
+    """Where a burned-in cue goes on a ``width × height`` frame: (x, y, box width, box height) in pixels,
+    centred, its bottom on the title-safe bottom edge."""
+    return _cue_layout(cue_text, width, height)[5]
+
+
+def render_cue(cue_text: str, width: int, height: int, out_path: Path) -> tuple[int, int]:
+    """Draw a cue (white bold text, dark translucent box) to a PNG sized to its box; returns the (x, y)
+    of :func:`cue_box`."""
+    fnt, size, pad, lines, line_h, (x, y0, box_w, box_h) = _cue_layout(cue_text, width, height)
     img = Image.new("RGBA", (box_w, box_h), (0, 0, 0, 0))
     d = ImageDraw.Draw(img)
     d.rounded_rectangle((0, 0, box_w - 1, box_h - 1), radius=pad, fill=(0, 0, 0, 150))
     y = pad * 0.8
     for line in lines:
-        x = (box_w - fnt.getlength(line)) / 2
-        d.text((x, y), line, font=fnt, fill=(255, 255, 255, 255), stroke_width=max(1, size // 25), stroke_fill=(0, 0, 0, 255))
+        lx = (box_w - fnt.getlength(line)) / 2
+        d.text((lx, y), line, font=fnt, fill=(255, 255, 255, 255), stroke_width=max(1, size // 25), stroke_fill=(0, 0, 0, 255))
         y += line_h
     out_path.parent.mkdir(parents=True, exist_ok=True)
     img.save(out_path)
-    x = (width - box_w) // 2
-    bottom = int(height * (1 - SAFE_MARGIN))
-    return x, bottom - box_h
+    return x, y0
 
 
 def _stamp(seconds: float, sep: str) -> str:

@@ -126,6 +126,11 @@ class Timeline:
     def duration_s(self) -> float:
         return self.total_frames / self.fps
 
+    def segment_frames(self) -> list[tuple[str, str, int]]:
+        """Play order with frame counts: (kind, unit, frames)."""
+        bodies = {s.shot_id: s.body_frames for s in self.shots}
+        return [(k, u, bodies[u] if k == "clip" else CROSSFADE_FRAMES) for k, u in self.segments()]
+
     def segments(self) -> list[tuple[str, str]]:
         """Play order of segments as (kind, unit): ('clip', shot_id) bodies and ('segment', 'a+b') crossfades."""
         order: list[tuple[str, str]] = []

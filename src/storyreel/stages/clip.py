@@ -1,7 +1,8 @@
 """Stages ``clip`` (a shot's body segment) and ``segment`` (a crossfade between two shots).
 
-A clip is the shot's still moving along its Ken Burns path over the body frames, with the storyboard's
-overlays and the subtitles burned in, encoded to ``clips/<shot>.mp4``. A segment is the crossfade
+A clip is the shot's still moving along its Ken Burns path over the body frames (sub-pixel motion,
+:mod:`storyreel.media.motion`), with the storyboard's overlays and the subtitles burned in, encoded to
+``clips/<shot>.mp4``. A segment is the crossfade
 ``clips/<a>+<b>.mp4``. Both are keyed on the image's data version and on the shot's timing, so editing
 one shot re-encodes only its clip and its two neighbouring segments.
 """
@@ -13,10 +14,11 @@ from pathlib import Path
 from typing import ClassVar
 
 from storyreel.engine.graph import Node, NodeOutput, RecipeParts
-from storyreel.media.ffmpeg import Layer, clip_args, run_ffmpeg, transition_args
+from storyreel.media.ffmpeg import Encoding, Layer, MediaError, encode_args, encode_frames, forget_encoder
+from storyreel.media.motion import ShotFrames, body_frames, crossfade_frames, load_still
 from storyreel.media.overlays import render_overlay
-from storyreel.media.subtitles import make_cues, render_cue
-from storyreel.media.timeline import ShotTiming
+from storyreel.media.subtitles import Cue, make_cues, render_cue
+from storyreel.media.timeline import A_PART, CROSSFADE_FRAMES, FADE_FRAMES, ShotTiming
 from storyreel.stages.context import ProjectContext
 
 
@@ -36,9 +38,24 @@ def _tmp_for(out: Path) -> Path:
     return out.with_name(f".{out.stem}.tmp{out.suffix}")
 
 
+def _encode(frames, args: list[str], ctx: ProjectContext, what: str) -> None:  # noqa: ANN001
+    """Encode, and when a hardware encoder fails mid-render record the fallback to libx264 so the next
+    run re-encodes every segment with one encoder (a stream-copy concat needs identical settings)."""
+    try:
+        encode_frames(frames, args, what=what)
+    except MediaError:
+        if ctx.encoding.codec != Encoding.codec:
+            forget_encoder(ctx.settings.workspace)
+            raise MediaError(
+                f"hardware encoder {ctx.encoding.codec} failed while {what}; the next run uses libx264 "
+                "(or set STORYREEL_VIDEO_ENCODER=libx264)"
+            ) from None
+        raise
+
+
 class ClipStage:
     name: ClassVar[str] = "clip"
-    code_version: ClassVar[str] = "clip/1"
+    code_version: ClassVar[str] = "clip/2"
     max_workers: ClassVar[int] = 2
     editable_output: ClassVar[bool] = False
 
@@ -51,20 +68,28 @@ class ClipStage:
     def requires(self, ctx: ProjectContext, unit: str) -> list[Node]:
         return [Node("image", unit), Node("narration", unit)]
 
-    def layers_spec(self, ctx: ProjectContext, unit: str) -> list[dict]:
-        """Overlays for the whole body, then subtitle cues with their body-relative frame ranges."""
+    def subtitle_cues(self, ctx: ProjectContext, unit: str) -> list[tuple[Cue, int, int]]:
+        """The shot's cues with the body-relative frame range [first, last] each is burned in on."""
         _, shot = ctx.storyboard.shot(unit)
         t = ctx.shot_timing(unit)
         fps = ctx.timeline.fps
         width, height = ctx.storyboard.settings.frame_size
-        specs = [{"kind": o.type, "text": o.text, "first": 0, "last": t.body_frames - 1} for o in shot.overlays]
         _, words = ctx.narration(unit)
         offset = t.narration_offset_s - t.body_start / fps
+        out = []
         for cue in make_cues(shot.narration, words, width, height):
             first = max(0, round((cue.start_s + offset) * fps))
             last = min(t.body_frames - 1, round((cue.end_s + offset) * fps) - 1)
             if last >= first:
-                specs.append({"kind": "subtitle", "text": cue.text, "first": first, "last": last})
+                out.append((cue, first, last))
+        return out
+
+    def layers_spec(self, ctx: ProjectContext, unit: str) -> list[dict]:
+        """Overlays for the whole body, then subtitle cues with their body-relative frame ranges."""
+        _, shot = ctx.storyboard.shot(unit)
+        t = ctx.shot_timing(unit)
+        specs = [{"kind": o.type, "text": o.text, "first": 0, "last": t.body_frames - 1} for o in shot.overlays]
+        specs += [{"kind": "subtitle", "text": c.text, "first": a, "last": b} for c, a, b in self.subtitle_cues(ctx, unit)]
         return specs
 
     def recipe(self, ctx: ProjectContext, unit: str) -> RecipeParts:
@@ -96,15 +121,20 @@ class ClipStage:
         out = ctx.paths.clips / f"{unit}.mp4"
         out.parent.mkdir(parents=True, exist_ok=True)
         tmp = _tmp_for(out)
-        image = ctx.paths.images / f"{unit}.png"
-        run_ffmpeg(clip_args(image, ctx.shot_timing(unit), layers, tmp, ctx.encoding, width, height), what=f"encoding clip {unit}")
+        timing = ctx.shot_timing(unit)
+        shot = ShotFrames(load_still(ctx.paths.images / f"{unit}.png"), timing, width, height)
+        args = encode_args(
+            layers, tmp, ctx.encoding, width, height, timing.body_frames,
+            fade_in=FADE_FRAMES if timing.fade_in else 0, fade_out=FADE_FRAMES if timing.fade_out else 0,
+        )
+        _encode(body_frames(shot), args, ctx, f"encoding clip {unit}")
         tmp.replace(out)
-        return NodeOutput(files=[out], details={"frames": ctx.shot_timing(unit).body_frames, "layers": len(layers)})
+        return NodeOutput(files=[out], details={"frames": timing.body_frames, "layers": len(layers), "encoder": ctx.encoding.codec})
 
 
 class SegmentStage:
     name: ClassVar[str] = "segment"
-    code_version: ClassVar[str] = "segment/1"
+    code_version: ClassVar[str] = "segment/2"
     max_workers: ClassVar[int] = 2
     editable_output: ClassVar[bool] = False
 
@@ -142,10 +172,10 @@ class SegmentStage:
         out = ctx.paths.clips / f"{unit}.mp4"
         out.parent.mkdir(parents=True, exist_ok=True)
         tmp = _tmp_for(out)
-        args = transition_args(
-            ctx.paths.images / f"{a}.png", ctx.shot_timing(a), ctx.paths.images / f"{b}.png", ctx.shot_timing(b),
-            tmp, ctx.encoding, width, height,
-        )
-        run_ffmpeg(args, what=f"encoding crossfade {unit}")
+        ta, tb = ctx.shot_timing(a), ctx.shot_timing(b)
+        fa = ShotFrames(load_still(ctx.paths.images / f"{a}.png"), ta, width, height)
+        fb = ShotFrames(load_still(ctx.paths.images / f"{b}.png"), tb, width, height)
+        frames = crossfade_frames(fa, fb, CROSSFADE_FRAMES, ta.slot - A_PART, -A_PART)
+        _encode(frames, encode_args([], tmp, ctx.encoding, width, height, CROSSFADE_FRAMES), ctx, f"encoding crossfade {unit}")
         tmp.replace(out)
-        return NodeOutput(files=[out], details={"frames": 15})
+        return NodeOutput(files=[out], details={"frames": CROSSFADE_FRAMES, "encoder": ctx.encoding.codec})

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import Path
 
 from storyreel.core.artifact import Storyboard
 from storyreel.core.settings import Settings
@@ -22,6 +23,7 @@ class ProjectContext:
     image_provider: ImageGenService
     tts_provider: SpeechService
     encoding: Encoding
+    music: Path | None = None
     _narration: dict[str, tuple[float, list[WordTiming]]] = field(default_factory=dict)
 
     def narration(self, shot_id: str) -> tuple[float, list[WordTiming]]:

@@ -2,7 +2,8 @@
 
 Outputs ``video.mp4`` (H.264 High, yuv420p, BT.709, +faststart, AAC 48 kHz stereo), ``video.srt``,
 ``video.vtt`` and ``thumbnail.jpg``. Narration is placed at each shot's slot start plus its lead-in and
-normalized to −16 LUFS in the same pass that encodes the audio; video is never re-encoded here.
+normalized to −16 LUFS in the same pass that encodes the audio; video is never re-encoded here. An
+optional music bed (``render --music``) is mixed under the voice, ducked, before the loudness pass.
 """
 
 from __future__ import annotations
@@ -12,8 +13,9 @@ from typing import ClassVar
 from PIL import Image
 
 from storyreel.engine.graph import Node, NodeOutput, RecipeParts
-from storyreel.media.audio import loudnorm_filter, measure_loudness, mix_narration
-from storyreel.media.ffmpeg import concat_mux_args, run_ffmpeg
+from storyreel.core.hashing import hash_file
+from storyreel.media.audio import TARGET_TP, build_mix, loudnorm_filter
+from storyreel.media.ffmpeg import concat_list, concat_mux_args, run_ffmpeg
 from storyreel.media.subtitles import make_cues, to_srt, to_vtt
 from storyreel.stages.context import ProjectContext
 from storyreel.store.files import atomic_write_text
@@ -23,7 +25,7 @@ UNIT = "video"
 
 class RenderStage:
     name: ClassVar[str] = "render"
-    code_version: ClassVar[str] = "render/1"
+    code_version: ClassVar[str] = "render/3"
     max_workers: ClassVar[int] = 1
     editable_output: ClassVar[bool] = False
 
@@ -58,22 +60,21 @@ class RenderStage:
                 "segments": tl.segments(),
                 "total_frames": tl.total_frames,
                 "cues": [(c.text, c.start_s, c.end_s) for c in self.cues(ctx)],
-                "audio": {"lufs": -16.0, "true_peak": -1.5, "rate": 48000, "codec": "aac"},
+                "audio": {"lufs": -16.0, "true_peak": TARGET_TP, "rate": 48000, "codec": "aac"},
+                "music": hash_file(ctx.music) if ctx.music else None,
             },
         )
 
     def run(self, ctx: ProjectContext, unit: str) -> NodeOutput:
         paths, tl = ctx.paths, ctx.timeline
-        # 1. audio: narration on the timeline, measured for loudness
-        mix = paths.work / "narration-mix.wav"
+        # 1. audio: narration on the timeline (+ ducked music bed), measured for loudness
         placements = [
             (paths.audio / f"{s.shot_id}.wav", s.start / tl.fps + s.narration_offset_s) for s in tl.shots
         ]
-        mix_narration(placements, tl.duration_s, mix)
-        measured = measure_loudness(mix)
+        mix, measured = build_mix(placements, tl.duration_s, paths.work, ctx.music)
         # 2. concat list of segments in play order
         listing = paths.work / "segments.txt"
-        atomic_write_text(listing, "".join(f"file '{(paths.clips / f'{u}.mp4').as_posix()}'\n" for _, u in tl.segments()))
+        atomic_write_text(listing, concat_list([(paths.clips / f"{u}.mp4", n) for _, u, n in tl.segment_frames()], tl.fps))
         # 3. stream-copy concat + one audio pass, written atomically
         tmp = paths.root / ".video.tmp.mp4"
         run_ffmpeg(concat_mux_args(listing, mix, tmp, tl.duration_s, loudnorm_filter(measured)), what="assembling video.mp4")
@@ -91,5 +92,5 @@ class RenderStage:
         tmp_thumb.replace(thumb)
         return NodeOutput(
             files=[paths.video, srt, vtt, thumb],
-            details={"duration_s": tl.duration_s, "frames": tl.total_frames, "loudness_in": measured},
+            details={"duration_s": tl.duration_s, "frames": tl.total_frames, "loudness_in": measured, "music": bool(ctx.music)},
         )

@@ -1,0 +1,85 @@
+"""Stage ``qc``: every rendered video is checked (:mod:`storyreel.media.qc`) into ``qc.json``.
+
+The spec comes from the project: frame size, the timeline's duration, the intended fades, and every
+subtitle cue as burned in (its frame range and box) with the narration words it covers. A failed
+check fails the node with a message naming the check; ``qc.json`` is written either way.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from storyreel.core.errors import StageError
+from storyreel.engine.graph import Node, NodeOutput, RecipeParts
+from storyreel.media import qc
+from storyreel.media.subtitles import cue_box
+from storyreel.media.timeline import FADE_FRAMES
+from storyreel.stages.clip import ClipStage
+from storyreel.stages.context import ProjectContext
+from storyreel.store.files import atomic_write_text
+
+UNIT = "video"
+
+
+def project_spec(ctx: ProjectContext) -> qc.QcSpec:
+    """What the project's ``video.mp4`` must be (see :class:`storyreel.media.qc.QcSpec`)."""
+    tl = ctx.timeline
+    width, height = ctx.storyboard.settings.frame_size
+    clips = ClipStage()
+    cues: list[qc.CueSpec] = []
+    for timing in tl.shots:
+        body0 = timing.start + timing.body_start
+        offset = timing.start / tl.fps + timing.narration_offset_s
+        for cue, first, last in clips.subtitle_cues(ctx, timing.shot_id):
+            words = () if cue.words is None else ((cue.words[0] + offset, cue.words[1] + offset),)
+            cues.append(qc.CueSpec(
+                text=cue.text, start_s=(body0 + first) / tl.fps, end_s=(body0 + last + 1) / tl.fps,
+                box=cue_box(cue.text, width, height), words=words,
+            ))
+    settings = ctx.storyboard.settings
+    return qc.QcSpec(
+        width=width, height=height, fps=tl.fps, duration_s=tl.duration_s,
+        fade_in_s=FADE_FRAMES / tl.fps if settings.fade_in else 0.0,
+        fade_out_s=FADE_FRAMES / tl.fps if settings.fade_out else 0.0,
+        cues=cues, srt_path=ctx.paths.root / "video.srt",
+    )
+
+
+class QcStage:
+    name: ClassVar[str] = "qc"
+    code_version: ClassVar[str] = "qc/1"
+    max_workers: ClassVar[int] = 1
+    editable_output: ClassVar[bool] = False
+
+    def units(self, ctx: ProjectContext) -> list[str]:
+        return [UNIT]
+
+    def inputs(self, ctx: ProjectContext, unit: str) -> list[Node]:
+        return [Node("render", UNIT)]
+
+    def requires(self, ctx: ProjectContext, unit: str) -> list[Node]:
+        return [Node("render", UNIT)]
+
+    def recipe(self, ctx: ProjectContext, unit: str) -> RecipeParts:
+        spec = project_spec(ctx)
+        return RecipeParts(
+            provider="local:qc",
+            params={
+                "size": [spec.width, spec.height], "fps": spec.fps, "duration_s": spec.duration_s,
+                "fades": [spec.fade_in_s, spec.fade_out_s],
+                "cues": [(c.text, round(c.start_s, 3), round(c.end_s, 3), c.box, c.words) for c in spec.cues or []],
+                "rules": {
+                    "lufs": qc.LOUDNESS_TARGET, "lu_tolerance": qc.LOUDNESS_TOLERANCE, "true_peak": qc.TRUE_PEAK_MAX,
+                    "safe_margin": qc.TITLE_SAFE_MARGIN, "subtitle_tolerance_s": qc.SUBTITLE_TOLERANCE_S,
+                    "black": [qc.BLACK_MIN_S, qc.BLACK_PIXEL_TH],
+                },
+            },
+        )
+
+    def run(self, ctx: ProjectContext, unit: str) -> NodeOutput:
+        report = qc.run_qc(ctx.paths.video, project_spec(ctx))
+        out = ctx.paths.root / "qc.json"
+        atomic_write_text(out, report.model_dump_json(indent=2) + "\n")
+        if not report.passed:
+            raise StageError(f"{report.summary()} (details in {out})")
+        return NodeOutput(files=[out], details={"passed": True, "checks": len(report.checks)})

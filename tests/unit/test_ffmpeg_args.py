@@ -1,0 +1,68 @@
+"""ffmpeg argv/script builders and the encoder choice."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from storyreel.media import ffmpeg
+from storyreel.media.ffmpeg import Encoding, choose_encoder, concat_list
+
+
+def test_concat_durations_do_not_drift_over_many_segments():
+    files = [(Path(f"/p/s{i}.mp4"), 7 + i % 5) for i in range(1000)]
+    script = concat_list(files, 30)
+    durations = [float(d) for d in re.findall(r"^duration (\S+)$", script, re.M)]
+    assert script.startswith("ffconcat version 1.0") and len(durations) == 1000
+    total_frames = 0
+    running_us = 0
+    for (_, frames), d in zip(files, durations):
+        total_frames += frames
+        running_us += round(d * 1_000_000)
+        # the running start time is the exact frame time to within half a microsecond (≪ one 1/15360 s tick)
+        assert abs(running_us - total_frames * 1_000_000 / 30) <= 0.5
+
+
+def test_unsafe_characters_in_paths_are_not_interpreted():
+    script = concat_list([(Path("/p/a b.mp4"), 3)], 30)
+    assert "file '/p/a b.mp4'" in script
+
+
+def test_encoder_choice_falls_back_to_libx264_and_caches(tmp_path, monkeypatch):
+    calls = []
+
+    def works(codec: str) -> bool:
+        calls.append(codec)
+        return False
+
+    monkeypatch.setattr(ffmpeg, "_encoder_works", works)
+    assert choose_encoder("auto", tmp_path) == "libx264"
+    assert calls == list(ffmpeg.HARDWARE_ENCODERS)
+    assert json.loads((tmp_path / "encoder.json").read_text())["encoder"] == "libx264"
+    calls.clear()
+    assert choose_encoder("auto", tmp_path) == "libx264" and calls == []  # cached, no probing
+
+
+def test_a_working_hardware_encoder_is_preferred_until_it_fails(tmp_path, monkeypatch):
+    monkeypatch.setattr(ffmpeg, "_encoder_works", lambda codec: codec == "h264_qsv")
+    assert choose_encoder("auto", tmp_path) == "h264_qsv"
+    ffmpeg.forget_encoder(tmp_path)
+    assert choose_encoder("auto", tmp_path) == "libx264"
+
+
+def test_named_encoders_and_their_quality_flags():
+    assert choose_encoder("libx264") == "libx264"
+    with pytest.raises(ValueError, match="unknown video encoder"):
+        choose_encoder("h265_magic")
+    assert Encoding(codec="h264_nvenc", crf=21).codec_args()[:2] == ["-c:v", "h264_nvenc"]
+    assert "-cq" in Encoding(codec="h264_nvenc").codec_args()
+    x264 = Encoding(threads=2).video_args()
+    assert x264[x264.index("-crf") + 1] == "20" and x264[x264.index("-threads") + 1] == "2"
+    assert Encoding(threads=1).identity() == Encoding(threads=2).identity()  # threads do not change the key
+
+
+def test_the_probe_really_encodes():
+    assert ffmpeg._encoder_works("libx264")

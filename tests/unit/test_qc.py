@@ -1,0 +1,136 @@
+"""Media QC: a conforming file passes, and each check fails on a file broken in its own way."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from storyreel.media.audio import loudnorm_filter, measure_loudness
+from storyreel.media.ffmpeg import run_ffmpeg
+from storyreel.media.qc import CueSpec, QcSpec, run_qc
+
+W, H, SECONDS = 320, 180, 3
+
+GOOD_VIDEO = ["-c:v", "libx264", "-preset", "veryfast", "-profile:v", "high", "-pix_fmt", "yuv420p",
+              "-color_primaries", "bt709", "-color_trc", "bt709", "-colorspace", "bt709"]
+GOOD_AUDIO = ["-c:a", "aac", "-ar", "48000", "-ac", "2"]
+
+
+@pytest.fixture(scope="module")
+def media(tmp_path_factory) -> Path:
+    d = tmp_path_factory.mktemp("qc")
+    raw = d / "noise.wav"
+    run_ffmpeg(["-f", "lavfi", "-i", f"anoisesrc=d={SECONDS}:c=pink:a=0.2:seed=7", "-ac", "2", "-ar", "48000", str(raw)], what="noise")
+    run_ffmpeg(["-i", str(raw), "-af", loudnorm_filter(measure_loudness(raw)), "-ar", "48000", str(d / "voice.wav")], what="normalize")
+    return d
+
+
+def make(media: Path, name: str, *, video_src: str | None = None, video: list[str] | None = None,
+         audio_src: str | None = None, audio: list[str] | None = None, faststart: bool = True,
+         tagged: bool = True) -> Path:
+    out = media / f"{name}.mp4"
+    vsrc = video_src or f"testsrc2=size={W}x{H}:rate=30:duration={SECONDS}"
+    if tagged:
+        vsrc += ",setparams=color_primaries=bt709:color_trc=bt709:colorspace=bt709"
+    args = ["-f", "lavfi", "-i", vsrc]
+    args += ["-f", "lavfi", "-i", audio_src] if audio_src else ["-i", str(media / "voice.wav")]
+    args += ["-map", "0:v", "-map", "1:a", *(video or GOOD_VIDEO), *(audio or GOOD_AUDIO)]
+    if faststart:
+        args += ["-movflags", "+faststart"]
+    run_ffmpeg([*args, str(out)], what=name)
+    return out
+
+
+def spec(**kw) -> QcSpec:
+    return QcSpec(**{"width": W, "height": H, "duration_s": float(SECONDS), **kw})
+
+
+def failed(report) -> set[str]:
+    return {c.name for c in report.checks if c.passed is False}
+
+
+def test_a_conforming_file_passes_every_check(media):
+    report = run_qc(make(media, "good"), spec())
+    assert report.passed, report.summary()
+    by = {c.name: c for c in report.checks}
+    assert by["loudness"].passed and -17 <= float(by["loudness"].measured.split()[0]) <= -15
+    assert by["subtitle_timing"].passed is None  # no cues given: not applicable
+
+
+def test_bare_file_mode_accepts_delivery_sizes_only(media):
+    report = run_qc(make(media, "good-bare"))
+    assert failed(report) == {"resolution"}  # 320x180 is not 1920x1080 / 1080x1920 / 1080x1080
+    assert {c.name for c in report.checks if c.passed is None} >= {"duration", "subtitle_timing"}
+
+
+@pytest.mark.parametrize(
+    ("check", "kwargs"),
+    [
+        ("video_codec", {"video": ["-c:v", "libx264", "-profile:v", "baseline", "-pix_fmt", "yuv420p",
+                                   "-color_primaries", "bt709", "-color_trc", "bt709", "-colorspace", "bt709"]}),
+        ("video_codec", {"video": ["-c:v", "mpeg4", "-pix_fmt", "yuv420p", "-color_primaries", "bt709",
+                                   "-color_trc", "bt709", "-colorspace", "bt709"]}),
+        ("pixel_format", {"video": ["-c:v", "libx264", "-pix_fmt", "yuvj420p",
+                                    "-color_primaries", "bt709", "-color_trc", "bt709", "-colorspace", "bt709"]}),
+        ("color_tags", {"tagged": False, "video": ["-c:v", "libx264", "-profile:v", "high", "-pix_fmt", "yuv420p"]}),
+        ("faststart", {"faststart": False}),
+        ("audio_format", {"audio": ["-c:a", "aac", "-ar", "44100", "-ac", "2"]}),
+        ("frame_rate", {"video_src": f"testsrc2=size={W}x{H}:rate=25:duration={SECONDS}"}),
+        ("duration", {"video_src": f"testsrc2=size={W}x{H}:rate=30:duration=2"}),
+        ("av_sync", {"audio_src": "sine=frequency=440:duration=2:sample_rate=48000"}),
+        ("loudness", {"audio_src": f"sine=frequency=440:duration={SECONDS}:sample_rate=48000,volume=-30dB"}),
+        ("true_peak", {"audio_src": f"aevalsrc='if(lt(mod(t*220,1),0.5),1,-1)':d={SECONDS}:s=48000"}),
+        ("black_frames", {"video_src": f"testsrc2=size={W}x{H}:rate=30:duration={SECONDS},"
+                                       "drawbox=c=black:t=fill:enable='between(t,1,1.6)'"}),
+    ],
+)
+def test_each_check_fails_on_a_file_broken_for_it(media, check, kwargs):
+    report = run_qc(make(media, f"bad-{check}-{len(kwargs)}-{abs(hash(str(kwargs))) % 10_000}", **kwargs), spec())
+    assert check in failed(report), report.summary()
+    assert not report.passed
+    assert check in report.summary()
+
+
+def test_resolution_must_be_exact(media):
+    assert failed(run_qc(make(media, "good-res"), spec(width=640, height=360))) == {"resolution"}
+
+
+def test_fades_from_and_to_black_are_allowed(media):
+    # 1.5 s fades hold ≥ 0.1 s of (near) black at each end, which blackdetect reports
+    src = f"testsrc2=size={W}x{H}:rate=30:duration={SECONDS},fade=t=in:d=1.5,fade=t=out:st={SECONDS - 1.5}:d=1.5"
+    path = make(media, "fades", video_src=src)
+    assert "black_frames" in failed(run_qc(path, spec()))  # fades not declared: reported
+    assert run_qc(path, spec(fade_in_s=1.5, fade_out_s=1.5)).passed
+
+
+def _cue(start=0.5, end=1.5, box=(40, 120, 240, 40), words=((0.5, 1.4),)) -> CueSpec:
+    return CueSpec("Slow and steady wins the race.", start, end, box, words)
+
+
+def test_subtitles_outside_the_title_safe_area_fail(media):
+    path = make(media, "good-subs")
+    assert run_qc(path, spec(cues=[_cue()])).passed
+    report = run_qc(path, spec(cues=[_cue(box=(4, 150, 312, 28))]))  # 4 px from the edge: inside 5 % margin
+    assert failed(report) == {"subtitle_safe_area"}
+
+
+def test_subtitles_off_their_words_fail(media, tmp_path):
+    path = make(media, "good-subs2")
+    assert failed(run_qc(path, spec(cues=[_cue(start=0.65)]))) == {"subtitle_timing"}  # 150 ms late
+    assert failed(run_qc(path, spec(cues=[_cue(end=1.2)]))) == {"subtitle_timing"}  # ends before the last word
+    srt = tmp_path / "video.srt"
+    srt.write_text("1\n00:00:00,900 --> 00:00:01,500\nSlow and steady wins the race.\n\n", encoding="utf-8")
+    report = run_qc(path, spec(cues=[_cue()], srt_path=srt))  # the sidecar is 400 ms late
+    assert failed(report) == {"subtitle_timing"} and "video.srt" in report.summary()
+    srt.write_text("1\n00:00:00,520 --> 00:00:01,500\nSlow and steady wins the race.\n\n", encoding="utf-8")
+    assert run_qc(path, spec(cues=[_cue()], srt_path=srt)).passed
+
+
+def test_unreadable_file_is_a_clear_error(tmp_path):
+    from storyreel.media.ffmpeg import MediaError
+
+    bad = tmp_path / "broken.mp4"
+    bad.write_bytes(b"not a video at all")
+    with pytest.raises(MediaError, match="broken.mp4"):
+        run_qc(bad)
