@@ -36,17 +36,17 @@ def workspace(tmp_path: Path) -> Path:
     return tmp_path / "ws"
 
 
-def run_cli(*args: str, workspace: Path | None = None, check: bool = False) -> subprocess.CompletedProcess:
+def run_cli(*args: str, workspace: Path | None = None, check: bool = False, env: dict | None = None) -> subprocess.CompletedProcess:
     """Run the real ``storyreel`` CLI (``python -m storyreel``) and capture its output."""
     argv = [sys.executable, "-m", "storyreel", *args]
     if workspace is not None:
         argv += ["--workspace", str(workspace)]
-    proc = subprocess.run(argv, capture_output=True, text=True, timeout=900, env={**os.environ, "COLUMNS": "200"})
+    proc = subprocess.run(argv, capture_output=True, text=True, timeout=900, env={**os.environ, "COLUMNS": "200", **(env or {})})
     if check and proc.returncode != 0:
         raise AssertionError(f"storyreel {' '.join(args)} failed ({proc.returncode}):\n{proc.stderr}")
     return proc
 
 
-def cli_json(*args: str, workspace: Path) -> dict:
-    proc = run_cli(*args, "--json", workspace=workspace, check=True)
+def cli_json(*args: str, workspace: Path, env: dict | None = None) -> dict:
+    proc = run_cli(*args, "--json", workspace=workspace, check=True, env=env)
     return json.loads(proc.stdout)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from storyreel.core.artifact import AspectRatio, InputKind, Storyboard, load_storyboard
 from storyreel.core.chapters_json import chapters_to_storyboard, parse_chapter_document
-from storyreel.core.errors import InputError
+from storyreel.core.errors import CostLimitReached, InputError
 from storyreel.core.settings import Settings
 from storyreel.core.source import Source, read_source
 from storyreel.engine.executor import Executor, ProgressFn
@@ -21,16 +21,20 @@ from storyreel.providers.registry import resolve
 from storyreel.stages.clip import ClipStage, SegmentStage
 from storyreel.stages.context import ProjectContext
 from storyreel.stages.image import ImageStage
+from storyreel.stages.image_prompt import ImagePromptStage
+from storyreel.stages.manifest import ManifestStage, write_manifest
+from storyreel.store.assets import AssetStore
+from storyreel.store.ledger import CostLedger, CostSummary
 from storyreel.stages.plan import PlanCtx, PlanStage
 from storyreel.stages.narration import NarrationStage
-from storyreel.stages.options import RenderOptions, update_options
+from storyreel.stages.options import ProjectOptions, update_options
 from storyreel.stages.qc import QcStage, project_spec
 from storyreel.stages.render import RenderStage
 from storyreel.store.db import session_factory, sqlite_url
 from storyreel.store.files import ProjectPaths
 from storyreel.store.records import RunStore
 
-MEDIA_STAGES = (ImageStage(), NarrationStage(), ClipStage(), SegmentStage(), RenderStage(), QcStage())
+MEDIA_STAGES = (ImagePromptStage(), ImageStage(), ManifestStage(), NarrationStage(), ClipStage(), SegmentStage(), RenderStage(), QcStage())
 
 
 @dataclass
@@ -42,6 +46,7 @@ class MakeResult:
     executed: list[str] = field(default_factory=list)
     invocation: str = ""
     duration_s: float = 0.0
+    attention: dict[str, str] = field(default_factory=dict)
 
     def as_dict(self) -> dict:
         return {
@@ -53,11 +58,14 @@ class MakeResult:
             "executed_count": len(self.executed),
             "invocation": self.invocation,
             "duration_s": round(self.duration_s, 3),
+            "attention": self.attention,
         }
 
 
-def _settings(workspace: Path | None) -> Settings:
-    return Settings(workspace=workspace) if workspace else Settings()
+def _settings(workspace: Path | None, **overrides: object) -> Settings:
+    """Process settings with explicit overrides (CLI flags) on top; None values are ignored."""
+    given = {k: v for k, v in {"workspace": workspace, **overrides}.items() if v is not None}
+    return Settings(**given)
 
 
 def _store(settings: Settings) -> RunStore:
@@ -83,7 +91,7 @@ def _planned(
         if updates:
             board = board.model_copy(update={"settings": board.settings.model_copy(update=updates)})
         return Storyboard.model_validate_json(board.model_dump_json()), "import:chapters@" + PlanStage.code_version
-    planner = resolve("planner", settings.planner)
+    planner = resolve("planner", settings.planner, settings)
     request = PlanRequest(
         kind=source.kind,
         text=source.text,
@@ -152,9 +160,26 @@ def plan(
     return load_storyboard(paths.storyboard), executor
 
 
+def _check_provider_flags(image_provider: str | None, llm: str | None) -> None:
+    """Reject unknown ``--image-provider``/``--llm`` before anything is written (InputError, exit 2)."""
+    for modality, value, flag in (("image", image_provider, "--image-provider"), ("llm", llm, "--llm")):
+        if value is not None:
+            try:
+                resolve(modality, value)
+            except InputError as exc:
+                raise InputError(str(exc).split("\n")[0], field=flag, hint="use VENDOR:MODEL, e.g. openai:gpt-image-2") from None
+
+
+def _project_settings(settings: Settings, project_id: str) -> Settings:
+    """Process settings with the project's stored choices (``options.json``) on top."""
+    overrides = ProjectOptions.load(ProjectPaths(settings.workspace, project_id)).settings_overrides()
+    return settings.model_copy(update=overrides) if overrides else settings
+
+
 def _context(board: Storyboard, settings: Settings) -> ProjectContext:
     paths = ProjectPaths(settings.workspace, board.project_id)
-    options = RenderOptions.load(paths)
+    settings = _project_settings(settings, board.project_id)
+    options = ProjectOptions.load(paths)
     try:
         codec = choose_encoder(settings.video_encoder, settings.workspace)
     except ValueError as exc:
@@ -163,13 +188,17 @@ def _context(board: Storyboard, settings: Settings) -> ProjectContext:
         storyboard=board,
         paths=paths,
         settings=settings,
-        image_provider=resolve("image", settings.image_provider),
-        tts_provider=resolve("tts", settings.tts_provider),
+        image_provider=resolve("image", settings.image_provider, settings),
+        template_provider=resolve("image", "local:cards", settings),
+        tts_provider=resolve("tts", settings.tts_provider, settings),
         encoding=Encoding(
             preset=options.preset or settings.x264_preset, crf=settings.crf if options.crf is None else options.crf,
             threads=default_threads(settings.workers), codec=codec,
         ),
         music=options.music_path(paths),
+        ledger=CostLedger(_store(settings).sessions, board.project_id, settings.max_cost_usd),
+        llm=resolve("llm", settings.llm, settings),
+        assets=AssetStore(_store(settings).sessions),
     )
 
 
@@ -190,6 +219,9 @@ def make(
     language: str | None = None,
     aspect_ratio: AspectRatio | None = None,
     force: bool = False,
+    image_provider: str | None = None,
+    llm: str | None = None,
+    max_cost: float | None = None,
     progress: ProgressFn | None = None,
 ) -> MakeResult:
     """The main job: input → storyboard → images, narration, clips, segments → ``video.mp4``.
@@ -199,24 +231,33 @@ def make(
     """
     t0 = time.perf_counter()
     settings = _settings(workspace)
+    _check_provider_flags(image_provider, llm)
     board, plan_exec = plan(
         input_path, prompt=prompt, kind=kind, workspace=settings.workspace, project_id=project_id,
         language=language, aspect_ratio=aspect_ratio, force=force, progress=progress,
     )
+    update_options(ProjectPaths(settings.workspace, board.project_id), image_provider=image_provider, llm=llm, max_cost_usd=max_cost)
     ctx = _context(board, settings)
     store = _store(settings)
     executor = Executor(store, board.project_id, ctx.paths.root, progress)
     executor.invocation = plan_exec.invocation
     try:
         report = executor.evaluate(MEDIA_STAGES, ctx, execute=True, force=force)
+    except CostLimitReached:
+        store.upsert_project(board.project_id, status="cost_limit")
+        write_manifest(ctx)
+        raise
     except Exception:
         store.upsert_project(board.project_id, status="failed")
         raise
     executed = [n.name for n in store_invocation_nodes(store, executor.invocation)]
-    store.upsert_project(board.project_id, status="done", video_path=str(ctx.paths.video))
+    attention = {s.node.name: s.attention for s in report.statuses.values() if s.attention}
+    status_word = "partial" if attention else "done"
+    store.upsert_project(board.project_id, status=status_word, video_path=str(ctx.paths.video))
     return MakeResult(
         project_id=board.project_id,
-        status="done",
+        status=status_word,
+        attention=attention,
         storyboard_path=ctx.paths.storyboard,
         video_path=ctx.paths.video,
         executed=executed,
@@ -262,7 +303,7 @@ def render(
 ) -> MakeResult:
     """Re-render ``video.mp4`` from the project's existing images and narration: clips, crossfade
     segments, the final concat + audio pass, and QC. ``preset``/``crf``/``music`` are stored in the
-    project's ``render.json`` (kept by later runs); ``force`` re-encodes every segment.
+    project's ``options.json`` (kept by later runs); ``force`` re-encodes every segment.
 
     Raises :class:`InputError` (exit 2) for an unknown project, a bad option, or when images or
     narration are missing or stale (run ``make`` first); :class:`StageError` (exit 1) when a node or
@@ -274,7 +315,7 @@ def render(
     paths = ProjectPaths(settings.workspace, project_id)
     store = _store(settings)
     executor = Executor(store, project_id, paths.root, progress)
-    ready = executor.evaluate(MEDIA_STAGES[:2], _context(board, settings), execute=False)
+    ready = executor.evaluate([ImagePromptStage(), ImageStage(), NarrationStage()], _context(board, settings), execute=False)
     missing = [s.node.name for s in ready.statuses.values() if s.state != State.FRESH]
     if missing:
         raise InputError(
@@ -305,6 +346,55 @@ def qc(target: str, *, workspace: Path | None = None) -> QcReport:
     if not ctx.paths.video.exists():
         raise InputError(f"project {target!r} has no video.mp4 yet", field="PROJECT", hint="run `storyreel make` first")
     return run_qc(ctx.paths.video, project_spec(ctx))
+
+
+def imagegen(
+    project_id: str,
+    *,
+    workspace: Path | None = None,
+    force: bool = False,
+    dry_run: bool = False,
+    chapter: str | None = None,
+    shot: str | None = None,
+    image_provider: str | None = None,
+    llm: str | None = None,
+    max_cost: float | None = None,
+    progress: ProgressFn | None = None,
+):  # noqa: ANN201 - returns storyreel.imagegen.ImagegenResult
+    """Image prompts, images and ``images/manifest.json`` for a project's shots (all, one chapter or one
+    shot); ``dry_run`` writes the request payloads and prices the plan without calling anything.
+    Raises :class:`InputError` (exit 2) for an unknown project/chapter/shot, :class:`CostLimitReached`
+    at the cap, :class:`StageError` when nodes fail."""
+    from storyreel import imagegen as ig
+
+    settings = _settings(workspace)
+    board = _load_project(project_id, settings)
+    _check_provider_flags(image_provider, llm)
+    shots = ig.select_shots(_context(board, settings), chapter, shot)
+    update_options(ProjectPaths(settings.workspace, project_id), image_provider=image_provider, llm=llm, max_cost_usd=max_cost)
+    ctx = _context(board, settings)
+    store = _store(settings)
+    if dry_run:
+        return ig.dry_run(ctx, shots, store)
+    try:
+        return ig.run(ctx, shots, store, force=force, progress=progress)
+    except CostLimitReached:
+        store.upsert_project(project_id, status="cost_limit")
+        raise
+
+
+def cost(project_id: str, *, workspace: Path | None = None) -> tuple[CostSummary, list[dict]]:
+    """The project's cost ledger: summary against the cap and each paid node's committed cost.
+    Raises :class:`InputError` for an unknown project."""
+    settings = _settings(workspace)
+    _load_project(project_id, settings)
+    store = _store(settings)
+    summary = CostLedger(store.sessions, project_id, _project_settings(settings, project_id).max_cost_usd).summary()
+    runs = [
+        {"node": f"{r.stage}[{r.unit}]", "provider": r.provider, "cost_usd": r.cost_usd, "finished_at": r.finished_at.isoformat()}
+        for r in store.latest_success(project_id).values() if r.cost_usd
+    ]
+    return summary, sorted(runs, key=lambda r: r["node"])
 
 
 def list_projects(*, workspace: Path | None = None) -> list[dict]:

@@ -31,6 +31,18 @@ Kind = Annotated[Optional[str], typer.Option("--kind", help="Force the input kin
 Prompt = Annotated[Optional[str], typer.Option("--prompt", help="A short prompt (10–500 characters) instead of a file.")]
 Aspect = Annotated[Optional[str], typer.Option("--aspect-ratio", help="16:9 | 9:16 | 1:1 (default: from the input).")]
 Language = Annotated[Optional[str], typer.Option("--language", help="Narration language, e.g. en, tr, de (default: detected).")]
+ImageProvider = Annotated[
+    Optional[str],
+    typer.Option("--image-provider", envvar="STORYREEL_IMAGE_PROVIDER", help="Image provider VENDOR:MODEL, e.g. openai:gpt-image-2 (default local:cards)."),
+]
+Llm = Annotated[
+    Optional[str],
+    typer.Option("--llm", envvar="STORYREEL_LLM", help="LLM of the prompt steps VENDOR:MODEL (default local:direct: templates, no model)."),
+]
+MaxCost = Annotated[
+    Optional[float],
+    typer.Option("--max-cost", min=0.0, envvar="STORYREEL_MAX_COST_USD", help="Cost cap of the project in USD (default 10); paid calls never exceed it."),
+]
 ProjectId = Annotated[Optional[str], typer.Option("--project-id", help="Project ID (default: from the title).")]
 
 
@@ -71,8 +83,10 @@ class _Progress:
         task = self.tasks[node.stage]
         if event in ("start", "skip"):
             self.progress.update(task, total=self.progress.tasks[task].total + 1)
-        if event in ("done", "skip"):
+        if event in ("done", "skip", "attention"):
             self.progress.advance(task)
+        if event == "attention":
+            err.print(f"[yellow]! {escape(node.name)}[/]: {escape(detail)}", markup=True, highlight=False)
         if event == "fail":
             err.print(f"[red]✗ {escape(node.name)}[/]: {escape(detail)}", markup=True, highlight=False)
 
@@ -93,6 +107,9 @@ def make(
     language: Language = None,
     project_id: ProjectId = None,
     force: Annotated[bool, typer.Option("--force", help="Re-run every node even when fresh.")] = False,
+    image_provider: ImageProvider = None,
+    llm: Llm = None,
+    max_cost: MaxCost = None,
     workspace: Workspace = None,
     as_json: JsonOut = False,
 ) -> None:
@@ -104,7 +121,8 @@ def make(
         with _Progress(enabled=not as_json and sys.stderr.isatty()) as progress:
             result = api.make(
                 input, prompt=prompt, kind=kind, aspect_ratio=aspect_ratio, language=language,  # type: ignore[arg-type]
-                project_id=project_id, force=force, workspace=workspace, progress=progress,
+                project_id=project_id, force=force, workspace=workspace, image_provider=image_provider, llm=llm,
+                max_cost=max_cost, progress=progress,
             )
     except StoryreelError as exc:
         _fail(exc, as_json)
@@ -175,7 +193,8 @@ def status(
     table = Table("node", "state", "causes", title=f"status of {project}")
     colours = {"FRESH": "green", "STALE": "yellow", "MISSING": "red"}
     for s in statuses:
-        table.add_row(s.node.name, f"[{colours[s.state.value]}]{s.state.value}[/]", ", ".join(s.causes))
+        why = ", ".join(s.causes) or (f"[yellow]needs attention:[/] {escape(s.attention)}" if s.attention else "")
+        table.add_row(escape(s.node.name), f"[{colours[s.state.value]}]{s.state.value}[/]", why)
     Console().print(table)
 
 
@@ -183,6 +202,8 @@ def _report_run(result, as_json: bool) -> None:  # noqa: ANN001
     if as_json:
         print(json.dumps(result.as_dict(), ensure_ascii=False))
         return
+    for node, why in getattr(result, "attention", {}).items():
+        err.print(f"[yellow]needs attention:[/] {escape(node)} — {escape(why)}", markup=True, highlight=False)
     if result.executed:
         err.print(f"ran {len(result.executed)} node(s) in {result.duration_s:.1f} s")
     else:
@@ -194,8 +215,8 @@ def _report_run(result, as_json: bool) -> None:  # noqa: ANN001
 def render(
     project: Annotated[str, typer.Argument(help="Project ID (see `storyreel list`).")],
     force: Annotated[bool, typer.Option("--force", help="Re-encode every segment even when fresh.")] = False,
-    preset: Annotated[Optional[str], typer.Option("--preset", help="x264 preset (default veryfast); kept in render.json.")] = None,
-    crf: Annotated[Optional[int], typer.Option("--crf", help="x264 CRF 0–51 (default 20); kept in render.json.")] = None,
+    preset: Annotated[Optional[str], typer.Option("--preset", help="x264 preset (default veryfast); kept in options.json.")] = None,
+    crf: Annotated[Optional[int], typer.Option("--crf", help="x264 CRF 0–51 (default 20); kept in options.json.")] = None,
     music: Annotated[Optional[Path], typer.Option("--music", help="Music bed under the narration, ducked under the voice.")] = None,
     no_music: Annotated[bool, typer.Option("--no-music", help="Remove the music bed.")] = False,
     workspace: Workspace = None,
@@ -242,6 +263,77 @@ def qc_(
         err.print(report.summary(), highlight=False)
     if not report.passed:
         raise typer.Exit(1)
+
+
+@app.command()
+def imagegen(
+    project: Annotated[str, typer.Argument(help="Project ID (see `storyreel list`).")],
+    force: Annotated[bool, typer.Option("--force", help="Regenerate the selected images even when fresh.")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Write the request payloads and price the plan; call nothing.")] = False,
+    chapter: Annotated[Optional[str], typer.Option("--chapter", help="Only this chapter's shots.")] = None,
+    shot: Annotated[Optional[str], typer.Option("--shot", help="Only this shot.")] = None,
+    image_provider: ImageProvider = None,
+    llm: Llm = None,
+    max_cost: MaxCost = None,
+    workspace: Workspace = None,
+    as_json: JsonOut = False,
+) -> None:
+    """Image prompts, images and images/manifest.json; re-runs only missing, stale or failed shots."""
+    from storyreel import api
+
+    try:
+        with _Progress(enabled=not as_json and not dry_run and sys.stderr.isatty()) as progress:
+            result = api.imagegen(project, workspace=workspace, force=force, dry_run=dry_run, chapter=chapter, shot=shot,
+                                  image_provider=image_provider, llm=llm, max_cost=max_cost, progress=progress)
+    except StoryreelError as exc:
+        _fail(exc, as_json)
+        return
+    if as_json:
+        print(json.dumps(result.as_dict(), ensure_ascii=False))
+        return
+    if dry_run:
+        table = Table("shot", "method", "provider", "would run", "estimate USD", "request", title=f"imagegen plan for {project}")
+        for r in result.shots:
+            table.add_row(r["shot_id"], r["method"], r["provider"], "yes" if r["would_run"] else "no (fresh)",
+                          f"{r['estimate_usd']:.4f}", r.get("request_file", ""))
+        Console().print(table)
+        left = result.cap_usd - result.spent_before_usd
+        err.print(f"estimated ${result.estimate_usd:.4f} for the shots that would run; ${left:.4f} left under the ${result.cap_usd:.2f} cap"
+                  + (" — [red]over the cap[/]" if result.estimate_usd > left else ""), markup=True, highlight=False)
+        return
+    for r in result.shots:
+        if r["attention"]:
+            err.print(f"[yellow]needs attention:[/] image[{escape(r['shot_id'])}] — {escape(r['attention'])}", markup=True, highlight=False)
+    by_provider = sum(1 for r in result.shots if r["ran"] and r["method"] == "generated" and not r["attention"])
+    err.print(f"images: {result.generated} made ({by_provider} by the provider, {result.generated - by_provider} from templates), "
+              f"{result.reused} reused, {result.failed} failed; cost ${result.cost_usd:.4f}")
+
+
+@app.command()
+def cost(
+    project: Annotated[str, typer.Argument(help="Project ID (see `storyreel list`).")],
+    workspace: Workspace = None,
+    as_json: JsonOut = False,
+) -> None:
+    """What the project's paid provider calls cost, against its cap."""
+    from storyreel import api
+
+    try:
+        summary, nodes = api.cost(project, workspace=workspace)
+    except StoryreelError as exc:
+        _fail(exc, as_json)
+        return
+    if as_json:
+        print(json.dumps({"project_id": project, "cap_usd": summary.cap_usd, "spent_usd": summary.committed_usd,
+                          "reserved_usd": summary.reserved_usd, "remaining_usd": summary.remaining_usd,
+                          "calls": summary.calls, "by_provider": summary.by_provider, "nodes": nodes}))
+        return
+    table = Table("node", "provider", "USD", title=f"cost of {project}")
+    for n in nodes:
+        table.add_row(escape(n["node"]), n["provider"], f"{n['cost_usd']:.4f}")
+    Console().print(table)
+    err.print(f"spent ${summary.committed_usd:.4f} of ${summary.cap_usd:.2f} in {summary.calls} paid call(s); "
+              f"${summary.remaining_usd:.4f} left" + (f"; ${summary.reserved_usd:.4f} reserved by calls in flight" if summary.reserved_usd else ""))
 
 
 @app.command("list")

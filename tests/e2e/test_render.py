@@ -91,7 +91,7 @@ def test_render_is_incremental_and_keeps_its_options(project):
     assert sum(n.startswith(CLIP_NODES) for n in ran) == len(tl.segments())  # every segment re-encoded
     assert {"render[video]", "qc[video]"} <= set(ran)
     assert not any(n.startswith(("image[", "narration[")) for n in ran)
-    assert json.loads((root / "render.json").read_text())["crf"] == 23
+    assert json.loads((root / "options.json").read_text())["crf"] == 23
     # make keeps the project's render options: nothing to redo
     assert cli_json("make", str(INPUTS / "ad-brief.txt"), workspace=ws)["executed_count"] == 0
 

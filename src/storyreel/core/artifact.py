@@ -73,6 +73,11 @@ class ProjectSettings(_Model):
     voice: str | None = Field(default=None, max_length=64, description="TTS voice name; default from the language.")
     fade_in: bool = Field(default=True, description="Fade in from black at the start of the video.")
     fade_out: bool = Field(default=True, description="Fade out to black at the end of the video.")
+    template_types: list[VisualType] = Field(
+        default_factory=lambda: ["title_card", "talking_head"],
+        description="Visual types drawn by the local template renderer; the others go to the configured image "
+        "provider (seed 001 §4.3).",
+    )
 
     @property
     def frame_size(self) -> tuple[int, int]:

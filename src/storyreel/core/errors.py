@@ -33,3 +33,13 @@ class StageError(StoryreelError):
 
 class ProviderError(StoryreelError):
     """A provider (local engine or vendor API) failed to produce its output."""
+
+
+class CostLimitReached(StoryreelError):
+    """A paid call would take the project over its cost cap (``max_cost_usd``); the message says what was
+    spent, the cap and what is left undone."""
+
+    def __init__(self, message: str, *, spent: float, cap: float) -> None:
+        super().__init__(message)
+        self.spent = spent
+        self.cap = cap

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from platformdirs import user_data_path
-from pydantic import Field
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
 
@@ -22,7 +22,7 @@ class Settings(BaseSettings):
     """Process-wide settings. Every model/provider name is a setting, never a constant."""
 
     model_config = SettingsConfigDict(
-        env_prefix="STORYREEL_", env_file=".env", extra="ignore", toml_file="storyreel.toml"
+        env_prefix="STORYREEL_", env_file=".env", extra="ignore", toml_file="storyreel.toml", populate_by_name=True
     )
 
     workspace: Path = Field(default_factory=default_workspace, description="Folder holding projects and the database.")
@@ -31,6 +31,9 @@ class Settings(BaseSettings):
     )
     planner: str = Field(default="local:planner", description="Planner provider (vendor:model).")
     image_provider: str = Field(default="local:cards", description="Image provider (vendor:model).")
+    llm: str = Field(default="local:direct", description="LLM of the prompt steps (vendor:model); local:direct renders templates without a model.")
+    llm_base_url: str | None = Field(default=None, description="Base URL of an OpenAI-compatible LLM server (openai-compatible:, openrouter:).")
+    llm_api_key: SecretStr | None = Field(default=None, description="API key of the LLM vendor (OpenAI uses OPENAI_API_KEY).")
     tts_provider: str = Field(default="local:espeak", description="Narration provider (vendor:model).")
     allow_network: bool = Field(default=True, description="False refuses every network call (tests set 0).")
     workers: int = Field(default=2, ge=1, le=64, description="Parallel render workers (x264 threads × workers ≤ cores).")
@@ -40,6 +43,29 @@ class Settings(BaseSettings):
         default="auto",
         description="H.264 encoder: auto (first working hardware encoder, else libx264), libx264, h264_nvenc, h264_qsv, h264_videotoolbox.",
     )
+    max_cost_usd: float = Field(default=10.0, ge=0, description="Cost cap per project in USD (paid provider calls).")
+    openai_base_url: str = Field(default="https://api.openai.com/v1", description="OpenAI API base URL (STORYREEL_OPENAI_BASE_URL).")
+    openai_api_key: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("OPENAI_API_KEY", "STORYREEL_OPENAI_API_KEY"), description="OpenAI API key.",
+    )
+    gemini_base_url: str = Field(default="https://generativelanguage.googleapis.com/v1beta", description="Gemini API base URL.")
+    gemini_api_key: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("GEMINI_API_KEY", "GOOGLE_API_KEY", "STORYREEL_GEMINI_API_KEY"), description="Gemini API key.",
+    )
+    replicate_base_url: str = Field(default="https://api.replicate.com/v1", description="Replicate API base URL.")
+    replicate_api_token: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("REPLICATE_API_TOKEN", "STORYREEL_REPLICATE_API_TOKEN"), description="Replicate API token.",
+    )
+    image_base_url: str = Field(default="https://openrouter.ai/api/v1", description="Base URL of openai-compatible: image output (chat completions).")
+    image_api_key: SecretStr | None = Field(default=None, description="API key of the openai-compatible: image server.")
+    image_poll_s: float = Field(default=1.0, gt=0, description="Polling interval of asynchronous image APIs (Replicate), seconds.")
+    image_quality: str = Field(default="medium", description="Image quality asked of the provider (gpt-image-2: low | medium | high).")
+    image_long_side: int = Field(default=1536, ge=256, le=3840, description="Long side in pixels asked of the provider (rounded to 16).")
+    image_timeout_s: float = Field(default=120.0, gt=0, description="Timeout of one image request, seconds.")
+    image_concurrency: int = Field(default=4, ge=1, le=64, description="Image calls in flight per provider.")
+    image_rpm: int | None = Field(default=None, ge=1, description="Image requests per minute per provider (None: unlimited).")
+    http_attempts: int = Field(default=4, ge=1, le=10, description="Attempts per provider call (429/5xx/timeouts are retried).")
+    http_backoff_s: float = Field(default=1.0, ge=0, description="First retry wait in seconds (exponential, jittered, capped at 30 s).")
     speech_rate_wpm: int = Field(default=165, ge=80, le=400, description="Narration speed, words per minute.")
 
     @classmethod

@@ -17,14 +17,14 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from storyreel.core.errors import InputError, StageError
+from storyreel.core.errors import CostLimitReached, InputError, StageError
 from storyreel.core.hashing import hash_file, hash_value
 from storyreel.engine.graph import Node, NodeOutput, Recipe, Stage
 from storyreel.engine.staleness import Cause, NodeStatus, State, compare, outputs_intact, outputs_present
 from storyreel.store.models import Run
 from storyreel.store.records import RunStore
 
-ProgressFn = Callable[[str, Node, str], None]  # (event, node, detail); events: start, done, skip, fail
+ProgressFn = Callable[[str, Node, str], None]  # (event, node, detail); events: start, done, attention, skip, fail
 
 
 @dataclass
@@ -35,6 +35,7 @@ class RunReport:
     statuses: dict[Node, NodeStatus] = field(default_factory=dict)
     executed: list[Node] = field(default_factory=list)
     failed: dict[Node, str] = field(default_factory=dict)
+    cost_limited: dict[Node, CostLimitReached] = field(default_factory=dict)
 
 
 class Executor:
@@ -58,8 +59,8 @@ class Executor:
     ) -> RunReport:
         """Compute every node's status in stage order; with ``execute`` run the ones not fresh.
 
-        ``force`` re-runs selected nodes even when fresh; ``only`` restricts execution to matching nodes
-        (others are evaluated but not run). Raises :class:`StageError` after a stage in which nodes failed.
+        ``force`` re-runs selected nodes even when fresh; nodes whose last output needs attention are
+        retried; ``only`` restricts execution to matching nodes (others are evaluated but not run). Raises :class:`StageError` after a stage in which nodes failed.
         """
         report = RunReport(self.invocation)
         latest = self.store.latest_success(self.project_id)
@@ -69,15 +70,27 @@ class Executor:
                 node = Node(stage.name, unit)
                 status, recipe = self._assess(stage, ctx, node, latest, report)
                 selected = only is None or only(node)
-                if execute and selected and recipe is not None and (status.state != State.FRESH or force):
+                redo = status.state != State.FRESH or force or status.attention is not None
+                if execute and selected and recipe is not None and redo:
                     pending.append((node, recipe))
                 else:
                     if status.state == State.FRESH:
                         self.progress("skip", node, "fresh")
                 report.statuses[node] = status
             if pending:
+                hint = getattr(stage, "cost_hint", None)
+                if hint is not None:  # longest first: the last worker does not run alone for long
+                    pending.sort(key=lambda item: -hint(ctx, item[0].unit))
                 self._run_pending(stage, ctx, pending, report)
                 latest = self.store.latest_success(self.project_id)
+            if report.cost_limited:
+                first = next(iter(report.cost_limited.values()))
+                undone = ", ".join(sorted(n.name for n in report.cost_limited))
+                raise CostLimitReached(
+                    f"stopped at the cost cap (${first.cap:.2f}): ${first.spent:.4f} spent; not made: {undone}. "
+                    "Raise the cap with --max-cost (or STORYREEL_MAX_COST_USD) and run again: finished nodes are kept.",
+                    spent=first.spent, cap=first.cap,
+                )
             if report.failed:
                 lines = "\n".join(f"  {n.name}: {msg}" for n, msg in report.failed.items())
                 raise StageError(f"{len(report.failed)} node(s) failed in stage {stage.name}:\n{lines}")
@@ -111,7 +124,8 @@ class Executor:
         version = last.output_version
         if stage.editable_output:
             version = _files_version(self.root, list(last.outputs))
-        return NodeStatus(node, State.FRESH, [], recipe.key, version), recipe
+        attention = (last.details or {}).get("attention")
+        return NodeStatus(node, State.FRESH, [], recipe.key, version, attention), recipe
 
     def _run_pending(self, stage: Stage[Any], ctx: Any, pending: list[tuple[Node, Recipe]], report: RunReport) -> None:
         def work(item: tuple[Node, Recipe]) -> None:
@@ -123,6 +137,12 @@ class Executor:
                 output = stage.run(ctx, node.unit)
             except InputError:
                 raise
+            except CostLimitReached as exc:
+                self._record(node, recipe, None, "cost_limit", str(exc), started, time.perf_counter() - t0)
+                report.cost_limited[node] = exc
+                report.statuses[node] = NodeStatus(node, State.MISSING, [Cause.FAILED], recipe.key)
+                self.progress("fail", node, str(exc))
+                return
             except Exception as exc:  # noqa: BLE001 - recorded as a failed run, reported after the stage
                 message = f"{type(exc).__name__}: {exc}"
                 self._record(node, recipe, None, "failed", message, started, time.perf_counter() - t0)
@@ -130,10 +150,12 @@ class Executor:
                 report.statuses[node] = NodeStatus(node, State.STALE, [Cause.FAILED], recipe.key)
                 self.progress("fail", node, message)
                 return
+            if output.attention:
+                output.details = {**output.details, "attention": output.attention}
             version = self._record(node, recipe, output, "success", None, started, time.perf_counter() - t0)
-            report.statuses[node] = NodeStatus(node, State.FRESH, [], recipe.key, version)
+            report.statuses[node] = NodeStatus(node, State.FRESH, [], recipe.key, version, output.attention)
             report.executed.append(node)
-            self.progress("done", node, "")
+            self.progress("attention" if output.attention else "done", node, output.attention or "")
 
         workers = max(1, min(stage.max_workers, len(pending)))
         if workers == 1:

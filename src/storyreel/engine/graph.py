@@ -59,11 +59,14 @@ class Recipe:
 
 @dataclass
 class NodeOutput:
-    """What a node produced: files (absolute paths), provider details and cost in USD."""
+    """What a node produced: files (absolute paths), provider details and cost in USD. ``attention`` says
+    the output is a stand-in (e.g. the provider rejected the shot): downstream nodes use it, and the next
+    run retries the node."""
 
     files: list[Path]
     details: dict[str, Any] = field(default_factory=dict)
     cost_usd: float = 0.0
+    attention: str | None = None
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,7 @@ class NodeStatus:
     causes: list[str] = field(default_factory=list)
     key: str | None = None
     version: str | None = None  # data version of the fresh output
+    attention: str | None = None  # FRESH with a stand-in output (e.g. a rejected image): retried by the next run
 
     def as_dict(self) -> dict:
         return {
@@ -42,6 +43,7 @@ class NodeStatus:
             "unit": self.node.unit,
             "state": self.state.value,
             "causes": self.causes,
+            "attention": self.attention,
         }
 
 

@@ -81,6 +81,15 @@ class SpeechResult(_Msg):
     provider_details: dict[str, Any] = Field(default_factory=dict)
 
 
+class LlmResult(_Msg):
+    """Text from an LLM step with its token usage (``input_tokens``, ``output_tokens``) and cost in USD."""
+
+    text: str = Field(min_length=1)
+    provider: str
+    usage: dict[str, int] = Field(default_factory=dict)
+    cost_usd: float = 0.0
+
+
 class Planner(Protocol):
     provider_id: str
     code_version: ClassVar[str]
@@ -95,6 +104,17 @@ class ImageGenService(Protocol):
     code_version: ClassVar[str]
 
     def generate(self, request: ImageRequest, out_path: Path) -> ImageResult: ...
+
+
+class LlmStep(Protocol):
+    """An LLM used by a stage: renders a prompt template's sections and returns the model's text."""
+
+    provider_id: str
+    code_version: ClassVar[str]
+
+    def identity(self) -> dict: ...
+
+    def image_prompt(self, template: Any, values: dict[str, Any]) -> LlmResult: ...
 
 
 class SpeechService(Protocol):

@@ -84,6 +84,10 @@ class ClipStage:
                 out.append((cue, first, last))
         return out
 
+    def cost_hint(self, ctx: ProjectContext, unit: str) -> int:
+        """Relative run time (frames to encode): the executor starts the longest clips first."""
+        return ctx.shot_timing(unit).body_frames
+
     def layers_spec(self, ctx: ProjectContext, unit: str) -> list[dict]:
         """Overlays for the whole body, then subtitle cues with their body-relative frame ranges."""
         _, shot = ctx.storyboard.shot(unit)

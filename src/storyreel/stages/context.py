@@ -11,8 +11,11 @@ from storyreel.core.artifact import Storyboard
 from storyreel.core.settings import Settings
 from storyreel.media.ffmpeg import Encoding
 from storyreel.media.timeline import Timeline, build_timeline
-from storyreel.providers.base import ImageGenService, SpeechService, WordTiming
+from storyreel.prompts.registry import PromptTemplate, load_template
+from storyreel.providers.base import ImageGenService, LlmStep, SpeechService, WordTiming
 from storyreel.store.files import ProjectPaths
+from storyreel.store.assets import AssetStore
+from storyreel.store.ledger import CostLedger
 
 
 @dataclass
@@ -23,6 +26,11 @@ class ProjectContext:
     image_provider: ImageGenService
     tts_provider: SpeechService
     encoding: Encoding
+    template_provider: ImageGenService | None = None
+    ledger: CostLedger | None = None
+    llm: LlmStep | None = None
+    assets: AssetStore | None = None
+    _templates: dict[str, PromptTemplate] = field(default_factory=dict)
     music: Path | None = None
     _narration: dict[str, tuple[float, list[WordTiming]]] = field(default_factory=dict)
 
@@ -33,6 +41,12 @@ class ProjectContext:
             data = json.loads(path.read_text(encoding="utf-8"))
             self._narration[shot_id] = (float(data["duration_s"]), [WordTiming(**w) for w in data["words"]])
         return self._narration[shot_id]
+
+    def template(self, name: str) -> PromptTemplate:
+        """A prompt template, the workspace's copy first (loaded once per run)."""
+        if name not in self._templates:
+            self._templates[name] = load_template(name, self.settings.workspace)
+        return self._templates[name]
 
     def forget_narration(self, shot_id: str) -> None:
         self._narration.pop(shot_id, None)

@@ -1,7 +1,8 @@
-"""A project's render options (``render.json``): encoder preset, CRF and the music bed.
+"""A project's options (``options.json``): providers, cost cap, encoder preset, CRF and the music bed.
 
-``storyreel render --preset/--crf/--music`` writes them so later ``make`` and ``render`` runs keep
-them; unset values fall back to the process settings (``STORYREEL_X264_PRESET``, ``STORYREEL_CRF``).
+Options given on the command line (``make --image-provider/--llm/--max-cost``, ``render --preset/--crf/
+--music``) are stored so that every later command on the project — ``status``, ``render``, ``imagegen``,
+``cost`` — uses the same choices; unset values fall back to the process settings (``STORYREEL_*``).
 """
 
 from __future__ import annotations
@@ -18,20 +19,30 @@ X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium"
 MUSIC_SUFFIXES = (".mp3", ".wav", ".flac", ".ogg", ".m4a", ".aac", ".opus")
 
 
-class RenderOptions(BaseModel):
+FILE = "options.json"
+
+
+class ProjectOptions(BaseModel):
+    image_provider: str | None = Field(default=None, description="Image provider VENDOR:MODEL.")
+    llm: str | None = Field(default=None, description="LLM of the prompt steps VENDOR:MODEL.")
+    max_cost_usd: float | None = Field(default=None, ge=0, description="Cost cap in USD.")
     preset: str | None = Field(default=None, description="x264 preset (see X264_PRESETS).")
     crf: int | None = Field(default=None, ge=0, le=51, description="x264 constant rate factor.")
     music: str | None = Field(default=None, description="Music bed, relative to the project folder.")
 
     @classmethod
-    def load(cls, paths: ProjectPaths) -> RenderOptions:
-        path = paths.root / "render.json"
+    def load(cls, paths: ProjectPaths) -> ProjectOptions:
+        path = paths.root / FILE
         if not path.exists():
             return cls()
         try:
             return cls.model_validate_json(path.read_text(encoding="utf-8"))
         except ValueError as exc:
-            raise InputError(f"render.json is not valid: {exc}", field="render.json", hint="fix or delete the file") from exc
+            raise InputError(f"{FILE} is not valid: {exc}", field=FILE, hint="fix or delete the file") from exc
+
+    def settings_overrides(self) -> dict:
+        """The stored choices that override process settings."""
+        return {k: v for k, v in {"image_provider": self.image_provider, "llm": self.llm, "max_cost_usd": self.max_cost_usd}.items() if v is not None}
 
     def music_path(self, paths: ProjectPaths) -> Path | None:
         return paths.root / self.music if self.music else None
@@ -39,11 +50,23 @@ class RenderOptions(BaseModel):
 
 def update_options(
     paths: ProjectPaths, *, preset: str | None = None, crf: int | None = None, music: Path | None = None,
-    no_music: bool = False,
-) -> RenderOptions:
-    """Validate and store new render options. The music file is copied into ``assets/`` so the project
-    stays self-contained. Raises :class:`InputError` (exit 2) naming the option, before writing."""
-    opts = RenderOptions.load(paths)
+    no_music: bool = False, image_provider: str | None = None, llm: str | None = None, max_cost_usd: float | None = None,
+) -> ProjectOptions:
+    """Validate and store the options given (None = keep). The music file is copied into ``assets/`` so
+    the project stays self-contained. Raises :class:`InputError` (exit 2) naming the option, before writing."""
+    from storyreel.providers.registry import resolve
+
+    opts = ProjectOptions.load(paths)
+    if image_provider is not None:
+        resolve("image", image_provider)  # raises InputError for an unknown vendor
+        opts.image_provider = image_provider
+    if llm is not None:
+        resolve("llm", llm)
+        opts.llm = llm
+    if max_cost_usd is not None:
+        if max_cost_usd < 0:
+            raise InputError(f"{max_cost_usd} is negative", field="--max-cost", hint="give a cap in USD, e.g. 5")
+        opts.max_cost_usd = max_cost_usd
     if preset is not None:
         if preset not in X264_PRESETS:
             raise InputError(f"{preset!r} is not an x264 preset", field="--preset", hint=f"use one of {', '.join(X264_PRESETS)}")
@@ -68,7 +91,7 @@ def update_options(
         opts.music = paths.rel(target)
     if no_music:
         opts.music = None
-    atomic_write_text(paths.root / "render.json", opts.model_dump_json(indent=2) + "\n")
+    atomic_write_text(paths.root / FILE, opts.model_dump_json(indent=2, exclude_none=True) + "\n")
     return opts
 
 

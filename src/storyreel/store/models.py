@@ -58,3 +58,62 @@ class Run(Base):
     finished_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     __table_args__ = (Index("ix_runs_node", "project_id", "stage", "unit", "id"), Index("ix_runs_invocation", "invocation"))
+
+
+class CostEntry(Base):
+    """One paid call in the cost ledger: reserved (estimate held before the call), then committed (actual
+    cost) or released (the call did not happen or failed before spending)."""
+
+    __tablename__ = "cost_entries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    project_id: Mapped[str] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    node: Mapped[str] = mapped_column(String(200))
+    provider: Mapped[str] = mapped_column(String(128))
+    estimate_usd: Mapped[float] = mapped_column(Float)
+    actual_usd: Mapped[float | None] = mapped_column(Float, nullable=True)
+    status: Mapped[str] = mapped_column(String(16), doc="reserved | committed | released")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+    __table_args__ = (Index("ix_cost_entries_project", "project_id", "status"),)
+
+
+class PromptVersion(Base):
+    """One distinct content of a prompt template (seed 001 §7: ``prompt_versions``)."""
+
+    __tablename__ = "prompt_versions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(64))
+    version: Mapped[int] = mapped_column(Integer)
+    content_hash: Mapped[str] = mapped_column(String(80))
+    content: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    __table_args__ = (Index("ux_prompt_versions_hash", "name", "content_hash", unique=True),)
+
+
+class MediaAsset(Base):
+    """A produced media file (seed 001 §7: ``media_assets``): images now; audio and video rows share the table."""
+
+    __tablename__ = "media_assets"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    project_id: Mapped[str] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    asset_type: Mapped[str] = mapped_column(String(8), doc="IMAGE | AUDIO | VIDEO")
+    chapter_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    shot_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    file_path: Mapped[str] = mapped_column(Text)
+    mime_type: Mapped[str] = mapped_column(String(64))
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    duration_seconds: Mapped[float | None] = mapped_column(Float, nullable=True)
+    sha256: Mapped[str] = mapped_column(String(80))
+    meta: Mapped[dict] = mapped_column("metadata", JSON, default=dict)
+    prompt_version_id: Mapped[int | None] = mapped_column(ForeignKey("prompt_versions.id"), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    __table_args__ = (
+        Index("idx_media_assets_project_type_chapter", "project_id", "asset_type", "chapter_id"),
+        Index("idx_media_assets_type", "asset_type"),
+    )

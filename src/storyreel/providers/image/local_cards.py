@@ -32,7 +32,7 @@ class LocalCards:
         self.provider_id = f"local:{model}"
 
     @classmethod
-    def for_model(cls, model: str) -> LocalCards:
+    def for_model(cls, model: str, settings: object = None) -> LocalCards:
         return cls(model)
 
     def generate(self, request: ImageRequest, out_path: Path) -> ImageResult:

@@ -63,7 +63,7 @@ class LocalPlanner:
         self.provider_id = f"local:{model}"
 
     @classmethod
-    def for_model(cls, model: str) -> LocalPlanner:
+    def for_model(cls, model: str, settings: object = None) -> LocalPlanner:
         return cls(model)
 
     def plan(self, request: PlanRequest) -> Storyboard:

@@ -117,7 +117,7 @@ class LocalEspeak:
         self.provider_id = f"local:{model}"
 
     @classmethod
-    def for_model(cls, model: str) -> LocalEspeak:
+    def for_model(cls, model: str, settings: object = None) -> LocalEspeak:
         return cls(model)
 
     @staticmethod

@@ -1,0 +1,290 @@
+"""Render benchmark (on demand, not part of the test run): storyreel vs the encode floor vs MoviePy.
+
+    python benchmarks/render_bench.py [--runs 3] [--moviepy-runs 3] [--skip-moviepy] [--long]
+
+Builds a fixed 12-shot, ~60 s, 1080p30 project (chapter JSON with narration from the real inputs,
+procedural images, espeak narration) and times, in the same run, medians of ``--runs``:
+
+(a) ``storyreel render PROJECT --force`` (clips + crossfades + concat/audio pass + QC), and the same
+    without the QC node (the render proper);
+(b) a MoviePy 2.x reference of the same timeline written the way the peer tools write it
+    (``moviepy_reference.py``, in its own virtualenv ``benchmarks/.venv-moviepy``);
+(c) the encode floor: the very frames of storyreel's output, pre-decoded to raw yuv420p on disk and
+    encoded with the same x264 settings (veryfast, CRF 20), all cores.
+
+It also measures peak RSS (process tree, sampled every 50 ms), a 20-shot project's full build vs a
+one-shot edit rebuild, and a no-op ``make``. ``--long`` adds a ~10-minute project's render peak RSS.
+Results print as a Markdown table (copy into docs/performance.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import psutil
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+INPUTS = ROOT.parent / "shared" / "inputs"
+if not INPUTS.is_dir():
+    INPUTS = ROOT / "examples"
+sys.path.insert(0, str(ROOT / "src"))
+
+from storyreel.core.artifact import load_storyboard  # noqa: E402
+from storyreel.media.ffmpeg import ffmpeg_exe  # noqa: E402
+from storyreel.media.timeline import CROSSFADE_FRAMES, build_timeline  # noqa: E402
+
+STORYREEL = [sys.executable, "-m", "storyreel"]
+
+
+def sentences(words_each: int = 13) -> list[str]:
+    """Narration lines of ``words_each`` words cut from the real inputs (the Gettysburg Address and the
+    fable), so every shot narrates about 5 s."""
+    text = " ".join((INPUTS / name).read_text(encoding="utf-8") for name in ("gettysburg-address.txt", "hare-and-tortoise.txt"))
+    words = [w for w in text.split() if not w.startswith("#")]
+    return [" ".join(words[i:i + words_each]).rstrip(",;:") + "." for i in range(0, len(words) - words_each, words_each)]
+
+
+def chapters_doc(shots: int, title: str) -> dict:
+    """One chapter per shot, one generated visual each, crossfades between all of them; each narration is
+    13 words of the real inputs (about 5 s a shot: 12 shots ≈ 60 s)."""
+    pool = sentences()
+    types = ["b_roll", "diagram", "b_roll", "screen_share"]
+    return {
+        "schema_version": "1.0", "title": title, "language": "en",
+        "chapters": [
+            {
+                "chapter_id": f"ch{i + 1:02d}", "title": f"Part {i + 1}", "order": i + 1,
+                "narration": {"text": pool[i % len(pool)]},
+                "visuals": [{"type": types[i % len(types)], "description": pool[i % len(pool)]}],
+                "overlays": [], "transitions": {"in": "cut", "out": "crossfade"},
+            }
+            for i in range(shots)
+        ],
+    }
+
+
+class PeakRss:
+    """Peak resident memory of a process tree (the process and all descendants, summed)."""
+
+    def __init__(self, pid: int) -> None:
+        self.proc = psutil.Process(pid)
+        self.peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                procs = [self.proc, *self.proc.children(recursive=True)]
+                total = 0
+                for p in procs:
+                    try:
+                        total += p.memory_info().rss
+                    except psutil.Error:
+                        pass
+                self.peak = max(self.peak, total)
+            except psutil.Error:
+                pass
+            time.sleep(0.05)
+
+    def stop(self) -> int:
+        self._stop.set()
+        self._thread.join()
+        return self.peak
+
+
+def timed(argv: list[str], env: dict | None = None) -> tuple[float, int, str]:
+    """Wall seconds, peak RSS bytes of the process tree, stdout. Raises on failure."""
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    rss = PeakRss(proc.pid)
+    out, err = proc.communicate()
+    wall = time.perf_counter() - t0
+    peak = rss.stop()
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(argv[:4])} failed ({proc.returncode}):\n{err[-2000:]}")
+    return wall, peak, out
+
+
+def make_project(ws: Path, shots: int, title: str) -> tuple[str, Path, float]:
+    doc = ws / f"{title}.json"
+    doc.write_text(json.dumps(chapters_doc(shots, title.replace("-", " ").title()), indent=1), encoding="utf-8")
+    wall, _, out = timed([*STORYREEL, "make", str(doc), "--json", "--workspace", str(ws)])
+    result = json.loads(out)
+    return result["project_id"], Path(result["storyboard_path"]).parent, wall
+
+
+def node_seconds(ws: Path, project: str, invocation_nodes: list[str]) -> dict[str, float]:
+    """Per-stage summed node durations of the latest successful runs (from the run records)."""
+    from storyreel.store.db import session_factory, sqlite_url
+    from storyreel.store.records import RunStore
+
+    store = RunStore(session_factory(sqlite_url(ws)))
+    latest = store.latest_success(project)
+    sums: dict[str, float] = {}
+    for (stage, unit), run in latest.items():
+        if f"{stage}[{unit}]" in invocation_nodes:
+            sums[stage] = sums.get(stage, 0.0) + run.duration_s
+    return sums
+
+
+def moviepy_venv() -> Path:
+    venv = HERE / ".venv-moviepy"
+    py = venv / "bin" / "python"
+    if not py.exists():
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        subprocess.run([str(py), "-m", "pip", "install", "-q", "moviepy==2.2.1"], check=True)
+    return py
+
+
+def moviepy_spec(root: Path, out: Path, mix: Path) -> Path:
+    board = load_storyboard(root / "storyboard.json")
+    durations = {s.shot_id: json.loads((root / "audio" / f"{s.shot_id}.json").read_text())["duration_s"] for _, s in board.shots()}
+    tl = build_timeline(board, durations)
+    xf = CROSSFADE_FRAMES / tl.fps
+    shots = []
+    for i, s in enumerate(tl.shots):
+        kb = s.camera
+        # with padding = -crossfade each clip overlaps the next by one crossfade: slot + crossfade long
+        extra = xf if i < len(tl.shots) - 1 else 0.0
+        shots.append({
+            "image": str(root / "images" / f"{s.shot_id}.png"), "duration_s": s.slot / tl.fps + extra,
+            "zoom": [kb.z0, kb.z1], "fx": [kb.fx0, kb.fx1], "fy": [kb.fy0, kb.fy1],
+        })
+    spec = {"width": tl.width, "height": tl.height, "fps": tl.fps, "crossfade_s": xf, "shots": shots,
+            "audio": str(mix), "out": str(out), "threads": os.cpu_count() or 2}
+    path = out.with_suffix(".json")
+    path.write_text(json.dumps(spec, indent=1))
+    return path
+
+
+def median(xs: list[float]) -> float:
+    return statistics.median(xs) if xs else float("nan")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--moviepy-runs", type=int, default=3)
+    ap.add_argument("--skip-moviepy", action="store_true")
+    ap.add_argument("--long", action="store_true", help="also measure a ~10-minute render's peak RSS")
+    ap.add_argument("--keep", action="store_true", help="keep the workspace")
+    args = ap.parse_args()
+
+    ws = Path(tempfile.mkdtemp(prefix="storyreel-bench-"))
+    print(f"workspace {ws}", file=sys.stderr)
+    results: dict[str, object] = {}
+    pid, root, first_make = make_project(ws, 12, "bench-twelve")
+    facts_dur = json.loads((root / "qc.json").read_text())
+    results["first_make_s"] = first_make
+
+    # (a) storyreel render --force
+    walls, rss, proper = [], [], []
+    for _ in range(args.runs):
+        wall, peak, out = timed([*STORYREEL, "render", pid, "--force", "--json", "--workspace", str(ws)])
+        nodes = json.loads(out)["executed_nodes"]
+        per = node_seconds(ws, pid, nodes)
+        walls.append(wall)
+        rss.append(peak)
+        proper.append(wall - per.get("qc", 0.0))
+    results["render_s"], results["render_no_qc_s"], results["render_rss_mb"] = median(walls), median(proper), max(rss) / 2**20
+    duration = next(c for c in facts_dur["checks"] if c["name"] == "duration")["measured"]
+    results["video"] = duration
+
+    # (c) the encode floor: same frames, pre-decoded, same encoder settings
+    raw = ws / "frames.yuv"
+    subprocess.run([ffmpeg_exe(), "-loglevel", "error", "-y", "-i", str(root / "video.mp4"), "-f", "rawvideo", "-pix_fmt", "yuv420p", str(raw)], check=True)
+    floor_walls, floor_rss = [], []
+    for _ in range(args.runs):
+        subprocess.run(["cat", str(raw)], stdout=subprocess.DEVNULL, check=True)  # page cache warm
+        wall, peak, _ = timed([ffmpeg_exe(), "-loglevel", "error", "-y", "-f", "rawvideo", "-pix_fmt", "yuv420p",
+                               "-s", "1920x1080", "-r", "30", "-i", str(raw), "-c:v", "libx264", "-preset", "veryfast",
+                               "-crf", "20", "-pix_fmt", "yuv420p", str(ws / "floor.mp4")])
+        floor_walls.append(wall)
+        floor_rss.append(peak)
+    raw.unlink()
+    results["floor_s"], results["floor_rss_mb"] = median(floor_walls), max(floor_rss) / 2**20
+
+    # (b) MoviePy reference
+    if not args.skip_moviepy:
+        py = moviepy_venv()
+        mix = ws / "mix.m4a"
+        subprocess.run([ffmpeg_exe(), "-loglevel", "error", "-y", "-i", str(root / "video.mp4"), "-vn", "-c:a", "copy", str(mix)], check=True)
+        spec = moviepy_spec(root, ws / "moviepy.mp4", mix)
+        mp_walls, mp_rss = [], []
+        for _ in range(args.moviepy_runs):
+            wall, peak, _ = timed([str(py), str(HERE / "moviepy_reference.py"), str(spec)])
+            mp_walls.append(wall)
+            mp_rss.append(peak)
+            print(f"moviepy run: {wall:.1f} s, {peak / 2**20:.0f} MB", file=sys.stderr)
+        results["moviepy_s"], results["moviepy_rss_mb"] = median(mp_walls), max(mp_rss) / 2**20
+
+    # incremental: a 20-shot project, one shot edited; then a no-op make
+    pid20, root20, full20 = make_project(ws, 20, "bench-twenty")
+    board = root20 / "storyboard.json"
+    data = json.loads(board.read_text())
+    data["chapters"][10]["shots"][0]["narration"] = "Slow and steady wins the race, said the tortoise."
+    board.write_text(json.dumps(data, indent=2))
+    doc20 = ws / "bench-twenty.json"
+    edit_wall, _, out = timed([*STORYREEL, "make", str(doc20), "--json", "--workspace", str(ws)])
+    results["edit_nodes"] = json.loads(out)["executed_count"]
+    noop = [timed([*STORYREEL, "make", str(doc20), "--json", "--workspace", str(ws)])[0] for _ in range(args.runs)]
+    results.update(full20_s=full20, edit20_s=edit_wall, noop_s=median(noop))
+
+    if args.long:
+        pidl, rootl, _ = make_project(ws, 120, "bench-long")
+        wall, peak, _ = timed([*STORYREEL, "render", pidl, "--force", "--json", "--workspace", str(ws)])
+        q = json.loads((rootl / "qc.json").read_text())
+        results["long_video"] = next(c for c in q["checks"] if c["name"] == "duration")["measured"]
+        results["long_render_s"], results["long_rss_mb"] = wall, peak / 2**20
+
+    report(results, args)
+    if not args.keep:
+        shutil.rmtree(ws, ignore_errors=True)
+
+
+def report(r: dict, args: argparse.Namespace) -> None:
+    floor = r["floor_s"]
+    lines = [
+        f"Machine: {platform.machine()}, {os.cpu_count()} cores, {psutil.virtual_memory().total / 2**30:.0f} GiB, "
+        f"Python {platform.python_version()}, {Path(ffmpeg_exe()).name}; medians of {args.runs} runs"
+        + ("" if args.skip_moviepy else f" ({args.moviepy_runs} for MoviePy)"),
+        f"Project: 12 shots, {r['video']}, 1080p30, Ken Burns on every shot, 0.5 s crossfades; first make {r['first_make_s']:.1f} s",
+        "",
+        "| measurement | wall s | × floor | peak RSS MB | target |",
+        "|---|---|---|---|---|",
+        f"| (c) encode floor: x264 veryfast CRF 20 on the pre-decoded frames | {floor:.1f} | 1.00 | {r['floor_rss_mb']:.0f} | |",
+        f"| (a) `storyreel render --force` without the QC pass | {r['render_no_qc_s']:.1f} | {r['render_no_qc_s'] / floor:.2f} | | ≤ 1.25× |",
+        f"| (a) `storyreel render --force` incl. QC (decode + EBU R128 + blackdetect) | {r['render_s']:.1f} | {r['render_s'] / floor:.2f} | {r['render_rss_mb']:.0f} | |",
+    ]
+    if "moviepy_s" in r:
+        lines.append(
+            f"| (b) MoviePy 2.2.1 reference | {r['moviepy_s']:.1f} | {r['moviepy_s'] / floor:.2f} | {r['moviepy_rss_mb']:.0f} | "
+            f"storyreel ≥ 8× faster: {r['moviepy_s'] / r['render_s']:.1f}× |"
+        )
+    lines += [
+        f"| 20-shot project: full build (first make) | {r['full20_s']:.1f} | | | |",
+        f"| 20-shot project: one shot's narration edited, rebuild ({r['edit_nodes']} nodes) | {r['edit20_s']:.1f} | "
+        f"{100 * r['edit20_s'] / r['full20_s']:.0f} % of full | | ≤ 15 % |",
+        f"| no-op `make` (whole CLI process) | {r['noop_s']:.2f} | | | ≤ 1 s |",
+    ]
+    if "long_rss_mb" in r:
+        lines.append(f"| ~10-minute render ({r['long_video']}) `render --force` | {r['long_render_s']:.1f} | | {r['long_rss_mb']:.0f} | ≤ 600 MB |")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,132 @@
+"""The image stage on its own (seed 001 §2.2, 002 §11): ``storyreel imagegen PROJECT [--force] [--dry-run]
+[--chapter ID] [--shot ID]`` — prompts, images and the manifest for all or some shots, with a summary of
+generated / reused / failed shots and cost; ``--dry-run`` writes the exact request payloads to
+``images/requests/<shot>.json`` and prices the plan without calling any provider.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+from storyreel.core.errors import CostLimitReached, InputError
+from storyreel.engine.executor import Executor, ProgressFn
+from storyreel.engine.graph import Node
+from storyreel.engine.staleness import State
+from storyreel.providers.base import ImageRequest
+from storyreel.stages.context import ProjectContext
+from storyreel.stages.image import ImageStage, route
+from storyreel.stages.image_prompt import TEMPLATE, ImagePromptStage, template_values
+from storyreel.stages.manifest import ManifestStage, write_manifest
+from storyreel.store.files import atomic_write_text
+from storyreel.store.records import RunStore
+
+STAGES = (ImagePromptStage(), ImageStage(), ManifestStage())
+
+
+@dataclass
+class ImagegenResult:
+    project_id: str
+    dry_run: bool
+    shots: list[dict] = field(default_factory=list)
+    generated: int = 0
+    reused: int = 0
+    failed: int = 0
+    cost_usd: float = 0.0
+    estimate_usd: float = 0.0
+    cap_usd: float = 0.0
+    spent_before_usd: float = 0.0
+
+    def as_dict(self) -> dict:
+        return {k: getattr(self, k) for k in ("project_id", "dry_run", "generated", "reused", "failed", "cost_usd",
+                                               "estimate_usd", "cap_usd", "spent_before_usd", "shots")}
+
+
+def select_shots(ctx: ProjectContext, chapter: str | None, shot: str | None) -> list[str]:
+    """Shot IDs selected by ``--chapter``/``--shot``. Raises :class:`InputError` naming the valid IDs."""
+    board = ctx.storyboard
+    if chapter is not None and chapter not in {c.chapter_id for c in board.chapters}:
+        raise InputError(f"no chapter {chapter!r} in {board.project_id}", field="--chapter",
+                         hint="use one of " + ", ".join(c.chapter_id for c in board.chapters))
+    shots = [s.shot_id for c, s in board.shots() if chapter is None or c.chapter_id == chapter]
+    if shot is not None:
+        if shot not in shots:
+            raise InputError(f"no shot {shot!r}" + (f" in chapter {chapter}" if chapter else ""), field="--shot",
+                             hint="use one of " + ", ".join(shots[:12]) + (" …" if len(shots) > 12 else ""))
+        shots = [shot]
+    return shots
+
+
+def dry_run(ctx: ProjectContext, shots: list[str], store: RunStore) -> ImagegenResult:
+    """Price the plan and write each generated shot's exact request payload; calls nothing."""
+    status = Executor(store, ctx.storyboard.project_id, ctx.paths.root).evaluate(STAGES, ctx, execute=False)
+    summary = ctx.ledger.summary() if ctx.ledger else None
+    result = ImagegenResult(ctx.storyboard.project_id, True, cap_usd=ctx.settings.max_cost_usd,
+                            spent_before_usd=summary.committed_usd if summary else 0.0)
+    stage = ImageStage()
+    for unit in shots:
+        node = status.statuses[Node("image", unit)]
+        fresh = node.state == State.FRESH and not node.attention
+        method = route(ctx, unit)
+        row = {"shot_id": unit, "method": method, "provider": stage.provider_for(ctx, unit)[0].provider_id,
+               "would_run": not fresh, "estimate_usd": 0.0}
+        if method == "generated":
+            request = stage.request(ctx, unit) if (ctx.paths.root / "prompts" / f"{unit}.json").exists() else None
+            if request is None or not fresh:
+                request = _request_without_prompt_node(ctx, unit)
+            provider = ctx.image_provider
+            payload = provider.payload(request) if hasattr(provider, "payload") else request.model_dump(mode="json")
+            path = ctx.paths.images / "requests" / f"{unit}.json"
+            atomic_write_text(path, json.dumps({"provider": provider.provider_id, "payload": payload}, indent=2, ensure_ascii=False) + "\n")
+            row.update(request_file=ctx.paths.rel(path), estimate_usd=provider.estimate(request) if hasattr(provider, "estimate") else 0.0)
+            if not fresh:
+                result.estimate_usd += row["estimate_usd"]
+        result.shots.append(row)
+    result.estimate_usd = round(result.estimate_usd, 6)
+    return result
+
+
+def _request_without_prompt_node(ctx: ProjectContext, unit: str) -> ImageRequest:
+    """The image request with the prompt computed the way the prompt step would: free for the shot's own
+    ``image_prompt`` and for the local step; an LLM's text cannot be known without calling it, so the
+    payload then shows what the LLM will be asked about."""
+    _, shot = ctx.storyboard.shot(unit)
+    if shot.visual.image_prompt:
+        prompt = shot.visual.image_prompt
+    elif ctx.llm is not None and ctx.llm.provider_id.startswith("local:"):
+        prompt = ctx.llm.image_prompt(ctx.template(TEMPLATE), template_values(ctx, unit)).text
+    else:
+        prompt = f"<written by {ctx.llm.provider_id if ctx.llm else 'the LLM'} from: {shot.visual.description}>"
+    return ImageStage().request(ctx, unit, prompt=prompt)
+
+
+def run(ctx: ProjectContext, shots: list[str], store: RunStore, *, force: bool, progress: ProgressFn | None) -> ImagegenResult:
+    """Run prompts, images and the manifest for ``shots``. Raises :class:`CostLimitReached` at the cap."""
+    selected = set(shots)
+    executor = Executor(store, ctx.storyboard.project_id, ctx.paths.root, progress)
+
+    def only(node: Node) -> bool:
+        return node.stage == "manifest" or node.unit in selected
+
+    try:
+        report = executor.evaluate(STAGES, ctx, execute=True, force=force, only=only)
+    except CostLimitReached:
+        write_manifest(ctx)
+        raise
+    executed = {n for n in report.executed if n.stage == "image"}
+    result = ImagegenResult(ctx.storyboard.project_id, False, cap_usd=ctx.settings.max_cost_usd)
+    for run_ in store.for_invocation(report.invocation):
+        if run_.status == "success":
+            result.cost_usd += run_.cost_usd
+    for unit in shots:
+        node = report.statuses[Node("image", unit)]
+        if node.attention:
+            result.failed += 1
+        elif Node("image", unit) in executed:
+            result.generated += 1
+        else:
+            result.reused += 1
+        result.shots.append({"shot_id": unit, "method": route(ctx, unit), "ran": Node("image", unit) in executed,
+                             "attention": node.attention})
+    result.cost_usd = round(result.cost_usd, 6)
+    return result

@@ -1,0 +1,210 @@
+"""The one HTTP client every vendor adapter uses: JSON calls with a bounded retry policy.
+
+Retried (seed 002 §6, seed 001 §3.3): 429 (honouring ``Retry-After``, capped), 5xx, timeouts and
+connection errors, with bounded exponential backoff and jitter (tenacity). Not retried: other 4xx and
+content-policy rejections (:class:`ProviderRejected`, which the image stage records per shot). API keys
+are sent in headers only and scrubbed from every error message.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlparse
+
+import httpx
+from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
+
+from storyreel.core.errors import ProviderError
+
+
+class TransientError(ProviderError):
+    """A failure worth retrying (429, 5xx, timeout, connection). ``retry_after`` in seconds if the server said."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class ProviderRejected(ProviderError):
+    """The provider refused the content (moderation, safety filter). ``reason`` is the provider's own text."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"rejected by the provider: {reason}")
+        self.reason = reason
+
+
+class MalformedResponse(ProviderError):
+    """The provider answered 2xx with a body that does not follow its documented format."""
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Bounded retries: ``attempts`` calls in all; waits grow from ``backoff_s`` to at most ``backoff_max_s``;
+    a ``Retry-After`` longer than ``retry_after_max_s`` is not waited for (the call fails instead)."""
+
+    attempts: int = 4
+    backoff_s: float = 1.0
+    backoff_max_s: float = 30.0
+    retry_after_max_s: float = 120.0
+
+
+class RateLimiter:
+    """At most ``rpm`` call starts in any 60 s window, shared by the threads of one provider."""
+
+    def __init__(self, rpm: int | None) -> None:
+        self.rpm = rpm
+        self._starts: deque[float] = deque()
+        self._lock = threading.Lock()
+
+    def acquire(self) -> None:
+        if not self.rpm:
+            return
+        while True:
+            with self._lock:
+                now = time.monotonic()
+                while self._starts and now - self._starts[0] >= 60.0:
+                    self._starts.popleft()
+                if len(self._starts) < self.rpm:
+                    self._starts.append(now)
+                    return
+                wait = 60.0 - (now - self._starts[0])
+            time.sleep(max(0.01, wait))
+
+
+def _is_loopback(url: str) -> bool:
+    host = urlparse(url).hostname or ""
+    return host in ("localhost", "::1") or host.startswith("127.")
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    value = response.headers.get("retry-after")
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        from email.utils import parsedate_to_datetime
+
+        try:
+            return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
+        except (TypeError, ValueError):
+            return None
+
+
+class JsonHttp:
+    """JSON over HTTP for one vendor: ``base_url``, auth ``headers``, ``timeout_s`` per request, a retry
+    policy, a concurrency cap (``max_concurrency`` calls in flight) and a requests-per-minute limit.
+
+    ``classify(response)`` lets the adapter turn a vendor's error body into :class:`ProviderRejected`
+    (return it) before the generic handling. ``allow_network`` False refuses every non-loopback URL.
+    """
+
+    def __init__(
+        self, vendor: str, base_url: str, headers: dict[str, str], *, timeout_s: float = 60.0,
+        policy: RetryPolicy | None = None, max_concurrency: int = 4, rpm: int | None = None,
+        allow_network: bool = True, secrets: tuple[str, ...] = (), classify=None,  # noqa: ANN001
+    ) -> None:
+        if not allow_network and not _is_loopback(base_url):
+            raise ProviderError(f"{vendor}: network calls are disabled (STORYREEL_ALLOW_NETWORK=0) and {base_url} is not loopback")
+        self.vendor = vendor
+        self.allow_network = allow_network
+        self.base_url = base_url.rstrip("/")
+        self.policy = policy or RetryPolicy()
+        self.secrets = tuple(s for s in secrets if s)
+        self.classify = classify
+        self._client = httpx.Client(headers=headers, timeout=httpx.Timeout(timeout_s))
+        self._slots = threading.BoundedSemaphore(max(1, max_concurrency))
+        self._rate = RateLimiter(rpm)
+        self.attempts_made = 0
+
+    def _scrub(self, text: str) -> str:
+        for s in self.secrets:
+            text = text.replace(s, "***")
+        return text
+
+    def _wait(self, state: RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        if isinstance(exc, TransientError) and exc.retry_after is not None:
+            return exc.retry_after
+        return wait_exponential_jitter(multiplier=self.policy.backoff_s, max=self.policy.backoff_max_s)(state)
+
+    def request(self, method: str, path: str, payload: dict[str, Any] | None = None, headers: dict[str, str] | None = None) -> dict[str, Any]:
+        """One call with retries; returns the decoded JSON object. Raises :class:`ProviderRejected`,
+        :class:`MalformedResponse`, or :class:`ProviderError` once retries are exhausted."""
+        retrying = Retrying(
+            stop=stop_after_attempt(self.policy.attempts), wait=self._wait,
+            retry=retry_if_exception_type(TransientError), reraise=True,
+        )
+        try:
+            return retrying(self._once, method, path, payload, headers)
+        except TransientError as exc:
+            raise ProviderError(f"{self.vendor}: gave up after {self.policy.attempts} attempts: {exc}") from None
+
+    def _once(self, method: str, path: str, payload: dict[str, Any] | None, headers: dict[str, str] | None = None) -> dict[str, Any]:
+        url = path if path.startswith("http") else f"{self.base_url}{path}"
+        self._rate.acquire()
+        with self._slots:
+            self.attempts_made += 1
+            try:
+                response = self._client.request(method, url, json=payload, headers=headers)
+            except httpx.TimeoutException:
+                raise TransientError(f"{self.vendor}: no answer within the timeout ({method} {urlparse(url).path})") from None
+            except httpx.TransportError as exc:
+                raise TransientError(f"{self.vendor}: connection failed: {self._scrub(str(exc))}") from None
+        if self.classify is not None:
+            rejected = self.classify(response)
+            if rejected is not None:
+                raise rejected
+        if response.status_code == 429:
+            after = _retry_after(response)
+            if after is not None and after > self.policy.retry_after_max_s:
+                raise ProviderError(f"{self.vendor}: rate limited; Retry-After {after:.0f} s exceeds {self.policy.retry_after_max_s:.0f} s")
+            raise TransientError(f"{self.vendor}: 429 rate limited", retry_after=after)
+        if response.status_code >= 500:
+            raise TransientError(f"{self.vendor}: HTTP {response.status_code}: {self._scrub(response.text[:300])}")
+        if response.status_code >= 400:
+            raise ProviderError(f"{self.vendor}: HTTP {response.status_code}: {self._scrub(response.text[:500])}")
+        try:
+            body = response.json()
+        except ValueError:
+            raise MalformedResponse(f"{self.vendor}: the response is not JSON: {self._scrub(response.text[:200])!r}") from None
+        if not isinstance(body, dict):
+            raise MalformedResponse(f"{self.vendor}: expected a JSON object, got {type(body).__name__}")
+        return body
+
+    def get_bytes(self, url: str, max_bytes: int = 64 * 2**20) -> bytes:
+        """Download a file (e.g. a prediction's output image) with the same retry policy; at most
+        ``max_bytes``. Raises :class:`ProviderError`."""
+        if not self.allow_network and not _is_loopback(url):
+            raise ProviderError(f"{self.vendor}: network calls are disabled and {urlparse(url).hostname} is not loopback")
+
+        def once() -> bytes:
+            self._rate.acquire()
+            with self._slots:
+                try:
+                    response = self._client.get(url)
+                except httpx.TimeoutException:
+                    raise TransientError(f"{self.vendor}: download timed out") from None
+                except httpx.TransportError as exc:
+                    raise TransientError(f"{self.vendor}: download failed: {self._scrub(str(exc))}") from None
+            if response.status_code == 429 or response.status_code >= 500:
+                raise TransientError(f"{self.vendor}: download HTTP {response.status_code}", retry_after=_retry_after(response))
+            if response.status_code >= 400:
+                raise ProviderError(f"{self.vendor}: download HTTP {response.status_code}")
+            if len(response.content) > max_bytes:
+                raise MalformedResponse(f"{self.vendor}: output larger than {max_bytes} bytes")
+            return response.content
+
+        retrying = Retrying(stop=stop_after_attempt(self.policy.attempts), wait=self._wait,
+                            retry=retry_if_exception_type(TransientError), reraise=True)
+        try:
+            return retrying(once)
+        except TransientError as exc:
+            raise ProviderError(f"{self.vendor}: gave up after {self.policy.attempts} attempts: {exc}") from None
+
+    def close(self) -> None:
+        self._client.close()

@@ -1,0 +1,133 @@
+"""``openai:<model>`` — OpenAI Images API (``POST {base}/images/generations``), current ``gpt-image-2*`` models.
+
+Request fields: ``model``, ``prompt``, ``size`` (chosen from the target aspect: long side
+``image_long_side`` (1536), short side to the aspect, both multiples of 16 — e.g. 1536x864 for 16:9,
+864x1536 for 9:16), ``quality`` (low | medium | high), ``n`` = 1, ``output_format`` = png. The answer's
+``data[0].b64_json`` is decoded and cover-fitted (scaled, centre-cropped) to the exact output size.
+Cost comes from the returned ``usage`` tokens at the price table's token rates, else the table's
+per-image estimate. A 400 whose error ``code`` is ``moderation_blocked`` or ``content_policy_violation``
+is a rejection of that shot, not a crash.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import io
+from pathlib import Path
+from typing import ClassVar
+
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from storyreel.core.errors import ProviderError
+from storyreel.core.settings import Settings
+from storyreel.providers.base import ImageRequest, ImageResult
+from storyreel.providers.http import JsonHttp, MalformedResponse, ProviderRejected, RetryPolicy
+from storyreel.providers.prices import image_price, usage_cost
+
+REJECTION_CODES = {"moderation_blocked", "content_policy_violation", "safety_violation"}
+
+
+def provider_size(width: int, height: int, long_side: int = 1536) -> tuple[int, int]:
+    """The size to ask for: long side ``long_side`` (rounded to 16), the other side to the target aspect,
+    rounded to a multiple of 16 (gpt-image-2 requires multiples of 16)."""
+    long16 = max(16, round(long_side / 16) * 16)
+    if width >= height:
+        return long16, max(16, round(long16 * height / width / 16) * 16)
+    return max(16, round(long16 * width / height / 16) * 16), long16
+
+
+def fit_image(data: bytes, width: int, height: int) -> Image.Image:
+    """Decode image bytes and cover-fit them to exactly ``width × height`` (Lanczos, centre crop).
+    Raises :class:`MalformedResponse` if the bytes are not an image."""
+    try:
+        with Image.open(io.BytesIO(data)) as im:
+            im.load()
+            return ImageOps.fit(im.convert("RGB"), (width, height), Image.Resampling.LANCZOS)
+    except (UnidentifiedImageError, OSError) as exc:
+        raise MalformedResponse(f"the returned image cannot be decoded: {exc}") from None
+
+
+def save_png(image: Image.Image, out_path: Path) -> None:
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out_path.with_name(out_path.name + ".tmp")
+    image.save(tmp, format="PNG", compress_level=3)
+    tmp.replace(out_path)
+
+
+def _classify(response) -> ProviderRejected | None:  # noqa: ANN001
+    if response.status_code != 400:
+        return None
+    try:
+        error = response.json().get("error") or {}
+    except ValueError:
+        return None
+    if error.get("code") in REJECTION_CODES or error.get("type") in REJECTION_CODES:
+        return ProviderRejected(str(error.get("message") or error.get("code")))
+    return None
+
+
+class OpenAIImages:
+    """OpenAI Images API adapter. Settings: ``openai_base_url``, ``OPENAI_API_KEY``, ``image_quality``,
+    ``image_long_side``, ``image_timeout_s``, ``image_concurrency``, ``image_rpm``, ``http_attempts``."""
+
+    code_version: ClassVar[str] = "openai-images/1"
+    vendor: ClassVar[str] = "openai"
+
+    def __init__(self, model: str, settings: Settings) -> None:
+        self.model = model
+        self.provider_id = f"openai:{model}"
+        self.settings = settings
+        self.quality = settings.image_quality
+        self._http: JsonHttp | None = None
+
+    @classmethod
+    def for_model(cls, model: str, settings: Settings | None = None) -> OpenAIImages:
+        return cls(model, settings or Settings())
+
+    @property
+    def http(self) -> JsonHttp:
+        if self._http is None:
+            key = self.settings.openai_api_key.get_secret_value() if self.settings.openai_api_key else ""
+            if not key:
+                raise ProviderError("openai: no API key (set OPENAI_API_KEY)")
+            s = self.settings
+            self._http = JsonHttp(
+                "openai", s.openai_base_url, {"Authorization": f"Bearer {key}"}, timeout_s=s.image_timeout_s,
+                policy=RetryPolicy(attempts=s.http_attempts, backoff_s=s.http_backoff_s), max_concurrency=s.image_concurrency,
+                rpm=s.image_rpm, allow_network=s.allow_network, secrets=(key,), classify=_classify,
+            )
+        return self._http
+
+    def identity(self) -> dict:
+        """What changes the pixels (part of node keys): never the key or the base URL."""
+        return {"model": self.model, "quality": self.quality, "long_side": self.settings.image_long_side}
+
+    def payload(self, request: ImageRequest) -> dict:
+        w, h = provider_size(request.width, request.height, self.settings.image_long_side)
+        return {"model": self.model, "prompt": request.prompt, "size": f"{w}x{h}", "quality": self.quality, "n": 1, "output_format": "png"}
+
+    def estimate(self, request: ImageRequest) -> float:
+        w, h = provider_size(request.width, request.height, self.settings.image_long_side)
+        return image_price("openai", self.model, self.quality, w, h)[0]
+
+    def generate(self, request: ImageRequest, out_path: Path) -> ImageResult:
+        payload = self.payload(request)
+        body = self.http.request("POST", "/images/generations", payload)
+        try:
+            item = body["data"][0]
+            raw = base64.b64decode(item["b64_json"], validate=True)
+        except (KeyError, IndexError, TypeError, binascii.Error):
+            raise MalformedResponse("openai: the response has no data[0].b64_json image") from None
+        save_png(fit_image(raw, request.width, request.height), out_path)
+        w, h = (int(v) for v in payload["size"].split("x"))
+        estimate, price = image_price("openai", self.model, self.quality, w, h)
+        cost = usage_cost(price, body.get("usage") or {})
+        return ImageResult(
+            path=out_path, provider=self.provider_id, cost_usd=estimate if cost is None else cost,
+            provider_details={
+                "model": self.model, "size": payload["size"], "quality": self.quality,
+                "revised_prompt": item.get("revised_prompt"), "usage": body.get("usage"),
+                "cost_source": "usage" if cost is not None else f"price table {price.as_of}",
+            },
+        )

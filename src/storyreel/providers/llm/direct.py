@@ -1,0 +1,31 @@
+"""``local:direct`` — the offline LLM step: renders a template's ``# Direct`` section (no model call).
+
+It gives every generated shot a deterministic, well-formed prompt (style prefix, visual type, description,
+palette, "no text in the image") so the image stage works without an LLM; choose a real model with
+``--llm VENDOR:MODEL`` for richer prompts.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import ClassVar
+
+from storyreel.providers.base import LlmResult
+
+
+class LocalDirect:
+    code_version: ClassVar[str] = "local-direct/1"
+
+    def __init__(self, model: str = "direct") -> None:
+        self.provider_id = f"local:{model}"
+
+    @classmethod
+    def for_model(cls, model: str, settings: object = None) -> LocalDirect:
+        return cls(model)
+
+    def identity(self) -> dict:
+        return {"model": self.provider_id}
+
+    def image_prompt(self, template, values: dict) -> LlmResult:  # noqa: ANN001
+        text = re.sub(r"\s+", " ", template.render("Direct", **values)).strip()
+        return LlmResult(text=text, provider=self.provider_id)

@@ -1,0 +1,97 @@
+"""Stage ``image_prompt``: the prompt each provider-generated shot is drawn from (seed 001 §4).
+
+Only shots routed to the image provider have this node (template-rendered shots need no prompt). The
+prompt is, in order of precedence: the shot's own ``image_prompt`` (seed 001 assumption 8); else the
+``imagegen`` template — sent to the LLM (``--llm``) as its ``# System`` and ``# Input`` sections, or with
+the default ``local:direct`` rendered from its ``# Direct`` section without a model call. The template's
+content hash is in the node key, so editing ``imagegen.md`` makes exactly these nodes (and the images
+drawn from them) stale. Output: ``prompts/<shot>.json`` with the prompt, its source and the template version.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import ClassVar
+
+from storyreel.engine.graph import Node, NodeOutput, RecipeParts
+from storyreel.stages.context import ProjectContext
+from storyreel.stages.image import route
+from storyreel.store.files import atomic_write_text
+
+TEMPLATE = "imagegen"
+TYPE_PHRASES = {
+    "diagram": "A clean explanatory diagram, flat vector illustration",
+    "b_roll": "A cinematic scene-setting illustration",
+    "screen_share": "A tidy software interface mock-up, flat UI illustration",
+    "title_card": "A bold title-card background illustration",
+    "talking_head": "A friendly presenter portrait illustration",
+}
+
+
+def template_values(ctx: ProjectContext, unit: str) -> dict:
+    chapter, shot = ctx.storyboard.shot(unit)
+    settings = ctx.storyboard.settings
+    return {
+        "project_title": settings.title, "chapter_title": chapter.title, "visual_type": shot.visual.type,
+        "type_phrase": TYPE_PHRASES[shot.visual.type], "description": shot.visual.description,
+        "narration": shot.narration, "style_prefix": settings.style.style_prefix.strip().rstrip("."),
+        "palette": settings.style.palette, "aspect_ratio": settings.aspect_ratio,
+    }
+
+
+class ImagePromptStage:
+    name: ClassVar[str] = "image_prompt"
+    code_version: ClassVar[str] = "image_prompt/1"
+    max_workers: ClassVar[int] = 4
+    editable_output: ClassVar[bool] = False
+
+    def units(self, ctx: ProjectContext) -> list[str]:
+        return [shot.shot_id for _, shot in ctx.storyboard.shots() if route(ctx, shot.shot_id) == "generated"]
+
+    def inputs(self, ctx: ProjectContext, unit: str) -> list[Node]:
+        return []
+
+    def requires(self, ctx: ProjectContext, unit: str) -> list[Node]:
+        return []
+
+    def recipe(self, ctx: ProjectContext, unit: str) -> RecipeParts:
+        _, shot = ctx.storyboard.shot(unit)
+        if shot.visual.image_prompt:
+            return RecipeParts(provider="storyboard:image_prompt", params={"prompt": shot.visual.image_prompt})
+        template = ctx.template(TEMPLATE)
+        llm = ctx.llm
+        return RecipeParts(
+            provider=llm.provider_id,
+            params={"values": template_values(ctx, unit), "llm": llm.identity()},
+            template_hash=template.content_hash,
+        )
+
+    def run(self, ctx: ProjectContext, unit: str) -> NodeOutput:
+        _, shot = ctx.storyboard.shot(unit)
+        out = ctx.paths.root / "prompts" / f"{unit}.json"
+        record: dict = {"shot_id": unit}
+        cost = 0.0
+        if shot.visual.image_prompt:
+            record.update(prompt=shot.visual.image_prompt, source="storyboard", template=None)
+        else:
+            template = ctx.template(TEMPLATE)
+            values = template_values(ctx, unit)
+            paid = hasattr(ctx.llm, "estimate") and ctx.ledger is not None
+            held = ctx.ledger.reserve(f"image_prompt[{unit}]", ctx.llm.provider_id, ctx.llm.estimate(template, values)) if paid else None
+            try:
+                result = ctx.llm.image_prompt(template, values)
+            except Exception:
+                if held is not None:
+                    ctx.ledger.release(held)
+                raise
+            if held is not None:
+                ctx.ledger.commit(held, result.cost_usd)
+            version = ctx.assets.prompt_version(TEMPLATE, template.content_hash, template.content) if ctx.assets else None
+            cost = result.cost_usd
+            record.update(
+                prompt=result.text, source=ctx.llm.provider_id, template=TEMPLATE, template_hash=template.content_hash,
+                prompt_version=version.version if version else None, prompt_version_id=version.id if version else None,
+                usage=result.usage, cost_usd=result.cost_usd,
+            )
+        atomic_write_text(out, json.dumps(record, indent=2, ensure_ascii=False) + "\n")
+        return NodeOutput(files=[out], details={k: record.get(k) for k in ("source", "prompt_version", "usage")}, cost_usd=cost)

@@ -1,0 +1,102 @@
+"""Stage ``manifest``: ``images/manifest.json`` (seed 001 §6) from every image node's sidecar, and
+``provenance/imagegen_provenance.json`` (seed 001 §8.1: template name/version/hash, models, input hash,
+outputs, tokens, counts, cost).
+
+Per image: chapter and shot IDs, chapter title, visual type, file path, prompt (null for templates),
+generation method, provider, size, MIME type, byte size, cost, and ``status`` — ``generated``,
+``template``, ``failed`` (provider rejected or kept failing; a template stand-in is in place) or
+``skipped`` (not made, e.g. the cost cap was reached) — with the provider's ``error``.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from typing import ClassVar
+
+from storyreel.core.hashing import hash_file
+from storyreel.engine.graph import Node, NodeOutput, RecipeParts
+from storyreel.stages.context import ProjectContext
+from storyreel.store.files import atomic_write_text
+
+SCHEMA_VERSION = "1.0"
+
+
+def manifest_entries(ctx: ProjectContext) -> list[dict]:
+    """The per-image entries in storyboard order; shots without a sidecar are ``skipped``."""
+    entries = []
+    for chapter, shot in ctx.storyboard.shots():
+        sidecar = ctx.paths.images / f"{shot.shot_id}.json"
+        if sidecar.exists():
+            entries.append(json.loads(sidecar.read_text(encoding="utf-8")))
+        else:
+            entries.append({"shot_id": shot.shot_id, "chapter_id": chapter.chapter_id, "chapter_title": chapter.title,
+                            "visual_type": shot.visual.type, "file_path": None, "status": "skipped", "error": None})
+    return entries
+
+
+def write_manifest(ctx: ProjectContext) -> dict:
+    entries = manifest_entries(ctx)
+    counts = {k: sum(e["status"] == k for e in entries) for k in ("generated", "template", "failed", "skipped")}
+    manifest = {
+        "schema_version": SCHEMA_VERSION,
+        "project_id": ctx.storyboard.project_id,
+        "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "counts": counts,
+        "cost_usd": round(sum(e.get("cost_usd") or 0.0 for e in entries), 6),
+        "images": entries,
+    }
+    atomic_write_text(ctx.paths.images / "manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
+    write_provenance(ctx, manifest)
+    return manifest
+
+
+def write_provenance(ctx: ProjectContext, manifest: dict) -> None:
+    prompts = [json.loads(p.read_text(encoding="utf-8")) for p in sorted((ctx.paths.root / "prompts").glob("*.json"))]
+    templated = [p for p in prompts if p.get("template")]
+    provenance = {
+        "stage": "imagegen",
+        "project_id": ctx.storyboard.project_id,
+        "timestamp": manifest["generated_at"],
+        "prompt_name": "imagegen" if templated else None,
+        "prompt_version": max((p.get("prompt_version") or 0 for p in templated), default=None),
+        "prompt_hash": templated[-1]["template_hash"] if templated else None,
+        "model": ctx.llm.provider_id if ctx.llm else None,
+        "image_gen_model": ctx.image_provider.provider_id,
+        "input_files": [ctx.paths.rel(ctx.paths.storyboard)],
+        "input_content_hash": hash_file(ctx.paths.storyboard),
+        "output_files": [ctx.paths.rel(ctx.paths.images / "manifest.json")] + [e["file_path"] for e in manifest["images"] if e.get("file_path")],
+        "input_tokens": sum((p.get("usage") or {}).get("input_tokens", 0) for p in prompts),
+        "output_tokens": sum((p.get("usage") or {}).get("output_tokens", 0) for p in prompts),
+        "image_count": len(manifest["images"]),
+        "generated_count": manifest["counts"]["generated"],
+        "template_count": manifest["counts"]["template"],
+        "failed_count": manifest["counts"]["failed"],
+        "skipped_count": manifest["counts"]["skipped"],
+        "cost_usd": round(manifest["cost_usd"] + sum(p.get("cost_usd") or 0.0 for p in prompts), 6),
+    }
+    atomic_write_text(ctx.paths.provenance / "imagegen_provenance.json", json.dumps(provenance, indent=2, ensure_ascii=False) + "\n")
+
+
+class ManifestStage:
+    name: ClassVar[str] = "manifest"
+    code_version: ClassVar[str] = "manifest/1"
+    max_workers: ClassVar[int] = 1
+    editable_output: ClassVar[bool] = False
+
+    def units(self, ctx: ProjectContext) -> list[str]:
+        return ["images"]
+
+    def inputs(self, ctx: ProjectContext, unit: str) -> list[Node]:
+        return [Node("image", shot.shot_id) for _, shot in ctx.storyboard.shots()]
+
+    def requires(self, ctx: ProjectContext, unit: str) -> list[Node]:
+        return self.inputs(ctx, unit)
+
+    def recipe(self, ctx: ProjectContext, unit: str) -> RecipeParts:
+        return RecipeParts(provider="local:manifest", params={"schema_version": SCHEMA_VERSION})
+
+    def run(self, ctx: ProjectContext, unit: str) -> NodeOutput:
+        manifest = write_manifest(ctx)
+        files = [ctx.paths.images / "manifest.json", ctx.paths.provenance / "imagegen_provenance.json"]
+        return NodeOutput(files=files, details={"counts": manifest["counts"]})

@@ -1,0 +1,64 @@
+"""The cost ledger: reserve before, commit or release after, never over the cap — also concurrently."""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from storyreel.core.errors import CostLimitReached
+from storyreel.store.db import session_factory, sqlite_url
+from storyreel.store.ledger import CostLedger
+from storyreel.store.records import RunStore
+
+
+@pytest.fixture
+def sessions(tmp_path):
+    sessions = session_factory(sqlite_url(tmp_path))
+    RunStore(sessions).upsert_project("p", title="P", input_kind="script", input_name="x.txt")
+    return sessions
+
+
+def test_reserve_commit_release(sessions):
+    ledger = CostLedger(sessions, "p", cap_usd=1.0)
+    a = ledger.reserve("image[a]", "openai:gpt-image-2", 0.4)
+    b = ledger.reserve("image[b]", "openai:gpt-image-2", 0.4)
+    with pytest.raises(CostLimitReached, match=r"cost cap \$1.00 reached") as info:
+        ledger.reserve("image[c]", "openai:gpt-image-2", 0.4)
+    assert info.value.spent == pytest.approx(0.8)
+    ledger.commit(a, 0.35)  # actual below the estimate frees the difference
+    ledger.release(b)  # the call failed: nothing spent
+    s = ledger.summary()
+    assert (s.committed_usd, s.reserved_usd, s.calls) == (pytest.approx(0.35), 0.0, 1)
+    assert s.remaining_usd == pytest.approx(0.65)
+    ledger.reserve("image[c]", "openai:gpt-image-2", 0.6)
+    with pytest.raises(CostLimitReached):
+        ledger.reserve("image[d]", "openai:gpt-image-2", 0.1)
+
+
+def test_concurrent_reservations_never_exceed_the_cap(sessions):
+    ledger = CostLedger(sessions, "p", cap_usd=1.0)
+    barrier = threading.Barrier(8)
+
+    def take(i: int) -> bool:
+        barrier.wait()
+        try:
+            ledger.reserve(f"image[s{i}]", "openai:gpt-image-2", 0.3)
+            return True
+        except CostLimitReached:
+            return False
+
+    with ThreadPoolExecutor(8) as pool:
+        granted = list(pool.map(take, range(8)))
+    assert sum(granted) == 3
+    assert ledger.summary().reserved_usd == pytest.approx(0.9)
+
+
+def test_two_processes_share_one_cap(sessions, tmp_path):
+    """A second ledger object (another process's view of the same database) sees the first one's holds."""
+    one = CostLedger(sessions, "p", cap_usd=0.5)
+    two = CostLedger(session_factory(sqlite_url(tmp_path)), "p", cap_usd=0.5)
+    one.reserve("image[a]", "openai:gpt-image-2", 0.3)
+    with pytest.raises(CostLimitReached):
+        two.reserve("image[b]", "openai:gpt-image-2", 0.3)
