@@ -231,7 +231,7 @@ def concat_mux_args(list_file: Path, audio: Path, out: Path, duration_s: float, 
     return [
         "-f", "concat", "-safe", "0", "-i", str(list_file), "-i", str(audio),
         "-map", "0:v:0", "-map", "1:a:0", "-c:v", "copy",
-        "-af", audio_filter, "-c:a", "aac", "-b:a", "192k", "-ar", "48000", "-ac", "2",
+        "-af", audio_filter, "-c:a", "aac", "-aac_coder", "fast", "-b:a", "192k", "-ar", "48000", "-ac", "2",
         "-t", f"{duration_s:.6f}", "-movflags", "+faststart", str(out),
     ]
 

@@ -24,6 +24,7 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from storyreel.core.artifact import FRAME_SIZES
+from storyreel.media.audio import parse_ebur128
 from storyreel.media.ffmpeg import MediaError, ffmpeg_exe
 from storyreel.media.probe import MediaFacts, probe
 
@@ -186,12 +187,7 @@ def measure_signal(path: Path, has_video: bool, has_audio: bool) -> SignalStats:
         raise MediaError(f"QC could not decode {path.name}:\n{proc.stderr[-600:]}")
     log = proc.stderr
     black = [(float(s), float(e)) for s, e in re.findall(r"black_start:\s*([\d.]+)\s+black_end:\s*([\d.]+)", log)]
-    integrated = peak = None
-    summary = log[log.rfind("Summary:"):] if "Summary:" in log else ""
-    if m := re.search(r"I:\s+(-?[\d.]+|-inf)\s+LUFS", summary):
-        integrated = float(m.group(1))
-    if m := re.search(r"True peak:\s+Peak:\s+(-?[\d.]+|-inf)\s+dBFS", summary):
-        peak = float(m.group(1))
+    integrated, peak = parse_ebur128(log) if has_audio else (None, None)
     return SignalStats(integrated, peak, black)
 
 

@@ -25,7 +25,7 @@ UNIT = "video"
 
 class RenderStage:
     name: ClassVar[str] = "render"
-    code_version: ClassVar[str] = "render/3"
+    code_version: ClassVar[str] = "render/4"
     max_workers: ClassVar[int] = 1
     editable_output: ClassVar[bool] = False
 
