@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Protocol
 
@@ -24,6 +25,14 @@ class WordTiming(Protocol):
     end_s: float
     char_start: int
     char_end: int
+
+@dataclass(frozen=True)
+class _Timed:
+    start_s: float
+    end_s: float
+    char_start: int
+    char_end: int
+
 
 SAFE_MARGIN = 0.10  # title-safe: 10 % of width/height on each side
 MAX_LINES = 2
@@ -52,11 +61,18 @@ def make_cues(text: str, words: list[WordTiming], width: int, height: int) -> li
     """Split narration ``text`` into cues of ≤ 2 lines at the frame's title-safe width, timed by ``words``.
 
     Chunks break preferably after sentence or clause punctuation. Times are relative to the start of the
-    narration audio. Returns [] for empty text.
+    narration audio. Returns [] for empty text. Memoized: every node key that shows subtitles asks again.
     """
+    timings = tuple((w.start_s, w.end_s, w.char_start, w.char_end) for w in words)
+    return list(_make_cues(text, timings, width, height))
+
+
+@lru_cache(maxsize=4096)
+def _make_cues(text: str, timings: tuple[tuple[float, float, int, int], ...], width: int, height: int) -> tuple[Cue, ...]:
+    words = [_Timed(*t) for t in timings]
     tokens = [(m.group(0), m.start(), m.end()) for m in re.finditer(r"\S+", text)]
     if not tokens:
-        return []
+        return ()
     fnt = font("bold", subtitle_font_size(width, height))
     max_w = width * (1 - 2 * SAFE_MARGIN) - 2 * _pad(fnt.size)
     chunks: list[list[tuple[str, int, int]]] = [[]]
@@ -79,7 +95,7 @@ def make_cues(text: str, words: list[WordTiming], width: int, height: int) -> li
         end = starts[i + 1] if i + 1 < len(chunks) else end_of_audio
         end = max(end, starts[i] + 0.3)
         cues.append(Cue(" ".join(t[0] for t in chunk), round(starts[i], 3), round(end, 3), spans[i]))
-    return cues
+    return tuple(cues)
 
 
 def _rebalance(chunks: list[list[tuple[str, int, int]]], fnt, max_w: float) -> list[list[tuple[str, int, int]]]:

@@ -51,5 +51,8 @@ def _load_builtins() -> None:
     register("llm", "local", LocalDirect.for_model)
     from storyreel.providers.llm.pydantic_ai_llm import PydanticAILlm
 
+    from storyreel.providers.llm.llm_planner import LlmPlanner
+
     for vendor in PydanticAILlm.vendors:
         register("llm", vendor, PydanticAILlm.factory(vendor))
+        register("planner", vendor, LlmPlanner.factory(vendor))

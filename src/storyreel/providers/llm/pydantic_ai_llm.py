@@ -54,7 +54,8 @@ class PydanticAILlm:
             return self.settings.llm_base_url
         return None
 
-    def _model(self):  # noqa: ANN202
+    def model(self):  # noqa: ANN201
+        """The pydantic-ai model object for this vendor (raises :class:`ProviderError` when unusable)."""
         base = self._base_url()
         if base and not self.settings.allow_network:
             host = urlparse(base).hostname or ""
@@ -93,7 +94,7 @@ class PydanticAILlm:
         from pydantic_ai import Agent
         from pydantic_ai.exceptions import AgentRunError, ModelHTTPError, UnexpectedModelBehavior
 
-        agent = Agent(self._model(), instructions=template.render("System", **values), output_type=str)
+        agent = Agent(self.model(), instructions=template.render("System", **values), output_type=str)
         settings = {"temperature": float(template.meta["temperature"]), "max_tokens": int(template.meta["max_tokens"])}
         try:
             result = agent.run_sync(template.render("Input", **values), model_settings=settings)
@@ -103,7 +104,7 @@ class PydanticAILlm:
             raise ProviderError(f"{self.provider_id}: {exc}") from None
         except Exception as exc:  # noqa: BLE001 - transport errors of the vendor SDKs
             raise ProviderError(f"{self.provider_id}: {type(exc).__name__}: {exc}") from None
-        usage = result.usage if not callable(result.usage) else result.usage()
+        usage = result.usage
         tokens = {"input_tokens": usage.input_tokens or 0, "output_tokens": usage.output_tokens or 0}
         rates = LLM_PRICES.get(self.model_name)
         cost = tokens["input_tokens"] * rates[0] + tokens["output_tokens"] * rates[1] if rates else 0.0

@@ -1,0 +1,64 @@
+"""The planner on an LLM (pydantic-ai structured output) against a loopback OpenAI chat-completions server."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from werkzeug import Request, Response
+
+from storyreel.core.errors import ProviderError
+from storyreel.core.settings import Settings
+from storyreel.providers.base import PlanRequest
+from storyreel.providers.registry import resolve
+
+from ..conftest import INPUTS
+
+DRAFT = {
+    "title": "The Hare and the Tortoise", "language": "en", "aspect_ratio": "16:9", "framework": None,
+    "chapters": [
+        {"title": "The challenge", "shots": [
+            {"narration": "The Hare and the Tortoise.", "visual_type": "title_card", "visual_description": "A hare and a tortoise at a start line", "camera_move": "zoom_in"},
+            {"narration": "A Hare one day ridiculed the short feet and slow pace of the Tortoise.", "visual_type": "b_roll",
+             "visual_description": "A proud hare laughing beside a calm tortoise in a meadow", "camera_move": "pan_right"}]},
+        {"title": "../../etc", "shots": [
+            {"narration": "Slow but steady wins the race.", "visual_type": "b_roll", "visual_description": "The tortoise crossing the finish line",
+             "camera_move": "zoom_out"}]},
+    ],
+}
+
+
+def tool_call_reply(request: Request) -> Response:
+    body = json.loads(request.data)
+    tool = body["tools"][0]["function"]["name"] if body.get("tools") else "final_result"
+    reply = {"id": "chatcmpl-2", "object": "chat.completion", "created": 1_790_000_000, "model": body["model"],
+             "choices": [{"index": 0, "finish_reason": "tool_calls", "message": {"role": "assistant", "content": None, "tool_calls": [
+                 {"id": "call_1", "type": "function", "function": {"name": tool, "arguments": json.dumps(DRAFT)}}]}}],
+             "usage": {"prompt_tokens": 900, "completion_tokens": 300, "total_tokens": 1200}}
+    return Response(json.dumps(reply), content_type="application/json")
+
+
+def request() -> PlanRequest:
+    text = (INPUTS / "hare-and-tortoise.txt").read_text(encoding="utf-8")
+    return PlanRequest(kind="script", text=text, name="hare-and-tortoise.txt", sha256="sha256:" + "0" * 64)
+
+
+def test_structured_output_becomes_a_valid_storyboard_with_our_ids(httpserver):
+    httpserver.expect_request("/v1/chat/completions", method="POST").respond_with_handler(tool_call_reply)
+    settings = Settings(openai_base_url=httpserver.url_for("/v1"), openai_api_key="sk-plan", allow_network=False)
+    board = resolve("planner", "openai:gpt-5-mini", settings).plan(request())
+    assert board.plan.provider == "openai:gpt-5-mini"
+    assert [c.chapter_id for c in board.chapters] == ["ch01", "ch02"]
+    assert [s.shot_id for _, s in board.shots()] == ["ch01-s01", "ch01-s02", "ch02-s01"]
+    assert board.chapters[1].title == "../../etc"  # a title is text, never a path: IDs are ours
+    assert board.project_id == "the-hare-and-the-tortoise"
+    sent = json.loads(httpserver.log[0][0].data)
+    assert "Ridiculed" not in json.dumps(sent) and "ridiculed the short feet" in json.dumps(sent)  # the script went in
+    assert any(m["role"] in ("system", "developer") and "storyboard" in json.dumps(m) for m in sent["messages"])
+
+
+def test_planner_failures_are_provider_errors(httpserver):
+    httpserver.expect_request("/v1/chat/completions").respond_with_json({"error": {"message": "overloaded"}}, status=503)
+    settings = Settings(openai_base_url=httpserver.url_for("/v1"), openai_api_key="sk-plan", allow_network=False)
+    with pytest.raises(ProviderError, match="planning failed"):
+        resolve("planner", "openai:gpt-5-mini", settings).plan(request())
