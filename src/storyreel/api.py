@@ -6,7 +6,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from storyreel.core.artifact import AspectRatio, InputKind, Storyboard, load_storyboard
+from storyreel.core.artifact import AspectRatio, InputKind, Storyboard, load_storyboard, slugify_id
 from storyreel.core.chapters_json import chapters_to_storyboard, parse_chapter_document
 from storyreel.core.errors import CostLimitReached, InputError
 from storyreel.core.settings import Settings
@@ -73,52 +73,32 @@ def _store(settings: Settings) -> RunStore:
     return RunStore(session_factory(settings.database_url or sqlite_url(settings.workspace)))
 
 
-def _planned(
-    source: Source, settings: Settings, project_id: str | None, language: str | None, aspect: AspectRatio | None
-) -> tuple[Storyboard, str]:
-    """Plan in memory (nothing written yet), returning the storyboard and the planner's identity."""
-    if source.kind == "chapters":
-        from storyreel.core.artifact import SourceInfo
+def _imported(source: Source, project_id: str | None, language: str | None, aspect: AspectRatio | None) -> Storyboard:
+    """Chapter JSON → storyboard (no planner involved)."""
+    from storyreel.core.artifact import SourceInfo
 
-        doc = parse_chapter_document(source.data or {}, source.name)
-        info = SourceInfo(kind="chapters", name=source.name, sha256=source.sha256)
-        board = chapters_to_storyboard(doc, info, project_id)
-        updates = {}
-        if language:
-            updates["language"] = language
-        if aspect:
-            updates["aspect_ratio"] = aspect
-        if updates:
-            board = board.model_copy(update={"settings": board.settings.model_copy(update=updates)})
-        return Storyboard.model_validate_json(board.model_dump_json()), "import:chapters@" + PlanStage.code_version
-    planner = resolve("planner", settings.planner, settings)
-    request = PlanRequest(
-        kind=source.kind,
-        text=source.text,
-        name=source.name,
-        sha256=source.sha256,
-        project_id=project_id,
-        language=language,
-        aspect_ratio=aspect,
-        words_per_minute=settings.speech_rate_wpm,
-    )
-    return planner.plan(request), f"{planner.provider_id}@{planner.code_version}"
+    doc = parse_chapter_document(source.data or {}, source.name)
+    info = SourceInfo(kind="chapters", name=source.name, sha256=source.sha256)
+    board = chapters_to_storyboard(doc, info, project_id)
+    updates = {k: v for k, v in {"language": language, "aspect_ratio": aspect}.items() if v}
+    if updates:
+        board = board.model_copy(update={"settings": board.settings.model_copy(update=updates)})
+    return Storyboard.model_validate_json(board.model_dump_json())
 
 
-def _choose_project_id(board: Storyboard, source: Source, settings: Settings, explicit: bool) -> Storyboard:
-    """Keep the planned ID unless another input already owns that project folder (then add a hash suffix)."""
+def _unique_id(candidate: str, source: Source, settings: Settings, explicit: bool) -> str:
+    """Keep ``candidate`` unless another input already owns that project folder (then add a hash suffix)."""
     if explicit:
-        return board
-    paths = ProjectPaths(settings.workspace, board.project_id)
+        return candidate
+    paths = ProjectPaths(settings.workspace, candidate)
     if paths.storyboard.exists():
         try:
             existing = load_storyboard(paths.storyboard)
         except InputError:
-            return board
+            return candidate
         if existing.source.name != source.name:
-            suffix = source.sha256.split(":")[1][:6]
-            return board.model_copy(update={"project_id": f"{board.project_id[:57]}-{suffix}"})
-    return board
+            return f"{candidate[:57]}-{source.sha256.split(':')[1][:6]}"
+    return candidate
 
 
 def plan(
@@ -134,30 +114,57 @@ def plan(
     progress: ProgressFn | None = None,
 ) -> tuple[Storyboard, Executor]:
     """Validate the input, plan it and write ``storyboard.json`` (unless the plan is fresh, in which case
-    the existing — possibly user-edited — storyboard is kept). Raises :class:`InputError` before writing
-    anything when the input is bad."""
+    the existing — possibly user-edited — storyboard is kept and no planner is called). Raises
+    :class:`InputError` before writing anything when the input is bad."""
     settings = _settings(workspace)
     source = read_source(input_path, prompt=prompt, kind=kind)
-    board, provider = _planned(source, settings, project_id, language, aspect_ratio)
-    board = _choose_project_id(board, source, settings, explicit=project_id is not None)
-    store = _store(settings)
-    paths = ProjectPaths(settings.workspace, board.project_id)
-    paths.root.mkdir(parents=True, exist_ok=True)
-    store.upsert_project(
-        board.project_id, title=board.settings.title, input_kind=source.kind, input_name=source.name
+    explicit = project_id is not None
+    request = PlanRequest(
+        kind=source.kind, text=source.text, name=source.name, sha256=source.sha256, project_id=project_id,
+        language=language, aspect_ratio=aspect_ratio, words_per_minute=settings.speech_rate_wpm,
     )
-    request = {
-        "source": source.sha256,
-        "kind": source.kind,
-        "project_id": board.project_id,
-        "language": language,
-        "aspect_ratio": aspect_ratio,
-        "wpm": settings.speech_rate_wpm,
-    }
-    ctx = PlanCtx(board, source, request, paths, provider)
-    executor = Executor(store, board.project_id, paths.root, progress)
+    usage: dict = {}
+    if source.kind == "chapters":
+        board = _imported(source, project_id, language, aspect_ratio)
+        pid, provider, make_board, title = board.project_id, "import:chapters@" + PlanStage.code_version, None, board.settings.title
+    else:
+        planner = resolve("planner", settings.planner, settings)
+        provider = f"{planner.provider_id}@{planner.code_version}"
+        if planner.provider_id.startswith("local:"):  # free and instant: plan now, the title names the project
+            board = planner.plan(request)
+            pid, make_board, title = board.project_id, None, board.settings.title
+        else:  # paid: name the project from the input, call the model only if the plan node must run
+            pid = project_id or slugify_id(Path(source.name).stem if source.kind == "script" else f"prompt-{source.sha256[7:13]}")
+            board, title = None, pid
+
+            def make_board() -> Storyboard:
+                """Reserve the call's estimate in the project's ledger, plan, commit the actual cost."""
+                ledger = CostLedger(store.sessions, pid, _project_settings(settings, pid).max_cost_usd)
+                held = ledger.reserve("plan[project]", planner.provider_id, planner.estimate(request))
+                try:
+                    planned = planner.plan(request.model_copy(update={"project_id": pid}))
+                except Exception:
+                    ledger.release(held)
+                    raise
+                usage.update(getattr(planner, "last_usage", {}) or {})
+                ledger.commit(held, usage.get("cost_usd", 0.0))
+                return planned
+    pid = _unique_id(pid, source, settings, explicit)
+    if board is not None and board.project_id != pid:
+        board = board.model_copy(update={"project_id": pid})
+    store = _store(settings)
+    paths = ProjectPaths(settings.workspace, pid)
+    paths.root.mkdir(parents=True, exist_ok=True)
+    store.upsert_project(pid, title=title, input_kind=source.kind, input_name=source.name)
+    params = {"source": source.sha256, "kind": source.kind, "project_id": pid, "language": language,
+              "aspect_ratio": aspect_ratio, "wpm": settings.speech_rate_wpm}
+    ctx = PlanCtx(make_board or (lambda: board), source, params, paths, provider, usage)
+    executor = Executor(store, pid, paths.root, progress)
     executor.evaluate([PlanStage()], ctx, execute=True, force=force)
-    return load_storyboard(paths.storyboard), executor
+    planned = load_storyboard(paths.storyboard)
+    if planned.settings.title != title:
+        store.upsert_project(pid, title=planned.settings.title)
+    return planned, executor
 
 
 def _check_provider_flags(image_provider: str | None, llm: str | None) -> None:

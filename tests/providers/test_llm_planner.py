@@ -62,3 +62,37 @@ def test_planner_failures_are_provider_errors(httpserver):
     settings = Settings(openai_base_url=httpserver.url_for("/v1"), openai_api_key="sk-plan", allow_network=False)
     with pytest.raises(ProviderError, match="planning failed"):
         resolve("planner", "openai:gpt-5-mini", settings).plan(request())
+
+
+def test_plan_command_calls_the_model_only_when_the_plan_must_run(httpserver, tmp_path):
+    from ..conftest import cli_json
+
+    httpserver.expect_request("/v1/chat/completions", method="POST").respond_with_handler(tool_call_reply)
+    env = {"STORYREEL_PLANNER": "openai:gpt-5-mini", "STORYREEL_OPENAI_BASE_URL": httpserver.url_for("/v1"), "OPENAI_API_KEY": "sk-plan"}
+    ws = tmp_path / "ws"
+    first = cli_json("plan", str(INPUTS / "hare-and-tortoise.txt"), workspace=ws, env=env)
+    assert (first["project_id"], first["chapters"], first["shots"]) == ("hare-and-tortoise", 2, 3)
+    assert len(httpserver.log) == 1
+    again = cli_json("plan", str(INPUTS / "hare-and-tortoise.txt"), workspace=ws, env=env)
+    assert again["project_id"] == "hare-and-tortoise" and len(httpserver.log) == 1  # fresh: no model call
+    import sqlite3
+
+    cost, details = sqlite3.connect(ws / "storyreel.db").execute(
+        "select cost_usd, details from runs where stage='plan' and status='success'").fetchone()
+    assert cost == pytest.approx(900 * 0.25e-6 + 300 * 2e-6)
+    assert json.loads(details)["usage"] == {"input_tokens": 900, "output_tokens": 300}
+    listed = cli_json("list", workspace=ws)["projects"]
+    assert listed[0]["title"] == "The Hare and the Tortoise"
+    costs = cli_json("cost", "hare-and-tortoise", workspace=ws)  # the planning call is in the ledger
+    assert costs["calls"] == 1 and costs["spent_usd"] == pytest.approx(cost)
+
+
+def test_planning_respects_the_cost_cap(httpserver, tmp_path):
+    from ..conftest import run_cli
+
+    httpserver.expect_request("/v1/chat/completions", method="POST").respond_with_handler(tool_call_reply)
+    env = {"STORYREEL_PLANNER": "openai:gpt-5-mini", "STORYREEL_OPENAI_BASE_URL": httpserver.url_for("/v1"),
+           "OPENAI_API_KEY": "sk-plan", "STORYREEL_MAX_COST_USD": "0.0001"}
+    proc = run_cli("plan", str(INPUTS / "hare-and-tortoise.txt"), workspace=tmp_path / "ws", env=env)
+    assert proc.returncode == 1 and "cost cap" in proc.stderr
+    assert len(httpserver.log) == 0

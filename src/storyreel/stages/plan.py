@@ -3,7 +3,8 @@ provider or the chapter-JSON importer before this stage runs; the stage records 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import ClassVar
 
 from storyreel.core.artifact import Storyboard
@@ -14,11 +15,22 @@ from storyreel.store.files import ProjectPaths, atomic_write_text
 
 @dataclass
 class PlanCtx:
-    storyboard: Storyboard
+    """``make_board`` plans on demand: a paid (LLM) planner is only called when the plan node runs, never
+    for a fresh plan. ``usage`` is filled by it (tokens, cost in USD) when it ran."""
+
+    make_board: Callable[[], Storyboard]
     source: Source
     request: dict
     paths: ProjectPaths
     provider: str
+    usage: dict = field(default_factory=dict)
+    _board: Storyboard | None = None
+
+    @property
+    def storyboard(self) -> Storyboard:
+        if self._board is None:
+            self._board = self.make_board()
+        return self._board
 
 
 class PlanStage:
@@ -43,5 +55,7 @@ class PlanStage:
         return RecipeParts(provider=ctx.provider, params=ctx.request)
 
     def run(self, ctx: PlanCtx, unit: str) -> NodeOutput:
-        atomic_write_text(ctx.paths.storyboard, ctx.storyboard.model_dump_json(indent=2) + "\n")
-        return NodeOutput(files=[ctx.paths.storyboard], details={"structure": ctx.storyboard.plan.structure})
+        board = ctx.storyboard
+        atomic_write_text(ctx.paths.storyboard, board.model_dump_json(indent=2) + "\n")
+        details = {"structure": board.plan.structure, **({"usage": ctx.usage.get("tokens")} if ctx.usage else {})}
+        return NodeOutput(files=[ctx.paths.storyboard], details=details, cost_usd=ctx.usage.get("cost_usd", 0.0))

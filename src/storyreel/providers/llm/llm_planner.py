@@ -19,7 +19,7 @@ from storyreel.core.settings import Settings
 from storyreel.core.text import guess_language
 from storyreel.prompts.registry import load_template
 from storyreel.providers.base import PlanRequest
-from storyreel.providers.llm.pydantic_ai_llm import PydanticAILlm
+from storyreel.providers.llm.pydantic_ai_llm import LLM_PRICES, PydanticAILlm
 
 
 class ShotDraft(BaseModel):
@@ -51,10 +51,18 @@ class LlmPlanner:
         self.llm = PydanticAILlm(vendor, model, settings)
         self.provider_id = self.llm.provider_id
         self.settings = settings
+        self.last_usage: dict = {}
 
     @classmethod
     def factory(cls, vendor: str):  # noqa: ANN206
         return lambda model, settings=None: cls(vendor, model, settings or Settings())
+
+    def estimate(self, request: PlanRequest) -> float:
+        """Upper bound of one planning call in USD: ~4 characters a token in, ``max_tokens`` out."""
+        template = load_template("plan", self.settings.workspace)
+        rates = LLM_PRICES.get(self.llm.model_name, max(LLM_PRICES.values()))
+        chars = len(template.sections.get("System", "")) + len(template.sections.get("Input", "")) + len(request.text)
+        return round(chars / 4 * rates[0] + int(template.meta["max_tokens"]) * rates[1], 8)
 
     def draft(self, request: PlanRequest) -> PlanDraft:
         from pydantic_ai import Agent
@@ -67,6 +75,11 @@ class LlmPlanner:
                                     model_settings={"temperature": float(template.meta["temperature"]), "max_tokens": int(template.meta["max_tokens"])})
         except Exception as exc:  # noqa: BLE001 - vendor SDK and validation errors alike
             raise ProviderError(f"{self.provider_id}: planning failed: {type(exc).__name__}: {exc}") from None
+        usage = result.usage
+        tokens = {"input_tokens": usage.input_tokens or 0, "output_tokens": usage.output_tokens or 0}
+        rates = LLM_PRICES.get(self.llm.model_name)
+        cost = tokens["input_tokens"] * rates[0] + tokens["output_tokens"] * rates[1] if rates else 0.0
+        self.last_usage = {"tokens": tokens, "cost_usd": round(cost, 8)}
         return result.output
 
     def plan(self, request: PlanRequest) -> Storyboard:
