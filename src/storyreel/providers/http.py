@@ -121,6 +121,17 @@ class JsonHttp:
         self._rate = RateLimiter(rpm)
         self.attempts_made = 0
 
+    @classmethod
+    def for_images(cls, vendor: str, base_url: str, headers: dict[str, str], settings: Any, *, secret: str = "",
+                   classify=None, timeout_s: float | None = None) -> JsonHttp:  # noqa: ANN001
+        """The client of an image adapter, configured from the image settings (timeout, retries,
+        concurrency, requests per minute, network guard); ``secret`` is scrubbed from errors."""
+        s = settings
+        return cls(vendor, base_url, headers, timeout_s=timeout_s or s.image_timeout_s,
+                   policy=RetryPolicy(attempts=s.http_attempts, backoff_s=s.http_backoff_s),
+                   max_concurrency=s.image_concurrency, rpm=s.image_rpm, allow_network=s.allow_network,
+                   secrets=(secret,), classify=classify)
+
     def _scrub(self, text: str) -> str:
         for s in self.secrets:
             text = text.replace(s, "***")

@@ -127,8 +127,8 @@ class ImageStage:
             entry.update(status="failed", error=str(exc), cost_usd=0.0, stand_in=ctx.template_provider.provider_id,
                          metadata=result.provider_details)
         entry["size_bytes"] = out.stat().st_size
-        if method == "generated":
-            record = self.prompt_record(ctx, unit)
+        record = self.prompt_record(ctx, unit) if method == "generated" else {}
+        if record:
             entry.update(prompt_source=record.get("source"), prompt_version=record.get("prompt_version"))
         atomic_write_text(sidecar, json.dumps(entry, indent=2, ensure_ascii=False) + "\n")
         if ctx.assets is not None:
@@ -136,7 +136,7 @@ class ImageStage:
                 project_id=ctx.storyboard.project_id, asset_type="IMAGE", chapter_id=chapter.chapter_id, shot_id=unit,
                 file_path=ctx.paths.rel(out), mime_type="image/png", size_bytes=entry["size_bytes"], sha256=hash_file(out),
                 meta={k: entry.get(k) for k in ("status", "generation_method", "provider", "error", "cost_usd")},
-                prompt_version_id=self.prompt_record(ctx, unit).get("prompt_version_id") if method == "generated" else None,
+                prompt_version_id=record.get("prompt_version_id"),
             ))
         details = {"provider": result.provider, "status": entry["status"], **result.provider_details}
         return NodeOutput(files=[out, sidecar], details=details, cost_usd=entry["cost_usd"], attention=attention)

@@ -18,7 +18,7 @@ from typing import ClassVar
 from storyreel.core.errors import ProviderError
 from storyreel.core.settings import Settings
 from storyreel.providers.base import ImageRequest, ImageResult
-from storyreel.providers.http import JsonHttp, MalformedResponse, ProviderRejected, RetryPolicy
+from storyreel.providers.http import JsonHttp, MalformedResponse, ProviderRejected
 from storyreel.providers.image.openai_images import fit_image, save_png
 from storyreel.providers.prices import image_price, usage_cost
 
@@ -55,9 +55,7 @@ class GeminiImages:
             if not key:
                 raise ProviderError("gemini: no API key (set GEMINI_API_KEY)")
             s = self.settings
-            self._http = JsonHttp("gemini", s.gemini_base_url, {"x-goog-api-key": key}, timeout_s=s.image_timeout_s,
-                                  policy=RetryPolicy(attempts=s.http_attempts, backoff_s=s.http_backoff_s),
-                                  max_concurrency=s.image_concurrency, rpm=s.image_rpm, allow_network=s.allow_network, secrets=(key,))
+            self._http = JsonHttp.for_images("gemini", s.gemini_base_url, {"x-goog-api-key": key}, s, secret=key)
         return self._http
 
     def identity(self) -> dict:

@@ -17,7 +17,7 @@ from typing import ClassVar
 
 from storyreel.core.settings import Settings
 from storyreel.providers.base import ImageRequest, ImageResult
-from storyreel.providers.http import JsonHttp, MalformedResponse, ProviderRejected, RetryPolicy
+from storyreel.providers.http import JsonHttp, MalformedResponse, ProviderRejected
 from storyreel.providers.image.gemini_images import aspect_ratio
 from storyreel.providers.image.openai_images import fit_image, save_png
 from storyreel.providers.prices import image_price
@@ -55,10 +55,7 @@ class OpenAICompatibleImages:
             s = self.settings
             key = s.image_api_key.get_secret_value() if s.image_api_key else ""
             headers = {"Authorization": f"Bearer {key}"} if key else {}
-            self._http = JsonHttp("openai-compatible", s.image_base_url, headers, timeout_s=s.image_timeout_s,
-                                  policy=RetryPolicy(attempts=s.http_attempts, backoff_s=s.http_backoff_s),
-                                  max_concurrency=s.image_concurrency, rpm=s.image_rpm, allow_network=s.allow_network,
-                                  secrets=(key,), classify=_classify)
+            self._http = JsonHttp.for_images("openai-compatible", s.image_base_url, headers, s, secret=key, classify=_classify)
         return self._http
 
     def identity(self) -> dict:

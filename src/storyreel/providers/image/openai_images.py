@@ -22,7 +22,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from storyreel.core.errors import ProviderError
 from storyreel.core.settings import Settings
 from storyreel.providers.base import ImageRequest, ImageResult
-from storyreel.providers.http import JsonHttp, MalformedResponse, ProviderRejected, RetryPolicy
+from storyreel.providers.http import JsonHttp, MalformedResponse, ProviderRejected
 from storyreel.providers.prices import image_price, usage_cost
 
 REJECTION_CODES = {"moderation_blocked", "content_policy_violation", "safety_violation"}
@@ -92,11 +92,8 @@ class OpenAIImages:
             if not key:
                 raise ProviderError("openai: no API key (set OPENAI_API_KEY)")
             s = self.settings
-            self._http = JsonHttp(
-                "openai", s.openai_base_url, {"Authorization": f"Bearer {key}"}, timeout_s=s.image_timeout_s,
-                policy=RetryPolicy(attempts=s.http_attempts, backoff_s=s.http_backoff_s), max_concurrency=s.image_concurrency,
-                rpm=s.image_rpm, allow_network=s.allow_network, secrets=(key,), classify=_classify,
-            )
+            self._http = JsonHttp.for_images("openai", s.openai_base_url, {"Authorization": f"Bearer {key}"}, s,
+                                             secret=key, classify=_classify)
         return self._http
 
     def identity(self) -> dict:

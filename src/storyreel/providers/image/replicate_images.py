@@ -18,7 +18,7 @@ from typing import ClassVar
 from storyreel.core.errors import ProviderError
 from storyreel.core.settings import Settings
 from storyreel.providers.base import ImageRequest, ImageResult
-from storyreel.providers.http import JsonHttp, MalformedResponse, ProviderRejected, RetryPolicy
+from storyreel.providers.http import JsonHttp, MalformedResponse, ProviderRejected
 from storyreel.providers.image.gemini_images import aspect_ratio
 from storyreel.providers.image.openai_images import fit_image, save_png
 from storyreel.providers.prices import image_price
@@ -52,9 +52,8 @@ class ReplicateImages:
             if not token:
                 raise ProviderError("replicate: no API token (set REPLICATE_API_TOKEN)")
             s = self.settings
-            self._http = JsonHttp("replicate", s.replicate_base_url, {"Authorization": f"Bearer {token}"}, timeout_s=min(60.0, s.image_timeout_s),
-                                  policy=RetryPolicy(attempts=s.http_attempts, backoff_s=s.http_backoff_s),
-                                  max_concurrency=s.image_concurrency, rpm=s.image_rpm, allow_network=s.allow_network, secrets=(token,))
+            self._http = JsonHttp.for_images("replicate", s.replicate_base_url, {"Authorization": f"Bearer {token}"}, s,
+                                             secret=token, timeout_s=min(60.0, s.image_timeout_s))
         return self._http
 
     def identity(self) -> dict:
