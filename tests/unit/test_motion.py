@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from storyreel.media.motion import ShotFrames, camera_affine, crossfade_frames
+from storyreel.media.motion import ShotFrames, Still, camera_affine, crossfade_frames, planes
 from storyreel.media.timeline import KenBurns, ShotTiming
 
 MOVES = ["zoom_in", "zoom_out", "pan_left", "pan_right", "pan_up", "pan_down"]
@@ -29,23 +29,26 @@ def test_camera_path_is_monotonic_and_linear(move):
         assert np.abs(np.diff(path[:, 1:], 2, axis=0)).max() < 1e-9
 
 
+def _luma(frame: np.ndarray, w: int = 640, h: int = 360) -> np.ndarray:
+    return planes(frame, w, h)[0]
+
+
 def _edge_positions(frames: list[np.ndarray]) -> np.ndarray:
-    """Sub-pixel x of a vertical dark→light edge per frame: the centroid of the horizontal gradient
-    along the middle rows."""
+    """Sub-pixel x of a vertical dark→light edge per frame (luma planes): the centroid of the horizontal
+    gradient along the middle rows."""
     out = []
     for f in frames:
-        row = f[f.shape[0] // 2 - 20: f.shape[0] // 2 + 20, :, 0].astype(np.float64).mean(axis=0)
+        row = f[f.shape[0] // 2 - 20: f.shape[0] // 2 + 20, :].astype(np.float64).mean(axis=0)
         grad = np.clip(np.diff(row), 0, None)
         xs = np.arange(len(grad)) + 0.5
         out.append((grad * xs).sum() / grad.sum())
     return np.array(out)
 
 
-def _edge_still(w: int = 640, h: int = 360) -> np.ndarray:
-    still = np.zeros((h, w, 4), dtype=np.uint8)
-    still[..., 3] = 255
-    still[:, w // 2:, :3] = 255
-    return still
+def _edge_still(w: int = 640, h: int = 360) -> Still:
+    rgb = np.zeros((h, w, 3), dtype=np.uint8)
+    rgb[:, w // 2:] = 255
+    return Still.from_rgb(rgb)
 
 
 def _jitter(positions: np.ndarray) -> float:
@@ -57,7 +60,7 @@ def _jitter(positions: np.ndarray) -> float:
 def test_rendered_pan_moves_smoothly_by_sub_pixel_steps():
     timing = _timing("pan_right", slot=90)
     shot = ShotFrames(_edge_still(), timing, 640, 360)
-    positions = _edge_positions([shot.frame(k).copy() for k in range(timing.slot)])
+    positions = _edge_positions([_luma(shot.frame(k)) for k in range(timing.slot)])
     steps = np.diff(positions)
     assert np.all(steps < 0), "a pan to the right moves the picture left, every frame"
     assert 0.1 < abs(steps.mean()) < 1.0  # a sub-pixel step per frame: the case integer crops get wrong
@@ -77,22 +80,21 @@ def test_jitter_metric_catches_integer_rounding():
     for k in range(timing.slot):
         a = shot.affine(k)
         m = np.array([[a.s, 0, round(a.tx)], [0, a.s, round(a.ty)]], dtype=np.float64)
-        frames.append(cv2.warpAffine(shot.still, m, (640, 360), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE))
+        frames.append(cv2.warpAffine(shot.still.luma, m, (640, 360), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE))
     assert _jitter(_edge_positions(frames)) > 0.3
 
 
 def test_rendered_zoom_scales_smoothly():
     """Two edges at ¼ and ¾ width spread apart by a smoothly growing distance during a zoom in."""
     w, h = 640, 360
-    still = np.zeros((h, w, 4), dtype=np.uint8)
-    still[..., 3] = 255
-    still[:, w // 4: 3 * w // 4, :3] = 255
+    rgb = np.zeros((h, w, 3), dtype=np.uint8)
+    rgb[:, w // 4: 3 * w // 4] = 255
     timing = _timing("zoom_in", slot=120)
-    shot = ShotFrames(still, timing, w, h)
+    shot = ShotFrames(Still.from_rgb(rgb), timing, w, h)
     widths = []
     for k in range(timing.slot):
-        row = shot.frame(k)[h // 2, :, 0].astype(np.float64)
-        widths.append(row.sum() / 255.0)  # bright width, sub-pixel through the interpolated edges
+        row = _luma(shot.frame(k), w, h)[h // 2, :].astype(np.float64) - 16.0
+        widths.append(row.sum() / 219.0)  # bright width, sub-pixel through the interpolated edges
     widths = np.array(widths)
     assert np.all(np.diff(widths) > 0)
     assert _jitter(widths) < 0.15  # two edges, each quantized at 1/32 px
@@ -101,10 +103,40 @@ def test_rendered_zoom_scales_smoothly():
 
 def test_crossfade_blends_without_repeating_the_end_frames():
     t = _timing("static", slot=30)
-    a = ShotFrames(np.full((36, 64, 4), 255, dtype=np.uint8), t, 64, 36)
-    black = np.zeros((36, 64, 4), dtype=np.uint8)
-    black[..., 3] = 255
-    b = ShotFrames(black, t, 64, 36)
-    levels = [float(f[..., 0].mean()) for f in crossfade_frames(a, b, 15, 20, -7)]
+    a = ShotFrames(Still.from_rgb(np.full((36, 64, 3), 255, dtype=np.uint8)), t, 64, 36)
+    b = ShotFrames(Still.from_rgb(np.zeros((36, 64, 3), dtype=np.uint8)), t, 64, 36)
+    levels = [float(_luma(f, 64, 36).mean()) for f in crossfade_frames(a, b, 15, 20, -7)]
     assert np.all(np.diff(levels) < 0)
-    assert 230 < levels[0] < 255 and 0 < levels[-1] < 25
+    assert 220 < levels[0] < 235 and 16 < levels[-1] < 31  # studio range: black 16, white 235
+
+
+@pytest.mark.parametrize(
+    ("rgb", "ycbcr"),
+    [
+        # BT.709-6 limited range, 8 bit: reference values of the colour bars (ITU-R BT.709 / SMPTE RP 219)
+        ((255, 255, 255), (235, 128, 128)),
+        ((0, 0, 0), (16, 128, 128)),
+        ((255, 0, 0), (63, 102, 240)),
+        ((0, 255, 0), (173, 42, 26)),
+        ((0, 0, 255), (32, 240, 118)),
+    ],
+)
+def test_stills_convert_to_bt709_studio_range(rgb, ycbcr):
+    still = Still.from_rgb(np.full((4, 6, 3), rgb, dtype=np.uint8))
+    assert still.luma.shape == (4, 6) and still.chroma.shape == (2, 3, 4)
+    got = (int(still.luma[0, 0]), int(still.chroma[0, 0, 0]), int(still.chroma[0, 0, 1]))
+    assert all(abs(g - e) <= 1 for g, e in zip(got, ycbcr, strict=True)), got
+
+
+def test_chroma_follows_luma_through_the_warp():
+    """A coloured edge stays aligned in luma and chroma while panning (chroma map = luma map at ½ size)."""
+    w, h = 640, 360
+    rgb = np.zeros((h, w, 3), dtype=np.uint8)
+    rgb[:, w // 2:] = (255, 0, 0)
+    timing = _timing("pan_right", slot=30)
+    shot = ShotFrames(Still.from_rgb(rgb), timing, w, h)
+    for k in (0, 15, 29):
+        y, _, v = planes(shot.frame(k), w, h)
+        luma_x = float(np.argmax(np.diff(y[h // 2].astype(int))))
+        chroma_x = float(np.argmax(np.diff(v[h // 4].astype(int)))) * 2 + 0.5
+        assert abs(luma_x - chroma_x) <= 2.0, (k, luma_x, chroma_x)

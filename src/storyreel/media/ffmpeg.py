@@ -1,8 +1,8 @@
 """ffmpeg argv builders, the runners and the encoder choice. ffmpeg comes from the ``imageio-ffmpeg`` wheel.
 
-A segment is encoded by one ffmpeg process fed raw RGBA frames on stdin (rendered by
-:mod:`storyreel.media.motion`); ffmpeg composites the overlay/subtitle layers, applies fades, converts to
-BT.709 limited-range yuv420p and encodes. Every segment uses identical encoder settings so the final
+A segment is encoded by one ffmpeg process fed raw BT.709 limited-range yuv420p frames on stdin (rendered
+by :mod:`storyreel.media.motion`); ffmpeg composites the overlay/subtitle layers, applies fades and
+encodes. Every segment uses identical encoder settings so the final
 concat is a stream copy (RENDER-NOTES.md: per-shot segments in parallel measured 1.11× the encode floor).
 """
 
@@ -151,26 +151,28 @@ class Layer:
     last: int
 
 
-_TO_BT709 = (
-    "scale=out_color_matrix=bt709:out_range=tv,format=yuv420p,"
-    "setparams=color_primaries=bt709:color_trc=bt709:colorspace=bt709:range=tv"
-)
+_BT709_TAGS = "setparams=color_primaries=bt709:color_trc=bt709:colorspace=bt709:range=tv"
+# an RGBA layer (PNG) to yuva420p with the BT.709 limited-range matrix of the tagged main input, converted
+# once (a layer is one frame; tests/unit/test_encode_colour.py checks the decoded colours)
+_LAYER_TO_YUVA = "format=rgba,scale=out_color_matrix=bt709:out_range=tv,format=yuva420p"
 
 
 def encode_args(
     layers: list[Layer], out: Path, enc: Encoding, width: int, height: int, frames: int,
     fade_in: int = 0, fade_out: int = 0,
 ) -> list[str]:
-    """argv for one segment fed ``frames`` raw RGBA frames (``width × height``) on stdin: overlay the
-    ``layers`` on their frame ranges, fade from black over the first ``fade_in`` / to black over the
-    last ``fade_out`` frames, convert to BT.709 limited-range yuv420p, encode."""
-    args = ["-f", "rawvideo", "-pix_fmt", "rgba", "-s", f"{width}x{height}", "-r", str(enc.fps), "-i", "pipe:0"]
+    """argv for one segment fed ``frames`` raw yuv420p frames (``width × height``, BT.709 limited range,
+    from :mod:`storyreel.media.motion`) on stdin: overlay the RGBA ``layers`` on their frame ranges, fade
+    from black over the first ``fade_in`` / to black over the last ``fade_out`` frames, tag BT.709 and
+    encode. The frames are never converted or rescaled; only the layers are, once each."""
+    args = ["-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", f"{width}x{height}", "-r", str(enc.fps), "-i", "pipe:0"]
     for layer in layers:
         args += ["-i", str(layer.path)]
-    graph = [f"[0:v]settb=1/{enc.fps},setpts=N[v0]"]
+    graph = [f"[0:v]settb=1/{enc.fps},setpts=N,{_BT709_TAGS}[v0]"]
     for i, layer in enumerate(layers, start=1):
+        graph.append(f"[{i}:v]{_LAYER_TO_YUVA}[l{i}]")
         graph.append(
-            f"[v{i - 1}][{i}:v]overlay=x={layer.x}:y={layer.y}:format=rgb:eval=init"
+            f"[v{i - 1}][l{i}]overlay=x={layer.x}:y={layer.y}:format=yuv420:eval=init"
             f":enable='between(n,{layer.first},{layer.last})'[v{i}]"
         )
     post = []
@@ -178,7 +180,7 @@ def encode_args(
         post.append(f"fade=t=in:start_frame=0:nb_frames={fade_in}")
     if fade_out:
         post.append(f"fade=t=out:start_frame={frames - fade_out}:nb_frames={fade_out}")
-    post.append(_TO_BT709)
+    post.append(f"format=yuv420p,{_BT709_TAGS}")
     graph.append(f"[v{len(layers)}]" + ",".join(post) + "[out]")
     return [*args, "-filter_complex", ";".join(graph), "-map", "[out]", "-frames:v", str(frames), *enc.video_args(), str(out)]
 

@@ -55,7 +55,7 @@ def _encode(frames, args: list[str], ctx: ProjectContext, what: str) -> None:  #
 
 class ClipStage:
     name: ClassVar[str] = "clip"
-    code_version: ClassVar[str] = "clip/2"
+    code_version: ClassVar[str] = "clip/3"
     max_workers: ClassVar[int] = 2
     editable_output: ClassVar[bool] = False
 
@@ -138,7 +138,7 @@ class ClipStage:
 
 class SegmentStage:
     name: ClassVar[str] = "segment"
-    code_version: ClassVar[str] = "segment/2"
+    code_version: ClassVar[str] = "segment/3"
     max_workers: ClassVar[int] = 2
     editable_output: ClassVar[bool] = False
 
