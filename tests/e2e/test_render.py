@@ -48,6 +48,9 @@ def test_make_writes_a_passing_qc_report(project):
     names = {c["name"] for c in report["checks"] if c["passed"] is True}
     assert names >= {"video_codec", "color_tags", "faststart", "frame_rate", "duration", "av_sync", "loudness",
                      "true_peak", "black_frames", "subtitle_safe_area", "subtitle_timing"}
+    black = next(c for c in report["checks"] if c["name"] == "black_frames")
+    assert "per segment at encode" in black["measured"]  # the video was not decoded again for QC
+    assert black["measured"].startswith("0.00–")  # the start of the fade from black, which is allowed
 
 
 def test_concat_is_a_stream_copy_of_the_segments_in_order(project):
@@ -146,3 +149,4 @@ def test_qc_command_on_project_and_on_a_broken_file(project, tmp_path):
     assert "loudness" in failed and "faststart" in failed
     human = run_cli("qc", str(broken), workspace=ws)
     assert "loudness" in human.stderr and human.returncode == 1
+

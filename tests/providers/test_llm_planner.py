@@ -7,7 +7,7 @@ import json
 import pytest
 from werkzeug import Request, Response
 
-from storyreel.core.errors import ProviderError
+from storyreel.core.errors import InputError, ProviderError
 from storyreel.core.settings import Settings
 from storyreel.providers.base import PlanRequest
 from storyreel.providers.registry import resolve
@@ -96,3 +96,13 @@ def test_planning_respects_the_cost_cap(httpserver, tmp_path):
     proc = run_cli("plan", str(INPUTS / "hare-and-tortoise.txt"), workspace=tmp_path / "ws", env=env)
     assert proc.returncode == 1 and "cost cap" in proc.stderr
     assert len(httpserver.log) == 0
+
+
+def test_registry_lists_every_pydantic_ai_vendor_without_importing_it():
+    from storyreel.providers import registry
+    from storyreel.providers.llm.pydantic_ai_llm import PydanticAILlm
+
+    assert registry.LLM_VENDORS == PydanticAILlm.vendors
+    with pytest.raises(InputError) as err:
+        resolve("image", "nope:model")
+    assert "openai-compatible:…" in str(err.value) and err.value.field == "image provider"

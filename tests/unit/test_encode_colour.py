@@ -36,7 +36,7 @@ def test_colour_bars_and_layer_survive_the_encode(tmp_path):
     Image.new("RGBA", (60, 30), (40, 200, 90, 255)).save(layer)
     out = tmp_path / "seg.mp4"
     args = encode_args([Layer(layer, 130, 140, 3, 6)], out, Encoding(crf=12), W, H, 10)
-    assert encode_frames((shot.frame(k) for k in range(10)), args, what="test") == 10
+    assert encode_frames((shot.frame(k) for k in range(10)), args, what="test").frames == 10
     frames = _decode_rgb(out, 10)
     for i, c in enumerate(BARS):
         patch = frames[0, 20:120, i * bar + 10:(i + 1) * bar - 10].reshape(-1, 3).mean(axis=0)

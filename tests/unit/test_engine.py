@@ -133,3 +133,26 @@ def test_force_reruns_fresh_nodes(env):
     store, ctx = env
     _run(store, ctx)
     assert len(_run(store, ctx, force=True).executed) == 3
+
+
+def test_unchanged_outputs_are_not_read_again_but_edits_are_seen(env, monkeypatch):
+    """The freshness check trusts a file's recorded hash while its size and mtime are unchanged."""
+    import os
+
+    from storyreel.core import hashing
+
+    store, ctx = env
+    _run(store, ctx)
+    reads = []
+    real = hashing.hash_file
+    monkeypatch.setattr(hashing, "hash_file", lambda p, *a: reads.append(p.name) or real(p, *a))
+    assert _run(store, ctx).executed == [] and reads == []  # a no-op reads no output file
+    target = ctx.root / "a.txt"
+    st = target.stat()
+    target.write_text("XXX")  # same size, new bytes
+    os.utime(target, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000))
+    assert _run(store, ctx, execute=False).statuses[Node("upper", "a")].causes == ["OUTPUT"]
+    assert reads == ["a.txt"]
+    (ctx.root / ".file-hashes.json").write_text("{not json")  # a broken cache is rebuilt, not trusted
+    assert [n.name for n in _run(store, ctx).executed] == ["upper[a]"]
+    assert _run(store, ctx).executed == []

@@ -134,3 +134,44 @@ def test_unreadable_file_is_a_clear_error(tmp_path):
     bad.write_bytes(b"not a video at all")
     with pytest.raises(MediaError, match="broken.mp4"):
         run_qc(bad)
+
+
+def test_black_frames_measured_per_segment_match_a_full_decode(media):
+    """Segments probed while encoding, joined on the video clock, find the same black runs as decoding
+    the concatenated file — including a run split across a segment boundary (2 + 2 frames)."""
+    import numpy as np
+
+    from storyreel.media.ffmpeg import Encoding, concat_list, concat_mux_args, encode_args, encode_frames
+    from storyreel.media.motion import frame_bytes
+    from storyreel.media.qc import blackframe_filter, parse_black_frames
+
+    def frame(luma: int) -> np.ndarray:
+        f = np.full(frame_bytes(W, H), 128, dtype=np.uint8)
+        f[: W * H] = luma
+        return f
+
+    lit, black = frame(120), frame(20)
+    segments = [  # (frames, black frame indices); 45 + 45 = 90 frames = SECONDS
+        (45, set(range(10, 12)) | set(range(43, 45))),  # 2 frames (too short), then 2 at the end...
+        (45, set(range(0, 2)) | set(range(30, 36))),  # ...joined with 2 here: 4 frames; then 6 frames
+    ]
+    files, joined, offset = [], [], 0
+    for i, (n, dark) in enumerate(segments):
+        out = media / f"seg{i}.mp4"
+        args = encode_args([], out, Encoding(), W, H, n, probes=[blackframe_filter()])
+        enc = encode_frames((black if k in dark else lit for k in range(n)), args, what="segment")
+        assert sorted(parse_black_frames(enc.log)) == sorted(dark)
+        joined += [offset + k for k in parse_black_frames(enc.log)]
+        files.append((out, n))
+        offset += n
+    listing = media / "segs.txt"
+    listing.write_text(concat_list(files, 30))
+    video = media / "joined.mp4"
+    run_ffmpeg(concat_mux_args(listing, media / "voice.wav", video, SECONDS, "anull"), what="concat")
+    probed = run_qc(video, spec(), black_frames=joined)
+    decoded = run_qc(video, spec())
+    by_p = {c.name: c for c in probed.checks}
+    by_d = {c.name: c for c in decoded.checks}
+    assert by_p["black_frames"].passed is False and by_d["black_frames"].passed is False
+    assert by_p["black_frames"].message == by_d["black_frames"].message == "black frames at 1.43–1.57 s, 2.50–2.70 s"
+    assert "per segment" in by_p["black_frames"].measured and "decoded" in by_d["black_frames"].measured

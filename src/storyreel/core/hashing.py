@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -46,3 +47,51 @@ def hash_file(path: Path, chunk_size: int = 1 << 20) -> str:
         while chunk := fh.read(chunk_size):
             digest.update(chunk)
     return PREFIX + digest.hexdigest()
+
+
+class FileHashes:
+    """:func:`hash_file` with a stat cache persisted at ``cache_path`` (JSON: path → [size, mtime_ns, digest]).
+
+    A file whose size and modification time (nanoseconds) are unchanged since it was hashed is not read
+    again — the rule git's index and make rely on; a rewrite to the same size within the same mtime tick
+    would go unnoticed. Entries are keyed by resolved path. Thread-safe; :meth:`save` writes the cache
+    atomically when it changed (an unreadable cache is ignored: everything is hashed again).
+    """
+
+    def __init__(self, cache_path: Path) -> None:
+        self.cache_path = cache_path
+        self._lock = threading.Lock()
+        self._dirty = False
+        try:
+            data = json.loads(cache_path.read_text(encoding="utf-8"))
+            self._entries: dict[str, list] = data if isinstance(data, dict) else {}
+        except (OSError, ValueError):
+            self._entries = {}
+
+    def hash(self, path: Path) -> str:
+        """Tagged sha256 of ``path``'s bytes. Raises ``OSError`` if the file cannot be read."""
+        st = path.stat()
+        key = str(path.resolve())
+        with self._lock:
+            entry = self._entries.get(key)
+        if entry and entry[0] == st.st_size and entry[1] == st.st_mtime_ns:
+            return str(entry[2])
+        digest = hash_file(path)
+        with self._lock:
+            self._entries[key] = [st.st_size, st.st_mtime_ns, digest]
+            self._dirty = True
+        return digest
+
+    def save(self) -> None:
+        with self._lock:
+            if not self._dirty:
+                return
+            text = json.dumps(self._entries, separators=(",", ":"))
+            self._dirty = False
+        try:
+            self.cache_path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self.cache_path.with_name(f".{self.cache_path.name}.{threading.get_ident()}.tmp")
+            tmp.write_text(text, encoding="utf-8")
+            tmp.replace(self.cache_path)
+        except OSError:
+            pass  # a cache: losing it costs time, not correctness

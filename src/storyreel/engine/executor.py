@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from storyreel.core.errors import CostLimitReached, InputError, StageError
-from storyreel.core.hashing import hash_file, hash_value
+from storyreel.core.hashing import FileHashes, hash_value
 from storyreel.engine.graph import Node, NodeOutput, Recipe, Stage
 from storyreel.engine.staleness import Cause, NodeStatus, State, compare, outputs_intact, outputs_present
 from storyreel.store.models import Run
@@ -47,6 +47,7 @@ class Executor:
         self.root = root
         self.progress = progress or (lambda *_: None)
         self.invocation = str(uuid.uuid4())
+        self.hashes = FileHashes(root / ".file-hashes.json")
 
     def evaluate(
         self,
@@ -62,6 +63,14 @@ class Executor:
         ``force`` re-runs selected nodes even when fresh; nodes whose last output needs attention are
         retried; ``only`` restricts execution to matching nodes (others are evaluated but not run). Raises :class:`StageError` after a stage in which nodes failed.
         """
+        try:
+            return self._evaluate(stages, ctx, execute=execute, force=force, only=only)
+        finally:
+            self.hashes.save()
+
+    def _evaluate(
+        self, stages: Sequence[Stage[Any]], ctx: Any, *, execute: bool, force: bool, only: Callable[[Node], bool] | None
+    ) -> RunReport:
         report = RunReport(self.invocation)
         latest = self.store.latest_success(self.project_id)
         for stage in stages:
@@ -116,14 +125,14 @@ class Executor:
         if stage.editable_output:
             intact = outputs_present(self.root, last)
         else:
-            intact = outputs_intact(self.root, last)
+            intact = outputs_intact(self.root, last, self.hashes)
         if not intact:
             causes.append(Cause.OUTPUT)
         if causes:
             return NodeStatus(node, State.STALE, causes, recipe.key), recipe
         version = last.output_version
         if stage.editable_output:
-            version = _files_version(self.root, list(last.outputs))
+            version = hash_value({rel: self.hashes.hash(self.root / rel) for rel in last.outputs})
         attention = (last.details or {}).get("attention")
         return NodeStatus(node, State.FRESH, [], recipe.key, version, attention), recipe
 
@@ -177,7 +186,7 @@ class Executor:
     ) -> str | None:
         outputs = {}
         if output is not None:
-            outputs = {p.relative_to(self.root).as_posix(): hash_file(p) for p in output.files}
+            outputs = {p.relative_to(self.root).as_posix(): self.hashes.hash(p) for p in output.files}
         version = hash_value(outputs) if output is not None else None
         self.store.add(
             Run(
@@ -204,6 +213,3 @@ class Executor:
         )
         return version
 
-
-def _files_version(root: Path, rels: list[str]) -> str:
-    return hash_value({rel: hash_file(root / rel) for rel in rels})

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 
-from storyreel.core.hashing import hash_file
+from storyreel.core.hashing import FileHashes
 from storyreel.engine.graph import Node, Recipe
 from storyreel.store.models import Run
 
@@ -47,11 +47,12 @@ class NodeStatus:
         }
 
 
-def outputs_intact(root: Path, run: Run) -> bool:
-    """True when every output file of ``run`` exists with its recorded hash."""
+def outputs_intact(root: Path, run: Run, hashes: FileHashes) -> bool:
+    """True when every output file of ``run`` exists with its recorded hash (files unchanged since they
+    were last hashed are not read again, see :class:`FileHashes`)."""
     for rel, digest in run.outputs.items():
         path = root / rel
-        if not path.is_file() or hash_file(path) != digest:
+        if not path.is_file() or hashes.hash(path) != digest:
             return False
     return True
 

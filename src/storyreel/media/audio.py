@@ -14,9 +14,12 @@ import subprocess
 import wave
 from pathlib import Path
 
-import numpy as np
+from typing import TYPE_CHECKING
 
 from storyreel.media.ffmpeg import MediaError, ffmpeg_exe
+
+if TYPE_CHECKING:  # numpy is imported where samples are handled, not on the no-op path
+    import numpy as np
 
 TARGET_LUFS = -16.0
 TARGET_TP = -2.0
@@ -24,6 +27,8 @@ TARGET_TP = -2.0
 
 def read_wav(path: Path) -> tuple[np.ndarray, int]:
     """Mono float32 samples in [-1, 1] and the sample rate of a 16-bit PCM WAV (channels averaged)."""
+    import numpy as np
+
     with wave.open(str(path), "rb") as wf:
         rate, channels, width = wf.getframerate(), wf.getnchannels(), wf.getsampwidth()
         raw = wf.readframes(wf.getnframes())
@@ -42,6 +47,8 @@ def mix_narration(placements: list[tuple[Path, float]], duration_s: float, out_p
 
     Clips are resampled (linear) to the first clip's rate. Returns the sample rate.
     """
+    import numpy as np
+
     rate = read_wav(placements[0][0])[1] if placements else 48000
     track = np.zeros(int(round(duration_s * rate)), dtype=np.float32)
     for path, start in placements:

@@ -12,14 +12,17 @@ import json
 import os
 import subprocess
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-import numpy as np
+from typing import TYPE_CHECKING
 
 from storyreel.core.errors import ProviderError
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 class MediaError(ProviderError):
@@ -159,12 +162,14 @@ _LAYER_TO_YUVA = "format=rgba,scale=out_color_matrix=bt709:out_range=tv,format=y
 
 def encode_args(
     layers: list[Layer], out: Path, enc: Encoding, width: int, height: int, frames: int,
-    fade_in: int = 0, fade_out: int = 0,
+    fade_in: int = 0, fade_out: int = 0, probes: Sequence[str] = (),
 ) -> list[str]:
     """argv for one segment fed ``frames`` raw yuv420p frames (``width × height``, BT.709 limited range,
     from :mod:`storyreel.media.motion`) on stdin: overlay the RGBA ``layers`` on their frame ranges, fade
     from black over the first ``fade_in`` / to black over the last ``fade_out`` frames, tag BT.709 and
-    encode. The frames are never converted or rescaled; only the layers are, once each."""
+    encode. The frames are never converted or rescaled; only the layers are, once each. ``probes`` are
+    pass-through measuring filters (e.g. ``blackdetect``) run on the final frames just before the encoder;
+    they log at info level, which :func:`encode_frames` returns."""
     args = ["-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", f"{width}x{height}", "-r", str(enc.fps), "-i", "pipe:0"]
     for layer in layers:
         args += ["-i", str(layer.path)]
@@ -181,22 +186,38 @@ def encode_args(
     if fade_out:
         post.append(f"fade=t=out:start_frame={frames - fade_out}:nb_frames={fade_out}")
     post.append(f"format=yuv420p,{_BT709_TAGS}")
+    post.extend(probes)
     graph.append(f"[v{len(layers)}]" + ",".join(post) + "[out]")
     return [*args, "-filter_complex", ";".join(graph), "-map", "[out]", "-frames:v", str(frames), *enc.video_args(), str(out)]
 
 
-def encode_frames(frames: Iterable[np.ndarray], args: list[str], *, what: str) -> int:
+@dataclass(frozen=True)
+class Encoded:
+    """What :func:`encode_frames` did: frames written, and ffmpeg's info-level log (probe filter output)."""
+
+    frames: int
+    log: str
+
+
+def _error_tail(log: str) -> str:
+    lines = log.strip().splitlines()
+    errors = [ln for ln in lines if "[error]" in ln or "[fatal]" in ln]
+    return "\n".join((errors or lines)[-8:])
+
+
+def encode_frames(frames: Iterable[np.ndarray], args: list[str], *, what: str) -> Encoded:
     """Run ffmpeg with ``args`` (from :func:`encode_args`) and stream ``frames`` to its stdin one at a
-    time, so memory holds one frame. Returns the number of frames written. Raises :class:`MediaError`
-    with ffmpeg's log tail if it fails or exits early."""
-    argv = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y", *args]
+    time, so memory holds one frame. Returns the frames written and the log (``-loglevel level+info``,
+    each line tagged with its level). Raises :class:`MediaError` with ffmpeg's error lines if it fails or
+    exits early."""
+    argv = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "level+info", "-y", *args]
     with tempfile.TemporaryFile() as log:
         proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=log)
         assert proc.stdin is not None
         written = 0
         try:
             for frame in frames:
-                proc.stdin.write(memoryview(np.ascontiguousarray(frame)).cast("B"))
+                proc.stdin.write(memoryview(frame).cast("B"))  # a C-contiguous uint8 buffer
                 written += 1
             proc.stdin.close()
         except BrokenPipeError:
@@ -206,11 +227,11 @@ def encode_frames(frames: Iterable[np.ndarray], args: list[str], *, what: str) -
             proc.wait()
             raise
         code = proc.wait()
+        log.seek(0)
+        text = log.read().decode("utf-8", "replace")
         if code != 0:
-            log.seek(0)
-            tail = "\n".join(log.read().decode("utf-8", "replace").strip().splitlines()[-8:])
-            raise MediaError(f"ffmpeg failed while {what} (exit {code}):\n{tail}")
-    return written
+            raise MediaError(f"ffmpeg failed while {what} (exit {code}):\n{_error_tail(text)}")
+    return Encoded(written, text)
 
 
 def concat_list(files: list[tuple[Path, int]], fps: int) -> str:

@@ -7,8 +7,11 @@ Every check yields a :class:`Check` with what was expected, what was measured an
   recommended upload encoding settings and ARCHITECTURE.md "Media".
 * Loudness −16 LUFS ±1 LU integrated, true peak ≤ −1 dBTP — EBU R128 / ITU-R BS.1770 measurement with the
   online-platform target (AES TD1004); measured by ffmpeg ``ebur128`` (``peak=true``).
-* No black frames (``blackdetect``: ≥ 0.1 s with 98 % of pixels under 10 % luma) outside the intended
-  fade from/to black.
+* No black frames (≥ 0.1 s of frames with 98 % of pixels under 10 % of the luma range — ffmpeg
+  ``blackdetect``'s defaults, evaluated per frame with ``blackframe`` so runs can be joined across
+  segments) outside the intended fade from/to black. In the pipeline each segment's frames are measured
+  as they are encoded (``clips/<unit>.qc.json``) and the final file, a stream copy of those segments, is
+  not decoded again; ``storyreel qc`` on a file decodes it.
 * Subtitles inside the graphics (title) safe area: 90 % of width and height, 5 % margins (EBU R 95,
   SMPTE ST 2046-1), and timed to the narration's word timings within 100 ms.
 """
@@ -35,6 +38,36 @@ TITLE_SAFE_MARGIN = 0.05
 SUBTITLE_TOLERANCE_S = 0.100
 BLACK_MIN_S = 0.1
 BLACK_PIXEL_TH = 0.10
+BLACK_PICTURE_PCT = 98
+# limited-range luma at or under 10 % of [16, 235] counts as black (blackdetect: pixel ≤ 16 + 0.10·219)
+BLACK_LUMA_MAX = 16 + int(BLACK_PIXEL_TH * 219)
+
+
+def blackframe_filter() -> str:
+    """A pass-through filter that logs (info level) every black frame: ``frame:N pblack:P``."""
+    return f"blackframe=amount={BLACK_PICTURE_PCT}:threshold={BLACK_LUMA_MAX + 1}"
+
+
+def parse_black_frames(log: str) -> list[int]:
+    """Indices (0-based, presentation order) of the frames :func:`blackframe_filter` logged as black."""
+    return [int(n) for n in re.findall(r"\bframe:(\d+) pblack:", log)]
+
+
+def black_runs(frames: list[int], fps: int) -> list[tuple[float, float]]:
+    """Runs of consecutive black frames lasting ≥ ``BLACK_MIN_S``, as (start_s, end_s) with the end
+    exclusive (the time the first non-black frame starts)."""
+    runs: list[tuple[float, float]] = []
+    ordered = sorted(set(frames))
+    i = 0
+    while i < len(ordered):
+        j = i
+        while j + 1 < len(ordered) and ordered[j + 1] == ordered[j] + 1:
+            j += 1
+        start, end = ordered[i], ordered[j] + 1
+        if (end - start) / fps >= BLACK_MIN_S - 1e-9:
+            runs.append((start / fps, end / fps))
+        i = j + 1
+    return runs
 
 
 class Check(BaseModel):
@@ -161,19 +194,20 @@ def check_geometry(path: Path, facts: MediaFacts, spec: QcSpec) -> list[Check]:
 @dataclass(frozen=True)
 class SignalStats:
     """What one decode pass measures: EBU R128 integrated loudness (LUFS), true peak (dBTP) and black
-    intervals [(start_s, end_s)]."""
+    intervals [(start_s, end_s)]; ``black_source`` says how the black frames were found."""
 
     integrated_lufs: float | None
     true_peak_dbtp: float | None
     black: list[tuple[float, float]]
+    black_source: str = "decoded"
 
 
-def measure_signal(path: Path, has_video: bool, has_audio: bool) -> SignalStats:
-    """Decode once: ``blackdetect`` on the video, ``ebur128`` (true peak) on the audio. Raises
-    :class:`MediaError` if ffmpeg cannot read the file."""
+def measure_signal(path: Path, has_video: bool, has_audio: bool, fps: int = 30) -> SignalStats:
+    """Decode once: black frames (:func:`blackframe_filter`) on the video, ``ebur128`` (true peak) on
+    the audio. Raises :class:`MediaError` if ffmpeg cannot read the file."""
     graph, maps = [], []
     if has_video:
-        graph.append(f"[0:v]blackdetect=d={BLACK_MIN_S}:pix_th={BLACK_PIXEL_TH}:pic_th=0.98[v]")
+        graph.append(f"[0:v]{blackframe_filter()}[v]")
         maps += ["-map", "[v]"]
     if has_audio:
         graph.append("[0:a]ebur128=peak=true:framelog=quiet[a]")
@@ -186,7 +220,7 @@ def measure_signal(path: Path, has_video: bool, has_audio: bool) -> SignalStats:
     if proc.returncode != 0:
         raise MediaError(f"QC could not decode {path.name}:\n{proc.stderr[-600:]}")
     log = proc.stderr
-    black = [(float(s), float(e)) for s, e in re.findall(r"black_start:\s*([\d.]+)\s+black_end:\s*([\d.]+)", log)]
+    black = black_runs(parse_black_frames(log), fps) if has_video else []
     integrated, peak = parse_ebur128(log) if has_audio else (None, None)
     return SignalStats(integrated, peak, black)
 
@@ -207,7 +241,7 @@ def check_signal(stats: SignalStats, spec: QcSpec, duration_s: float) -> list[Ch
         if not (spec.fade_in_s and s <= slack and e <= spec.fade_in_s + slack)
         and not (spec.fade_out_s and s >= duration_s - spec.fade_out_s - slack)
     ]
-    measured = ", ".join(f"{s:.2f}–{e:.2f} s" for s, e in stats.black) or "none"
+    measured = (", ".join(f"{s:.2f}–{e:.2f} s" for s, e in stats.black) or "none") + f" ({stats.black_source})"
     checks.append(_ok("black_frames", not unintended, "no black except intended fades", measured,
                       "black frames at " + ", ".join(f"{s:.2f}–{e:.2f} s" for s, e in unintended)))
     return checks
@@ -252,8 +286,10 @@ def check_subtitles(spec: QcSpec, width: int, height: int) -> list[Check]:
     return checks
 
 
-def run_qc(path: Path, spec: QcSpec | None = None) -> QcReport:
-    """Run every check on ``path``. Raises :class:`MediaError` if the file cannot be read at all."""
+def run_qc(path: Path, spec: QcSpec | None = None, black_frames: list[int] | None = None) -> QcReport:
+    """Run every check on ``path``. ``black_frames`` (indices on the video's frame clock, measured on the
+    segments as they were encoded) spares the video decode: only the audio is decoded for loudness.
+    Raises :class:`MediaError` if the file cannot be read at all."""
     spec = spec or QcSpec()
     if not path.is_file():
         raise MediaError(f"QC: no such file {path}")
@@ -262,7 +298,11 @@ def run_qc(path: Path, spec: QcSpec | None = None) -> QcReport:
     except Exception as exc:  # noqa: BLE001 - PyAV raises its own error family for unreadable files
         raise MediaError(f"QC could not open {path.name}: {exc}") from exc
     checks = check_container(facts) + check_geometry(path, facts, spec)
-    stats = measure_signal(path, facts.video is not None, facts.audio is not None)
+    if black_frames is None:
+        stats = measure_signal(path, facts.video is not None, facts.audio is not None, spec.fps)
+    else:
+        audio = measure_signal(path, False, facts.audio is not None, spec.fps)
+        stats = SignalStats(audio.integrated_lufs, audio.true_peak_dbtp, black_runs(black_frames, spec.fps), "measured per segment at encode")
     vdur = facts.video.frames / spec.fps if facts.video else 0.0
     checks += check_signal(stats, spec, vdur)
     w, h = (facts.video.width, facts.video.height) if facts.video else (spec.width or 0, spec.height or 0)

@@ -9,17 +9,49 @@ one shot re-encodes only its clip and its two neighbouring segments.
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 from typing import ClassVar
 
 from storyreel.engine.graph import Node, NodeOutput, RecipeParts
-from storyreel.media.ffmpeg import Encoding, Layer, MediaError, encode_args, encode_frames, forget_encoder
-from storyreel.media.motion import ShotFrames, body_frames, crossfade_frames, load_still
+from storyreel.media.ffmpeg import Encoded, Encoding, Layer, MediaError, encode_args, encode_frames, forget_encoder
+from storyreel.media.qc import blackframe_filter, parse_black_frames
 from storyreel.media.overlays import render_overlay
 from storyreel.media.subtitles import Cue, make_cues, render_cue
 from storyreel.media.timeline import A_PART, CROSSFADE_FRAMES, FADE_FRAMES, ShotTiming
 from storyreel.stages.context import ProjectContext
+from storyreel.store.files import atomic_write_text
+
+PROBES = (blackframe_filter(),)  # measured on every segment's final frames while it is encoded
+
+
+def probe_path(ctx: ProjectContext, unit: str) -> Path:
+    """``clips/<unit>.qc.json``: what was measured on a segment's frames as it was encoded."""
+    return ctx.paths.clips / f"{unit}.qc.json"
+
+
+def _write_probe(ctx: ProjectContext, unit: str, encoded: Encoded) -> Path:
+    out = probe_path(ctx, unit)
+    atomic_write_text(out, json.dumps({"frames": encoded.frames, "black_frames": parse_black_frames(encoded.log)}) + "\n")
+    return out
+
+
+def timeline_black_frames(ctx: ProjectContext) -> list[int] | None:
+    """Black frame indices on the video's frame clock, joined from every segment's probe in play order;
+    None when a probe is missing or disagrees with the timeline (then QC decodes the video instead)."""
+    out: list[int] = []
+    offset = 0
+    for _, unit, frames in ctx.timeline.segment_frames():
+        try:
+            data = json.loads(probe_path(ctx, unit).read_text())
+        except (OSError, ValueError):
+            return None
+        if data.get("frames") != frames:
+            return None
+        out += [offset + int(k) for k in data.get("black_frames", [])]
+        offset += frames
+    return out
 
 
 def timing_params(t: ShotTiming) -> dict:
@@ -38,11 +70,11 @@ def _tmp_for(out: Path) -> Path:
     return out.with_name(f".{out.stem}.tmp{out.suffix}")
 
 
-def _encode(frames, args: list[str], ctx: ProjectContext, what: str) -> None:  # noqa: ANN001
+def _encode(frames, args: list[str], ctx: ProjectContext, what: str) -> Encoded:  # noqa: ANN001
     """Encode, and when a hardware encoder fails mid-render record the fallback to libx264 so the next
     run re-encodes every segment with one encoder (a stream-copy concat needs identical settings)."""
     try:
-        encode_frames(frames, args, what=what)
+        return encode_frames(frames, args, what=what)
     except MediaError:
         if ctx.encoding.codec != Encoding.codec:
             forget_encoder(ctx.settings.workspace)
@@ -55,7 +87,7 @@ def _encode(frames, args: list[str], ctx: ProjectContext, what: str) -> None:  #
 
 class ClipStage:
     name: ClassVar[str] = "clip"
-    code_version: ClassVar[str] = "clip/3"
+    code_version: ClassVar[str] = "clip/4"
     max_workers: ClassVar[int] = 2
     editable_output: ClassVar[bool] = False
 
@@ -126,19 +158,22 @@ class ClipStage:
         out.parent.mkdir(parents=True, exist_ok=True)
         tmp = _tmp_for(out)
         timing = ctx.shot_timing(unit)
+        from storyreel.media.motion import ShotFrames, body_frames, load_still  # OpenCV: only when encoding
+
         shot = ShotFrames(load_still(ctx.paths.images / f"{unit}.png"), timing, width, height)
         args = encode_args(
             layers, tmp, ctx.encoding, width, height, timing.body_frames,
             fade_in=FADE_FRAMES if timing.fade_in else 0, fade_out=FADE_FRAMES if timing.fade_out else 0,
+            probes=PROBES,
         )
-        _encode(body_frames(shot), args, ctx, f"encoding clip {unit}")
+        encoded = _encode(body_frames(shot), args, ctx, f"encoding clip {unit}")
         tmp.replace(out)
-        return NodeOutput(files=[out], details={"frames": timing.body_frames, "layers": len(layers), "encoder": ctx.encoding.codec})
+        return NodeOutput(files=[out, _write_probe(ctx, unit, encoded)], details={"frames": timing.body_frames, "layers": len(layers), "encoder": ctx.encoding.codec})
 
 
 class SegmentStage:
     name: ClassVar[str] = "segment"
-    code_version: ClassVar[str] = "segment/3"
+    code_version: ClassVar[str] = "segment/4"
     max_workers: ClassVar[int] = 2
     editable_output: ClassVar[bool] = False
 
@@ -177,9 +212,12 @@ class SegmentStage:
         out.parent.mkdir(parents=True, exist_ok=True)
         tmp = _tmp_for(out)
         ta, tb = ctx.shot_timing(a), ctx.shot_timing(b)
+        from storyreel.media.motion import ShotFrames, crossfade_frames, load_still
+
         fa = ShotFrames(load_still(ctx.paths.images / f"{a}.png"), ta, width, height)
         fb = ShotFrames(load_still(ctx.paths.images / f"{b}.png"), tb, width, height)
         frames = crossfade_frames(fa, fb, CROSSFADE_FRAMES, ta.slot - A_PART, -A_PART)
-        _encode(frames, encode_args([], tmp, ctx.encoding, width, height, CROSSFADE_FRAMES), ctx, f"encoding crossfade {unit}")
+        args = encode_args([], tmp, ctx.encoding, width, height, CROSSFADE_FRAMES, probes=PROBES)
+        encoded = _encode(frames, args, ctx, f"encoding crossfade {unit}")
         tmp.replace(out)
-        return NodeOutput(files=[out], details={"frames": CROSSFADE_FRAMES, "encoder": ctx.encoding.codec})
+        return NodeOutput(files=[out, _write_probe(ctx, unit, encoded)], details={"frames": CROSSFADE_FRAMES, "encoder": ctx.encoding.codec})

@@ -1,5 +1,9 @@
 """Stage ``qc``: every rendered video is checked (:mod:`storyreel.media.qc`) into ``qc.json``.
 
+The video itself is probed and demuxed (codec, tags, timestamps) and its audio decoded (EBU R128); black
+frames come from the segments' probes (``clips/<unit>.qc.json``), measured as each was encoded, so a
+rebuild after one edit does not decode the whole video again.
+
 The spec comes from the project: frame size, the timeline's duration, the intended fades, and every
 subtitle cue as burned in (its frame range and box) with the narration words it covers. A failed
 check fails the node with a message naming the check; ``qc.json`` is written either way.
@@ -14,7 +18,7 @@ from storyreel.engine.graph import Node, NodeOutput, RecipeParts
 from storyreel.media import qc
 from storyreel.media.subtitles import cue_box
 from storyreel.media.timeline import FADE_FRAMES
-from storyreel.stages.clip import ClipStage
+from storyreel.stages.clip import ClipStage, timeline_black_frames
 from storyreel.stages.context import ProjectContext
 from storyreel.store.files import atomic_write_text
 
@@ -47,7 +51,7 @@ def project_spec(ctx: ProjectContext) -> qc.QcSpec:
 
 class QcStage:
     name: ClassVar[str] = "qc"
-    code_version: ClassVar[str] = "qc/1"
+    code_version: ClassVar[str] = "qc/2"
     max_workers: ClassVar[int] = 1
     editable_output: ClassVar[bool] = False
 
@@ -71,13 +75,14 @@ class QcStage:
                 "rules": {
                     "lufs": qc.LOUDNESS_TARGET, "lu_tolerance": qc.LOUDNESS_TOLERANCE, "true_peak": qc.TRUE_PEAK_MAX,
                     "safe_margin": qc.TITLE_SAFE_MARGIN, "subtitle_tolerance_s": qc.SUBTITLE_TOLERANCE_S,
-                    "black": [qc.BLACK_MIN_S, qc.BLACK_PIXEL_TH],
+                    "black": [qc.BLACK_MIN_S, qc.BLACK_LUMA_MAX, qc.BLACK_PICTURE_PCT],
                 },
             },
         )
 
     def run(self, ctx: ProjectContext, unit: str) -> NodeOutput:
-        report = qc.run_qc(ctx.paths.video, project_spec(ctx))
+        # the segments' black frames were measured as they were encoded; the video is a stream copy of them
+        report = qc.run_qc(ctx.paths.video, project_spec(ctx), black_frames=timeline_black_frames(ctx))
         out = ctx.paths.root / "qc.json"
         atomic_write_text(out, report.model_dump_json(indent=2) + "\n")
         if not report.passed:
