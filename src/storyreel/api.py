@@ -11,11 +11,12 @@ from storyreel.core.chapters_json import chapters_to_storyboard, parse_chapter_d
 from storyreel.core.errors import CostLimitReached, InputError
 from storyreel.core.settings import Settings
 from storyreel.core.source import Source, read_source
+from storyreel.engine import uptodate
 from storyreel.engine.executor import Executor, ProgressFn
 from storyreel.engine.graph import Node
 from storyreel.engine.staleness import NodeStatus, State
 from storyreel.media.qc import QcReport, run_qc
-from storyreel.media.ffmpeg import Encoding, choose_encoder, default_threads
+from storyreel.media.ffmpeg import Encoding, choose_encoder, default_threads, ffmpeg_exe
 from storyreel.providers.base import PlanRequest
 from storyreel.providers.registry import resolve
 from storyreel.stages.clip import ClipStage, SegmentStage
@@ -239,6 +240,11 @@ def make(
     t0 = time.perf_counter()
     settings = _settings(workspace)
     _check_provider_flags(image_provider, llm)
+    request = uptodate.make_request(
+        input_path, workspace, prompt=prompt, kind=kind, project_id=project_id, language=language,
+        aspect_ratio=aspect_ratio, image_provider=image_provider, llm=llm, max_cost=max_cost,
+    )
+    uptodate.forget(settings.workspace, request)
     board, plan_exec = plan(
         input_path, prompt=prompt, kind=kind, workspace=settings.workspace, project_id=project_id,
         language=language, aspect_ratio=aspect_ratio, force=force, progress=progress,
@@ -261,7 +267,7 @@ def make(
     attention = {s.node.name: s.attention for s in report.statuses.values() if s.attention}
     status_word = "partial" if attention else "done"
     store.upsert_project(board.project_id, status=status_word, video_path=str(ctx.paths.video))
-    return MakeResult(
+    result = MakeResult(
         project_id=board.project_id,
         status=status_word,
         attention=attention,
@@ -271,6 +277,23 @@ def make(
         invocation=report.invocation,
         duration_s=time.perf_counter() - t0,
     )
+    if not attention:
+        _stamp(request, input_path, ctx, store, result)
+    return result
+
+
+def _stamp(request: dict, input_path: Path | None, ctx: ProjectContext, store: RunStore, result: MakeResult) -> None:
+    """Record what this fully fresh make depended on, so repeating it with nothing changed is answered
+    from the stamp (:mod:`storyreel.engine.uptodate`)."""
+    paths, workspace = ctx.paths, ctx.settings.workspace
+    files = [input_path.resolve()] if input_path else []
+    files += [paths.root / rel for run in store.latest_success(ctx.storyboard.project_id).values() for rel in run.outputs]
+    files += [paths.storyboard, Path(ffmpeg_exe())] + ([ctx.music] if ctx.music else [])
+    prompts = workspace / "prompts"
+    watch = [paths.root / "options.json", workspace / "encoder.json", prompts]
+    watch += sorted(prompts.glob("*.md")) if prompts.is_dir() else []
+    done = {**result.as_dict(), "executed_nodes": [], "executed_count": 0, "duration_s": 0.0, "invocation": ""}
+    uptodate.write(workspace, request, files, watch, Settings.env_names(), done)
 
 
 def store_invocation_nodes(store: RunStore, invocation: str) -> list[Node]:

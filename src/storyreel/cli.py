@@ -114,6 +114,20 @@ def make(
     as_json: JsonOut = False,
 ) -> None:
     """Turn a text into a narrated video: storyboard, images, narration, clips, video.mp4."""
+    if not force:  # nothing changed since the last fully fresh make of this request: answer from its stamp
+        from storyreel.core.locations import default_workspace
+        from storyreel.engine import uptodate
+
+        request = uptodate.make_request(
+            input, workspace, prompt=prompt, kind=kind, project_id=project_id, language=language,
+            aspect_ratio=aspect_ratio, image_provider=image_provider, llm=llm, max_cost=max_cost,
+        )
+        hit = uptodate.check(workspace or default_workspace(), request)
+        if hit is not None:
+            _report_run(hit, as_json)
+            if not as_json:
+                err.print(f"storyboard: {hit['storyboard_path']}", highlight=False)
+            return
     from storyreel import api
 
     try:
@@ -199,16 +213,18 @@ def status(
 
 
 def _report_run(result, as_json: bool) -> None:  # noqa: ANN001
+    """Print a run's result (a ``MakeResult`` or its ``as_dict()`` form, e.g. from an up-to-date stamp)."""
+    data = result if isinstance(result, dict) else result.as_dict()
     if as_json:
-        print(json.dumps(result.as_dict(), ensure_ascii=False))
+        print(json.dumps(data, ensure_ascii=False))
         return
-    for node, why in getattr(result, "attention", {}).items():
+    for node, why in (data.get("attention") or {}).items():
         err.print(f"[yellow]needs attention:[/] {escape(node)} — {escape(why)}", markup=True, highlight=False)
-    if result.executed:
-        err.print(f"ran {len(result.executed)} node(s) in {result.duration_s:.1f} s")
+    if data["executed_nodes"]:
+        err.print(f"ran {data['executed_count']} node(s) in {data['duration_s']:.1f} s")
     else:
         err.print("nothing to do: every node is fresh (0 nodes executed)")
-    err.print(f"[bold green]video:[/] {result.video_path}", markup=True, highlight=False)
+    err.print(f"[bold green]video:[/] {data['video_path']}", markup=True, highlight=False)
 
 
 @app.command()

@@ -124,6 +124,17 @@ def test_second_make_executes_no_node(made):
     assert "0 nodes executed" in human.stderr
 
 
+def test_a_deleted_video_is_rebuilt_not_answered_from_the_stamp(made):
+    """A no-op make is answered from the up-to-date stamp only while every file it recorded is intact."""
+    ws, results = made
+    video = __import__("pathlib").Path(results["ad-brief.txt"]["video_path"])
+    video.unlink()
+    again = cli_json("make", str(INPUTS / "ad-brief.txt"), workspace=ws)
+    assert "render[video]" in again["executed_nodes"] and set(again["executed_nodes"]) <= {"render[video]", "qc[video]"}
+    assert video.is_file()
+    assert cli_json("make", str(INPUTS / "ad-brief.txt"), workspace=ws)["executed_count"] == 0
+
+
 def test_editing_one_shot_reruns_only_its_nodes(made):
     ws, results = made
     project = results["gettysburg-address.txt"]["project_id"]

@@ -8,14 +8,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from platformdirs import user_data_path
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
-
-def default_workspace() -> Path:
-    """Per-user data directory, e.g. ``~/.local/share/storyreel`` on Linux."""
-    return user_data_path("storyreel", appauthor=False)
+from storyreel.core.locations import default_workspace
 
 
 class Settings(BaseSettings):
@@ -67,6 +63,16 @@ class Settings(BaseSettings):
     http_attempts: int = Field(default=4, ge=1, le=10, description="Attempts per provider call (429/5xx/timeouts are retried).")
     http_backoff_s: float = Field(default=1.0, ge=0, description="First retry wait in seconds (exponential, jittered, capped at 30 s).")
     speech_rate_wpm: int = Field(default=165, ge=80, le=400, description="Narration speed, words per minute.")
+
+    @classmethod
+    def env_names(cls) -> list[str]:
+        """Every environment variable the settings read: ``STORYREEL_<FIELD>`` and the declared aliases
+        (e.g. ``OPENAI_API_KEY``)."""
+        names = {f"STORYREEL_{name.upper()}" for name in cls.model_fields}
+        for info in cls.model_fields.values():
+            if isinstance(info.validation_alias, AliasChoices):
+                names.update(c for c in info.validation_alias.choices if isinstance(c, str))
+        return sorted(names)
 
     @classmethod
     def settings_customise_sources(
