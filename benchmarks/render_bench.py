@@ -242,12 +242,17 @@ def main() -> None:
     edit_wall, _, out = timed([*STORYREEL, "make", str(doc20), "--json", "--workspace", str(ws)])
     results["edit_nodes"] = json.loads(out)["executed_count"]
     noop = [timed([*STORYREEL, "make", str(doc20), "--json", "--workspace", str(ws)])[0] for _ in range(args.runs)]
-    results.update(full20_s=full20, edit20_s=edit_wall, noop_s=median(noop))
+    full_eval = []
+    for _ in range(args.runs):  # the same no-op without the up-to-date stamp: the full evaluation
+        shutil.rmtree(ws / ".stamps", ignore_errors=True)
+        full_eval.append(timed([*STORYREEL, "make", str(doc20), "--json", "--workspace", str(ws)])[0])
+    results.update(full20_s=full20, edit20_s=edit_wall, noop_s=median(noop), noop_eval_s=median(full_eval))
 
-    if args.long:
-        pidl, rootl, _ = make_project(ws, 120, "bench-long")
-        wall, peak, _ = timed([*STORYREEL, "render", pidl, "--force", "--json", "--workspace", str(ws)])
-        q = json.loads((rootl / "qc.json").read_text())
+    if args.long:  # the whole first make of a ~10-minute video: images, narration, every segment, render, QC
+        doc = ws / "bench-long.json"
+        doc.write_text(json.dumps(chapters_doc(120, "Bench Long"), indent=1), encoding="utf-8")
+        wall, peak, out = timed([*STORYREEL, "make", str(doc), "--json", "--workspace", str(ws)])
+        q = json.loads((Path(json.loads(out)["storyboard_path"]).parent / "qc.json").read_text())
         results["long_video"] = next(c for c in q["checks"] if c["name"] == "duration")["measured"]
         results["long_render_s"], results["long_rss_mb"] = wall, peak / 2**20
 
@@ -268,7 +273,7 @@ def report(r: dict, args: argparse.Namespace) -> None:
         "|---|---|---|---|---|",
         f"| (c) encode floor: x264 veryfast CRF 20 on the pre-decoded frames | {floor:.1f} | 1.00 | {r['floor_rss_mb']:.0f} | |",
         f"| (a) `storyreel render --force` without the QC pass | {r['render_no_qc_s']:.1f} | {r['render_no_qc_s'] / floor:.2f} | | ≤ 1.25× |",
-        f"| (a) `storyreel render --force` incl. QC (decode + EBU R128 + blackdetect) | {r['render_s']:.1f} | {r['render_s'] / floor:.2f} | {r['render_rss_mb']:.0f} | |",
+        f"| (a) `storyreel render --force` incl. QC (demux, audio EBU R128; black frames probed per segment) | {r['render_s']:.1f} | {r['render_s'] / floor:.2f} | {r['render_rss_mb']:.0f} | |",
     ]
     if "moviepy_s" in r:
         lines.append(
@@ -279,10 +284,11 @@ def report(r: dict, args: argparse.Namespace) -> None:
         f"| 20-shot project: full build (first make) | {r['full20_s']:.1f} | | | |",
         f"| 20-shot project: one shot's narration edited, rebuild ({r['edit_nodes']} nodes) | {r['edit20_s']:.1f} | "
         f"{100 * r['edit20_s'] / r['full20_s']:.0f} % of full | | ≤ 15 % |",
-        f"| no-op `make` (whole CLI process) | {r['noop_s']:.2f} | | | ≤ 1 s |",
+        f"| no-op `make` (whole CLI process, answered from the up-to-date stamp) | {r['noop_s']:.2f} | | | ≤ 1 s |",
+        f"| no-op `make` without the stamp (full evaluation of every node) | {r['noop_eval_s']:.2f} | | | |",
     ]
     if "long_rss_mb" in r:
-        lines.append(f"| ~10-minute render ({r['long_video']}) `render --force` | {r['long_render_s']:.1f} | | {r['long_rss_mb']:.0f} | ≤ 600 MB |")
+        lines.append(f"| ~10-minute video ({r['long_video']}): first `make`, every stage | {r['long_render_s']:.1f} | | {r['long_rss_mb']:.0f} | ≤ 600 MB |")
     print("\n".join(lines))
 
 

@@ -156,3 +156,23 @@ def test_unchanged_outputs_are_not_read_again_but_edits_are_seen(env, monkeypatc
     (ctx.root / ".file-hashes.json").write_text("{not json")  # a broken cache is rebuilt, not trusted
     assert [n.name for n in _run(store, ctx).executed] == ["upper[a]"]
     assert _run(store, ctx).executed == []
+
+
+def test_a_stage_concurrency_setting_overrides_max_workers(env):
+    """Units run concurrently up to ``concurrency(ctx)`` when a stage defines it (render workers)."""
+    import threading
+
+    store, ctx = env
+    ctx.words.update({"c": "three", "d": "four"})
+    barrier = threading.Barrier(4, timeout=10)
+
+    class Wide(Upper):
+        def concurrency(self, ctx):
+            return 4
+
+        def run(self, ctx, unit):
+            barrier.wait()  # breaks (and the node fails) unless all four units run at once
+            return super().run(ctx, unit)
+
+    report = Executor(store, "p", ctx.root).evaluate([Wide()], ctx, execute=True)
+    assert len(report.executed) == 4 and not report.failed

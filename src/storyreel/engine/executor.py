@@ -166,7 +166,8 @@ class Executor:
             report.executed.append(node)
             self.progress("attention" if output.attention else "done", node, output.attention or "")
 
-        workers = max(1, min(stage.max_workers, len(pending)))
+        limit = stage.concurrency(ctx) if hasattr(stage, "concurrency") else stage.max_workers
+        workers = max(1, min(limit, len(pending)))
         if workers == 1:
             for item in pending:
                 work(item)

@@ -78,7 +78,9 @@ class RecipeParts:
 
 class Stage(Protocol, Generic[Ctx]):
     """A pipeline stage. ``inputs`` are nodes whose data versions enter the key; ``requires`` are nodes
-    that must be fresh before ``recipe`` can read their outputs (defaults to ``inputs``)."""
+    that must be fresh before ``recipe`` can read their outputs (defaults to ``inputs``). Units run
+    concurrently up to ``max_workers``, or up to ``concurrency(ctx)`` when the stage defines it (a
+    limit taken from the settings, e.g. the render workers)."""
 
     name: ClassVar[str]
     code_version: ClassVar[str]

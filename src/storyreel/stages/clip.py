@@ -91,6 +91,10 @@ class ClipStage:
     max_workers: ClassVar[int] = 2
     editable_output: ClassVar[bool] = False
 
+    def concurrency(self, ctx: ProjectContext) -> int:
+        """Encoders at once: ``STORYREEL_WORKERS`` (x264 threads per encoder = cores ÷ workers)."""
+        return ctx.settings.workers
+
     def units(self, ctx: ProjectContext) -> list[str]:
         return [shot.shot_id for _, shot in ctx.storyboard.shots()]
 
@@ -176,6 +180,10 @@ class SegmentStage:
     code_version: ClassVar[str] = "segment/4"
     max_workers: ClassVar[int] = 2
     editable_output: ClassVar[bool] = False
+
+    def concurrency(self, ctx: ProjectContext) -> int:
+        """Encoders at once: ``STORYREEL_WORKERS`` (x264 threads per encoder = cores ÷ workers)."""
+        return ctx.settings.workers
 
     def units(self, ctx: ProjectContext) -> list[str]:
         return [t.unit for t in ctx.timeline.transitions]
