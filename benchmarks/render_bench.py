@@ -145,6 +145,10 @@ def moviepy_venv() -> Path:
     venv = HERE / ".venv-moviepy"
     py = venv / "bin" / "python"
     if not py.exists():
+        if venv.is_symlink() or venv.is_file():  # a dangling link or a stray file: start over
+            venv.unlink()
+        elif venv.exists():
+            shutil.rmtree(venv)
         subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
         subprocess.run([str(py), "-m", "pip", "install", "-q", "moviepy==2.2.1"], check=True)
     return py

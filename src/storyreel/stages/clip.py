@@ -2,9 +2,10 @@
 
 A clip is the shot's still moving along its Ken Burns path over the body frames (sub-pixel motion,
 :mod:`storyreel.media.motion`), with the storyboard's overlays and the subtitles burned in, encoded to
-``clips/<shot>.mp4``. A segment is the crossfade
-``clips/<a>+<b>.mp4``. Both are keyed on the image's data version and on the shot's timing, so editing
-one shot re-encodes only its clip and its two neighbouring segments.
+``clips/<shot>.mp4``. A segment is the crossfade ``clips/<a>+<b>.mp4``. Both are keyed on the image's
+data version and on the shot's timing, so editing one shot re-encodes only its clip and its two
+neighbouring segments. While a segment is encoded its final frames are probed for black frames into
+``clips/<unit>.qc.json``, which the ``qc`` stage joins instead of decoding the assembled video.
 """
 
 from __future__ import annotations
@@ -142,6 +143,7 @@ class ClipStage:
                 "palette": settings.style.palette,
                 "size": settings.frame_size,
                 "encoding": ctx.encoding.identity(),
+                "probes": PROBES,
             },
         )
 
@@ -210,6 +212,7 @@ class SegmentStage:
                 "b": timing_params(ctx.shot_timing(b)),
                 "size": ctx.storyboard.settings.frame_size,
                 "encoding": ctx.encoding.identity(),
+                "probes": PROBES,
             },
         )
 
