@@ -13,7 +13,7 @@ procedural images, espeak narration) and times, in the same run, medians of ``--
     encoded with the same x264 settings (veryfast, CRF 20), all cores.
 
 It also measures peak RSS (process tree, sampled every 50 ms), a 20-shot project's full build vs a
-one-shot edit rebuild, and a no-op ``make``. ``--long`` adds a ~10-minute project's render peak RSS.
+one-shot edit rebuild, and a no-op ``make``. ``--long`` adds a ~10-minute project (first make, then the render's peak RSS).
 Results print as a Markdown table (copy into docs/performance.md).
 """
 
@@ -252,11 +252,14 @@ def main() -> None:
         full_eval.append(timed([*STORYREEL, "make", str(doc20), "--json", "--workspace", str(ws)])[0])
     results.update(full20_s=full20, edit20_s=edit_wall, noop_s=median(noop), noop_eval_s=median(full_eval))
 
-    if args.long:  # the whole first make of a ~10-minute video: images, narration, every segment, render, QC
+    if args.long:  # a ~10-minute video: its first make (every stage), then the render's own peak RSS
         doc = ws / "bench-long.json"
         doc.write_text(json.dumps(chapters_doc(120, "Bench Long"), indent=1), encoding="utf-8")
         wall, peak, out = timed([*STORYREEL, "make", str(doc), "--json", "--workspace", str(ws)])
-        q = json.loads((Path(json.loads(out)["storyboard_path"]).parent / "qc.json").read_text())
+        made = json.loads(out)
+        results["long_make_s"], results["long_make_rss_mb"] = wall, peak / 2**20
+        wall, peak, _ = timed([*STORYREEL, "render", made["project_id"], "--force", "--json", "--workspace", str(ws)])
+        q = json.loads((Path(made["storyboard_path"]).parent / "qc.json").read_text())
         results["long_video"] = next(c for c in q["checks"] if c["name"] == "duration")["measured"]
         results["long_render_s"], results["long_rss_mb"] = wall, peak / 2**20
 
@@ -292,7 +295,8 @@ def report(r: dict, args: argparse.Namespace) -> None:
         f"| no-op `make` without the stamp (full evaluation of every node) | {r['noop_eval_s']:.2f} | | | |",
     ]
     if "long_rss_mb" in r:
-        lines.append(f"| ~10-minute video ({r['long_video']}): first `make`, every stage | {r['long_render_s']:.1f} | | {r['long_rss_mb']:.0f} | ≤ 600 MB |")
+        lines.append(f"| ~10-minute video ({r['long_video']}): `render --force` | {r['long_render_s']:.1f} | | {r['long_rss_mb']:.0f} | ≤ 600 MB |")
+        lines.append(f"| the same project's first `make` (every stage) | {r['long_make_s']:.1f} | | {r['long_make_rss_mb']:.0f} | |")
     print("\n".join(lines))
 
 
