@@ -86,8 +86,9 @@ def write(
     paths; storyreel's code files are added here); ``watch`` are paths that may be absent but whose
     appearance or change matters (user templates, the encoder cache, directories whose listing is
     read). Returns the stamp path, or None when a file is already gone (then no stamp is written)."""
+    code = _code_files()
     stats: dict[str, list[int] | None] = {}
-    for path in [*files, *_code_files()]:
+    for path in [*files, *code]:
         st = _stat(path)
         if st is None:
             return None
@@ -99,7 +100,7 @@ def write(
         "files": stats,
         "env_names": sorted(set(env_names)),
         "env": _environment(env_names),
-        "code_files": len(_code_files()),
+        "code_files": len(code),
         "result": result,
     }
     out = stamp_path(workspace, request)
@@ -122,8 +123,7 @@ def check(workspace: Path, request: dict) -> dict | None:
             return None
         if stamp["env"] != _environment(stamp["env_names"]):
             return None
-        code = _code_files()
-        if len(code) != stamp["code_files"]:
+        if len(_code_files()) != stamp["code_files"]:  # a file added or removed; changes are in "files"
             return None
         for file, st in stamp["files"].items():
             if _stat(Path(file)) != st:
