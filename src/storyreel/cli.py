@@ -6,10 +6,12 @@ Exit codes: 0 success, 1 a stage or provider failed, 2 bad input (nothing writte
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 from rich.console import Console
@@ -17,7 +19,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from storyreel import __version__
-from storyreel.core.errors import StoryreelError
+from storyreel.core.errors import InputError, StoryreelError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Text to finished video, offline or through AI providers.")
 err = Console(stderr=True)
@@ -46,20 +48,36 @@ MaxCost = Annotated[
 ProjectId = Annotated[Optional[str], typer.Option("--project-id", help="Project ID (default: from the title).")]
 
 
+FLAGS = {
+    "input_path": "INPUT", "prompt": "--prompt", "kind": "--kind", "aspect_ratio": "--aspect-ratio",
+    "language": "--language", "project_id": "--project-id", "image_provider": "--image-provider", "llm": "--llm",
+    "max_cost": "--max-cost", "preset": "--preset", "crf": "--crf", "music": "--music", "project": "PROJECT",
+    "chapter": "--chapter", "shot": "--shot", "target": "TARGET",
+}
+"""Request field → the flag or argument the user typed (error messages name what the user can fix)."""
+
+
 def _fail(exc: StoryreelError, as_json: bool) -> None:
+    if isinstance(exc, InputError) and exc.field in FLAGS:
+        exc = exc.renamed(FLAGS[exc.field])
     if as_json:
         print(json.dumps({"status": "error", "exit_code": exc.exit_code, "error": str(exc)}, ensure_ascii=False))
     err.print(f"[bold red]error:[/] {escape(str(exc))}", markup=True, highlight=False)
     raise typer.Exit(exc.exit_code)
 
 
-def _validate_options(kind: Optional[str], aspect: Optional[str]) -> None:
-    from storyreel.core.errors import InputError
+def reports_errors(fn: Callable[..., None]) -> Callable[..., None]:
+    """The one error handler of every command: a :class:`StoryreelError` prints its message (and, with
+    ``--json``, one error object on stdout) and exits with its code — 2 for bad input, 1 for failures."""
 
-    if kind is not None and kind not in ("script", "prompt", "chapters"):
-        raise InputError(f"{kind!r} is not an input kind", field="--kind", hint="use script, prompt or chapters")
-    if aspect is not None and aspect not in ("16:9", "9:16", "1:1"):
-        raise InputError(f"{aspect!r} is not a supported aspect ratio", field="--aspect-ratio", hint="use 16:9, 9:16 or 1:1")
+    @functools.wraps(fn)
+    def command(*args: Any, **kwargs: Any) -> None:
+        try:
+            fn(*args, **kwargs)
+        except StoryreelError as exc:
+            _fail(exc, bool(kwargs.get("as_json")))
+
+    return command
 
 
 class _Progress:
@@ -98,9 +116,18 @@ class _Progress:
         self.progress.__exit__(*exc)
 
 
+InputArg = Annotated[Optional[Path], typer.Argument(help="Script (.txt/.md), prompt file or chapter JSON.")]
+ProjectArg = Annotated[str, typer.Argument(help="Project ID (see `storyreel list`).")]
+
+
+def _progress(as_json: bool) -> _Progress:
+    return _Progress(enabled=not as_json and sys.stderr.isatty())
+
+
 @app.command()
+@reports_errors
 def make(
-    input: Annotated[Optional[Path], typer.Argument(help="Script (.txt/.md), prompt file or chapter JSON.")] = None,
+    input: InputArg = None,
     prompt: Prompt = None,
     kind: Kind = None,
     aspect_ratio: Aspect = None,
@@ -114,41 +141,33 @@ def make(
     as_json: JsonOut = False,
 ) -> None:
     """Turn a text into a narrated video: storyboard, images, narration, clips, video.mp4."""
+    from storyreel.api.requests import MakeRequest
+
+    request = MakeRequest.build(
+        input_path=input, prompt=prompt, kind=kind, aspect_ratio=aspect_ratio, language=language, project_id=project_id,
+        force=force, image_provider=image_provider, llm=llm, max_cost=max_cost, workspace=workspace,
+    )
+    result: Any = None
     if not force:  # nothing changed since the last fully fresh make of this request: answer from its stamp
         from storyreel.core.locations import default_workspace
         from storyreel.engine import uptodate
 
-        request = uptodate.make_request(
-            input, workspace, prompt=prompt, kind=kind, project_id=project_id, language=language,
-            aspect_ratio=aspect_ratio, image_provider=image_provider, llm=llm, max_cost=max_cost,
-        )
-        hit = uptodate.check(workspace or default_workspace(), request)
-        if hit is not None:
-            _report_run(hit, as_json)
-            if not as_json:
-                err.print(f"storyboard: {hit['storyboard_path']}", highlight=False)
-            return
-    from storyreel import api
+        result = uptodate.check(workspace or default_workspace(), request.stamp_identity())
+    if result is None:
+        from storyreel import api
 
-    try:
-        _validate_options(kind, aspect_ratio)
-        with _Progress(enabled=not as_json and sys.stderr.isatty()) as progress:
-            result = api.make(
-                input, prompt=prompt, kind=kind, aspect_ratio=aspect_ratio, language=language,  # type: ignore[arg-type]
-                project_id=project_id, force=force, workspace=workspace, image_provider=image_provider, llm=llm,
-                max_cost=max_cost, progress=progress,
-            )
-    except StoryreelError as exc:
-        _fail(exc, as_json)
-        return
+        with _progress(as_json) as progress:
+            result = api.make(request, progress=progress)
     _report_run(result, as_json)
     if not as_json:
-        err.print(f"storyboard: {result.storyboard_path}", highlight=False)
+        path = result["storyboard_path"] if isinstance(result, dict) else result.storyboard_path
+        err.print(f"storyboard: {path}", highlight=False)
 
 
 @app.command()
+@reports_errors
 def plan(
-    input: Annotated[Optional[Path], typer.Argument(help="Script (.txt/.md), prompt file or chapter JSON.")] = None,
+    input: InputArg = None,
     prompt: Prompt = None,
     kind: Kind = None,
     aspect_ratio: Aspect = None,
@@ -161,59 +180,43 @@ def plan(
     """Plan only: write storyboard.json (chapters → shots) without rendering."""
     from storyreel import api
 
-    try:
-        _validate_options(kind, aspect_ratio)
-        board, _ = api.plan(
-            input, prompt=prompt, kind=kind, aspect_ratio=aspect_ratio, language=language,  # type: ignore[arg-type]
-            project_id=project_id, force=force, workspace=workspace,
-        )
-    except StoryreelError as exc:
-        _fail(exc, as_json)
-        return
-    from storyreel.store.files import ProjectPaths
-    from storyreel.core.settings import Settings
-
-    ws = workspace or Settings().workspace
-    path = ProjectPaths(ws, board.project_id).storyboard
+    board, executor = api.plan(api.PlanRequest.build(
+        input_path=input, prompt=prompt, kind=kind, aspect_ratio=aspect_ratio, language=language, project_id=project_id,
+        force=force, workspace=workspace,
+    ))
+    path = executor.root / "storyboard.json"
     shots = board.shots()
     if as_json:
         print(json.dumps({"project_id": board.project_id, "storyboard_path": str(path), "chapters": len(board.chapters),
                           "shots": len(shots), "framework": board.plan.framework, "aspect_ratio": board.settings.aspect_ratio}, ensure_ascii=False))
         return
-    table = Table("shot", "type", "camera", "narration", title=f"{board.settings.title} ({board.settings.aspect_ratio})")
+    table = Table("shot", "type", "camera", "narration", title=escape(f"{board.settings.title} ({board.settings.aspect_ratio})"))
     for _, shot in shots:
-        table.add_row(shot.shot_id, shot.visual.type, shot.camera_move, shot.narration[:70])
+        table.add_row(escape(shot.shot_id), shot.visual.type, shot.camera_move, escape(shot.narration[:70]))
     err.print(table)
     err.print(f"storyboard: {path}", highlight=False)
 
 
 @app.command()
-def status(
-    project: Annotated[str, typer.Argument(help="Project ID (see `storyreel list`).")],
-    workspace: Workspace = None,
-    as_json: JsonOut = False,
-) -> None:
+@reports_errors
+def status(project: ProjectArg, workspace: Workspace = None, as_json: JsonOut = False) -> None:
     """Show what a make would redo and why: every node as MISSING, STALE (with causes) or FRESH."""
     from storyreel import api
 
-    try:
-        statuses = api.status(project, workspace=workspace)
-    except StoryreelError as exc:
-        _fail(exc, as_json)
-        return
+    statuses = api.status(project=project, workspace=workspace)
     if as_json:
         print(json.dumps({"project_id": project, "nodes": [s.as_dict() for s in statuses]}, ensure_ascii=False))
         return
-    table = Table("node", "state", "causes", title=f"status of {project}")
+    table = Table("node", "state", "causes", title=escape(f"status of {project}"))
     colours = {"FRESH": "green", "STALE": "yellow", "MISSING": "red"}
     for s in statuses:
-        why = ", ".join(s.causes) or (f"[yellow]needs attention:[/] {escape(s.attention)}" if s.attention else "")
+        why = escape(", ".join(str(c) for c in s.causes)) or (f"[yellow]needs attention:[/] {escape(s.attention)}" if s.attention else "")
         table.add_row(escape(s.node.name), f"[{colours[s.state.value]}]{s.state.value}[/]", why)
     Console().print(table)
 
 
 def _report_run(result, as_json: bool) -> None:  # noqa: ANN001
-    """Print a run's result (a ``MakeResult`` or its ``as_dict()`` form, e.g. from an up-to-date stamp)."""
+    """Print a run's result (a ``RunResult`` or its ``as_dict()`` form, e.g. from an up-to-date stamp)."""
     data = result if isinstance(result, dict) else result.as_dict()
     if as_json:
         print(json.dumps(data, ensure_ascii=False))
@@ -224,12 +227,13 @@ def _report_run(result, as_json: bool) -> None:  # noqa: ANN001
         err.print(f"ran {data['executed_count']} node(s) in {data['duration_s']:.1f} s")
     else:
         err.print("nothing to do: every node is fresh (0 nodes executed)")
-    err.print(f"[bold green]video:[/] {data['video_path']}", markup=True, highlight=False)
+    err.print(f"[bold green]video:[/] {escape(str(data['video_path']))}", markup=True, highlight=False)
 
 
 @app.command()
+@reports_errors
 def render(
-    project: Annotated[str, typer.Argument(help="Project ID (see `storyreel list`).")],
+    project: ProjectArg,
     force: Annotated[bool, typer.Option("--force", help="Re-encode every segment even when fresh.")] = False,
     preset: Annotated[Optional[str], typer.Option("--preset", help="x264 preset (default veryfast); kept in options.json.")] = None,
     crf: Annotated[Optional[int], typer.Option("--crf", help="x264 CRF 0–51 (default 20); kept in options.json.")] = None,
@@ -241,19 +245,14 @@ def render(
     """Re-render video.mp4 from the existing images and narration (clips, segments, audio pass, QC)."""
     from storyreel import api
 
-    try:
-        with _Progress(enabled=not as_json and sys.stderr.isatty()) as progress:
-            result = api.render(
-                project, workspace=workspace, force=force, preset=preset, crf=crf, music=music, no_music=no_music,
-                progress=progress,
-            )
-    except StoryreelError as exc:
-        _fail(exc, as_json)
-        return
+    request = api.RenderRequest.build(project=project, force=force, preset=preset, crf=crf, music=music, no_music=no_music, workspace=workspace)
+    with _progress(as_json) as progress:
+        result = api.render(request, progress=progress)
     _report_run(result, as_json)
 
 
 @app.command("qc")
+@reports_errors
 def qc_(
     target: Annotated[str, typer.Argument(help="A video file, or a project ID (checks against its timeline and cues).")],
     workspace: Workspace = None,
@@ -263,18 +262,15 @@ def qc_(
     true peak, black frames, subtitle safe area and timing. Exit 1 when a check fails."""
     from storyreel import api
 
-    try:
-        report = api.qc(target, workspace=workspace)
-    except StoryreelError as exc:
-        _fail(exc, as_json)
-        return
+    report = api.qc(target=target, workspace=workspace)
     if as_json:
         print(report.model_dump_json())
     else:
-        table = Table("check", "result", "expected", "measured", title=f"QC of {report.path}")
+        table = Table("check", "result", "expected", "measured", title=escape(f"QC of {report.path}"))
         marks = {True: "[green]pass[/]", False: "[red]FAIL[/]", None: "[dim]n/a[/]"}
         for c in report.checks:
-            table.add_row(c.name, marks[c.passed], c.expected, c.measured if c.passed is not False else f"{c.measured} — {c.message}")
+            measured = c.measured if c.passed is not False else f"{c.measured} — {c.message}"
+            table.add_row(c.name, marks[c.passed], escape(c.expected), escape(measured))
         Console().print(table)
         err.print(report.summary(), highlight=False)
     if not report.passed:
@@ -282,8 +278,9 @@ def qc_(
 
 
 @app.command()
+@reports_errors
 def imagegen(
-    project: Annotated[str, typer.Argument(help="Project ID (see `storyreel list`).")],
+    project: ProjectArg,
     force: Annotated[bool, typer.Option("--force", help="Regenerate the selected images even when fresh.")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Write the request payloads and price the plan; call nothing.")] = False,
     chapter: Annotated[Optional[str], typer.Option("--chapter", help="Only this chapter's shots.")] = None,
@@ -297,62 +294,60 @@ def imagegen(
     """Image prompts, images and images/manifest.json; re-runs only missing, stale or failed shots."""
     from storyreel import api
 
-    try:
-        with _Progress(enabled=not as_json and not dry_run and sys.stderr.isatty()) as progress:
-            result = api.imagegen(project, workspace=workspace, force=force, dry_run=dry_run, chapter=chapter, shot=shot,
-                                  image_provider=image_provider, llm=llm, max_cost=max_cost, progress=progress)
-    except StoryreelError as exc:
-        _fail(exc, as_json)
-        return
+    request = api.ImagegenRequest.build(project=project, force=force, dry_run=dry_run, chapter=chapter, shot=shot,
+                                        image_provider=image_provider, llm=llm, max_cost=max_cost, workspace=workspace)
+    with _progress(as_json or dry_run) as progress:
+        result = api.imagegen(request, progress=progress)
     if as_json:
         print(json.dumps(result.as_dict(), ensure_ascii=False))
-        return
-    if dry_run:
-        table = Table("shot", "method", "provider", "would run", "estimate USD", "request", title=f"imagegen plan for {project}")
-        for r in result.shots:
-            table.add_row(r["shot_id"], r["method"], r["provider"], "yes" if r["would_run"] else "no (fresh)",
-                          f"{r['estimate_usd']:.4f}", r.get("request_file", ""))
-        Console().print(table)
-        left = result.cap_usd - result.spent_before_usd
-        err.print(f"estimated ${result.estimate_usd:.4f} for the shots that would run; ${left:.4f} left under the ${result.cap_usd:.2f} cap"
-                  + (" — [red]over the cap[/]" if result.estimate_usd > left else ""), markup=True, highlight=False)
-        return
+    elif dry_run:
+        _print_imagegen_plan(project, result)
+    else:
+        _print_imagegen_summary(result)
+
+
+def _print_imagegen_plan(project: str, result) -> None:  # noqa: ANN001
+    table = Table("shot", "method", "provider", "would run", "estimate USD", "request", title=escape(f"imagegen plan for {project}"))
+    for r in result.shots:
+        table.add_row(escape(r["shot_id"]), r["method"], escape(r["provider"]), "yes" if r["would_run"] else "no (fresh)",
+                      f"{r['estimate_usd']:.4f}", escape(r.get("request_file", "")))
+    Console().print(table)
+    left = result.cap_usd - result.spent_before_usd
+    err.print(f"estimated ${result.estimate_usd:.4f} for the shots that would run; ${left:.4f} left under the ${result.cap_usd:.2f} cap"
+              + (" — [red]over the cap[/]" if result.estimate_usd > left else ""), markup=True, highlight=False)
+
+
+def _print_imagegen_summary(result) -> None:  # noqa: ANN001
     for r in result.shots:
         if r["attention"]:
-            err.print(f"[yellow]needs attention:[/] image[{escape(r['shot_id'])}] — {escape(r['attention'])}", markup=True, highlight=False)
+            node = escape(f"image[{r['shot_id']}]")  # escaped: Rich would read [ch02-s01] as markup
+            err.print(f"[yellow]needs attention:[/] {node} — {escape(r['attention'])}", markup=True, highlight=False)
     by_provider = sum(1 for r in result.shots if r["ran"] and r["method"] == "generated" and not r["attention"])
     err.print(f"images: {result.generated} made ({by_provider} by the provider, {result.generated - by_provider} from templates), "
-              f"{result.reused} reused, {result.failed} failed; cost ${result.cost_usd:.4f}")
+              f"{result.reused} reused, {result.failed} failed; cost ${result.cost_usd:.4f}", highlight=False)
 
 
 @app.command()
-def cost(
-    project: Annotated[str, typer.Argument(help="Project ID (see `storyreel list`).")],
-    workspace: Workspace = None,
-    as_json: JsonOut = False,
-) -> None:
+@reports_errors
+def cost(project: ProjectArg, workspace: Workspace = None, as_json: JsonOut = False) -> None:
     """What the project's paid provider calls cost, against its cap."""
     from storyreel import api
 
-    try:
-        summary, nodes = api.cost(project, workspace=workspace)
-    except StoryreelError as exc:
-        _fail(exc, as_json)
-        return
+    report = api.cost(project=project, workspace=workspace)
     if as_json:
-        print(json.dumps({"project_id": project, "cap_usd": summary.cap_usd, "spent_usd": summary.committed_usd,
-                          "reserved_usd": summary.reserved_usd, "remaining_usd": summary.remaining_usd,
-                          "calls": summary.calls, "by_provider": summary.by_provider, "nodes": nodes}))
+        print(json.dumps(report.as_dict()))
         return
-    table = Table("node", "provider", "USD", title=f"cost of {project}")
-    for n in nodes:
-        table.add_row(escape(n["node"]), n["provider"], f"{n['cost_usd']:.4f}")
+    table = Table("node", "provider", "USD", title=escape(f"cost of {project}"))
+    for n in report.nodes:
+        table.add_row(escape(n["node"]), escape(n["provider"]), f"{n['cost_usd']:.4f}")
     Console().print(table)
-    err.print(f"spent ${summary.committed_usd:.4f} of ${summary.cap_usd:.2f} in {summary.calls} paid call(s); "
-              f"${summary.remaining_usd:.4f} left" + (f"; ${summary.reserved_usd:.4f} reserved by calls in flight" if summary.reserved_usd else ""))
+    err.print(f"spent ${report.spent_usd:.4f} of ${report.cap_usd:.2f} in {report.calls} paid call(s); "
+              f"${report.remaining_usd:.4f} left" + (f"; ${report.reserved_usd:.4f} reserved by calls in flight" if report.reserved_usd else ""),
+              highlight=False)
 
 
 @app.command("list")
+@reports_errors
 def list_(workspace: Workspace = None, as_json: JsonOut = False) -> None:
     """List the projects in the workspace, newest first."""
     from storyreel import api
@@ -363,7 +358,7 @@ def list_(workspace: Workspace = None, as_json: JsonOut = False) -> None:
         return
     table = Table("project", "title", "input", "status", "video")
     for p in projects:
-        table.add_row(p["project_id"], p["title"], p["input"], p["status"], p["video_path"] or "")
+        table.add_row(*(escape(str(p[k] or "")) for k in ("project_id", "title", "input", "status", "video_path")))
     Console().print(table)
 
 

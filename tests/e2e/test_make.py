@@ -148,9 +148,10 @@ def test_editing_one_shot_reruns_only_its_nodes(made):
 
     status = cli_json("status", project, workspace=ws)
     stale = {n["node"]: n for n in status["nodes"] if n["state"] != "FRESH"}
-    assert stale[f"narration[{target}]"]["causes"] == ["DATA"]
+    assert stale[f"narration[{target}]"]["causes"] == ["PARAMS"]
+    assert stale[f"narration[{target}]"]["stale_causes"] == [{"category": "PARAMS", "nodes": []}]
     assert stale[f"narration[{target}]"]["state"] == "STALE"
-    assert any(c.startswith("DEPENDENCY") for c in stale[f"clip[{target}]"]["causes"])
+    assert stale[f"clip[{target}]"]["causes"] == [f"DEPENDENCY:narration[{target}]"]  # waits for the new narration
     for node in status["nodes"]:
         assert set(node) >= {"stage", "unit", "state", "causes"}
 

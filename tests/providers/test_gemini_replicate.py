@@ -124,7 +124,7 @@ def test_replicate_output_elsewhere_is_refused_offline(httpserver, settings, tmp
 
 
 def test_openai_compatible_chat_image_output(httpserver, tmp_path):
-    from storyreel.providers.image.openai_compatible_images import OpenAICompatibleImages
+    from storyreel.providers.image.chat_images import ChatImages
 
     settings = Settings(image_base_url=httpserver.url_for("/api/v1"), image_api_key="or-key", allow_network=False,
                         http_backoff_s=0.01, http_attempts=2)
@@ -135,7 +135,7 @@ def test_openai_compatible_chat_image_output(httpserver, tmp_path):
     }).respond_with_json({"choices": [{"finish_reason": "stop", "message": {"role": "assistant", "content": "",
                                                                               "images": [{"type": "image_url", "image_url": {"url": data_url}}]}}],
                           "usage": {"prompt_tokens": 20, "completion_tokens": 1290, "cost": 0.0387}})
-    result = OpenAICompatibleImages("google/gemini-2.5-flash-image", settings).generate(request(), tmp_path / "o.png")
+    result = ChatImages("google/gemini-2.5-flash-image", settings).generate(request(), tmp_path / "o.png")
     assert Image.open(tmp_path / "o.png").size == (1920, 1080) and result.cost_usd == pytest.approx(0.0387)
 
 
@@ -146,9 +146,9 @@ def test_openai_compatible_chat_image_output(httpserver, tmp_path):
     (200, {"choices": [{"finish_reason": "stop", "message": {"images": [{"image_url": {"url": "https://x/y.png"}}]}}]}, MalformedResponse),
 ])
 def test_openai_compatible_rejections_and_malformed(httpserver, tmp_path, status, body, exc):
-    from storyreel.providers.image.openai_compatible_images import OpenAICompatibleImages
+    from storyreel.providers.image.chat_images import ChatImages
 
     settings = Settings(image_base_url=httpserver.url_for("/api/v1"), allow_network=False, http_backoff_s=0.01, http_attempts=2)
     httpserver.expect_request("/api/v1/chat/completions").respond_with_json(body, status=status)
     with pytest.raises(exc):
-        OpenAICompatibleImages("google/gemini-2.5-flash-image", settings).generate(request(), tmp_path / "o.png")
+        ChatImages("google/gemini-2.5-flash-image", settings).generate(request(), tmp_path / "o.png")

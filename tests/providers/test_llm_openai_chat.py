@@ -39,7 +39,7 @@ def test_template_sections_go_to_the_model_and_usage_is_priced(httpserver, setti
     body = json.loads(req.data)
     assert req.headers["Authorization"] == f"Bearer {KEY}"
     assert body["model"] == "gpt-5-mini"
-    assert body.get("temperature", 0.3) == 0.3  # pydantic-ai drops sampling parameters for reasoning models
+    assert "temperature" not in body  # gpt-5 models reason: pydantic-ai drops sampling parameters for them
     assert body.get("max_tokens", body.get("max_completion_tokens")) == 800
     system = next(m for m in body["messages"] if m["role"] in ("system", "developer"))
     user = next(m for m in body["messages"] if m["role"] == "user")
@@ -60,3 +60,13 @@ def test_openai_compatible_needs_a_base_url_and_the_guard_holds():
     with pytest.raises(ProviderError, match="network calls are disabled"):
         resolve("llm", "openrouter:openai/gpt-5-mini", Settings(allow_network=False, llm_api_key="k")).image_prompt(
             load_template("imagegen"), VALUES)
+
+
+def test_a_non_reasoning_model_gets_the_templates_sampling_parameters(httpserver):
+    httpserver.expect_request("/v1/chat/completions", method="POST").respond_with_json(completion("A lighthouse at dusk."))
+    settings = Settings(llm_base_url=httpserver.url_for("/v1"), allow_network=False)
+    result = resolve("llm", "openai-compatible:llama3.1", settings).image_prompt(load_template("imagegen"), VALUES)
+    assert result.text == "A lighthouse at dusk." and result.cost_usd == 0.0  # no listed price: usage recorded, $0 billed
+    (req, _), = httpserver.log
+    body = json.loads(req.data)
+    assert body["temperature"] == pytest.approx(float(load_template("imagegen").meta["temperature"]))

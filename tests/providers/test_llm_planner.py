@@ -9,7 +9,7 @@ from werkzeug import Request, Response
 
 from storyreel.core.errors import InputError, ProviderError
 from storyreel.core.settings import Settings
-from storyreel.providers.base import PlanRequest
+from storyreel.providers.base import PlannerRequest
 from storyreel.providers.registry import resolve
 
 from ..conftest import INPUTS
@@ -38,9 +38,9 @@ def tool_call_reply(request: Request) -> Response:
     return Response(json.dumps(reply), content_type="application/json")
 
 
-def request() -> PlanRequest:
+def request() -> PlannerRequest:
     text = (INPUTS / "hare-and-tortoise.txt").read_text(encoding="utf-8")
-    return PlanRequest(kind="script", text=text, name="hare-and-tortoise.txt", sha256="sha256:" + "0" * 64)
+    return PlannerRequest(kind="script", text=text, name="hare-and-tortoise.txt", sha256="sha256:" + "0" * 64)
 
 
 def test_structured_output_becomes_a_valid_storyboard_with_our_ids(httpserver):
@@ -99,10 +99,26 @@ def test_planning_respects_the_cost_cap(httpserver, tmp_path):
 
 
 def test_registry_lists_every_pydantic_ai_vendor_without_importing_it():
-    from storyreel.providers import registry
-    from storyreel.providers.llm.pydantic_ai_llm import PydanticAILlm
+    import subprocess
+    import sys
 
-    assert registry.LLM_VENDORS == PydanticAILlm.vendors
+    probe = (
+        "import json, sys; from storyreel.providers import registry as r; "
+        "print(json.dumps([sorted(r.vendors('llm')), sorted(r.vendors('planner')), "
+        "[m for m in sys.modules if m.startswith(('pydantic_ai', 'storyreel.providers.llm', 'storyreel.providers.planner', 'httpx'))]]))"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    llm, planner, imported = json.loads(out)
+    vendors = ["anthropic", "google", "local", "openai", "openai-compatible", "openrouter"]
+    assert llm == vendors and planner == vendors
+    assert imported == [], "listing vendors must not import any adapter"
+
+    from storyreel.providers.llm.pydantic_ai_llm import PydanticAILlm
+    from storyreel.providers.registry import provider_class
+
+    for vendor in set(vendors) - {"local"}:
+        cls = provider_class("llm", vendor)
+        assert issubclass(cls, PydanticAILlm) and cls.vendor == vendor and cls.connection is not None
     with pytest.raises(InputError) as err:
         resolve("image", "nope:model")
     assert "openai-compatible:…" in str(err.value) and err.value.field == "image provider"

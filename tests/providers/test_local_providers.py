@@ -5,7 +5,8 @@ from PIL import Image
 
 from storyreel.media.typography import FONT_FILES, font_dir
 from storyreel.providers.base import ImageRequest, SpeechRequest
-from storyreel.providers.image.local_cards import LocalCards, seed_for
+from storyreel.core.hashing import seed_for
+from storyreel.providers.image.local_cards import LocalCards
 from storyreel.providers.tts.local_espeak import LocalEspeak
 
 TYPES = ["title_card", "diagram", "b_roll", "screen_share", "talking_head"]

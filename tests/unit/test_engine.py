@@ -10,7 +10,8 @@ import pytest
 
 from storyreel.core.errors import StageError
 from storyreel.engine.executor import Executor
-from storyreel.engine.graph import Node, NodeOutput, RecipeParts
+from storyreel.engine.graph import Node, NodeOutput, RecipeParts, Stage
+from storyreel.engine.staleness import Cause, StaleCause
 from storyreel.store.db import session_factory, sqlite_url
 from storyreel.store.records import RunStore
 
@@ -23,20 +24,13 @@ class Ctx:
     fail: set[str] = field(default_factory=set)
 
 
-class Upper:
+class Upper(Stage):
     name: ClassVar[str] = "upper"
     code_version: ClassVar[str] = "upper/1"
     max_workers: ClassVar[int] = 2
-    editable_output: ClassVar[bool] = False
 
     def units(self, ctx):
         return sorted(ctx.words)
-
-    def inputs(self, ctx, unit):
-        return []
-
-    def requires(self, ctx, unit):
-        return []
 
     def recipe(self, ctx, unit):
         return RecipeParts(provider="test:upper", params={"word": ctx.words[unit].lower()})
@@ -49,20 +43,15 @@ class Upper:
         return NodeOutput(files=[out])
 
 
-class Join:
+class Join(Stage):
     name: ClassVar[str] = "join"
     code_version: ClassVar[str] = "join/1"
-    max_workers: ClassVar[int] = 1
-    editable_output: ClassVar[bool] = False
 
     def units(self, ctx):
         return ["all"]
 
     def inputs(self, ctx, unit):
         return [Node("upper", u) for u in sorted(ctx.words)]
-
-    def requires(self, ctx, unit):
-        return self.inputs(ctx, unit)
 
     def recipe(self, ctx, unit):
         return RecipeParts(provider="test:join", params={"sep": " "})
@@ -97,10 +86,14 @@ def test_changed_param_reruns_the_node_and_its_dependents_with_causes(env):
     _run(store, ctx)
     ctx.words["a"] = "uno"
     status = _run(store, ctx, execute=False).statuses
-    assert status[Node("upper", "a")].causes == ["DATA"]
+    assert status[Node("upper", "a")].causes == [StaleCause(Cause.PARAMS)]
     assert status[Node("upper", "b")].state == "FRESH"
-    assert status[Node("join", "all")].causes == ["DEPENDENCY:upper[a]"]
-    assert sorted(n.name for n in _run(store, ctx).executed) == ["join[all]", "upper[a]"]
+    assert status[Node("join", "all")].causes == [StaleCause(Cause.DEPENDENCY, ("upper[a]",))]  # not fresh yet
+    _run(store, ctx, only=lambda n: n.stage == "upper")
+    join = _run(store, ctx, execute=False).statuses[Node("join", "all")]
+    assert join.causes == [StaleCause(Cause.DATA, ("upper[a]",))]  # upstream data changed
+    assert str(join.causes[0]) == "DATA:upper[a]"
+    assert [n.name for n in _run(store, ctx).executed] == ["join[all]"]
 
 
 def test_a_change_that_leaves_the_recipe_equal_keeps_the_key(env):
@@ -115,7 +108,7 @@ def test_modified_output_file_is_rebuilt(env):
     _run(store, ctx)
     (ctx.root / "b.txt").write_text("tampered")
     status = _run(store, ctx, execute=False).statuses
-    assert status[Node("upper", "b")].causes == ["OUTPUT"]
+    assert status[Node("upper", "b")].causes == [StaleCause(Cause.OUTPUT)]
     # the rebuilt file has the same bytes as before, so join stays fresh (early cutoff)
     assert [n.name for n in _run(store, ctx).executed] == ["upper[b]"]
 
@@ -151,7 +144,7 @@ def test_unchanged_outputs_are_not_read_again_but_edits_are_seen(env, monkeypatc
     st = target.stat()
     target.write_text("XXX")  # same size, new bytes
     os.utime(target, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000))
-    assert _run(store, ctx, execute=False).statuses[Node("upper", "a")].causes == ["OUTPUT"]
+    assert _run(store, ctx, execute=False).statuses[Node("upper", "a")].causes == [StaleCause(Cause.OUTPUT)]
     assert reads == ["a.txt"]
     (ctx.root / ".file-hashes.json").write_text("{not json")  # a broken cache is rebuilt, not trusted
     assert [n.name for n in _run(store, ctx).executed] == ["upper[a]"]

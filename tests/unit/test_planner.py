@@ -1,14 +1,16 @@
 from storyreel.core.source import read_source
 from storyreel.core.text import estimate_speech_seconds
-from storyreel.providers.base import PlanRequest
-from storyreel.providers.llm.local_planner import LocalPlanner, choose_framework, enumeration_items, read_brief
+from storyreel.providers.base import PlannerRequest
+from storyreel.providers.planner.brief_rules import choose_framework, read_brief
+from storyreel.providers.planner.local import LocalPlanner
+from storyreel.providers.planner.script_rules import enumeration_items
 
 from ..conftest import INPUTS
 
 
 def _plan(name: str):
     s = read_source(INPUTS / name)
-    return LocalPlanner().plan(PlanRequest(kind=s.kind, text=s.text, name=s.name, sha256=s.sha256))
+    return LocalPlanner().plan(PlannerRequest(kind=s.kind, text=s.text, name=s.name, sha256=s.sha256))
 
 
 def test_script_paragraphs_become_chapters_and_the_opening_is_a_title_card():

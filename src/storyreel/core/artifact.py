@@ -14,6 +14,8 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
 
 from storyreel.core.errors import InputError
+from storyreel.core.vocabulary import AspectRatio, CameraMove, Framework, InputKind, OverlayType, Transition, VisualType
+
 
 SCHEMA_VERSION = "1"
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
@@ -25,13 +27,6 @@ Identifier = Annotated[
     Field(description="Letters, digits, '_' and '-', 1–64 characters, starting with a letter or digit."),
 ]
 HexColor = Annotated[str, StringConstraints(pattern=HEX_COLOR_PATTERN), Field(description="Colour as #RRGGBB.")]
-
-AspectRatio = Literal["16:9", "9:16", "1:1"]
-VisualType = Literal["title_card", "diagram", "b_roll", "screen_share", "talking_head"]
-CameraMove = Literal["static", "zoom_in", "zoom_out", "pan_left", "pan_right", "pan_up", "pan_down"]
-Transition = Literal["cut", "crossfade"]
-OverlayType = Literal["lower_third", "caption"]
-InputKind = Literal["script", "prompt", "chapters"]
 
 FRAME_SIZES: dict[str, tuple[int, int]] = {"16:9": (1920, 1080), "9:16": (1080, 1920), "1:1": (1080, 1080)}
 """Output frame size (width, height) in pixels per aspect ratio (ARCHITECTURE.md "Media")."""
@@ -142,7 +137,7 @@ class PlanInfo(_Model):
 
     provider: str = Field(description="Planner provider, e.g. 'local:planner'.")
     structure: str = Field(description="Structure chosen for the input: 'script', 'chapters', 'ad', 'explainer'.")
-    framework: Literal["AIDA", "PAS", "BAB"] | None = Field(
+    framework: Framework | None = Field(
         default=None, description="Advertising framework for ad prompts (seed 004 FR-007)."
     )
     framework_reason: str | None = None

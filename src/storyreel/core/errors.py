@@ -19,12 +19,17 @@ class InputError(StoryreelError):
     exit_code = 2
 
     def __init__(self, message: str, *, field: str | None = None, hint: str | None = None) -> None:
+        self.message = message
         self.field = field
         self.hint = hint
         text = f"{field}: {message}" if field else message
         if hint:
             text = f"{text}\n  fix: {hint}"
         super().__init__(text)
+
+    def renamed(self, field: str) -> InputError:
+        """The same error naming the field as the user typed it (e.g. ``--aspect-ratio`` for ``aspect_ratio``)."""
+        return InputError(self.message, field=field, hint=self.hint)
 
 
 class StageError(StoryreelError):
@@ -33,6 +38,16 @@ class StageError(StoryreelError):
 
 class ProviderError(StoryreelError):
     """A provider (local engine or vendor API) failed to produce its output."""
+
+
+class ConfigError(ProviderError):
+    """A provider cannot be used as configured (missing or invalid key, unknown model, unreachable or
+    forbidden base URL). Not a content decision: it fails loudly instead of leaving a stand-in, and the
+    message says what to set. Exit code 1."""
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        self.hint = hint
+        super().__init__(f"{message}\n  fix: {hint}" if hint else message)
 
 
 class CostLimitReached(StoryreelError):

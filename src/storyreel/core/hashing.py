@@ -14,6 +14,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from storyreel.core.atomic import atomic_path
+
 PREFIX = "sha256:"
 
 
@@ -47,6 +49,12 @@ def hash_file(path: Path, chunk_size: int = 1 << 20) -> str:
         while chunk := fh.read(chunk_size):
             digest.update(chunk)
     return PREFIX + digest.hexdigest()
+
+
+def seed_for(text: str) -> int:
+    """Stable 32-bit seed from text (first 4 bytes of its sha256), so a description always renders the
+    same picture."""
+    return int.from_bytes(hashlib.sha256(text.encode("utf-8")).digest()[:4], "big")
 
 
 class FileHashes:
@@ -89,9 +97,7 @@ class FileHashes:
             text = json.dumps(self._entries, separators=(",", ":"))
             self._dirty = False
         try:
-            self.cache_path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self.cache_path.with_name(f".{self.cache_path.name}.{threading.get_ident()}.tmp")
-            tmp.write_text(text, encoding="utf-8")
-            tmp.replace(self.cache_path)
+            with atomic_path(self.cache_path) as tmp:
+                tmp.write_text(text, encoding="utf-8")
         except OSError:
             pass  # a cache: losing it costs time, not correctness

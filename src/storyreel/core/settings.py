@@ -28,8 +28,17 @@ class Settings(BaseSettings):
     planner: str = Field(default="local:planner", description="Planner provider (vendor:model).")
     image_provider: str = Field(default="local:cards", description="Image provider (vendor:model).")
     llm: str = Field(default="local:direct", description="LLM of the prompt steps (vendor:model); local:direct renders templates without a model.")
-    llm_base_url: str | None = Field(default=None, description="Base URL of an OpenAI-compatible LLM server (openai-compatible:, openrouter:).")
-    llm_api_key: SecretStr | None = Field(default=None, description="API key of the LLM vendor (OpenAI uses OPENAI_API_KEY).")
+    llm_base_url: str | None = Field(default=None, description="Base URL of the OpenAI-compatible LLM server of openai-compatible: (e.g. Ollama).")
+    llm_api_key: SecretStr | None = Field(
+        default=None, description="API key of the openai-compatible: LLM server; fallback key of openrouter:, anthropic: and google:.",
+    )
+    openrouter_base_url: str = Field(default="https://openrouter.ai/api/v1", description="OpenRouter API base URL.")
+    openrouter_api_key: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("OPENROUTER_API_KEY", "STORYREEL_OPENROUTER_API_KEY"), description="OpenRouter API key.",
+    )
+    anthropic_api_key: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("ANTHROPIC_API_KEY", "STORYREEL_ANTHROPIC_API_KEY"), description="Anthropic API key.",
+    )
     tts_provider: str = Field(default="local:espeak", description="Narration provider (vendor:model).")
     allow_network: bool = Field(default=True, description="False refuses every network call (tests set 0).")
     workers: int = Field(default=2, ge=1, le=64, description="Parallel render workers (x264 threads × workers ≤ cores).")

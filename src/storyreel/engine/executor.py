@@ -20,7 +20,7 @@ from typing import Any
 from storyreel.core.errors import CostLimitReached, InputError, StageError
 from storyreel.core.hashing import FileHashes, hash_value
 from storyreel.engine.graph import Node, NodeOutput, Recipe, Stage
-from storyreel.engine.staleness import Cause, NodeStatus, State, compare, outputs_intact, outputs_present
+from storyreel.engine.staleness import Cause, NodeStatus, StaleCause, State, compare, outputs_intact, outputs_present
 from storyreel.store.models import Run
 from storyreel.store.records import RunStore
 
@@ -86,10 +86,8 @@ class Executor:
                     if status.state == State.FRESH:
                         self.progress("skip", node, "fresh")
                 report.statuses[node] = status
-            if pending:
-                hint = getattr(stage, "cost_hint", None)
-                if hint is not None:  # longest first: the last worker does not run alone for long
-                    pending.sort(key=lambda item: -hint(ctx, item[0].unit))
+            if pending:  # longest first: the last worker does not run alone for long
+                pending.sort(key=lambda item: -stage.cost_hint(ctx, item[0].unit))
                 self._run_pending(stage, ctx, pending, report)
                 latest = self.store.latest_success(self.project_id)
             if report.cost_limited:
@@ -114,7 +112,7 @@ class Executor:
         ]
         if blocked:
             state = State.MISSING if last is None else State.STALE
-            causes = [] if last is None else [f"{Cause.DEPENDENCY}:{','.join(sorted(blocked))}"]
+            causes = [] if last is None else [StaleCause(Cause.DEPENDENCY, tuple(sorted(blocked)))]
             return NodeStatus(node, state, causes), None
         parts = stage.recipe(ctx, node.unit)
         inputs = {n.name: report.statuses[n].version or "" for n in stage.inputs(ctx, node.unit)}
@@ -127,7 +125,7 @@ class Executor:
         else:
             intact = outputs_intact(self.root, last, self.hashes)
         if not intact:
-            causes.append(Cause.OUTPUT)
+            causes.append(StaleCause(Cause.OUTPUT))
         if causes:
             return NodeStatus(node, State.STALE, causes, recipe.key), recipe
         version = last.output_version
@@ -149,14 +147,14 @@ class Executor:
             except CostLimitReached as exc:
                 self._record(node, recipe, None, "cost_limit", str(exc), started, time.perf_counter() - t0)
                 report.cost_limited[node] = exc
-                report.statuses[node] = NodeStatus(node, State.MISSING, [Cause.FAILED], recipe.key)
+                report.statuses[node] = NodeStatus(node, State.MISSING, [StaleCause(Cause.FAILED)], recipe.key)
                 self.progress("fail", node, str(exc))
                 return
             except Exception as exc:  # noqa: BLE001 - recorded as a failed run, reported after the stage
                 message = f"{type(exc).__name__}: {exc}"
                 self._record(node, recipe, None, "failed", message, started, time.perf_counter() - t0)
                 report.failed[node] = message
-                report.statuses[node] = NodeStatus(node, State.STALE, [Cause.FAILED], recipe.key)
+                report.statuses[node] = NodeStatus(node, State.STALE, [StaleCause(Cause.FAILED)], recipe.key)
                 self.progress("fail", node, message)
                 return
             if output.attention:
@@ -166,8 +164,7 @@ class Executor:
             report.executed.append(node)
             self.progress("attention" if output.attention else "done", node, output.attention or "")
 
-        limit = stage.concurrency(ctx) if hasattr(stage, "concurrency") else stage.max_workers
-        workers = max(1, min(limit, len(pending)))
+        workers = max(1, min(stage.concurrency(ctx), len(pending)))
         if workers == 1:
             for item in pending:
                 work(item)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar, Generic, Protocol, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar
 
 from storyreel.core.hashing import hash_value
 
@@ -76,23 +76,41 @@ class RecipeParts:
     template_hash: str | None = None
 
 
-class Stage(Protocol, Generic[Ctx]):
-    """A pipeline stage. ``inputs`` are nodes whose data versions enter the key; ``requires`` are nodes
-    that must be fresh before ``recipe`` can read their outputs (defaults to ``inputs``). Units run
-    concurrently up to ``max_workers``, or up to ``concurrency(ctx)`` when the stage defines it (a
-    limit taken from the settings, e.g. the render workers)."""
+class Stage(Generic[Ctx]):
+    """Base of a pipeline stage; a subclass declares ``name`` and ``code_version`` and implements
+    ``units``, ``recipe`` and ``run`` — the rest has working defaults.
+
+    ``inputs(ctx, unit)``: nodes whose data versions enter the key (default none); ``requires``: nodes that
+    must be fresh before ``recipe`` can read their outputs (default: the inputs); units run concurrently
+    up to ``concurrency(ctx)`` (default ``max_workers``, 1); the executor starts the units with the largest
+    ``cost_hint`` first (default: all equal, storyboard order); ``editable_output`` marks an output the
+    user may edit (edits are not a staleness cause).
+    """
 
     name: ClassVar[str]
     code_version: ClassVar[str]
-    max_workers: ClassVar[int]
-    editable_output: ClassVar[bool]  # the user may edit the output file; edits are not a staleness cause
+    max_workers: ClassVar[int] = 1
+    editable_output: ClassVar[bool] = False
 
-    def units(self, ctx: Ctx) -> list[str]: ...
+    def units(self, ctx: Ctx) -> list[str]:
+        raise NotImplementedError
 
-    def inputs(self, ctx: Ctx, unit: str) -> list[Node]: ...
+    def inputs(self, ctx: Ctx, unit: str) -> list[Node]:
+        return []
 
-    def requires(self, ctx: Ctx, unit: str) -> list[Node]: ...
+    def requires(self, ctx: Ctx, unit: str) -> list[Node]:
+        return self.inputs(ctx, unit)
 
-    def recipe(self, ctx: Ctx, unit: str) -> RecipeParts: ...
+    def concurrency(self, ctx: Ctx) -> int:
+        return self.max_workers
 
-    def run(self, ctx: Ctx, unit: str) -> NodeOutput: ...
+    def cost_hint(self, ctx: Ctx, unit: str) -> float:
+        """Relative run time of a unit (the executor starts the longest first, so the last worker does
+        not run alone for long)."""
+        return 1.0
+
+    def recipe(self, ctx: Ctx, unit: str) -> RecipeParts:
+        raise NotImplementedError
+
+    def run(self, ctx: Ctx, unit: str) -> NodeOutput:
+        raise NotImplementedError

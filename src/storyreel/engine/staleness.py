@@ -18,20 +18,38 @@ class State(StrEnum):
 
 
 class Cause(StrEnum):
+    """Why a node is stale — categories named as dagster names them."""
+
     CODE = "CODE"  # the stage's code version changed
+    PARAMS = "PARAMS"  # the node's own parameters (storyboard fields, settings) changed
     TEMPLATE = "TEMPLATE"  # the prompt template changed
     PROVIDER = "PROVIDER"  # provider, model or its parameters changed
-    DATA = "DATA"  # the node's own parameters (storyboard fields, settings) changed
-    DEPENDENCY = "DEPENDENCY"  # an input node produced a different version, or is not fresh itself
+    DATA = "DATA"  # an input node now has a different data version
+    DEPENDENCY = "DEPENDENCY"  # an input node is not fresh itself, or the set of inputs changed
     OUTPUT = "OUTPUT"  # an output file is missing or was modified on disk
     FAILED = "FAILED"  # the last execution failed
+
+
+@dataclass(frozen=True)
+class StaleCause:
+    """One cause of staleness: its category and, for DATA / DEPENDENCY, the input nodes involved.
+    ``str()`` gives the compact form ``DATA:image[ch01-s02]`` shown by ``storyreel status``."""
+
+    category: Cause
+    nodes: tuple[str, ...] = ()
+
+    def __str__(self) -> str:
+        return f"{self.category.value}:{','.join(self.nodes)}" if self.nodes else self.category.value
+
+    def as_dict(self) -> dict:
+        return {"category": self.category.value, "nodes": list(self.nodes)}
 
 
 @dataclass
 class NodeStatus:
     node: Node
     state: State
-    causes: list[str] = field(default_factory=list)
+    causes: list[StaleCause] = field(default_factory=list)
     key: str | None = None
     version: str | None = None  # data version of the fresh output
     attention: str | None = None  # FRESH with a stand-in output (e.g. a rejected image): retried by the next run
@@ -42,7 +60,8 @@ class NodeStatus:
             "stage": self.node.stage,
             "unit": self.node.unit,
             "state": self.state.value,
-            "causes": self.causes,
+            "causes": [str(c) for c in self.causes],
+            "stale_causes": [c.as_dict() for c in self.causes],
             "attention": self.attention,
         }
 
@@ -61,18 +80,22 @@ def outputs_present(root: Path, run: Run) -> bool:
     return all((root / rel).is_file() for rel in run.outputs)
 
 
-def compare(recipe: Recipe, last: Run) -> list[str]:
+def compare(recipe: Recipe, last: Run) -> list[StaleCause]:
     """Causes of staleness between the current recipe and the last successful run."""
-    causes: list[str] = []
-    if recipe.code_version != last.code_version:
-        causes.append(Cause.CODE)
-    if recipe.template_hash != last.template_hash:
-        causes.append(Cause.TEMPLATE)
-    if recipe.provider != last.provider:
-        causes.append(Cause.PROVIDER)
-    if recipe.params_hash != last.params_hash:
-        causes.append(Cause.DATA)
-    changed = sorted(n for n in set(recipe.inputs) | set(last.input_versions) if recipe.inputs.get(n) != last.input_versions.get(n))
-    if changed:
-        causes.append(f"{Cause.DEPENDENCY}:{','.join(changed)}")
+    causes: list[StaleCause] = []
+    for category, changed in (
+        (Cause.CODE, recipe.code_version != last.code_version),
+        (Cause.TEMPLATE, recipe.template_hash != last.template_hash),
+        (Cause.PROVIDER, recipe.provider != last.provider),
+        (Cause.PARAMS, recipe.params_hash != last.params_hash),
+    ):
+        if changed:
+            causes.append(StaleCause(category))
+    old, new = last.input_versions or {}, recipe.inputs
+    changed_data = tuple(sorted(n for n in set(old) & set(new) if old[n] != new[n]))
+    changed_set = tuple(sorted(set(old) ^ set(new)))
+    if changed_data:
+        causes.append(StaleCause(Cause.DATA, changed_data))
+    if changed_set:
+        causes.append(StaleCause(Cause.DEPENDENCY, changed_set))
     return causes

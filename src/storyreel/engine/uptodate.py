@@ -26,6 +26,8 @@ import json
 import os
 from pathlib import Path
 
+from storyreel.core.atomic import atomic_write_text
+
 STAMP_DIR = ".stamps"
 PACKAGE_ROOT = Path(__file__).resolve().parents[1]  # src/storyreel
 
@@ -105,10 +107,7 @@ def write(
     }
     out = stamp_path(workspace, request)
     try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(stamp, ensure_ascii=False), encoding="utf-8")
-        tmp.replace(out)
+        atomic_write_text(out, json.dumps(stamp, ensure_ascii=False))
     except OSError:
         return None
     return out

@@ -17,12 +17,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from storyreel.media.ffmpeg import MediaError, ffmpeg_exe
+from storyreel.media.standards import MIX_TRUE_PEAK_DBTP as TARGET_TP, TARGET_LUFS
 
 if TYPE_CHECKING:  # numpy is imported where samples are handled, not on the no-op path
     import numpy as np
-
-TARGET_LUFS = -16.0
-TARGET_TP = -2.0
 
 
 def read_wav(path: Path) -> tuple[np.ndarray, int]:

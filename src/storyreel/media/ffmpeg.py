@@ -234,6 +234,12 @@ def encode_frames(frames: Iterable[np.ndarray], args: list[str], *, what: str) -
     return Encoded(written, text)
 
 
+def _concat_quote(text: str) -> str:
+    """Quote a path for the concat demuxer: inside single quotes nothing is special but the quote
+    itself, written as ``'\\''`` (close, escaped quote, reopen) — ffmpeg-formats "concat", "Syntax"."""
+    return "'" + text.replace("'", "'\\''") + "'"
+
+
 def concat_list(files: list[tuple[Path, int]], fps: int) -> str:
     """A concat-demuxer script for (segment file, frame count) pairs, each with an explicit
     ``duration``. Without it the demuxer takes each file's container duration, which the MP4 edit list
@@ -244,7 +250,7 @@ def concat_list(files: list[tuple[Path, int]], fps: int) -> str:
     for path, frames in files:
         start_us = round(frames_before * 1_000_000 / fps)
         end_us = round((frames_before + frames) * 1_000_000 / fps)
-        lines.append(f"file '{path.as_posix()}'\nduration {(end_us - start_us) / 1_000_000:.6f}\n")
+        lines.append(f"file {_concat_quote(path.as_posix())}\nduration {(end_us - start_us) / 1_000_000:.6f}\n")
         frames_before += frames
     return "ffconcat version 1.0\n" + "".join(lines)
 

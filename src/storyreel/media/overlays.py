@@ -1,5 +1,5 @@
 """Storyboard overlays drawn as images: a lower third (label strip, lower left) and a caption banner
-(top centre), both inside the title-safe area and in the project's palette."""
+(top centre), both inside the text inset (within the title-safe area) and in the project's palette."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw
 
-from storyreel.media.subtitles import SAFE_MARGIN
+from storyreel.media.standards import TEXT_INSET as SAFE_MARGIN
 from storyreel.media.typography import Palette, fit_text
 
 

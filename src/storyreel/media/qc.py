@@ -31,10 +31,12 @@ from storyreel.media.audio import parse_ebur128
 from storyreel.media.ffmpeg import MediaError, ffmpeg_exe
 from storyreel.media.probe import MediaFacts, probe
 
-LOUDNESS_TARGET = -16.0
-LOUDNESS_TOLERANCE = 1.0
-TRUE_PEAK_MAX = -1.0
-TITLE_SAFE_MARGIN = 0.05
+from storyreel.media.standards import (  
+    LOUDNESS_TOLERANCE_LU as LOUDNESS_TOLERANCE,
+    TARGET_LUFS as LOUDNESS_TARGET,
+    TITLE_SAFE_MARGIN,
+    TRUE_PEAK_MAX_DBTP as TRUE_PEAK_MAX,
+)
 SUBTITLE_TOLERANCE_S = 0.100
 BLACK_MIN_S = 0.1
 BLACK_PIXEL_TH = 0.10

@@ -1,7 +1,7 @@
 """Subtitles: cues from word timings, SRT/WebVTT sidecars, and cue images burned into the video.
 
-Cues hold at most two lines that fit the title-safe width (80 % of the frame, SMPTE RP 2046-2 /
-EBU R 95 title-safe area); each cue starts at its first word's timing and ends where the next cue
+Cues hold at most two lines no wider than the text inset leaves (80 % of the frame,
+:data:`storyreel.media.standards.TEXT_INSET`, inside EBU R 95's title-safe area); each cue starts at its first word's timing and ends where the next cue
 starts (or at the last word's end), so burned subtitles follow the narration's word timings.
 """
 
@@ -11,20 +11,13 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Protocol
 
 from PIL import Image, ImageDraw
 
+from storyreel.core.words import WordTiming
+from storyreel.media.standards import TEXT_INSET as SAFE_MARGIN
 from storyreel.media.typography import font, wrap
 
-
-class WordTiming(Protocol):
-    """A timed word: seconds from the start of the narration audio, character offsets in its text."""
-
-    start_s: float
-    end_s: float
-    char_start: int
-    char_end: int
 
 @dataclass(frozen=True)
 class _Timed:
@@ -34,7 +27,6 @@ class _Timed:
     char_end: int
 
 
-SAFE_MARGIN = 0.10  # title-safe: 10 % of width/height on each side
 MAX_LINES = 2
 
 
@@ -58,7 +50,7 @@ def subtitle_font_size(width: int, height: int) -> int:
 
 
 def make_cues(text: str, words: list[WordTiming], width: int, height: int) -> list[Cue]:
-    """Split narration ``text`` into cues of ≤ 2 lines at the frame's title-safe width, timed by ``words``.
+    """Split narration ``text`` into cues of ≤ 2 lines within the frame's text inset, timed by ``words``.
 
     Chunks break preferably after sentence or clause punctuation. Times are relative to the start of the
     narration audio. Returns [] for empty text. Memoized: every node key that shows subtitles asks again.
@@ -132,7 +124,7 @@ def _cue_layout(cue_text: str, width: int, height: int):  # noqa: ANN202
 
 def cue_box(cue_text: str, width: int, height: int) -> tuple[int, int, int, int]:
     """Where a burned-in cue goes on a ``width × height`` frame: (x, y, box width, box height) in pixels,
-    centred, its bottom on the title-safe bottom edge."""
+    centred, its bottom on the text inset's bottom edge."""
     return _cue_layout(cue_text, width, height)[5]
 
 

@@ -1,24 +1,43 @@
-"""Request/response models and protocols, one per modality (ARCHITECTURE.md "Providers").
+"""The provider contract: request/response models, one Protocol per modality, and base classes.
 
 Providers know nothing of stages, the database or the web: they take a typed request and return a
-typed result carrying ``provider_details`` (recorded in provenance) and ``cost_usd``.
+typed result carrying ``provider_details`` (recorded in provenance) and ``cost_usd``. Everything a
+caller needs is declared here — the call, its price (``estimate``), what would be sent (``payload``,
+for dry runs), what changes the output (``identity``, part of node keys) and the capabilities as class
+attributes — so no caller probes a provider with ``hasattr`` or by its name.
+
+Capabilities (class attributes of :class:`Provider`):
+
+* ``offline``: runs locally, no network, no key (the embedded default engines);
+* ``paid``: calls are priced and reserved in the cost ledger before they run;
+* ``needs_key`` / ``key_env_var``: taken from the provider's :class:`~storyreel.providers.connection.Connection`;
+* ``max_concurrency``: calls in flight the vendor tolerates (None: the settings decide);
+* image providers also declare ``max_candidates`` (native batch size) and ``accepts_reference_images``.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from storyreel.core.artifact import AspectRatio, InputKind, Storyboard, VisualType
+from storyreel.core.words import WordTiming
+from storyreel.providers.connection import Connection
+
+__all__ = [
+    "ImageGenService", "ImageProvider", "ImageRequest", "ImageResult", "LlmResult", "LlmStep", "Planner",
+    "PlannerRequest", "Provider", "SpeechRequest", "SpeechResult", "SpeechService", "WordTiming",
+]
 
 
 class _Msg(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class PlanRequest(_Msg):
+# ----------------------------------------------------------------------------------------- messages
+class PlannerRequest(_Msg):
     """Input of a planner: the validated source text and the user's overrides."""
 
     kind: InputKind
@@ -61,16 +80,6 @@ class SpeechRequest(_Msg):
     words_per_minute: int = 165
 
 
-class WordTiming(_Msg):
-    """One spoken word: ``start_s``/``end_s`` in seconds from the start of the audio."""
-
-    word: str
-    start_s: float = Field(ge=0)
-    end_s: float = Field(ge=0)
-    char_start: int = Field(ge=0, description="Offset of the word in the narration text (characters).")
-    char_end: int = Field(ge=0)
-
-
 class SpeechResult(_Msg):
     path: Path
     provider: str
@@ -90,35 +99,183 @@ class LlmResult(_Msg):
     cost_usd: float = 0.0
 
 
-class Planner(Protocol):
-    provider_id: str
-    code_version: ClassVar[str]
-
-    def plan(self, request: PlanRequest) -> Storyboard: ...
-
-
-class ImageGenService(Protocol):
-    """Seed 001 §3.1: ``generate(ImageRequest) -> ImageResult``; writes the PNG to ``out_path``."""
+# ---------------------------------------------------------------------------------------- protocols
+@runtime_checkable
+class Capable(Protocol):
+    """What every provider declares."""
 
     provider_id: str
     code_version: ClassVar[str]
+    offline: ClassVar[bool]
+    paid: ClassVar[bool]
+    needs_key: ClassVar[bool]
+    key_env_var: ClassVar[str | None]
+    max_concurrency: ClassVar[int | None]
+
+    def identity(self) -> dict: ...
+
+    def preflight(self) -> None: ...
+
+
+class ImageGenService(Capable, Protocol):
+    """Seed 001 §3.1: ``generate(ImageRequest, out_path) -> ImageResult``; writes the PNG to ``out_path``."""
+
+    max_candidates: ClassVar[int]
+    accepts_reference_images: ClassVar[bool]
+
+    def estimate(self, request: ImageRequest) -> float: ...
+
+    def payload(self, request: ImageRequest) -> dict: ...
 
     def generate(self, request: ImageRequest, out_path: Path) -> ImageResult: ...
 
 
-class LlmStep(Protocol):
+class LlmStep(Capable, Protocol):
     """An LLM used by a stage: renders a prompt template's sections and returns the model's text."""
 
-    provider_id: str
-    code_version: ClassVar[str]
-
-    def identity(self) -> dict: ...
+    def estimate(self, template: Any, values: dict[str, Any]) -> float: ...
 
     def image_prompt(self, template: Any, values: dict[str, Any]) -> LlmResult: ...
 
 
-class SpeechService(Protocol):
-    provider_id: str
-    code_version: ClassVar[str]
-
+class SpeechService(Capable, Protocol):
     def synthesize(self, request: SpeechRequest, out_path: Path) -> SpeechResult: ...
+
+
+class Planner(Capable, Protocol):
+    """Plans a script or prompt into a storyboard. ``last_usage`` holds the last call's tokens and cost."""
+
+    last_usage: dict
+
+    def estimate(self, request: PlannerRequest) -> float: ...
+
+    def plan(self, request: PlannerRequest) -> Storyboard: ...
+
+
+# ------------------------------------------------------------------------------------- base classes
+class Provider:
+    """Base of every provider: ``vendor:model`` id, the settings, capabilities as class attributes.
+
+    A subclass names its default :class:`Connection` (``connection``); the registry can bind the same
+    class to another vendor's connection (:meth:`bind`), which is how an OpenAI-compatible vendor is a
+    configuration line rather than a module.
+    """
+
+    modality: ClassVar[str] = ""
+    vendor: ClassVar[str] = ""
+    code_version: ClassVar[str] = ""
+    offline: ClassVar[bool] = False
+    paid: ClassVar[bool] = True
+    connection: ClassVar[Connection | None] = None
+    needs_key: ClassVar[bool] = False
+    key_env_var: ClassVar[str | None] = None
+    max_concurrency: ClassVar[int | None] = None
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.connection is not None:
+            cls.needs_key = cls.connection.key_required
+            cls.key_env_var = cls.connection.key_env_var
+
+    default_model: ClassVar[str] = ""
+
+    def __init__(self, model: str | None = None, settings: Any = None) -> None:
+        if settings is None and not self.offline:  # offline engines need no settings
+            from storyreel.core.settings import Settings
+
+            settings = Settings()
+        model = model or self.default_model
+        if not model:
+            raise ValueError(f"{type(self).__name__}: a model name is required")
+        self.model = model
+        self.settings = settings
+        self.provider_id = f"{self.vendor}:{model}"
+
+    @classmethod
+    def bind(cls, vendor: str, connection: Connection | None = None) -> type[Provider]:
+        """This class as the provider of ``vendor`` (over ``connection`` when given)."""
+        attrs: dict[str, Any] = {"vendor": vendor, "__module__": cls.__module__, "__qualname__": cls.__qualname__}
+        if connection is not None:
+            attrs["connection"] = connection
+        return type(cls.__name__, (cls,), attrs)
+
+    def identity(self) -> dict:
+        """What changes the output (part of node keys): model and output-shaping parameters, never the
+        key or the base URL."""
+        return {"model": self.model}
+
+    def preflight(self) -> None:
+        """Check, without a paid call, that the provider can be used as configured (key present, base
+        URL set and allowed). Raises :class:`~storyreel.core.errors.ConfigError` naming the fix."""
+        if self.connection is None:
+            return
+        from storyreel.providers.netguard import check_url
+
+        self.connection.key(self.settings)
+        if self.connection.base_url_fields:
+            check_url(self.connection.base_url(self.settings), self.settings.allow_network, self.provider_id)
+
+
+class LocalProvider(Provider):
+    """An offline engine: no key, no network, no price."""
+
+    vendor: ClassVar[str] = "local"
+    offline: ClassVar[bool] = True
+    paid: ClassVar[bool] = False
+
+
+class LlmProvider(Provider):
+    """Base of LLM steps (free by default; paid vendors price their calls)."""
+
+    modality: ClassVar[str] = "llm"
+
+    def identity(self) -> dict:
+        return {"model": self.provider_id}
+
+    def estimate(self, template: Any, values: dict[str, Any]) -> float:
+        """Upper bound in USD of one ``image_prompt`` call (0 for free providers)."""
+        return 0.0
+
+
+class ImageProvider(Provider):
+    """Base of image providers. Offline engines keep the free defaults of ``estimate`` and ``payload``."""
+
+    modality: ClassVar[str] = "image"
+    max_candidates: ClassVar[int] = 1
+    accepts_reference_images: ClassVar[bool] = False
+
+    def estimate(self, request: ImageRequest) -> float:
+        """Price in USD of one call, reserved in the ledger before it runs (0 for free providers)."""
+        return 0.0
+
+    def payload(self, request: ImageRequest) -> dict:
+        """What a call sends (``--dry-run`` writes it): the vendor's request body, or the request itself."""
+        return request.model_dump(mode="json")
+
+    def generate(self, request: ImageRequest, out_path: Path) -> ImageResult:
+        raise NotImplementedError
+
+
+class HttpImageProvider(ImageProvider):
+    """Base of image adapters that speak JSON over HTTP: the client comes from the connection, lazily
+    (no key is needed until the first call). ``classify`` turns a vendor's error response into a
+    rejection; ``timeout_s`` overrides the per-request timeout."""
+
+    def __init__(self, model: str | None = None, settings: Any = None) -> None:
+        super().__init__(model, settings)
+        self._http: Any = None
+
+    def classify(self, response: Any) -> Any:
+        """A :class:`~storyreel.providers.http.ProviderRejected` for a content rejection, else None."""
+        return None
+
+    def timeout_s(self) -> float | None:
+        return None
+
+    @property
+    def http(self) -> Any:
+        """The vendor's :class:`~storyreel.providers.http.JsonHttp` client."""
+        if self._http is None:
+            assert self.connection is not None, f"{type(self).__name__} declares no connection"
+            self._http = self.connection.client(self.settings, classify=self.classify, timeout_s=self.timeout_s())
+        return self._http

@@ -19,6 +19,7 @@ import httpx
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
 
 from storyreel.core.errors import ProviderError
+from storyreel.providers.netguard import check_url, httpx_hooks
 
 
 class TransientError(ProviderError):
@@ -75,11 +76,6 @@ class RateLimiter:
             time.sleep(max(0.01, wait))
 
 
-def _is_loopback(url: str) -> bool:
-    host = urlparse(url).hostname or ""
-    return host in ("localhost", "::1") or host.startswith("127.")
-
-
 def _retry_after(response: httpx.Response) -> float | None:
     value = response.headers.get("retry-after")
     if value is None:
@@ -100,7 +96,10 @@ class JsonHttp:
     policy, a concurrency cap (``max_concurrency`` calls in flight) and a requests-per-minute limit.
 
     ``classify(response)`` lets the adapter turn a vendor's error body into :class:`ProviderRejected`
-    (return it) before the generic handling. ``allow_network`` False refuses every non-loopback URL.
+    (return it) before the generic handling. ``allow_network`` False refuses every request whose host
+    does not resolve to loopback (:mod:`storyreel.providers.netguard`, checked on every request). The
+    auth ``headers`` go only to ``base_url``'s origin: a download from another host (a CDN URL in a
+    vendor's answer) is made without them.
     """
 
     def __init__(
@@ -108,29 +107,32 @@ class JsonHttp:
         policy: RetryPolicy | None = None, max_concurrency: int = 4, rpm: int | None = None,
         allow_network: bool = True, secrets: tuple[str, ...] = (), classify=None,  # noqa: ANN001
     ) -> None:
-        if not allow_network and not _is_loopback(base_url):
-            raise ProviderError(f"{vendor}: network calls are disabled (STORYREEL_ALLOW_NETWORK=0) and {base_url} is not loopback")
+        check_url(base_url, allow_network, vendor)
         self.vendor = vendor
         self.allow_network = allow_network
         self.base_url = base_url.rstrip("/")
         self.policy = policy or RetryPolicy()
         self.secrets = tuple(s for s in secrets if s)
         self.classify = classify
-        self._client = httpx.Client(headers=headers, timeout=httpx.Timeout(timeout_s))
+        hooks = httpx_hooks(allow_network, vendor)["sync"]
+        self._client = httpx.Client(headers=headers, timeout=httpx.Timeout(timeout_s), event_hooks=hooks)
+        self._anonymous = httpx.Client(timeout=httpx.Timeout(timeout_s), event_hooks=hooks, follow_redirects=True)
         self._slots = threading.BoundedSemaphore(max(1, max_concurrency))
         self._rate = RateLimiter(rpm)
         self.attempts_made = 0
 
-    @classmethod
-    def for_images(cls, vendor: str, base_url: str, headers: dict[str, str], settings: Any, *, secret: str = "",
-                   classify=None, timeout_s: float | None = None) -> JsonHttp:  # noqa: ANN001
-        """The client of an image adapter, configured from the image settings (timeout, retries,
-        concurrency, requests per minute, network guard); ``secret`` is scrubbed from errors."""
-        s = settings
-        return cls(vendor, base_url, headers, timeout_s=timeout_s or s.image_timeout_s,
-                   policy=RetryPolicy(attempts=s.http_attempts, backoff_s=s.http_backoff_s),
-                   max_concurrency=s.image_concurrency, rpm=s.image_rpm, allow_network=s.allow_network,
-                   secrets=(secret,), classify=classify)
+    def url(self, path: str) -> str:
+        """``base_url`` + ``path``; an absolute URL (a vendor's polling or cancel link) must be on the API's
+        own origin, so the key is never sent elsewhere. Raises :class:`MalformedResponse` otherwise."""
+        if not path.startswith(("http://", "https://")):
+            return f"{self.base_url}{path}"
+        if not self.same_origin(path):
+            raise MalformedResponse(f"{self.vendor}: refusing to send the API key to {urlparse(path).netloc} (not the API host)")
+        return path
+
+    def same_origin(self, url: str) -> bool:
+        a, b = urlparse(url), urlparse(self.base_url)
+        return (a.scheme, a.hostname, a.port) == (b.scheme, b.hostname, b.port)
 
     def _scrub(self, text: str) -> str:
         for s in self.secrets:
@@ -156,7 +158,7 @@ class JsonHttp:
             raise ProviderError(f"{self.vendor}: gave up after {self.policy.attempts} attempts: {exc}") from None
 
     def _once(self, method: str, path: str, payload: dict[str, Any] | None, headers: dict[str, str] | None = None) -> dict[str, Any]:
-        url = path if path.startswith("http") else f"{self.base_url}{path}"
+        url = self.url(path)
         self._rate.acquire()
         with self._slots:
             self.attempts_made += 1
@@ -189,15 +191,16 @@ class JsonHttp:
 
     def get_bytes(self, url: str, max_bytes: int = 64 * 2**20) -> bytes:
         """Download a file (e.g. a prediction's output image) with the same retry policy; at most
-        ``max_bytes``. Raises :class:`ProviderError`."""
-        if not self.allow_network and not _is_loopback(url):
-            raise ProviderError(f"{self.vendor}: network calls are disabled and {urlparse(url).hostname} is not loopback")
+        ``max_bytes``. The API key is sent only when ``url`` is on the API's own origin. Raises
+        :class:`ProviderError`."""
+        check_url(url, self.allow_network, self.vendor)
+        client = self._client if self.same_origin(url) else self._anonymous
 
         def once() -> bytes:
             self._rate.acquire()
             with self._slots:
                 try:
-                    response = self._client.get(url)
+                    response = client.get(url)
                 except httpx.TimeoutException:
                     raise TransientError(f"{self.vendor}: download timed out") from None
                 except httpx.TransportError as exc:
@@ -219,3 +222,4 @@ class JsonHttp:
 
     def close(self) -> None:
         self._client.close()
+        self._anonymous.close()

@@ -2,7 +2,8 @@
 before it runs; the committed cost comes from the provider's reported usage when it has one.
 
 Prices change: each entry says when it was read and where. Unknown models estimate from the vendor's
-most expensive listed entry so the cost cap errs on the safe side.
+most expensive listed entry so the cost cap errs on the safe side. Every price and every usage → cost
+formula of storyreel is in this module.
 """
 
 from __future__ import annotations
@@ -54,7 +55,8 @@ def image_price(vendor: str, model: str, quality: str, width: int, height: int) 
     if any(p.quality == quality for p in entries):
         entries = [p for p in entries if p.quality == quality]
     if not entries:
-        entries = [max((p for p in IMAGE_PRICES if p.vendor == vendor) or IMAGE_PRICES, key=lambda p: p.usd_per_image / (p.ref_size[0] * p.ref_size[1]))]
+        listed = [p for p in IMAGE_PRICES if p.vendor == vendor] or IMAGE_PRICES  # an unknown vendor: the dearest of all
+        entries = [max(listed, key=lambda p: p.usd_per_image / (p.ref_size[0] * p.ref_size[1]))]
     square = width == height
     best = min(entries, key=lambda p: (p.ref_size[0] == p.ref_size[1]) != square)
     scale = (width * height) / (best.ref_size[0] * best.ref_size[1])
@@ -69,3 +71,32 @@ def usage_cost(price: ImagePrice, usage: dict) -> float | None:
         return round(int(usage.get("input_tokens", 0)) * price.usd_per_input_token + int(usage["output_tokens"]) * price.usd_per_output_token, 6)
     except (KeyError, TypeError, ValueError):
         return None
+
+
+# --------------------------------------------------------------------------------------------- LLMs
+LLM_PRICES: dict[str, tuple[float, float]] = {
+    "gpt-5": (1.25e-6, 10e-6),
+    "gpt-5-mini": (0.25e-6, 2e-6),
+    "gpt-5-nano": (0.05e-6, 0.4e-6),
+}
+"""USD per token (input, output) by model name; read 2025-08-07 from https://openai.com/api/pricing/.
+A model not listed is *estimated* at the most expensive listed rates (the cap errs on the safe side) and
+*billed* at 0 in the ledger, its reported token usage recorded beside it."""
+
+CHARS_PER_TOKEN = 4
+"""Rough characters per token for English text (OpenAI's tokenizer guide) — for estimates only."""
+
+
+def llm_estimate(model: str, input_chars: int, max_output_tokens: int) -> float:
+    """Upper bound in USD of one LLM call: ``input_chars`` / :data:`CHARS_PER_TOKEN` tokens in,
+    ``max_output_tokens`` out, at the model's rates (or the highest listed rates when unknown)."""
+    rate_in, rate_out = LLM_PRICES.get(model, max(LLM_PRICES.values()))
+    return round(input_chars / CHARS_PER_TOKEN * rate_in + max_output_tokens * rate_out, 8)
+
+
+def llm_cost(model: str, input_tokens: int, output_tokens: int) -> float:
+    """Actual USD of a call from its reported token usage (0 for a model without a listed price)."""
+    rates = LLM_PRICES.get(model)
+    if rates is None:
+        return 0.0
+    return round(input_tokens * rates[0] + output_tokens * rates[1], 8)

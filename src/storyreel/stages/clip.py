@@ -15,14 +15,14 @@ import shutil
 from pathlib import Path
 from typing import ClassVar
 
-from storyreel.engine.graph import Node, NodeOutput, RecipeParts
+from storyreel.engine.graph import Node, NodeOutput, RecipeParts, Stage
 from storyreel.media.ffmpeg import Encoded, Encoding, Layer, MediaError, encode_args, encode_frames, forget_encoder
 from storyreel.media.qc import blackframe_filter, parse_black_frames
 from storyreel.media.overlays import render_overlay
 from storyreel.media.subtitles import Cue, make_cues, render_cue
 from storyreel.media.timeline import A_PART, CROSSFADE_FRAMES, FADE_FRAMES, ShotTiming
 from storyreel.stages.context import ProjectContext
-from storyreel.store.files import atomic_write_text
+from storyreel.core.atomic import atomic_path, atomic_write_text
 
 PROBES = (blackframe_filter(),)  # measured on every segment's final frames while it is encoded
 
@@ -67,10 +67,6 @@ def timing_params(t: ShotTiming) -> dict:
     }
 
 
-def _tmp_for(out: Path) -> Path:
-    return out.with_name(f".{out.stem}.tmp{out.suffix}")
-
-
 def _encode(frames, args: list[str], ctx: ProjectContext, what: str) -> Encoded:  # noqa: ANN001
     """Encode, and when a hardware encoder fails mid-render record the fallback to libx264 so the next
     run re-encodes every segment with one encoder (a stream-copy concat needs identical settings)."""
@@ -86,11 +82,9 @@ def _encode(frames, args: list[str], ctx: ProjectContext, what: str) -> Encoded:
         raise
 
 
-class ClipStage:
+class ClipStage(Stage[ProjectContext]):
     name: ClassVar[str] = "clip"
     code_version: ClassVar[str] = "clip/4"
-    max_workers: ClassVar[int] = 2
-    editable_output: ClassVar[bool] = False
 
     def concurrency(self, ctx: ProjectContext) -> int:
         """Encoders at once: ``STORYREEL_WORKERS`` (x264 threads per encoder = cores ÷ workers)."""
@@ -147,9 +141,10 @@ class ClipStage:
             },
         )
 
-    def run(self, ctx: ProjectContext, unit: str) -> NodeOutput:
-        settings = ctx.storyboard.settings
-        width, height = settings.frame_size
+    def layers(self, ctx: ProjectContext, unit: str) -> list[Layer]:
+        """Overlay and subtitle images drawn to ``work/<shot>/layer-NNN.png`` with their frame ranges."""
+        palette = ctx.storyboard.settings.style.palette
+        width, height = ctx.storyboard.settings.frame_size
         work = ctx.paths.work / unit
         shutil.rmtree(work, ignore_errors=True)
         layers: list[Layer] = []
@@ -158,30 +153,32 @@ class ClipStage:
             if spec["kind"] == "subtitle":
                 x, y = render_cue(spec["text"], width, height, png)
             else:
-                x, y = render_overlay(spec["kind"], spec["text"], settings.style.palette, width, height, png)
+                x, y = render_overlay(spec["kind"], spec["text"], palette, width, height, png)
             layers.append(Layer(png, x, y, spec["first"], spec["last"]))
-        out = ctx.paths.clips / f"{unit}.mp4"
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = _tmp_for(out)
-        timing = ctx.shot_timing(unit)
+        return layers
+
+    def run(self, ctx: ProjectContext, unit: str) -> NodeOutput:
         from storyreel.media.motion import ShotFrames, body_frames, load_still  # OpenCV: only when encoding
 
-        shot = ShotFrames(load_still(ctx.paths.images / f"{unit}.png"), timing, width, height)
-        args = encode_args(
-            layers, tmp, ctx.encoding, width, height, timing.body_frames,
-            fade_in=FADE_FRAMES if timing.fade_in else 0, fade_out=FADE_FRAMES if timing.fade_out else 0,
-            probes=PROBES,
-        )
-        encoded = _encode(body_frames(shot), args, ctx, f"encoding clip {unit}")
-        tmp.replace(out)
-        return NodeOutput(files=[out, _write_probe(ctx, unit, encoded)], details={"frames": timing.body_frames, "layers": len(layers), "encoder": ctx.encoding.codec})
+        width, height = ctx.storyboard.settings.frame_size
+        timing = ctx.shot_timing(unit)
+        out = ctx.paths.clips / f"{unit}.mp4"
+        # 1. overlays and subtitle cues as images with their frame ranges
+        layers = self.layers(ctx, unit)
+        # 2. the still along its Ken Burns path, streamed into the encoder (fades, layers, probes in ffmpeg)
+        frames = body_frames(ShotFrames(load_still(ctx.paths.images / f"{unit}.png"), timing, width, height))
+        fades = {"fade_in": FADE_FRAMES if timing.fade_in else 0, "fade_out": FADE_FRAMES if timing.fade_out else 0}
+        with atomic_path(out) as tmp:
+            args = encode_args(layers, tmp, ctx.encoding, width, height, timing.body_frames, probes=PROBES, **fades)
+            encoded = _encode(frames, args, ctx, f"encoding clip {unit}")
+        # 3. what the probes measured, for QC
+        probe = _write_probe(ctx, unit, encoded)
+        return NodeOutput(files=[out, probe], details={"frames": timing.body_frames, "layers": len(layers), "encoder": ctx.encoding.codec})
 
 
-class SegmentStage:
+class SegmentStage(Stage[ProjectContext]):
     name: ClassVar[str] = "segment"
     code_version: ClassVar[str] = "segment/4"
-    max_workers: ClassVar[int] = 2
-    editable_output: ClassVar[bool] = False
 
     def concurrency(self, ctx: ProjectContext) -> int:
         """Encoders at once: ``STORYREEL_WORKERS`` (x264 threads per encoder = cores ÷ workers)."""
@@ -220,15 +217,13 @@ class SegmentStage:
         a, b = self.pair(unit)
         width, height = ctx.storyboard.settings.frame_size
         out = ctx.paths.clips / f"{unit}.mp4"
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = _tmp_for(out)
         ta, tb = ctx.shot_timing(a), ctx.shot_timing(b)
         from storyreel.media.motion import ShotFrames, crossfade_frames, load_still
 
         fa = ShotFrames(load_still(ctx.paths.images / f"{a}.png"), ta, width, height)
         fb = ShotFrames(load_still(ctx.paths.images / f"{b}.png"), tb, width, height)
         frames = crossfade_frames(fa, fb, CROSSFADE_FRAMES, ta.slot - A_PART, -A_PART)
-        args = encode_args([], tmp, ctx.encoding, width, height, CROSSFADE_FRAMES, probes=PROBES)
-        encoded = _encode(frames, args, ctx, f"encoding crossfade {unit}")
-        tmp.replace(out)
+        with atomic_path(out) as tmp:
+            args = encode_args([], tmp, ctx.encoding, width, height, CROSSFADE_FRAMES, probes=PROBES)
+            encoded = _encode(frames, args, ctx, f"encoding crossfade {unit}")
         return NodeOutput(files=[out, _write_probe(ctx, unit, encoded)], details={"frames": CROSSFADE_FRAMES, "encoder": ctx.encoding.codec})

@@ -12,7 +12,8 @@ from storyreel.core.settings import Settings
 from storyreel.media.ffmpeg import Encoding
 from storyreel.media.timeline import Timeline, build_timeline
 from storyreel.prompts.registry import PromptTemplate, load_template
-from storyreel.providers.base import ImageGenService, LlmStep, SpeechService, WordTiming
+from storyreel.core.words import WordTiming
+from storyreel.providers.base import ImageGenService, LlmStep, SpeechService
 from storyreel.store.files import ProjectPaths
 from storyreel.store.assets import AssetStore
 from storyreel.store.ledger import CostLedger

@@ -17,28 +17,31 @@ import json
 from typing import ClassVar
 
 from storyreel.core.errors import ProviderError
-from storyreel.core.hashing import hash_file
+from storyreel.core.hashing import hash_file, seed_for
 from storyreel.store.models import MediaAsset
-from storyreel.engine.graph import Node, NodeOutput, RecipeParts
-from storyreel.providers.base import ImageGenService, ImageRequest
-from storyreel.providers.image.local_cards import seed_for
+from storyreel.engine.graph import Node, NodeOutput, RecipeParts, Stage
+from storyreel.providers.base import ImageGenService, ImageRequest, ImageResult
 from storyreel.stages.context import ProjectContext
-from storyreel.store.files import atomic_write_text
+from storyreel.store.ledger import hold
+from storyreel.core.atomic import atomic_write_text
 
 
 def route(ctx: ProjectContext, unit: str) -> str:
     """``template`` (local renderer) or ``generated`` (the configured provider) for a shot."""
     _, shot = ctx.storyboard.shot(unit)
-    if shot.visual.type in ctx.storyboard.settings.template_types or ctx.image_provider.provider_id.startswith("local:"):
+    if shot.visual.type in ctx.storyboard.settings.template_types or ctx.image_provider.offline:
         return "template"
     return "generated"
 
 
-class ImageStage:
+class ImageStage(Stage[ProjectContext]):
     name: ClassVar[str] = "image"
     code_version: ClassVar[str] = "image/2"
     max_workers: ClassVar[int] = 4
-    editable_output: ClassVar[bool] = False
+
+    def concurrency(self, ctx: ProjectContext) -> int:
+        """Calls in flight: the provider's own limit, else ``STORYREEL_IMAGE_CONCURRENCY``."""
+        return ctx.image_provider.max_concurrency or ctx.settings.image_concurrency
 
     def units(self, ctx: ProjectContext) -> list[str]:
         return [shot.shot_id for _, shot in ctx.storyboard.shots()]
@@ -46,13 +49,10 @@ class ImageStage:
     def inputs(self, ctx: ProjectContext, unit: str) -> list[Node]:
         return [Node("image_prompt", unit)] if route(ctx, unit) == "generated" else []
 
-    def requires(self, ctx: ProjectContext, unit: str) -> list[Node]:
-        return self.inputs(ctx, unit)
-
     def provider_for(self, ctx: ProjectContext, unit: str) -> tuple[ImageGenService, str]:
         """The provider for a shot and the manifest's generation method: ``template`` or ``generated``."""
         method = route(ctx, unit)
-        if method == "template" and not ctx.image_provider.provider_id.startswith("local:") and ctx.template_provider:
+        if method == "template" and not ctx.image_provider.offline and ctx.template_provider:
             return ctx.template_provider, method
         return ctx.image_provider, method
 
@@ -67,11 +67,9 @@ class ImageStage:
         chapter, shot = ctx.storyboard.shot(unit)
         settings = ctx.storyboard.settings
         width, height = settings.frame_size
-        if prompt is not None:
-            pass
-        elif route(ctx, unit) == "generated":
+        if prompt is None and route(ctx, unit) == "generated":
             prompt = self.prompt_record(ctx, unit)["prompt"]
-        else:
+        elif prompt is None:
             prompt = shot.visual.image_prompt or f"{settings.style.style_prefix} {shot.visual.description}".strip()
         return ImageRequest(
             shot_id=shot.shot_id,
@@ -89,17 +87,33 @@ class ImageStage:
 
     def recipe(self, ctx: ProjectContext, unit: str) -> RecipeParts:
         provider, _ = self.provider_for(ctx, unit)
-        identity = provider.identity() if hasattr(provider, "identity") else {}
         return RecipeParts(
             provider=f"{provider.provider_id}@{provider.code_version}",
-            params={"request": self.request(ctx, unit).model_dump(mode="json"), "provider": identity},
+            params={"request": self.request(ctx, unit).model_dump(mode="json"), "provider": provider.identity()},
         )
 
     def run(self, ctx: ProjectContext, unit: str) -> NodeOutput:
         out = ctx.paths.images / f"{unit}.png"
-        sidecar = ctx.paths.images / f"{unit}.json"
         provider, method = self.provider_for(ctx, unit)
         request = self.request(ctx, unit)
+        record = self.prompt_record(ctx, unit) if method == "generated" else {}
+        # 1. the image: the provider's, or a template stand-in when it rejects the shot or keeps failing
+        entry, result, attention = self._make(ctx, unit, provider, method, request, out)
+        # 2. the sidecar (this shot's manifest entry, seed 001 §6)
+        entry["size_bytes"] = out.stat().st_size
+        if record:
+            entry.update(prompt_source=record.get("source"), prompt_version=record.get("prompt_version"))
+        sidecar = ctx.paths.images / f"{unit}.json"
+        atomic_write_text(sidecar, json.dumps(entry, indent=2, ensure_ascii=False) + "\n")
+        # 3. the media_assets row (seed 001 §7)
+        self._record_asset(ctx, unit, out, entry, record)
+        details = {"provider": result.provider, "status": entry["status"], **result.provider_details}
+        return NodeOutput(files=[out, sidecar], details=details, cost_usd=entry["cost_usd"], attention=attention)
+
+    def _make(self, ctx: ProjectContext, unit: str, provider: ImageGenService, method: str, request: ImageRequest,
+              out) -> tuple[dict, ImageResult, str | None]:  # noqa: ANN001
+        """Reserve the estimate, call the provider, commit its cost; on a provider error release the
+        reservation and draw the template stand-in. Returns (sidecar entry, result, attention)."""
         chapter, shot = ctx.storyboard.shot(unit)
         entry = {
             "shot_id": unit, "chapter_id": chapter.chapter_id, "chapter_title": chapter.title,
@@ -108,35 +122,30 @@ class ImageStage:
             "generation_method": method, "provider": provider.provider_id,
             "size": f"{request.width}x{request.height}", "mime_type": "image/png",
         }
-        attention = None
-        estimate = provider.estimate(request) if method == "generated" and hasattr(provider, "estimate") else 0.0
-        held = ctx.ledger.reserve(f"image[{unit}]", provider.provider_id, estimate) if ctx.ledger and method == "generated" else None
+        paid = method == "generated" and provider.paid
         try:
-            result = provider.generate(request, out)
-            if held is not None:
-                ctx.ledger.commit(held, result.cost_usd)  # type: ignore[union-attr]
-            entry.update(status="generated" if method == "generated" else "template", error=None,
-                         cost_usd=result.cost_usd, metadata=result.provider_details)
-        except ProviderError as exc:
-            if held is not None:
-                ctx.ledger.release(held)  # type: ignore[union-attr]  # failed and rejected calls are not billed
+            with hold(ctx.ledger, f"image[{unit}]", provider.provider_id, lambda: provider.estimate(request), paid=paid) as held:
+                result = provider.generate(request, out)
+                held.commit(result.cost_usd)
+        except ProviderError as exc:  # not billed: the hold was released
             if method != "generated" or ctx.template_provider is None:
                 raise
             result = ctx.template_provider.generate(request, out)
-            attention = f"{provider.provider_id} failed: {exc}"
             entry.update(status="failed", error=str(exc), cost_usd=0.0, stand_in=ctx.template_provider.provider_id,
                          metadata=result.provider_details)
-        entry["size_bytes"] = out.stat().st_size
-        record = self.prompt_record(ctx, unit) if method == "generated" else {}
-        if record:
-            entry.update(prompt_source=record.get("source"), prompt_version=record.get("prompt_version"))
-        atomic_write_text(sidecar, json.dumps(entry, indent=2, ensure_ascii=False) + "\n")
-        if ctx.assets is not None:
-            ctx.assets.add(MediaAsset(
-                project_id=ctx.storyboard.project_id, asset_type="IMAGE", chapter_id=chapter.chapter_id, shot_id=unit,
-                file_path=ctx.paths.rel(out), mime_type="image/png", size_bytes=entry["size_bytes"], sha256=hash_file(out),
-                meta={k: entry.get(k) for k in ("status", "generation_method", "provider", "error", "cost_usd")},
-                prompt_version_id=record.get("prompt_version_id"),
-            ))
-        details = {"provider": result.provider, "status": entry["status"], **result.provider_details}
-        return NodeOutput(files=[out, sidecar], details=details, cost_usd=entry["cost_usd"], attention=attention)
+            return entry, result, f"{provider.provider_id} failed: {exc}"
+        entry.update(status="generated" if method == "generated" else "template", error=None,
+                     cost_usd=result.cost_usd, metadata=result.provider_details)
+        return entry, result, None
+
+    @staticmethod
+    def _record_asset(ctx: ProjectContext, unit: str, out, entry: dict, record: dict) -> None:  # noqa: ANN001
+        if ctx.assets is None:
+            return
+        chapter, _ = ctx.storyboard.shot(unit)
+        ctx.assets.add(MediaAsset(
+            project_id=ctx.storyboard.project_id, asset_type="IMAGE", chapter_id=chapter.chapter_id, shot_id=unit,
+            file_path=ctx.paths.rel(out), mime_type="image/png", size_bytes=entry["size_bytes"], sha256=hash_file(out),
+            meta={k: entry.get(k) for k in ("status", "generation_method", "provider", "error", "cost_usd")},
+            prompt_version_id=record.get("prompt_version_id"),
+        ))

@@ -13,10 +13,11 @@ from __future__ import annotations
 import json
 from typing import ClassVar
 
-from storyreel.engine.graph import Node, NodeOutput, RecipeParts
+from storyreel.engine.graph import NodeOutput, RecipeParts, Stage
 from storyreel.stages.context import ProjectContext
 from storyreel.stages.image import route
-from storyreel.store.files import atomic_write_text
+from storyreel.store.ledger import hold
+from storyreel.core.atomic import atomic_write_text
 
 TEMPLATE = "imagegen"
 TYPE_PHRASES = {
@@ -39,20 +40,13 @@ def template_values(ctx: ProjectContext, unit: str) -> dict:
     }
 
 
-class ImagePromptStage:
+class ImagePromptStage(Stage[ProjectContext]):
     name: ClassVar[str] = "image_prompt"
     code_version: ClassVar[str] = "image_prompt/1"
     max_workers: ClassVar[int] = 4
-    editable_output: ClassVar[bool] = False
 
     def units(self, ctx: ProjectContext) -> list[str]:
         return [shot.shot_id for _, shot in ctx.storyboard.shots() if route(ctx, shot.shot_id) == "generated"]
-
-    def inputs(self, ctx: ProjectContext, unit: str) -> list[Node]:
-        return []
-
-    def requires(self, ctx: ProjectContext, unit: str) -> list[Node]:
-        return []
 
     def recipe(self, ctx: ProjectContext, unit: str) -> RecipeParts:
         _, shot = ctx.storyboard.shot(unit)
@@ -76,16 +70,10 @@ class ImagePromptStage:
         else:
             template = ctx.template(TEMPLATE)
             values = template_values(ctx, unit)
-            paid = hasattr(ctx.llm, "estimate") and ctx.ledger is not None
-            held = ctx.ledger.reserve(f"image_prompt[{unit}]", ctx.llm.provider_id, ctx.llm.estimate(template, values)) if paid else None
-            try:
+            estimate = lambda: ctx.llm.estimate(template, values)  # noqa: E731
+            with hold(ctx.ledger, f"image_prompt[{unit}]", ctx.llm.provider_id, estimate, paid=ctx.llm.paid) as held:
                 result = ctx.llm.image_prompt(template, values)
-            except Exception:
-                if held is not None:
-                    ctx.ledger.release(held)
-                raise
-            if held is not None:
-                ctx.ledger.commit(held, result.cost_usd)
+                held.commit(result.cost_usd)
             version = ctx.assets.prompt_version(TEMPLATE, template.content_hash, template.content) if ctx.assets else None
             cost = result.cost_usd
             record.update(

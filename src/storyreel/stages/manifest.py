@@ -15,9 +15,9 @@ from datetime import datetime, timezone
 from typing import ClassVar
 
 from storyreel.core.hashing import hash_file
-from storyreel.engine.graph import Node, NodeOutput, RecipeParts
+from storyreel.engine.graph import Node, NodeOutput, RecipeParts, Stage
 from storyreel.stages.context import ProjectContext
-from storyreel.store.files import atomic_write_text
+from storyreel.core.atomic import atomic_write_text
 
 SCHEMA_VERSION = "1.0"
 
@@ -78,20 +78,15 @@ def write_provenance(ctx: ProjectContext, manifest: dict) -> None:
     atomic_write_text(ctx.paths.provenance / "imagegen_provenance.json", json.dumps(provenance, indent=2, ensure_ascii=False) + "\n")
 
 
-class ManifestStage:
+class ManifestStage(Stage[ProjectContext]):
     name: ClassVar[str] = "manifest"
     code_version: ClassVar[str] = "manifest/1"
-    max_workers: ClassVar[int] = 1
-    editable_output: ClassVar[bool] = False
 
     def units(self, ctx: ProjectContext) -> list[str]:
         return ["images"]
 
     def inputs(self, ctx: ProjectContext, unit: str) -> list[Node]:
         return [Node("image", shot.shot_id) for _, shot in ctx.storyboard.shots()]
-
-    def requires(self, ctx: ProjectContext, unit: str) -> list[Node]:
-        return self.inputs(ctx, unit)
 
     def recipe(self, ctx: ProjectContext, unit: str) -> RecipeParts:
         return RecipeParts(provider="local:manifest", params={"schema_version": SCHEMA_VERSION})

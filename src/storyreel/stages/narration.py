@@ -7,26 +7,22 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from storyreel.engine.graph import Node, NodeOutput, RecipeParts
+from storyreel.engine.graph import NodeOutput, RecipeParts, Stage
 from storyreel.providers.base import SpeechRequest
 from storyreel.stages.context import ProjectContext
-from storyreel.store.files import atomic_write_json
+from storyreel.core.atomic import atomic_write_json
 
 
-class NarrationStage:
+class NarrationStage(Stage[ProjectContext]):
     name: ClassVar[str] = "narration"
     code_version: ClassVar[str] = "narration/1"
-    max_workers: ClassVar[int] = 1  # espeak-ng is one process-wide engine
-    editable_output: ClassVar[bool] = False
 
     def units(self, ctx: ProjectContext) -> list[str]:
         return [shot.shot_id for _, shot in ctx.storyboard.shots()]
 
-    def inputs(self, ctx: ProjectContext, unit: str) -> list[Node]:
-        return []
-
-    def requires(self, ctx: ProjectContext, unit: str) -> list[Node]:
-        return []
+    def concurrency(self, ctx: ProjectContext) -> int:
+        """The provider's own limit (espeak-ng is one process-wide engine: 1)."""
+        return ctx.tts_provider.max_concurrency or 4
 
     def request(self, ctx: ProjectContext, unit: str) -> SpeechRequest:
         _, shot = ctx.storyboard.shot(unit)

@@ -14,13 +14,13 @@ from __future__ import annotations
 from typing import ClassVar
 
 from storyreel.core.errors import StageError
-from storyreel.engine.graph import Node, NodeOutput, RecipeParts
+from storyreel.engine.graph import Node, NodeOutput, RecipeParts, Stage
 from storyreel.media import qc
 from storyreel.media.subtitles import cue_box
 from storyreel.media.timeline import FADE_FRAMES
 from storyreel.stages.clip import ClipStage, timeline_black_frames
 from storyreel.stages.context import ProjectContext
-from storyreel.store.files import atomic_write_text
+from storyreel.core.atomic import atomic_write_text
 
 UNIT = "video"
 
@@ -49,19 +49,14 @@ def project_spec(ctx: ProjectContext) -> qc.QcSpec:
     )
 
 
-class QcStage:
+class QcStage(Stage[ProjectContext]):
     name: ClassVar[str] = "qc"
     code_version: ClassVar[str] = "qc/2"
-    max_workers: ClassVar[int] = 1
-    editable_output: ClassVar[bool] = False
 
     def units(self, ctx: ProjectContext) -> list[str]:
         return [UNIT]
 
     def inputs(self, ctx: ProjectContext, unit: str) -> list[Node]:
-        return [Node("render", UNIT)]
-
-    def requires(self, ctx: ProjectContext, unit: str) -> list[Node]:
         return [Node("render", UNIT)]
 
     def recipe(self, ctx: ProjectContext, unit: str) -> RecipeParts:

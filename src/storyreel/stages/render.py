@@ -12,22 +12,20 @@ from typing import ClassVar
 
 from PIL import Image
 
-from storyreel.engine.graph import Node, NodeOutput, RecipeParts
+from storyreel.engine.graph import Node, NodeOutput, RecipeParts, Stage
 from storyreel.core.hashing import hash_file
-from storyreel.media.audio import TARGET_TP, build_mix, loudnorm_filter
+from storyreel.media.audio import TARGET_LUFS, TARGET_TP, build_mix, loudnorm_filter
 from storyreel.media.ffmpeg import concat_list, concat_mux_args, run_ffmpeg
 from storyreel.media.subtitles import make_cues, to_srt, to_vtt
 from storyreel.stages.context import ProjectContext
-from storyreel.store.files import atomic_write_text
+from storyreel.core.atomic import atomic_path, atomic_write_text
 
 UNIT = "video"
 
 
-class RenderStage:
+class RenderStage(Stage[ProjectContext]):
     name: ClassVar[str] = "render"
     code_version: ClassVar[str] = "render/4"
-    max_workers: ClassVar[int] = 1
-    editable_output: ClassVar[bool] = False
 
     def units(self, ctx: ProjectContext) -> list[str]:
         return [UNIT]
@@ -36,9 +34,6 @@ class RenderStage:
         return [Node(kind, u) for kind, u in ctx.timeline.segments()] + [
             Node("narration", s.shot_id) for s in ctx.timeline.shots
         ]
-
-    def requires(self, ctx: ProjectContext, unit: str) -> list[Node]:
-        return self.inputs(ctx, unit)
 
     def cues(self, ctx: ProjectContext):  # noqa: ANN201
         width, height = ctx.storyboard.settings.frame_size
@@ -60,7 +55,7 @@ class RenderStage:
                 "segments": tl.segments(),
                 "total_frames": tl.total_frames,
                 "cues": [(c.text, c.start_s, c.end_s) for c in self.cues(ctx)],
-                "audio": {"lufs": -16.0, "true_peak": TARGET_TP, "rate": 48000, "codec": "aac"},
+                "audio": {"lufs": TARGET_LUFS, "true_peak": TARGET_TP, "rate": 48000, "codec": "aac"},
                 "music": hash_file(ctx.music) if ctx.music else None,
             },
         )
@@ -76,9 +71,8 @@ class RenderStage:
         listing = paths.work / "segments.txt"
         atomic_write_text(listing, concat_list([(paths.clips / f"{u}.mp4", n) for _, u, n in tl.segment_frames()], tl.fps))
         # 3. stream-copy concat + one audio pass, written atomically
-        tmp = paths.root / ".video.tmp.mp4"
-        run_ffmpeg(concat_mux_args(listing, mix, tmp, tl.duration_s, loudnorm_filter(measured)), what="assembling video.mp4")
-        tmp.replace(paths.video)
+        with atomic_path(paths.video) as tmp:
+            run_ffmpeg(concat_mux_args(listing, mix, tmp, tl.duration_s, loudnorm_filter(measured)), what="assembling video.mp4")
         # 4. sidecars and thumbnail
         cues = self.cues(ctx)
         srt, vtt = paths.root / "video.srt", paths.root / "video.vtt"
@@ -87,9 +81,8 @@ class RenderStage:
         thumb = paths.root / "thumbnail.jpg"
         first = Image.open(paths.images / f"{tl.shots[0].shot_id}.png").convert("RGB")
         first.thumbnail((1280, 1280))
-        tmp_thumb = paths.root / ".thumbnail.tmp.jpg"
-        first.save(tmp_thumb, "JPEG", quality=88)
-        tmp_thumb.replace(thumb)
+        with atomic_path(thumb) as tmp_thumb:
+            first.save(tmp_thumb, "JPEG", quality=88)
         return NodeOutput(
             files=[paths.video, srt, vtt, thumb],
             details={"duration_s": tl.duration_s, "frames": tl.total_frames, "loudness_in": measured, "music": bool(ctx.music)},

@@ -13,6 +13,8 @@ Reservations left behind by a crashed process are released after ``STALE_RESERVA
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
@@ -25,7 +27,7 @@ from storyreel.store.models import CostEntry, Project
 STALE_RESERVATION = timedelta(hours=1)
 
 
-__all__ = ["CostLedger", "CostLimitReached", "CostSummary"]
+__all__ = ["CostLedger", "CostLimitReached", "CostSummary", "Hold", "hold"]
 
 
 @dataclass(frozen=True)
@@ -99,3 +101,34 @@ class CostLedger:
             if r.status == "committed":
                 by[r.provider] = by.get(r.provider, 0.0) + (r.actual_usd or 0.0)
         return CostSummary(self.cap_usd, round(committed, 6), round(reserved, 6), by, sum(r.status == "committed" for r in rows))
+
+
+class Hold:
+    """A reservation in flight (see :func:`hold`): :meth:`commit` books the actual cost; a hold left
+    uncommitted when its block ends is released."""
+
+    def __init__(self, ledger: CostLedger | None, entry_id: int | None) -> None:
+        self.ledger, self.entry_id, self.done = ledger, entry_id, False
+
+    def commit(self, actual_usd: float) -> None:
+        if self.ledger is not None and self.entry_id is not None and not self.done:
+            self.ledger.commit(self.entry_id, actual_usd)
+        self.done = True
+
+
+@contextmanager
+def hold(ledger: CostLedger | None, node: str, provider: str, estimate: Callable[[], float], *, paid: bool) -> Iterator[Hold]:
+    """Reserve ``estimate()`` USD for one paid call of ``node`` before it runs (raises
+    :class:`CostLimitReached` over the cap) and yield the :class:`Hold`; the block commits the actual cost,
+    and any exit without a commit — an exception included — releases the reservation. For a free call
+    (``paid`` False, or no ledger) nothing is reserved and ``estimate`` is not called."""
+    if not paid or ledger is None:
+        yield Hold(None, None)
+        return
+    entry = ledger.reserve(node, provider, estimate())
+    h = Hold(ledger, entry)
+    try:
+        yield h
+    finally:
+        if not h.done:
+            ledger.release(entry)

@@ -8,7 +8,6 @@ presenter placeholder for ``talking_head``. Text is wrapped and fitted so it nev
 
 from __future__ import annotations
 
-import hashlib
 import random
 import re
 from pathlib import Path
@@ -16,30 +15,25 @@ from typing import ClassVar
 
 from PIL import Image, ImageDraw, ImageFilter
 
+from storyreel.core.atomic import atomic_path
+
 from storyreel.core.text import split_sentences
-from storyreel.providers.base import ImageRequest, ImageResult
+from storyreel.providers.base import ImageProvider, ImageRequest, ImageResult, LocalProvider
 from storyreel.providers.image.broll import draw_broll
 from storyreel.media.typography import RGB, Palette, draw_text, fit_text, mix
 
 
-class LocalCards:
+class LocalCards(LocalProvider, ImageProvider):
     """Procedural renderer. ``generate(request, out_path)`` writes a PNG of request.width × request.height."""
 
     code_version: ClassVar[str] = "local-cards/1"
-
-    def __init__(self, model: str = "cards") -> None:
-        self.provider_id = f"local:{model}"
-
-    @classmethod
-    def for_model(cls, model: str, settings: object = None) -> LocalCards:
-        return cls(model)
+    default_model: ClassVar[str] = "cards"
+    max_concurrency: ClassVar[int | None] = 4
 
     def generate(self, request: ImageRequest, out_path: Path) -> ImageResult:
         image = render_card(request)
-        out_path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = out_path.with_name(out_path.name + ".tmp")
-        image.save(tmp, format="PNG", optimize=False, compress_level=3)
-        tmp.replace(out_path)
+        with atomic_path(out_path) as tmp:
+            image.save(tmp, format="PNG", optimize=False, compress_level=3)
         return ImageResult(
             path=out_path,
             provider=self.provider_id,
@@ -61,11 +55,6 @@ def render_card(req: ImageRequest) -> Image.Image:
     }[req.visual_type]
     img = painter(img, req, pal, rng)
     return img.convert("RGB")
-
-
-def seed_for(text: str) -> int:
-    """Stable 32-bit seed from text (sha256), so a description always renders the same picture."""
-    return int.from_bytes(hashlib.sha256(text.encode("utf-8")).digest()[:4], "big")
 
 
 def background(w: int, h: int, pal: Palette, rng: random.Random) -> Image.Image:

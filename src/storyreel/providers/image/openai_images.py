@@ -11,18 +11,13 @@ is a rejection of that shot, not a crash.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import io
 from pathlib import Path
 from typing import ClassVar
 
-from PIL import Image, ImageOps, UnidentifiedImageError
-
-from storyreel.core.errors import ProviderError
-from storyreel.core.settings import Settings
-from storyreel.providers.base import ImageRequest, ImageResult
-from storyreel.providers.http import JsonHttp, MalformedResponse, ProviderRejected
+from storyreel.providers.base import HttpImageProvider, ImageRequest, ImageResult
+from storyreel.providers.connection import CONNECTIONS
+from storyreel.providers.http import MalformedResponse, ProviderRejected
+from storyreel.providers.image.pixels import decode_base64, save_fitted
 from storyreel.providers.prices import image_price, usage_cost
 
 REJECTION_CODES = {"moderation_blocked", "content_policy_violation", "safety_violation"}
@@ -37,25 +32,7 @@ def provider_size(width: int, height: int, long_side: int = 1536) -> tuple[int, 
     return max(16, round(long16 * width / height / 16) * 16), long16
 
 
-def fit_image(data: bytes, width: int, height: int) -> Image.Image:
-    """Decode image bytes and cover-fit them to exactly ``width × height`` (Lanczos, centre crop).
-    Raises :class:`MalformedResponse` if the bytes are not an image."""
-    try:
-        with Image.open(io.BytesIO(data)) as im:
-            im.load()
-            return ImageOps.fit(im.convert("RGB"), (width, height), Image.Resampling.LANCZOS)
-    except (UnidentifiedImageError, OSError) as exc:
-        raise MalformedResponse(f"the returned image cannot be decoded: {exc}") from None
-
-
-def save_png(image: Image.Image, out_path: Path) -> None:
-    out_path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out_path.with_name(out_path.name + ".tmp")
-    image.save(tmp, format="PNG", compress_level=3)
-    tmp.replace(out_path)
-
-
-def _classify(response) -> ProviderRejected | None:  # noqa: ANN001
+def classify_error(response) -> ProviderRejected | None:  # noqa: ANN001
     if response.status_code != 400:
         return None
     try:
@@ -67,37 +44,23 @@ def _classify(response) -> ProviderRejected | None:  # noqa: ANN001
     return None
 
 
-class OpenAIImages:
+class OpenAIImages(HttpImageProvider):
     """OpenAI Images API adapter. Settings: ``openai_base_url``, ``OPENAI_API_KEY``, ``image_quality``,
     ``image_long_side``, ``image_timeout_s``, ``image_concurrency``, ``image_rpm``, ``http_attempts``."""
 
-    code_version: ClassVar[str] = "openai-images/1"
     vendor: ClassVar[str] = "openai"
-
-    def __init__(self, model: str, settings: Settings) -> None:
-        self.model = model
-        self.provider_id = f"openai:{model}"
-        self.settings = settings
-        self.quality = settings.image_quality
-        self._http: JsonHttp | None = None
-
-    @classmethod
-    def for_model(cls, model: str, settings: Settings | None = None) -> OpenAIImages:
-        return cls(model, settings or Settings())
+    code_version: ClassVar[str] = "openai-images/1"
+    connection = CONNECTIONS["openai"]
+    max_candidates: ClassVar[int] = 10  # Images API ``n``: 1–10
 
     @property
-    def http(self) -> JsonHttp:
-        if self._http is None:
-            key = self.settings.openai_api_key.get_secret_value() if self.settings.openai_api_key else ""
-            if not key:
-                raise ProviderError("openai: no API key (set OPENAI_API_KEY)")
-            s = self.settings
-            self._http = JsonHttp.for_images("openai", s.openai_base_url, {"Authorization": f"Bearer {key}"}, s,
-                                             secret=key, classify=_classify)
-        return self._http
+    def quality(self) -> str:
+        return self.settings.image_quality
+
+    def classify(self, response) -> ProviderRejected | None:  # noqa: ANN001
+        return classify_error(response)
 
     def identity(self) -> dict:
-        """What changes the pixels (part of node keys): never the key or the base URL."""
         return {"model": self.model, "quality": self.quality, "long_side": self.settings.image_long_side}
 
     def payload(self, request: ImageRequest) -> dict:
@@ -113,10 +76,10 @@ class OpenAIImages:
         body = self.http.request("POST", "/images/generations", payload)
         try:
             item = body["data"][0]
-            raw = base64.b64decode(item["b64_json"], validate=True)
-        except (KeyError, IndexError, TypeError, binascii.Error):
+            b64 = item["b64_json"]
+        except (KeyError, IndexError, TypeError):
             raise MalformedResponse("openai: the response has no data[0].b64_json image") from None
-        save_png(fit_image(raw, request.width, request.height), out_path)
+        save_fitted(decode_base64(b64, "openai: data[0].b64_json"), request.width, request.height, out_path)
         w, h = (int(v) for v in payload["size"].split("x"))
         estimate, price = image_price("openai", self.model, self.quality, w, h)
         cost = usage_cost(price, body.get("usage") or {})

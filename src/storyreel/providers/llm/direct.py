@@ -10,21 +10,12 @@ from __future__ import annotations
 import re
 from typing import ClassVar
 
-from storyreel.providers.base import LlmResult
+from storyreel.providers.base import LlmProvider, LlmResult, LocalProvider
 
 
-class LocalDirect:
+class LocalDirect(LocalProvider, LlmProvider):
     code_version: ClassVar[str] = "local-direct/1"
-
-    def __init__(self, model: str = "direct") -> None:
-        self.provider_id = f"local:{model}"
-
-    @classmethod
-    def for_model(cls, model: str, settings: object = None) -> LocalDirect:
-        return cls(model)
-
-    def identity(self) -> dict:
-        return {"model": self.provider_id}
+    default_model: ClassVar[str] = "direct"
 
     def image_prompt(self, template, values: dict) -> LlmResult:  # noqa: ANN001
         text = re.sub(r"\s+", " ", template.render("Direct", **values)).strip()

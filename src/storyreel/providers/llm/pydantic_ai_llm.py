@@ -2,113 +2,96 @@
 ``openrouter:<model>``, ``openai-compatible:<model>`` (any OpenAI-compatible server — Ollama, vLLM — at
 ``STORYREEL_LLM_BASE_URL``), and, with their extras installed, ``anthropic:<model>`` and ``google:<model>``.
 
-The image-prompt step sends the template's ``# System`` section as instructions and its ``# Input``
-section as the user message, with the template's ``temperature`` and ``max_tokens``; token usage and its
-cost (dated price table) are recorded with the node.
+Which vendor speaks over which connection is one line each in the registry; this module is the one
+place storyreel talks to pydantic-ai. :meth:`PydanticAILlm.run` runs an agent with structured or text
+output and returns its token usage and cost (:func:`storyreel.providers.prices.llm_cost`); the
+image-prompt step sends the template's ``# System`` section as instructions and its ``# Input`` section
+as the user message, with the template's ``temperature`` and ``max_tokens``.
 """
 
 from __future__ import annotations
 
-from typing import ClassVar
-from urllib.parse import urlparse
+from typing import Any, ClassVar
 
-from storyreel.core.errors import InputError, ProviderError
-from storyreel.core.settings import Settings
-from storyreel.providers.base import LlmResult
+from storyreel.core.errors import ProviderError
+from storyreel.providers.base import LlmProvider, LlmResult
+from storyreel.providers.connection import CONNECTIONS
+from storyreel.providers.netguard import check_url, httpx_hooks
+from storyreel.providers.prices import llm_cost, llm_estimate
 
-# USD per token (input, output); read 2025-08-07 from https://openai.com/api/pricing/ — unknown models cost 0
-# in the ledger's estimate but their reported usage is still recorded.
-LLM_PRICES = {
-    "gpt-5": (1.25e-6, 10e-6),
-    "gpt-5-mini": (0.25e-6, 2e-6),
-    "gpt-5-nano": (0.05e-6, 0.4e-6),
-}
-OPENROUTER_URL = "https://openrouter.ai/api/v1"
+_OPENAI_WIRE = ("openai", "openrouter", "openai-compatible")  # chat completions through OpenAIChatModel
 
 
-class PydanticAILlm:
+class PydanticAILlm(LlmProvider):
+    """An LLM vendor through pydantic-ai. Bound to its vendor and connection by the registry."""
+
+    vendor: ClassVar[str] = "openai"
     code_version: ClassVar[str] = "pydantic-ai-llm/1"
-    vendors: ClassVar[tuple[str, ...]] = ("openai", "openrouter", "openai-compatible", "anthropic", "google")
+    connection = CONNECTIONS["openai"]
 
-    def __init__(self, vendor: str, model: str, settings: Settings) -> None:
-        if vendor not in self.vendors:
-            raise InputError(f"unknown LLM vendor {vendor!r}", field="--llm", hint=f"use {', '.join(self.vendors)} or local")
-        self.vendor, self.model_name, self.settings = vendor, model, settings
-        self.provider_id = f"{vendor}:{model}"
-
-    @classmethod
-    def factory(cls, vendor: str):  # noqa: ANN206
-        return lambda model, settings=None: cls(vendor, model, settings or Settings())
-
-    def identity(self) -> dict:
-        return {"model": self.provider_id}
-
-    def _base_url(self) -> str | None:
-        if self.vendor == "openai":
-            return self.settings.openai_base_url
-        if self.vendor == "openrouter":
-            return self.settings.llm_base_url or OPENROUTER_URL
-        if self.vendor == "openai-compatible":
-            if not self.settings.llm_base_url:
-                raise ProviderError("openai-compatible: set STORYREEL_LLM_BASE_URL (e.g. http://127.0.0.1:11434/v1 for Ollama)")
-            return self.settings.llm_base_url
-        return None
-
-    def model(self):  # noqa: ANN201
-        """The pydantic-ai model object for this vendor (raises :class:`ProviderError` when unusable)."""
-        base = self._base_url()
-        if base and not self.settings.allow_network:
-            host = urlparse(base).hostname or ""
-            if not (host.startswith("127.") or host in ("localhost", "::1")):
-                raise ProviderError(f"{self.vendor}: network calls are disabled and {base} is not loopback")
-        key = self.settings.llm_api_key.get_secret_value() if self.settings.llm_api_key else None
-        if self.vendor in ("openai", "openrouter", "openai-compatible"):
+    def model_object(self):  # noqa: ANN201
+        """The pydantic-ai model for this vendor. Raises :class:`~storyreel.core.errors.ConfigError`
+        (missing key or base URL, network disabled) or :class:`ProviderError` (extra not installed)."""
+        conn = self.connection
+        assert conn is not None
+        if self.vendor in _OPENAI_WIRE:
+            import httpx2  # the HTTP client of openai ≥ 3 and pydantic-ai's OpenAI provider
             from pydantic_ai.models.openai import OpenAIChatModel
             from pydantic_ai.providers.openai import OpenAIProvider
 
-            if self.vendor == "openai" and self.settings.openai_api_key:
-                key = self.settings.openai_api_key.get_secret_value()
-            if not key and self.vendor != "openai-compatible":
-                raise ProviderError(f"{self.vendor}: no API key (set {'OPENAI_API_KEY' if self.vendor == 'openai' else 'STORYREEL_LLM_API_KEY'})")
-            return OpenAIChatModel(self.model_name, provider=OpenAIProvider(base_url=base, api_key=key or "not-needed"))
+            base = conn.base_url(self.settings)
+            check_url(base, self.settings.allow_network, self.vendor)
+            client = httpx2.AsyncClient(event_hooks=httpx_hooks(self.settings.allow_network, self.vendor)["async"], timeout=120.0)
+            key = conn.key(self.settings) or "not-needed"
+            return OpenAIChatModel(self.model, provider=OpenAIProvider(base_url=base, api_key=key, http_client=client))
+        key = conn.key(self.settings)
+        if not self.settings.allow_network:
+            check_url(f"https://{self.vendor}.invalid", False, self.vendor)  # SDK vendors have no loopback mode
         try:
             if self.vendor == "anthropic":
                 from pydantic_ai.models.anthropic import AnthropicModel
                 from pydantic_ai.providers.anthropic import AnthropicProvider
 
-                return AnthropicModel(self.model_name, provider=AnthropicProvider(api_key=key))
+                return AnthropicModel(self.model, provider=AnthropicProvider(api_key=key))
             from pydantic_ai.models.google import GoogleModel
             from pydantic_ai.providers.google import GoogleProvider
 
-            return GoogleModel(self.model_name, provider=GoogleProvider(api_key=key))
+            return GoogleModel(self.model, provider=GoogleProvider(api_key=key))
         except ImportError as exc:
             raise ProviderError(f"{self.vendor}: install the extra: pip install 'storyreel[{self.vendor}]' ({exc})") from None
 
-    def estimate(self, template, values: dict) -> float:  # noqa: ANN001
-        """Upper bound of one call: ~4 characters a token for the input, ``max_tokens`` of output."""
-        rates = LLM_PRICES.get(self.model_name, max(LLM_PRICES.values()))
-        chars = len(template.render("System", **values)) + len(template.render("Input", **values))
-        return round(chars / 4 * rates[0] + int(template.meta["max_tokens"]) * rates[1], 8)
-
-    def image_prompt(self, template, values: dict) -> LlmResult:  # noqa: ANN001
+    def run(self, instructions: str, user: str, output_type: Any, *, temperature: float, max_tokens: int,
+            model: Any = None) -> tuple[Any, dict[str, int], float]:
+        """Run one agent call: ``(output, {"input_tokens", "output_tokens"}, cost_usd)``. ``model``
+        replaces the vendor's model (tests pass pydantic-ai's ``TestModel``/``FunctionModel``). Raises
+        :class:`ProviderError` for vendor, transport and validation failures."""
         from pydantic_ai import Agent
-        from pydantic_ai.exceptions import AgentRunError, ModelHTTPError, UnexpectedModelBehavior
+        from pydantic_ai.exceptions import ModelHTTPError
 
-        agent = Agent(self.model(), instructions=template.render("System", **values), output_type=str)
-        settings = {"temperature": float(template.meta["temperature"]), "max_tokens": int(template.meta["max_tokens"])}
+        agent = Agent(model or self.model_object(), instructions=instructions, output_type=output_type)
         try:
-            result = agent.run_sync(template.render("Input", **values), model_settings=settings)
+            result = agent.run_sync(user, model_settings={"temperature": temperature, "max_tokens": max_tokens})
         except ModelHTTPError as exc:
             raise ProviderError(f"{self.provider_id}: HTTP {exc.status_code}: {str(exc.body)[:300]}") from None
-        except (AgentRunError, UnexpectedModelBehavior) as exc:
-            raise ProviderError(f"{self.provider_id}: {exc}") from None
-        except Exception as exc:  # noqa: BLE001 - transport errors of the vendor SDKs
+        except ProviderError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - vendor SDK, transport and output-validation errors alike
             raise ProviderError(f"{self.provider_id}: {type(exc).__name__}: {exc}") from None
         usage = result.usage
         tokens = {"input_tokens": usage.input_tokens or 0, "output_tokens": usage.output_tokens or 0}
-        rates = LLM_PRICES.get(self.model_name)
-        cost = tokens["input_tokens"] * rates[0] + tokens["output_tokens"] * rates[1] if rates else 0.0
-        text = " ".join(str(result.output).split())
+        return result.output, tokens, llm_cost(self.model, tokens["input_tokens"], tokens["output_tokens"])
+
+    def estimate(self, template, values: dict) -> float:  # noqa: ANN001
+        """Upper bound of one ``image_prompt`` call (see :func:`~storyreel.providers.prices.llm_estimate`)."""
+        chars = len(template.render("System", **values)) + len(template.render("Input", **values))
+        return llm_estimate(self.model, chars, int(template.meta["max_tokens"]))
+
+    def image_prompt(self, template, values: dict) -> LlmResult:  # noqa: ANN001
+        output, tokens, cost = self.run(
+            template.render("System", **values), template.render("Input", **values), str,
+            temperature=float(template.meta["temperature"]), max_tokens=int(template.meta["max_tokens"]),
+        )
+        text = " ".join(str(output).split())
         if not text:
             raise ProviderError(f"{self.provider_id}: the model returned an empty prompt")
-        return LlmResult(text=text, provider=self.provider_id, usage=tokens, cost_usd=round(cost, 8))
+        return LlmResult(text=text, provider=self.provider_id, usage=tokens, cost_usd=cost)

@@ -16,7 +16,9 @@ from pathlib import Path
 from typing import ClassVar
 
 from storyreel.core.errors import ProviderError
-from storyreel.providers.base import SpeechRequest, SpeechResult, WordTiming
+from storyreel.core.atomic import atomic_path
+from storyreel.core.words import WordTiming
+from storyreel.providers.base import LocalProvider, SpeechRequest, SpeechResult
 
 AUDIO_OUTPUT_SYNCHRONOUS = 2
 ESPEAK_CHARS_UTF8 = 1
@@ -108,17 +110,13 @@ class _Engine:
         return b"".join(self._samples), list(self._events)
 
 
-class LocalEspeak:
+class LocalEspeak(LocalProvider):
     """espeak-ng TTS. ``synthesize(request, out_path)`` writes a 16-bit mono WAV and returns word timings."""
 
+    modality: ClassVar[str] = "tts"
     code_version: ClassVar[str] = "local-espeak/1"
-
-    def __init__(self, model: str = "espeak") -> None:
-        self.provider_id = f"local:{model}"
-
-    @classmethod
-    def for_model(cls, model: str, settings: object = None) -> LocalEspeak:
-        return cls(model)
+    default_model: ClassVar[str] = "espeak"
+    max_concurrency: ClassVar[int | None] = 1  # espeak-ng is one process-wide engine
 
     @staticmethod
     def voice_for(language: str, voice: str | None = None) -> str:
@@ -136,14 +134,11 @@ class LocalEspeak:
         pcm = _trim_trailing_silence(pcm, rate)
         duration = len(pcm) / 2 / rate
         words = _word_timings(request.text, events, duration)
-        out_path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = out_path.with_name(out_path.name + ".tmp")
-        with wave.open(str(tmp), "wb") as wf:
+        with atomic_path(out_path) as tmp, wave.open(str(tmp), "wb") as wf:
             wf.setnchannels(1)
             wf.setsampwidth(2)
             wf.setframerate(rate)
             wf.writeframes(pcm)
-        tmp.replace(out_path)
         return SpeechResult(
             path=out_path,
             provider=self.provider_id,

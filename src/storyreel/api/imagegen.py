@@ -1,14 +1,16 @@
-"""The image stage on its own (seed 001 §2.2, 002 §11): ``storyreel imagegen PROJECT [--force] [--dry-run]
-[--chapter ID] [--shot ID]`` — prompts, images and the manifest for all or some shots, with a summary of
-generated / reused / failed shots and cost; ``--dry-run`` writes the exact request payloads to
-``images/requests/<shot>.json`` and prices the plan without calling any provider.
+"""``imagegen``: the image stage on its own (seed 001 §2.2, 002 §11) — prompts, images and the manifest
+for all shots, one chapter's or one shot, with a summary of generated / reused / failed shots and cost;
+``dry_run`` writes the exact request payloads to ``images/requests/<shot>.json`` and prices the plan
+without calling any provider.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 
+from storyreel.api.project import context, load_project, open_store, settings_for
+from storyreel.api.requests import ImagegenRequest
+from storyreel.api.results import ImagegenResult
 from storyreel.core.errors import CostLimitReached, InputError
 from storyreel.engine.executor import Executor, ProgressFn
 from storyreel.engine.graph import Node
@@ -16,30 +18,37 @@ from storyreel.engine.staleness import State
 from storyreel.providers.base import ImageRequest
 from storyreel.stages.context import ProjectContext
 from storyreel.stages.image import ImageStage, route
-from storyreel.stages.image_prompt import TEMPLATE, ImagePromptStage, template_values
-from storyreel.stages.manifest import ManifestStage, write_manifest
-from storyreel.store.files import atomic_write_text
+from storyreel.stages.image_prompt import TEMPLATE, template_values
+from storyreel.stages.manifest import write_manifest
+from storyreel.stages.pipeline import IMAGE_STAGES as STAGES
+from storyreel.store.files import ProjectPaths
+from storyreel.store.options import update_options
+from storyreel.core.atomic import atomic_write_text
 from storyreel.store.records import RunStore
 
-STAGES = (ImagePromptStage(), ImageStage(), ManifestStage())
 
 
-@dataclass
-class ImagegenResult:
-    project_id: str
-    dry_run: bool
-    shots: list[dict] = field(default_factory=list)
-    generated: int = 0
-    reused: int = 0
-    failed: int = 0
-    cost_usd: float = 0.0
-    estimate_usd: float = 0.0
-    cap_usd: float = 0.0
-    spent_before_usd: float = 0.0
-
-    def as_dict(self) -> dict:
-        return {k: getattr(self, k) for k in ("project_id", "dry_run", "generated", "reused", "failed", "cost_usd",
-                                               "estimate_usd", "cap_usd", "spent_before_usd", "shots")}
+def imagegen(request: ImagegenRequest | None = None, *, progress: ProgressFn | None = None, **fields: object) -> ImagegenResult:
+    """Image prompts, images and ``images/manifest.json`` for the selected shots of ``request`` (or of an
+    :class:`ImagegenRequest` built from ``fields``); ``dry_run`` writes the request payloads and prices
+    the plan without calling anything. Raises :class:`InputError` (exit 2) for an unknown project,
+    chapter or shot, :class:`CostLimitReached` at the cap, :class:`~storyreel.core.errors.StageError` when
+    nodes fail."""
+    request = request or ImagegenRequest.build(**fields)
+    settings = settings_for(request.workspace)
+    board = load_project(request.project, settings)
+    store = open_store(settings)
+    shots = select_shots(context(board, settings, store), request.chapter, request.shot)
+    update_options(ProjectPaths(settings.workspace, request.project), image_provider=request.image_provider,
+                   llm=request.llm, max_cost_usd=request.max_cost)
+    ctx = context(board, settings, store)
+    if request.dry_run:
+        return dry_run(ctx, shots, store)
+    try:
+        return run(ctx, shots, store, force=request.force, progress=progress)
+    except CostLimitReached:
+        store.upsert_project(request.project, status="cost_limit")
+        raise
 
 
 def select_shots(ctx: ProjectContext, chapter: str | None, shot: str | None) -> list[str]:
@@ -61,24 +70,24 @@ def dry_run(ctx: ProjectContext, shots: list[str], store: RunStore) -> ImagegenR
     """Price the plan and write each generated shot's exact request payload; calls nothing."""
     status = Executor(store, ctx.storyboard.project_id, ctx.paths.root).evaluate(STAGES, ctx, execute=False)
     summary = ctx.ledger.summary() if ctx.ledger else None
-    result = ImagegenResult(ctx.storyboard.project_id, True, cap_usd=ctx.settings.max_cost_usd,
+    result = ImagegenResult(project_id=ctx.storyboard.project_id, dry_run=True, cap_usd=ctx.settings.max_cost_usd,
                             spent_before_usd=summary.committed_usd if summary else 0.0)
     stage = ImageStage()
     for unit in shots:
         node = status.statuses[Node("image", unit)]
         fresh = node.state == State.FRESH and not node.attention
         method = route(ctx, unit)
-        row = {"shot_id": unit, "method": method, "provider": stage.provider_for(ctx, unit)[0].provider_id,
+        row: dict = {"shot_id": unit, "method": method, "provider": stage.provider_for(ctx, unit)[0].provider_id,
                "would_run": not fresh, "estimate_usd": 0.0}
         if method == "generated":
             request = stage.request(ctx, unit) if (ctx.paths.root / "prompts" / f"{unit}.json").exists() else None
             if request is None or not fresh:
                 request = _request_without_prompt_node(ctx, unit)
             provider = ctx.image_provider
-            payload = provider.payload(request) if hasattr(provider, "payload") else request.model_dump(mode="json")
+            payload = provider.payload(request)
             path = ctx.paths.images / "requests" / f"{unit}.json"
             atomic_write_text(path, json.dumps({"provider": provider.provider_id, "payload": payload}, indent=2, ensure_ascii=False) + "\n")
-            row.update(request_file=ctx.paths.rel(path), estimate_usd=provider.estimate(request) if hasattr(provider, "estimate") else 0.0)
+            row.update(request_file=ctx.paths.rel(path), estimate_usd=provider.estimate(request) if provider.paid else 0.0)
             if not fresh:
                 result.estimate_usd += row["estimate_usd"]
         result.shots.append(row)
@@ -93,7 +102,7 @@ def _request_without_prompt_node(ctx: ProjectContext, unit: str) -> ImageRequest
     _, shot = ctx.storyboard.shot(unit)
     if shot.visual.image_prompt:
         prompt = shot.visual.image_prompt
-    elif ctx.llm is not None and ctx.llm.provider_id.startswith("local:"):
+    elif ctx.llm is not None and ctx.llm.offline:
         prompt = ctx.llm.image_prompt(ctx.template(TEMPLATE), template_values(ctx, unit)).text
     else:
         prompt = f"<written by {ctx.llm.provider_id if ctx.llm else 'the LLM'} from: {shot.visual.description}>"
@@ -114,7 +123,7 @@ def run(ctx: ProjectContext, shots: list[str], store: RunStore, *, force: bool, 
         write_manifest(ctx)
         raise
     executed = {n for n in report.executed if n.stage == "image"}
-    result = ImagegenResult(ctx.storyboard.project_id, False, cap_usd=ctx.settings.max_cost_usd)
+    result = ImagegenResult(project_id=ctx.storyboard.project_id, dry_run=False, cap_usd=ctx.settings.max_cost_usd)
     for run_ in store.for_invocation(report.invocation):
         if run_.status == "success":
             result.cost_usd += run_.cost_usd

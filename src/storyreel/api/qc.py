@@ -1,0 +1,26 @@
+"""``qc``: media QC of a video file, or of a project's ``video.mp4`` against the project's own spec
+(timeline duration, fades, subtitle cues)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from storyreel.api.project import context, load_project, settings_for
+from storyreel.api.requests import QcRequest
+from storyreel.core.errors import InputError
+from storyreel.media.qc import QcReport, run_qc
+from storyreel.stages.qc import project_spec
+
+
+def qc(request: QcRequest | None = None, **fields: object) -> QcReport:
+    """The QC report. Raises :class:`InputError` when the target is neither an existing file nor a
+    project, or the project has no video yet."""
+    request = request or QcRequest.build(**fields)
+    path = Path(request.target)
+    if path.is_file():
+        return run_qc(path)
+    settings = settings_for(request.workspace)
+    ctx = context(load_project(request.target, settings), settings)
+    if not ctx.paths.video.exists():
+        raise InputError(f"project {request.target!r} has no video.mp4 yet", field="PROJECT", hint="run `storyreel make` first")
+    return run_qc(ctx.paths.video, project_spec(ctx))

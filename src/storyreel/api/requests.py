@@ -1,0 +1,184 @@
+"""The facade's request models: one per verb, built once by the CLI (and the web), validated before
+anything is written, and hashed by the up-to-date stamp. Cheap to import: pydantic and core types only
+(the CLI's no-op path builds a :class:`MakeRequest` before deciding whether to load the engine).
+
+A bad value raises :class:`~storyreel.core.errors.InputError` (exit 2) naming the field — the CLI shows
+it as its flag (``aspect_ratio`` → ``--aspect-ratio``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Self
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from storyreel.core.vocabulary import AspectRatio, InputKind
+from storyreel.core.errors import InputError
+
+X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow", "placebo")
+MUSIC_SUFFIXES = (".mp3", ".wav", ".flac", ".ogg", ".m4a", ".aac", ".opus")
+
+HINTS = {
+    "kind": "use script, prompt or chapters",
+    "aspect_ratio": "use 16:9, 9:16 or 1:1",
+    "crf": "use 0 (lossless) … 51; 18–23 is typical",
+    "max_cost": "give a cap in USD, e.g. 5",
+    "preset": f"use one of {', '.join(X264_PRESETS)}",
+    "image_provider": "use VENDOR:MODEL, e.g. openai:gpt-image-2",
+    "llm": "use VENDOR:MODEL, e.g. openai:gpt-5-mini",
+    "music": f"pass an audio file ({', '.join(s.lstrip('.') for s in MUSIC_SUFFIXES)})",
+}
+
+
+class _Request(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)  # built on first use: cheap import
+
+    workspace: Path | None = Field(default=None, description="Folder of projects and the database (None: the default).")
+
+    @classmethod
+    def build(cls, **values: Any) -> Self:
+        """Validate ``values`` into a request. Raises :class:`InputError` naming the first bad field."""
+        try:
+            return cls(**values)
+        except ValidationError as exc:
+            item = exc.errors()[0]
+            field = str(item["loc"][0]) if item["loc"] else "request"
+            message = str(item.get("ctx", {}).get("error") or item["msg"]).removeprefix("Value error, ")
+            raise InputError(f"{item.get('input')!r}: {message}" if "input" in item else message,
+                             field=field, hint=HINTS.get(field)) from None
+
+
+def _check_provider_id(modality: str, value: str | None) -> str | None:
+    """``vendor:model`` with a known vendor (the class is not imported here)."""
+    if value is None:
+        return value
+    from storyreel.providers.registry import vendors
+
+    vendor, sep, model = value.partition(":")
+    if not sep or not vendor or not model:
+        raise ValueError("is not a provider ID (vendor:model)")
+    known = vendors(modality)
+    if vendor not in known:
+        raise ValueError(f"unknown vendor {vendor!r}; available: {', '.join(f'{v}:…' for v in known)}")
+    return value
+
+
+class InputRequest(_Request):
+    """What planning reads: exactly one of ``input_path`` / ``prompt``, and the user's overrides."""
+
+    input_path: Path | None = Field(default=None, description="Script (.txt/.md), prompt file or chapter JSON.")
+    prompt: str | None = Field(default=None, description="A short prompt (10–500 characters) instead of a file.")
+    kind: InputKind | None = None
+    project_id: str | None = None
+    language: str | None = None
+    aspect_ratio: AspectRatio | None = None
+    force: bool = False
+
+
+class PlanRequest(InputRequest):
+    """``storyreel plan``: the storyboard only."""
+
+
+class ProviderChoice(BaseModel):
+    """Provider and cost-cap choices, stored in the project's ``options.json`` when given."""
+
+    image_provider: str | None = None
+    llm: str | None = None
+    max_cost: float | None = Field(default=None, ge=0, description="Cost cap of the project in USD.")
+
+    @field_validator("image_provider")
+    @classmethod
+    def _image(cls, v: str | None) -> str | None:
+        return _check_provider_id("image", v)
+
+    @field_validator("llm")
+    @classmethod
+    def _llm(cls, v: str | None) -> str | None:
+        return _check_provider_id("llm", v)
+
+
+class MakeRequest(InputRequest, ProviderChoice):
+    """``storyreel make``: input → storyboard → images, narration, clips → ``video.mp4``."""
+
+    def stamp_identity(self) -> dict:
+        """What names this request's up-to-date stamp: every field but ``force``, paths resolved."""
+        from storyreel import __version__
+
+        data = self.model_dump(mode="json", exclude={"force"})
+        data["input_path"] = str(self.input_path.resolve()) if self.input_path else None
+        data["workspace"] = str(self.workspace.resolve()) if self.workspace else None
+        return {"request": data, "version": __version__}
+
+
+class ProjectRequest(_Request):
+    """A verb on one existing project (``status``, ``cost``)."""
+
+    project: str = Field(min_length=1, description="Project ID (see `storyreel list`).")
+
+
+class RenderRequest(ProjectRequest):
+    """``storyreel render``: re-render from the existing images and narration."""
+
+    force: bool = False
+    preset: str | None = None
+    crf: int | None = Field(default=None, ge=0, le=51)
+    music: Path | None = None
+    no_music: bool = False
+
+    @field_validator("preset")
+    @classmethod
+    def _preset(cls, v: str | None) -> str | None:
+        if v is not None and v not in X264_PRESETS:
+            raise ValueError("is not an x264 preset")
+        return v
+
+    @field_validator("music")
+    @classmethod
+    def _music(cls, v: Path | None) -> Path | None:
+        if v is None:
+            return v
+        if not v.is_file():
+            raise ValueError("no such file")
+        if v.suffix.lower() not in MUSIC_SUFFIXES:
+            raise ValueError("is not a supported audio file")
+        _check_audio(v)
+        return v
+
+    @model_validator(mode="after")
+    def _one_music_choice(self) -> Self:
+        if self.music is not None and self.no_music:
+            raise ValueError("music and no_music contradict each other; pass one of them")
+        return self
+
+
+def _check_audio(path: Path) -> None:
+    import av
+
+    try:
+        with av.open(str(path)) as container:
+            if not container.streams.audio:
+                raise ValueError("has no audio stream")
+    except ValueError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - PyAV's error family
+        raise ValueError(f"cannot be decoded ({exc})") from None
+
+
+class ImagegenRequest(ProjectRequest, ProviderChoice):
+    """``storyreel imagegen``: image prompts, images and the manifest for all, one chapter's or one shot."""
+
+    force: bool = False
+    dry_run: bool = False
+    chapter: str | None = None
+    shot: str | None = None
+
+
+class QcRequest(_Request):
+    """``storyreel qc``: a video file, or a project's ``video.mp4`` against its spec."""
+
+    target: str = Field(min_length=1)
+
+
+class ListRequest(_Request):
+    """``storyreel list``."""

@@ -1,0 +1,23 @@
+"""The pipeline's stage order (ARCHITECTURE.md "Data flow"): the plan stage, then the media stages."""
+
+from __future__ import annotations
+
+from storyreel.stages.clip import ClipStage, SegmentStage
+from storyreel.stages.image import ImageStage
+from storyreel.stages.image_prompt import ImagePromptStage
+from storyreel.stages.manifest import ManifestStage
+from storyreel.stages.narration import NarrationStage
+from storyreel.stages.qc import QcStage
+from storyreel.stages.render import RenderStage
+
+IMAGE_STAGES = (ImagePromptStage(), ImageStage(), ManifestStage())
+"""What ``imagegen`` runs: prompts, images and the manifest."""
+
+SOURCE_STAGES = (ImagePromptStage(), ImageStage(), NarrationStage())
+"""What ``render`` needs fresh before it may run."""
+
+MEDIA_STAGES = (*IMAGE_STAGES, NarrationStage(), ClipStage(), SegmentStage(), RenderStage(), QcStage())
+"""Every stage after planning, in order."""
+
+RENDER_STAGES = frozenset({"clip", "segment", "render", "qc"})
+"""The stages ``render`` (re-)runs."""

@@ -1,0 +1,71 @@
+"""A project's options (``options.json``): providers, cost cap, encoder preset, CRF and the music bed.
+
+Choices given once (``make``'s providers and cap, ``render``'s preset, CRF and music) are stored so that
+every later verb on the project — ``status``, ``render``, ``imagegen``, ``cost`` — uses the same ones;
+unset values fall back to the process settings (``STORYREEL_*``). Values arrive validated by the
+facade's request models (:mod:`storyreel.api.requests`); this module only stores them.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+
+from storyreel.core.atomic import atomic_write_text
+from storyreel.core.errors import InputError
+from storyreel.store.files import ProjectPaths
+
+FILE = "options.json"
+
+
+class ProjectOptions(BaseModel):
+    image_provider: str | None = Field(default=None, description="Image provider VENDOR:MODEL.")
+    llm: str | None = Field(default=None, description="LLM of the prompt steps VENDOR:MODEL.")
+    max_cost_usd: float | None = Field(default=None, ge=0, description="Cost cap in USD.")
+    preset: str | None = Field(default=None, description="x264 preset.")
+    crf: int | None = Field(default=None, ge=0, le=51, description="x264 constant rate factor.")
+    music: str | None = Field(default=None, description="Music bed, relative to the project folder.")
+
+    @classmethod
+    def load(cls, paths: ProjectPaths) -> ProjectOptions:
+        """The stored options (defaults when the file is absent). Raises :class:`InputError` when the
+        file is not valid."""
+        path = paths.root / FILE
+        if not path.exists():
+            return cls()
+        try:
+            return cls.model_validate_json(path.read_text(encoding="utf-8"))
+        except ValueError as exc:
+            raise InputError(f"{FILE} is not valid: {exc}", field=FILE, hint="fix or delete the file") from exc
+
+    def settings_overrides(self) -> dict:
+        """The stored choices that override process settings."""
+        return {k: v for k, v in {"image_provider": self.image_provider, "llm": self.llm, "max_cost_usd": self.max_cost_usd}.items() if v is not None}
+
+    def music_path(self, paths: ProjectPaths) -> Path | None:
+        return paths.root / self.music if self.music else None
+
+
+def update_options(paths: ProjectPaths, *, music: Path | None = None, no_music: bool = False, **values: object) -> ProjectOptions:
+    """Store the given option ``values`` (None = keep the stored one). ``music`` is copied into
+    ``assets/`` so the project stays self-contained; ``no_music`` removes the bed. Writes only when
+    something changed."""
+    opts = ProjectOptions.load(paths)
+    before = opts.model_dump()
+    changes = {k: v for k, v in values.items() if v is not None}
+    if changes:
+        opts = opts.model_copy(update=changes)
+    if music is not None:
+        target = paths.root / "assets" / f"music{music.suffix.lower()}"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        for old in target.parent.glob("music.*"):
+            old.unlink()
+        shutil.copyfile(music, target)
+        opts = opts.model_copy(update={"music": paths.rel(target)})
+    if no_music:
+        opts = opts.model_copy(update={"music": None})
+    if opts.model_dump() != before or not (paths.root / FILE).exists():
+        atomic_write_text(paths.root / FILE, opts.model_dump_json(indent=2, exclude_none=True) + "\n")
+    return opts

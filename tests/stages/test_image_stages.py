@@ -1,0 +1,90 @@
+"""Stages ``image_prompt``, ``image`` and ``manifest`` in-process, on fake providers."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from PIL import Image
+
+from storyreel.core.errors import StageError
+from storyreel.engine.graph import Node
+from storyreel.engine.staleness import Cause, StaleCause, State
+from storyreel.providers.http import ProviderRejected
+from storyreel.providers.image.fake import FakeImages
+from storyreel.providers.llm.fake import FakeLlm
+from storyreel.stages.pipeline import IMAGE_STAGES
+from storyreel.store.assets import AssetStore
+from storyreel.store.ledger import CostLedger
+
+GENERATED = ["ch01-s02", "ch02-s01", "ch02-s02"]  # b-roll and the diagram go to the provider; the title card is drawn
+
+
+def test_prompts_come_from_the_llm_and_images_from_the_provider(project):
+    images, llm = FakeImages(price_usd=0.02), FakeLlm(["A hare mocking a tortoise, watercolour", "Three boxes joined by arrows",
+                                                        "A tortoise crossing a finish line at dawn"])
+    ctx = project.ctx(image=images, llm=llm)
+    report = project.run(list(IMAGE_STAGES), ctx)
+    assert sorted(n.unit for n in report.executed if n.stage == "image_prompt") == GENERATED
+    assert sorted(r.shot_id for r in images.history) == GENERATED
+    assert {r.prompt for r in images.history} == {"A hare mocking a tortoise, watercolour", "Three boxes joined by arrows",
+                                                  "A tortoise crossing a finish line at dawn"}
+    assert len(llm.history) == 3 and all(values["project_title"] == "The Hare and the Tortoise" for _, values in llm.history)
+    for unit in [*GENERATED, "ch01-s01"]:
+        with Image.open(ctx.paths.images / f"{unit}.png") as im:
+            assert im.size == (1920, 1080)
+    manifest = json.loads((ctx.paths.images / "manifest.json").read_text())
+    assert manifest["counts"] == {"generated": 3, "template": 1, "failed": 0, "skipped": 0}
+    assert manifest["cost_usd"] == pytest.approx(0.06)
+
+
+def test_the_ledger_books_exactly_what_the_provider_billed(project):
+    images = FakeImages(price_usd=0.05)
+    ctx = project.ctx(image=images, llm=FakeLlm())
+    project.run(list(IMAGE_STAGES), ctx)
+    summary = CostLedger(project.store.sessions, "hare", 1.0).summary()
+    assert summary.calls == len(images.history) == 3
+    assert summary.committed_usd == pytest.approx(3 * 0.05) and summary.reserved_usd == 0
+    rows = AssetStore(project.store.sessions).assets("hare", "IMAGE")
+    assert sorted(r.shot_id for r in rows) == sorted([*GENERATED, "ch01-s01"])
+    assert {r.meta["status"] for r in rows} == {"generated", "template"}
+
+
+def test_a_rejected_shot_gets_a_stand_in_is_not_billed_and_is_retried(project):
+    images = FakeImages(price_usd=0.05).queue(None, ProviderRejected("moderation_blocked"), None)
+    ctx = project.ctx(image=images, llm=FakeLlm())
+    report = project.run(list(IMAGE_STAGES), ctx)
+    failed = [s for s in report.statuses.values() if s.attention]
+    assert len(failed) == 1 and "moderation_blocked" in failed[0].attention
+    unit = failed[0].node.unit
+    sidecar = json.loads((ctx.paths.images / f"{unit}.json").read_text())
+    assert sidecar["status"] == "failed" and sidecar["stand_in"] == "local:cards" and sidecar["cost_usd"] == 0
+    assert CostLedger(project.store.sessions, "hare", 1.0).summary().committed_usd == pytest.approx(2 * 0.05)
+    again = project.run(list(IMAGE_STAGES), project.ctx(image=images, llm=FakeLlm()))
+    assert [n.unit for n in again.executed if n.stage == "image"] == [unit]  # only the rejected shot is retried
+    assert json.loads((ctx.paths.images / f"{unit}.json").read_text())["status"] == "generated"
+
+
+def test_an_edited_description_makes_only_that_shots_prompt_and_image_stale(project):
+    ctx = project.ctx(image=FakeImages(), llm=FakeLlm())
+    project.run(list(IMAGE_STAGES), ctx)
+    chapter = project.board.chapters[1]
+    chapter.shots[1].visual.description = "The tortoise asleep under a tree"
+    after = project.status(list(IMAGE_STAGES), project.ctx(image=FakeImages(), llm=FakeLlm()))
+    stale = {n.name: s.causes for n, s in after.statuses.items() if s.state != State.FRESH}
+    assert stale == {
+        "image_prompt[ch02-s02]": [StaleCause(Cause.PARAMS)],
+        "image[ch02-s02]": [StaleCause(Cause.DEPENDENCY, ("image_prompt[ch02-s02]",))],  # waits for its prompt
+        "manifest[images]": [StaleCause(Cause.DEPENDENCY, ("image[ch02-s02]",))],
+    }
+
+
+def test_a_failing_llm_fails_the_prompt_stage_and_names_the_node(project):
+    from storyreel.core.errors import ProviderError
+
+    ctx = project.ctx(image=FakeImages(), llm=FakeLlm([ProviderError("fake:llm: HTTP 500")], default="ok"))
+    with pytest.raises(StageError, match=r"image_prompt\[ch01-s02\].*HTTP 500"):
+        project.run(list(IMAGE_STAGES), ctx)
+    statuses = project.status(list(IMAGE_STAGES), ctx).statuses
+    assert statuses[Node("image_prompt", "ch01-s02")].state == State.MISSING
+    assert statuses[Node("image_prompt", "ch02-s01")].state == State.FRESH  # the others' prompts were kept
