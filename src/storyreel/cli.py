@@ -46,6 +46,7 @@ MaxCost = Annotated[
     typer.Option("--max-cost", min=0.0, envvar="STORYREEL_MAX_COST_USD", help="Cost cap of the project in USD (default 10); paid calls never exceed it."),
 ]
 ProjectId = Annotated[Optional[str], typer.Option("--project-id", help="Project ID (default: from the title).")]
+Wait = Annotated[bool, typer.Option("--wait/--no-wait", help="When another storyreel is writing the project: wait for it (default), or stop at once.")]
 
 
 FLAGS = {
@@ -84,7 +85,14 @@ class _Progress:
     """Rich live progress on stderr: one line per stage with done/total nodes."""
 
     def __init__(self, enabled: bool) -> None:
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            SpinnerColumn,
+            TextColumn,
+            TimeElapsedColumn,
+        )
 
         self.enabled = enabled
         self.progress = Progress(
@@ -137,6 +145,7 @@ def make(
     image_provider: ImageProvider = None,
     llm: Llm = None,
     max_cost: MaxCost = None,
+    wait: Wait = True,
     workspace: Workspace = None,
     as_json: JsonOut = False,
 ) -> None:
@@ -145,7 +154,7 @@ def make(
 
     request = MakeRequest.build(
         input_path=input, prompt=prompt, kind=kind, aspect_ratio=aspect_ratio, language=language, project_id=project_id,
-        force=force, image_provider=image_provider, llm=llm, max_cost=max_cost, workspace=workspace,
+        force=force, image_provider=image_provider, llm=llm, max_cost=max_cost, workspace=workspace, wait=wait,
     )
     result: Any = None
     if not force:  # nothing changed since the last fully fresh make of this request: answer from its stamp
@@ -174,6 +183,7 @@ def plan(
     language: Language = None,
     project_id: ProjectId = None,
     force: Annotated[bool, typer.Option("--force", help="Re-plan even if the input is unchanged (drops storyboard edits).")] = False,
+    wait: Wait = True,
     workspace: Workspace = None,
     as_json: JsonOut = False,
 ) -> None:
@@ -182,7 +192,7 @@ def plan(
 
     board, executor = api.plan(api.PlanRequest.build(
         input_path=input, prompt=prompt, kind=kind, aspect_ratio=aspect_ratio, language=language, project_id=project_id,
-        force=force, workspace=workspace,
+        force=force, workspace=workspace, wait=wait,
     ))
     path = executor.root / "storyboard.json"
     shots = board.shots()
@@ -239,13 +249,15 @@ def render(
     crf: Annotated[Optional[int], typer.Option("--crf", help="x264 CRF 0–51 (default 20); kept in options.json.")] = None,
     music: Annotated[Optional[Path], typer.Option("--music", help="Music bed under the narration, ducked under the voice.")] = None,
     no_music: Annotated[bool, typer.Option("--no-music", help="Remove the music bed.")] = False,
+    wait: Wait = True,
     workspace: Workspace = None,
     as_json: JsonOut = False,
 ) -> None:
     """Re-render video.mp4 from the existing images and narration (clips, segments, audio pass, QC)."""
     from storyreel import api
 
-    request = api.RenderRequest.build(project=project, force=force, preset=preset, crf=crf, music=music, no_music=no_music, workspace=workspace)
+    request = api.RenderRequest.build(project=project, force=force, preset=preset, crf=crf, music=music, no_music=no_music,
+                                      workspace=workspace, wait=wait)
     with _progress(as_json) as progress:
         result = api.render(request, progress=progress)
     _report_run(result, as_json)
@@ -288,6 +300,7 @@ def imagegen(
     image_provider: ImageProvider = None,
     llm: Llm = None,
     max_cost: MaxCost = None,
+    wait: Wait = True,
     workspace: Workspace = None,
     as_json: JsonOut = False,
 ) -> None:
@@ -295,7 +308,7 @@ def imagegen(
     from storyreel import api
 
     request = api.ImagegenRequest.build(project=project, force=force, dry_run=dry_run, chapter=chapter, shot=shot,
-                                        image_provider=image_provider, llm=llm, max_cost=max_cost, workspace=workspace)
+                                        image_provider=image_provider, llm=llm, max_cost=max_cost, workspace=workspace, wait=wait)
     with _progress(as_json or dry_run) as progress:
         result = api.imagegen(request, progress=progress)
     if as_json:
@@ -344,6 +357,11 @@ def cost(project: ProjectArg, workspace: Workspace = None, as_json: JsonOut = Fa
     err.print(f"spent ${report.spent_usd:.4f} of ${report.cap_usd:.2f} in {report.calls} paid call(s); "
               f"${report.remaining_usd:.4f} left" + (f"; ${report.reserved_usd:.4f} reserved by calls in flight" if report.reserved_usd else ""),
               highlight=False)
+    if report.uncertain_calls:
+        err.print(f"[yellow]{report.uncertain_calls} call(s) of unknown outcome[/], counted at ${report.uncertain_usd:.4f} against the cap "
+                  "(the vendor may have billed them; check its usage page):", markup=True, highlight=False)
+        for u in report.uncertain:
+            err.print(f"  {escape(u['node'])} {escape(u['provider'])} ${u['estimate_usd']:.4f} — {escape(u['why'] or '')}", markup=True, highlight=False)
 
 
 @app.command("list")
@@ -371,7 +389,18 @@ def schema(as_json: JsonOut = False) -> None:
 
 
 @app.callback(invoke_without_command=True)
-def _main(version: Annotated[bool, typer.Option("--version", help="Print the version.")] = False) -> None:
+def _main(
+    version: Annotated[bool, typer.Option("--version", help="Print the version.")] = False,
+    verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="Log provider calls and nodes to stderr (-vv: debug).")] = 0,
+) -> None:
     if version:
         print(__version__)
         raise typer.Exit(0)
+    import logging
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("storyreel: %(message)s" if not verbose else "%(asctime)s %(name)s %(levelname)s %(message)s"))
+    handler.setLevel(logging.WARNING if not verbose else logging.INFO if verbose == 1 else logging.DEBUG)
+    root = logging.getLogger("storyreel")
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)

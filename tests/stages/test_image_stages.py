@@ -57,12 +57,12 @@ def test_a_rejected_shot_gets_a_stand_in_is_not_billed_and_is_retried(project):
     failed = [s for s in report.statuses.values() if s.attention]
     assert len(failed) == 1 and "moderation_blocked" in failed[0].attention
     unit = failed[0].node.unit
-    sidecar = json.loads((ctx.paths.images / f"{unit}.json").read_text())
+    sidecar = json.loads(ctx.paths.image_meta(unit).read_text())
     assert sidecar["status"] == "failed" and sidecar["stand_in"] == "local:cards" and sidecar["cost_usd"] == 0
     assert CostLedger(project.store.sessions, "hare", 1.0).summary().committed_usd == pytest.approx(2 * 0.05)
     again = project.run(list(IMAGE_STAGES), project.ctx(image=images, llm=FakeLlm()))
     assert [n.unit for n in again.executed if n.stage == "image"] == [unit]  # only the rejected shot is retried
-    assert json.loads((ctx.paths.images / f"{unit}.json").read_text())["status"] == "generated"
+    assert json.loads(ctx.paths.image_meta(unit).read_text())["status"] == "generated"
 
 
 def test_an_edited_description_makes_only_that_shots_prompt_and_image_stale(project):
@@ -79,12 +79,50 @@ def test_an_edited_description_makes_only_that_shots_prompt_and_image_stale(proj
     }
 
 
-def test_a_failing_llm_fails_the_prompt_stage_and_names_the_node(project):
+def test_a_failing_llm_prompt_fails_only_its_shot(project):
     from storyreel.core.errors import ProviderError
 
-    ctx = project.ctx(image=FakeImages(), llm=FakeLlm([ProviderError("fake:llm: HTTP 500")], default="ok"))
-    with pytest.raises(StageError, match=r"image_prompt\[ch01-s02\].*HTTP 500"):
+    images = FakeImages()
+    ctx = project.ctx(image=images, llm=FakeLlm([ProviderError("fake:llm: HTTP 500")], default="a prompt"))
+    with pytest.raises(StageError, match=r"image_prompt\[ch01-s02\].*HTTP 500(.|\n)*not made: image\[ch01-s02\]"):
         project.run(list(IMAGE_STAGES), ctx)
     statuses = project.status(list(IMAGE_STAGES), ctx).statuses
     assert statuses[Node("image_prompt", "ch01-s02")].state == State.MISSING
-    assert statuses[Node("image_prompt", "ch02-s01")].state == State.FRESH  # the others' prompts were kept
+    assert sorted(r.shot_id for r in images.history) == ["ch02-s01", "ch02-s02"]  # the other shots' images were made
+    manifest = json.loads(ctx.paths.manifest.read_text())
+    assert {e["shot_id"]: e["status"] for e in manifest["images"]} == {
+        "ch01-s01": "template", "ch01-s02": "skipped", "ch02-s01": "generated", "ch02-s02": "generated"}
+    assert (ctx.paths.provenance / "imagegen_provenance.json").exists()
+
+
+def test_a_provider_error_that_is_not_a_rejection_fails_the_node_without_a_stand_in(project):
+    from storyreel.core.errors import ProviderError
+
+    images = FakeImages(price_usd=0.05).queue(ProviderError("fake: gave up after 4 attempts: HTTP 503"))
+    ctx = project.ctx(image=images, llm=FakeLlm())
+    with pytest.raises(StageError, match="HTTP 503"):
+        project.run(list(IMAGE_STAGES), ctx)
+    manifest = json.loads(ctx.paths.manifest.read_text())
+    failed = [e for e in manifest["images"] if e["status"] == "failed"]
+    assert len(failed) == 1 and "HTTP 503" in failed[0]["error"] and failed[0]["file_path"] is None
+    assert not ctx.paths.image(failed[0]["shot_id"]).exists()  # no stand-in drawn for a vendor failure
+    assert CostLedger(project.store.sessions, "hare", 1.0).summary().committed_usd == pytest.approx(2 * 0.05)
+
+
+def test_editing_a_diagrams_narration_does_not_buy_its_image_again(project):
+    images = FakeImages(price_usd=0.05)
+    ctx = project.ctx(image=images, llm=resolve_local_llm())
+    project.run(list(IMAGE_STAGES), ctx)
+    bought = len(images.history)
+    diagram = project.board.chapters[1].shots[0]
+    assert diagram.visual.type == "diagram"
+    diagram.narration = "First a course was set, then a judge was chosen, then the race began."
+    report = project.run(list(IMAGE_STAGES), project.ctx(image=images, llm=resolve_local_llm()))
+    assert [n.name for n in report.executed if n.stage == "image_prompt"] == ["image_prompt[ch02-s01]"]  # re-rendered, same text
+    assert not [n for n in report.executed if n.stage == "image"] and len(images.history) == bought
+
+
+def resolve_local_llm():  # noqa: ANN201
+    from storyreel.providers.registry import resolve
+
+    return resolve("llm", "local:direct", overridable=False)

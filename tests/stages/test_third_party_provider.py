@@ -14,12 +14,11 @@ from storyreel.stages.pipeline import IMAGE_STAGES
 from storyreel.store.ledger import CostLedger
 
 MODULE = '''
-from pathlib import Path
+import io
 
 from PIL import Image
 
-from storyreel.providers.base import ImageProvider, ImageResult
-from storyreel.providers.image.pixels import save_png
+from storyreel.providers.base import ImageProvider, Received
 
 
 class AcmeImages(ImageProvider):
@@ -29,9 +28,10 @@ class AcmeImages(ImageProvider):
     def estimate(self, request):
         return 0.02
 
-    def generate(self, request, out_path: Path) -> ImageResult:
-        save_png(Image.new("RGB", (request.width, request.height), (200, 10, 10)), out_path)
-        return ImageResult(path=out_path, provider=self.provider_id, cost_usd=0.02)
+    def fetch(self, request, *, jobs=None, key=None) -> Received:
+        buf = io.BytesIO()
+        Image.new("RGB", (64, 36), (200, 10, 10)).save(buf, "PNG")
+        return Received(data=buf.getvalue(), cost_usd=0.02)
 '''
 
 

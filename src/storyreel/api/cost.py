@@ -15,7 +15,10 @@ def cost(request: ProjectRequest | None = None, **fields: object) -> CostReport:
     settings = settings_for(request.workspace)
     load_project(request.project, settings)
     store = open_store(settings)
-    summary = CostLedger(store.sessions, request.project, project_settings(settings, request.project).max_cost_usd).summary()
+    ledger = CostLedger(store.sessions, request.project, project_settings(settings, request.project).max_cost_usd)
+    summary = ledger.summary()
+    uncertain = [{"node": e.node, "provider": e.provider, "estimate_usd": e.estimate_usd, "why": e.note}
+                 for e in ledger.uncertain_entries()]
     nodes = [
         {"node": f"{r.stage}[{r.unit}]", "provider": r.provider, "cost_usd": r.cost_usd, "finished_at": r.finished_at.isoformat()}
         for r in store.latest_success(request.project).values() if r.cost_usd
@@ -23,5 +26,6 @@ def cost(request: ProjectRequest | None = None, **fields: object) -> CostReport:
     return CostReport(
         project_id=request.project, cap_usd=summary.cap_usd, spent_usd=summary.committed_usd, reserved_usd=summary.reserved_usd,
         remaining_usd=summary.remaining_usd, calls=summary.calls, by_provider=summary.by_provider,
-        nodes=sorted(nodes, key=lambda r: r["node"]),
+        nodes=sorted(nodes, key=lambda r: r["node"]), uncertain_calls=summary.uncertain_calls,
+        uncertain_usd=summary.uncertain_usd, uncertain=uncertain,
     )

@@ -8,10 +8,19 @@ from __future__ import annotations
 
 import json
 
-from storyreel.api.project import context, load_project, open_store, settings_for
+from storyreel.api.project import (
+    context,
+    load_project,
+    open_store,
+    preflight,
+    settings_for,
+    settled_status,
+    writing,
+)
 from storyreel.api.requests import ImagegenRequest
 from storyreel.api.results import ImagegenResult
-from storyreel.core.errors import CostLimitReached, InputError
+from storyreel.core.atomic import atomic_write_text
+from storyreel.core.errors import CostLimitReached, InputError, StageError
 from storyreel.engine.executor import Executor, ProgressFn
 from storyreel.engine.graph import Node
 from storyreel.engine.staleness import State
@@ -23,9 +32,7 @@ from storyreel.stages.manifest import write_manifest
 from storyreel.stages.pipeline import IMAGE_STAGES as STAGES
 from storyreel.store.files import ProjectPaths
 from storyreel.store.options import update_options
-from storyreel.core.atomic import atomic_write_text
 from storyreel.store.records import RunStore
-
 
 
 def imagegen(request: ImagegenRequest | None = None, *, progress: ProgressFn | None = None, **fields: object) -> ImagegenResult:
@@ -37,18 +44,26 @@ def imagegen(request: ImagegenRequest | None = None, *, progress: ProgressFn | N
     request = request or ImagegenRequest.build(**fields)
     settings = settings_for(request.workspace)
     board = load_project(request.project, settings)
-    store = open_store(settings)
-    shots = select_shots(context(board, settings, store), request.chapter, request.shot)
-    update_options(ProjectPaths(settings.workspace, request.project), image_provider=request.image_provider,
-                   llm=request.llm, max_cost_usd=request.max_cost)
-    ctx = context(board, settings, store)
-    if request.dry_run:
-        return dry_run(ctx, shots, store)
-    try:
-        return run(ctx, shots, store, force=request.force, progress=progress)
-    except CostLimitReached:
-        store.upsert_project(request.project, status="cost_limit")
-        raise
+    paths = ProjectPaths(settings.workspace, request.project)
+    choices = {"image_provider": request.image_provider, "llm": request.llm, "max_cost_usd": request.max_cost}
+    with writing(paths, settings, wait=request.wait, verb="imagegen"):
+        store = open_store(settings)
+        shots = select_shots(context(board, settings, store, choices), request.chapter, request.shot)
+        if request.dry_run:  # the flags apply to this plan only: options.json and the project's status stay as they are
+            return dry_run(context(board, settings, store, choices), shots, store)
+        update_options(paths, **choices)
+        ctx = context(board, settings, store)
+        preflight(ctx)
+        try:
+            result = run(ctx, shots, store, force=request.force, progress=progress)
+        except CostLimitReached:
+            store.upsert_project(request.project, status="cost_limit")
+            raise
+        except StageError:
+            store.upsert_project(request.project, status="failed")
+            raise
+        store.upsert_project(request.project, status=settled_status(ctx, store))
+        return result
 
 
 def select_shots(ctx: ProjectContext, chapter: str | None, shot: str | None) -> list[str]:
@@ -80,12 +95,12 @@ def dry_run(ctx: ProjectContext, shots: list[str], store: RunStore) -> ImagegenR
         row: dict = {"shot_id": unit, "method": method, "provider": stage.provider_for(ctx, unit)[0].provider_id,
                "would_run": not fresh, "estimate_usd": 0.0}
         if method == "generated":
-            request = stage.request(ctx, unit) if (ctx.paths.root / "prompts" / f"{unit}.json").exists() else None
+            request = stage.request(ctx, unit) if ctx.paths.prompt_record(unit).exists() else None
             if request is None or not fresh:
                 request = _request_without_prompt_node(ctx, unit)
             provider = ctx.image_provider
             payload = provider.payload(request)
-            path = ctx.paths.images / "requests" / f"{unit}.json"
+            path = ctx.paths.request_payload(unit)
             atomic_write_text(path, json.dumps({"provider": provider.provider_id, "payload": payload}, indent=2, ensure_ascii=False) + "\n")
             row.update(request_file=ctx.paths.rel(path), estimate_usd=provider.estimate(request) if provider.paid else 0.0)
             if not fresh:

@@ -5,10 +5,11 @@ same request repeated answers from file stats (:mod:`storyreel.engine.uptodate`)
 from __future__ import annotations
 
 import time
+from contextlib import ExitStack
 from pathlib import Path
 
 from storyreel.api.plan import plan
-from storyreel.api.project import context, open_store, settings_for
+from storyreel.api.project import check_choices, context, open_store, preflight, settings_for
 from storyreel.api.requests import MakeRequest, PlanRequest
 from storyreel.api.results import RunResult
 from storyreel.core.errors import CostLimitReached
@@ -16,9 +17,9 @@ from storyreel.core.settings import Settings
 from storyreel.engine import uptodate
 from storyreel.engine.executor import Executor, ProgressFn
 from storyreel.media.ffmpeg import ffmpeg_exe
-from storyreel.stages.pipeline import MEDIA_STAGES
 from storyreel.stages.context import ProjectContext
 from storyreel.stages.manifest import write_manifest
+from storyreel.stages.pipeline import MEDIA_STAGES
 from storyreel.store.files import ProjectPaths
 from storyreel.store.options import update_options
 from storyreel.store.records import RunStore
@@ -36,14 +37,23 @@ def make(request: MakeRequest | None = None, *, progress: ProgressFn | None = No
     settings = settings_for(request.workspace)
     stamp_key = request.stamp_identity()
     uptodate.forget(settings.workspace, stamp_key)
-    # 1. the storyboard (planned, imported, or kept when fresh)
-    board, plan_exec = plan(PlanRequest.build(**request.model_dump(include=set(PlanRequest.model_fields))), progress=progress)
+    check_choices(settings, image_provider=request.image_provider, llm=request.llm)  # before any work
+    with ExitStack() as hold:  # the project's lock, taken by plan() once the project is known, kept to the end
+        # 1. the storyboard (planned, imported, or kept when fresh)
+        board, plan_exec = plan(PlanRequest.build(**request.model_dump(include=set(PlanRequest.model_fields))), progress=progress, hold=hold, verb="make")
+        return _media(request, board, plan_exec.invocation, settings, stamp_key, progress, t0)
+
+
+def _media(request: MakeRequest, board, invocation: str, settings: Settings, stamp_key: dict,  # noqa: ANN001
+           progress: ProgressFn | None, t0: float) -> RunResult:
+    """Steps 2–4 of :func:`make` (the caller holds the project's lock)."""
     # 2. the project's stored choices, then the media stages
     update_options(ProjectPaths(settings.workspace, board.project_id), image_provider=request.image_provider, llm=request.llm, max_cost_usd=request.max_cost)
     store = open_store(settings)
     ctx = context(board, settings, store)
+    preflight(ctx)
     executor = Executor(store, board.project_id, ctx.paths.root, progress)
-    executor.invocation = plan_exec.invocation
+    executor.invocation = invocation
     try:
         report = executor.evaluate(MEDIA_STAGES, ctx, execute=True, force=request.force)
     except CostLimitReached:
@@ -75,7 +85,7 @@ def _stamp(key: dict, input_path: Path | None, ctx: ProjectContext, store: RunSt
     files += [paths.root / rel for run in store.latest_success(ctx.storyboard.project_id).values() for rel in run.outputs]
     files += [paths.storyboard, Path(ffmpeg_exe())] + ([ctx.music] if ctx.music else [])
     prompts = workspace / "prompts"
-    watch = [paths.root / "options.json", workspace / "encoder.json", prompts]
+    watch = [paths.options, workspace / "encoder.json", prompts]
     watch += sorted(prompts.glob("*.md")) if prompts.is_dir() else []
     done = {**result.as_dict(), "executed_nodes": [], "executed_count": 0, "duration_s": 0.0, "invocation": ""}
     uptodate.write(workspace, key, files, watch, Settings.env_names(), done)

@@ -3,6 +3,9 @@ the context every stage reads. Shared by every module of the facade; nothing her
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from storyreel.core.artifact import Storyboard, load_storyboard
@@ -14,9 +17,13 @@ from storyreel.stages.context import ProjectContext
 from storyreel.store.assets import AssetStore
 from storyreel.store.db import session_factory, sqlite_url
 from storyreel.store.files import ProjectPaths
+from storyreel.store.journal import received_cost
 from storyreel.store.ledger import CostLedger
+from storyreel.store.locks import project_lock
 from storyreel.store.options import ProjectOptions
 from storyreel.store.records import RunStore
+
+log = logging.getLogger("storyreel.api")
 
 
 def settings_for(workspace: Path | None) -> Settings:
@@ -44,11 +51,15 @@ def load_project(project_id: str, settings: Settings) -> Storyboard:
     return load_storyboard(paths.storyboard)
 
 
-def context(board: Storyboard, settings: Settings, store: RunStore | None = None) -> ProjectContext:
-    """Everything the media stages read: storyboard, folder, settings with the project's options,
-    providers, encoding, music bed, cost ledger and asset store."""
+def context(board: Storyboard, settings: Settings, store: RunStore | None = None, overrides: dict | None = None) -> ProjectContext:
+    """Everything the media stages read: storyboard, folder, settings with the project's options (and
+    ``overrides`` on top, e.g. a dry run's flags that are not stored), providers, encoding, music bed,
+    cost ledger and asset store."""
     paths = ProjectPaths(settings.workspace, board.project_id)
     settings = project_settings(settings, board.project_id)
+    given = {k: v for k, v in (overrides or {}).items() if v is not None}
+    if given:
+        settings = settings.model_copy(update=given)
     options = ProjectOptions.load(paths)
     store = store or open_store(settings)
     try:
@@ -71,3 +82,58 @@ def context(board: Storyboard, settings: Settings, store: RunStore | None = None
         llm=resolve("llm", settings.llm, settings),
         assets=AssetStore(store.sessions),
     )
+
+
+def preflight(ctx: ProjectContext, *, online: bool = True) -> None:
+    """Check, before any paid work, every provider this project's run will call: keys present, base
+    URLs allowed and — ``online`` — one free call per paid image provider (key refused, unknown model,
+    unreachable URL). Raises :class:`~storyreel.core.errors.ConfigError` naming what to set."""
+    from storyreel.stages.image import route
+
+    units = [shot.shot_id for _, shot in ctx.storyboard.shots()]
+    generated = [u for u in units if route(ctx, u) == "generated"]
+    if generated:
+        ctx.image_provider.preflight(online=online and ctx.image_provider.paid)
+        if any(not ctx.storyboard.shot(u)[1].visual.image_prompt for u in generated) and ctx.llm is not None:
+            ctx.llm.preflight()
+    ctx.tts_provider.preflight()
+
+
+def check_choices(settings: Settings, *, image_provider: str | None = None, llm: str | None = None) -> None:
+    """The offline preflight of the providers named on the command line and of a paid planner, before
+    anything is planned or written. Raises :class:`~storyreel.core.errors.ConfigError`."""
+    planner = resolve("planner", settings.planner, settings)
+    if planner.paid:
+        planner.preflight()
+    for modality, value in (("image", image_provider), ("llm", llm)):
+        if value is not None:
+            resolve(modality, value, settings).preflight()
+
+
+def settled_status(ctx: ProjectContext, store: RunStore) -> str:
+    """The project's status word after a verb that finished without error: ``done`` when every node is
+    fresh with nothing needing attention, else ``partial`` (some node missing, stale or a stand-in)."""
+    from storyreel.engine.executor import Executor
+    from storyreel.engine.staleness import State
+    from storyreel.stages.pipeline import MEDIA_STAGES
+
+    report = Executor(store, ctx.storyboard.project_id, ctx.paths.root).evaluate(MEDIA_STAGES, ctx, execute=False)
+    settled = all(s.state == State.FRESH and not s.attention for s in report.statuses.values())
+    return "done" if settled else "partial"
+
+
+@contextmanager
+def writing(paths: ProjectPaths, settings: Settings, *, wait: bool, verb: str) -> Iterator[None]:
+    """Hold the project's lock for a verb that writes it (:func:`storyreel.store.locks.project_lock`) and,
+    once it is held, settle what a run that died left in the ledger: reservations whose answer is in the
+    received journal are committed at its cost, the others kept as uncertain (never silently released)."""
+    with project_lock(paths, wait=wait, verb=verb):
+        if paths.received.is_dir() or paths.storyboard.exists():
+            store = open_store(settings)
+            ledger = CostLedger(store.sessions, paths.project_id, project_settings(settings, paths.project_id).max_cost_usd)
+            settled = ledger.reconcile(lambda key: received_cost(paths, key))
+            if any(settled.values()):
+                log.warning("%s: a run that stopped left paid calls behind: %d committed from the received journal, "
+                            "%d uncertain (see `storyreel cost %s`)", paths.project_id, settled["committed"], settled["uncertain"],
+                            paths.project_id)
+        yield

@@ -8,6 +8,7 @@ from pathlib import Path
 from storyreel.api.project import context, load_project, settings_for
 from storyreel.api.requests import QcRequest
 from storyreel.core.errors import InputError
+from storyreel.core.vocabulary import check_id
 from storyreel.media.qc import QcReport, run_qc
 from storyreel.stages.qc import project_spec
 
@@ -19,6 +20,7 @@ def qc(request: QcRequest | None = None, **fields: object) -> QcReport:
     path = Path(request.target)
     if path.is_file():
         return run_qc(path)
+    check_id(request.target, "TARGET")  # not a file: it must be a project ID
     settings = settings_for(request.workspace)
     ctx = context(load_project(request.target, settings), settings)
     if not ctx.paths.video.exists():

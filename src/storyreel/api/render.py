@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import time
 
-from storyreel.api.project import context, load_project, open_store, settings_for
+from storyreel.api.project import context, load_project, open_store, settings_for, writing
 from storyreel.api.requests import RenderRequest
 from storyreel.api.results import RunResult
 from storyreel.core.errors import InputError
@@ -30,6 +30,12 @@ def render(request: RenderRequest | None = None, *, progress: ProgressFn | None 
     settings = settings_for(request.workspace)
     board = load_project(request.project, settings)
     paths = ProjectPaths(settings.workspace, request.project)
+    with writing(paths, settings, wait=request.wait, verb="render"):
+        return _render_locked(request, board, paths, settings, progress, t0)
+
+
+def _render_locked(request: RenderRequest, board, paths: ProjectPaths, settings, progress: ProgressFn | None,  # noqa: ANN001
+                   t0: float) -> RunResult:
     store = open_store(settings)
     executor = Executor(store, request.project, paths.root, progress)
     # 1. the sources must be fresh: render never makes images or narration

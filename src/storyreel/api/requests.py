@@ -13,8 +13,8 @@ from typing import Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from storyreel.core.vocabulary import AspectRatio, InputKind
 from storyreel.core.errors import InputError
+from storyreel.core.vocabulary import ID_RULE, AspectRatio, InputKind, is_valid_id
 
 X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow", "placebo")
 MUSIC_SUFFIXES = (".mp3", ".wav", ".flac", ".ogg", ".m4a", ".aac", ".opus")
@@ -27,6 +27,8 @@ HINTS = {
     "preset": f"use one of {', '.join(X264_PRESETS)}",
     "image_provider": "use VENDOR:MODEL, e.g. openai:gpt-image-2",
     "llm": "use VENDOR:MODEL, e.g. openai:gpt-5-mini",
+    "project_id": ID_RULE,
+    "project": "see `storyreel list` for the project IDs",
     "music": f"pass an audio file ({', '.join(s.lstrip('.') for s in MUSIC_SUFFIXES)})",
 }
 
@@ -74,6 +76,15 @@ class InputRequest(_Request):
     language: str | None = None
     aspect_ratio: AspectRatio | None = None
     force: bool = False
+    wait: bool = Field(default=True, description="Wait for another storyreel writing the project (False: stop at once).")
+
+
+    @field_validator("project_id")
+    @classmethod
+    def _project_id(cls, v: str | None) -> str | None:
+        if v is not None and not is_valid_id(v):
+            raise ValueError("is not a valid project ID")
+        return v
 
 
 class PlanRequest(InputRequest):
@@ -102,10 +113,10 @@ class MakeRequest(InputRequest, ProviderChoice):
     """``storyreel make``: input → storyboard → images, narration, clips → ``video.mp4``."""
 
     def stamp_identity(self) -> dict:
-        """What names this request's up-to-date stamp: every field but ``force``, paths resolved."""
+        """What names this request's up-to-date stamp: every field but ``force`` and ``wait``, paths resolved."""
         from storyreel import __version__
 
-        data = self.model_dump(mode="json", exclude={"force"})
+        data = self.model_dump(mode="json", exclude={"force", "wait"})
         data["input_path"] = str(self.input_path.resolve()) if self.input_path else None
         data["workspace"] = str(self.workspace.resolve()) if self.workspace else None
         return {"request": data, "version": __version__}
@@ -116,11 +127,19 @@ class ProjectRequest(_Request):
 
     project: str = Field(min_length=1, description="Project ID (see `storyreel list`).")
 
+    @field_validator("project")
+    @classmethod
+    def _project(cls, v: str) -> str:
+        if not is_valid_id(v):
+            raise ValueError("is not a project ID")
+        return v
+
 
 class RenderRequest(ProjectRequest):
     """``storyreel render``: re-render from the existing images and narration."""
 
     force: bool = False
+    wait: bool = True
     preset: str | None = None
     crf: int | None = Field(default=None, ge=0, le=51)
     music: Path | None = None
@@ -169,6 +188,7 @@ class ImagegenRequest(ProjectRequest, ProviderChoice):
     """``storyreel imagegen``: image prompts, images and the manifest for all, one chapter's or one shot."""
 
     force: bool = False
+    wait: bool = True
     dry_run: bool = False
     chapter: str | None = None
     shot: str | None = None

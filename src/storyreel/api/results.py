@@ -56,7 +56,8 @@ class ImagegenResult(BaseModel):
 
 
 class CostReport(BaseModel):
-    """``cost``: the ledger's summary against the cap and each paid node's committed cost."""
+    """``cost``: the ledger's summary against the cap, each paid node's committed cost, and the calls
+    whose outcome is unknown (*uncertain*: counted at their estimate against the cap)."""
 
     project_id: str
     cap_usd: float
@@ -66,6 +67,9 @@ class CostReport(BaseModel):
     calls: int
     by_provider: dict[str, float]
     nodes: list[dict]
+    uncertain_calls: int = 0
+    uncertain_usd: float = 0.0
+    uncertain: list[dict] = Field(default_factory=list)  # node, provider, estimate_usd, why
 
     def as_dict(self) -> dict:
         return self.model_dump(mode="json")

@@ -11,14 +11,32 @@ import re
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    model_validator,
+)
 
 from storyreel.core.errors import InputError
-from storyreel.core.vocabulary import AspectRatio, CameraMove, Framework, InputKind, OverlayType, Transition, VisualType
-
+from storyreel.core.text import strip_controls
+from storyreel.core.vocabulary import (  # noqa: F401 - re-exported
+    ID_PATTERN,
+    AspectRatio,
+    CameraMove,
+    Framework,
+    InputKind,
+    OverlayType,
+    Transition,
+    VisualType,
+    check_id,
+    is_valid_id,
+)
 
 SCHEMA_VERSION = "1"
-ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
 HEX_COLOR_PATTERN = r"^#[0-9A-Fa-f]{6}$"
 
 Identifier = Annotated[
@@ -26,7 +44,13 @@ Identifier = Annotated[
     StringConstraints(pattern=ID_PATTERN),
     Field(description="Letters, digits, '_' and '-', 1–64 characters, starting with a letter or digit."),
 ]
+Text = Annotated[str, BeforeValidator(lambda v: strip_controls(v) if isinstance(v, str) else v)]
+"""Free text shown or spoken: control and bidi-override characters are removed (:func:`strip_controls`)."""
 HexColor = Annotated[str, StringConstraints(pattern=HEX_COLOR_PATTERN), Field(description="Colour as #RRGGBB.")]
+
+MAX_SHOTS = 2000
+"""Most shots in one storyboard (about 4.5 hours at 8 s a shot); also at most 500 chapters and 200 shots
+per chapter. ``status`` and a no-op ``make`` stay interactive at this size (benchmarks/status_bench.py)."""
 
 FRAME_SIZES: dict[str, tuple[int, int]] = {"16:9": (1920, 1080), "9:16": (1080, 1920), "1:1": (1080, 1080)}
 """Output frame size (width, height) in pixels per aspect ratio (ARCHITECTURE.md "Media")."""
@@ -47,7 +71,7 @@ class StyleGuide(_Model):
         max_length=8,
         description="Brand colours, most important first; local renderers build backgrounds and accents from them.",
     )
-    style_prefix: str = Field(
+    style_prefix: Text = Field(
         default="Clean, modern editorial illustration, consistent colour palette, no text in the image.",
         max_length=1000,
         description="Brand guidelines prepended to every image prompt (seed 000 item 9).",
@@ -57,7 +81,7 @@ class StyleGuide(_Model):
 class ProjectSettings(_Model):
     """Settings that shape every stage of one project."""
 
-    title: str = Field(min_length=1, max_length=200, description="Video title, shown on the opening title card.")
+    title: Text = Field(min_length=1, max_length=200, description="Video title, shown on the opening title card.")
     language: str = Field(
         default="en",
         pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$",
@@ -84,15 +108,15 @@ class Overlay(_Model):
     """Text shown over a shot for its whole duration."""
 
     type: OverlayType = Field(description="lower_third: name/label strip; caption: headline banner at the top.")
-    text: str = Field(min_length=1, max_length=200)
+    text: Text = Field(min_length=1, max_length=200)
 
 
 class Visual(_Model):
     """What the shot shows."""
 
     type: VisualType = Field(description="title_card | diagram | b_roll | screen_share | talking_head.")
-    description: str = Field(min_length=1, max_length=2000, description="What the image should depict, in words.")
-    image_prompt: str | None = Field(
+    description: Text = Field(min_length=1, max_length=2000, description="What the image should depict, in words.")
+    image_prompt: Text | None = Field(
         default=None,
         max_length=4000,
         description="Explicit image prompt; when set it wins over the generated prompt (seed 001 assumption 8).",
@@ -103,7 +127,7 @@ class Shot(_Model):
     """The unit of visual + narration: one image, its narration, camera move, overlays and transition."""
 
     shot_id: Identifier
-    narration: str = Field(min_length=1, max_length=5000, description="Text spoken over this shot.")
+    narration: Text = Field(min_length=1, max_length=5000, description="Text spoken over this shot.")
     visual: Visual
     camera_move: CameraMove = Field(default="zoom_in", description="Ken Burns direction of the motion clip.")
     overlays: list[Overlay] = Field(default_factory=list, max_length=4)
@@ -120,7 +144,7 @@ class Chapter(_Model):
     """A titled section of the storyboard holding one or more shots."""
 
     chapter_id: Identifier
-    title: str = Field(min_length=1, max_length=200)
+    title: Text = Field(min_length=1, max_length=200)
     shots: list[Shot] = Field(min_length=1, max_length=200)
 
 
@@ -128,7 +152,7 @@ class SourceInfo(_Model):
     """Where the storyboard came from."""
 
     kind: InputKind
-    name: str = Field(description="File name of the input, or 'prompt' for --prompt text.")
+    name: Text = Field(description="File name of the input, or 'prompt' for --prompt text.")
     sha256: str = Field(description="Tagged sha256 of the input text.")
 
 
@@ -156,6 +180,9 @@ class Storyboard(_Model):
 
     @model_validator(mode="after")
     def _unique_ids(self) -> Storyboard:
+        total = sum(len(c.shots) for c in self.chapters)
+        if total > MAX_SHOTS:
+            raise ValueError(f"{total} shots; a storyboard holds at most {MAX_SHOTS}")
         seen_chapters: set[str] = set()
         seen_shots: set[str] = set()
         for chapter in self.chapters:
@@ -229,4 +256,4 @@ def slugify_id(text: str, fallback: str = "project") -> str:
     ascii_text = ascii_text.encode("ascii", "ignore").decode("ascii")
     slug = _SLUG_RE.sub("-", ascii_text).strip("-_").lower()
     slug = re.sub(r"-{2,}", "-", slug)[:64].strip("-_")
-    return slug if slug and re.match(ID_PATTERN, slug) else fallback
+    return slug if is_valid_id(slug) else fallback

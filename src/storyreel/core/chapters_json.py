@@ -9,6 +9,7 @@ Nothing in the file is trusted: IDs are validated before they become file names.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from typing import Literal
 
@@ -23,9 +24,11 @@ from storyreel.core.artifact import (
     Shot,
     SourceInfo,
     Storyboard,
+    Text,
     Visual,
     VisualType,
     format_validation_error,
+    is_valid_id,
     slugify_id,
 )
 from storyreel.core.errors import InputError
@@ -39,19 +42,19 @@ class _In(BaseModel):
 
 
 class ChapterNarration(_In):
-    text: str = Field(min_length=1, max_length=20000)
+    text: Text = Field(min_length=1, max_length=20000)
     estimated_duration_seconds: float | None = Field(default=None, ge=0)
 
 
 class ChapterVisual(_In):
     type: VisualType
-    description: str = Field(min_length=1, max_length=2000)
-    image_prompt: str | None = Field(default=None, max_length=4000)
+    description: Text = Field(min_length=1, max_length=2000)
+    image_prompt: Text | None = Field(default=None, max_length=4000)
 
 
 class ChapterOverlay(_In):
     type: str = Field(min_length=1, max_length=40)
-    text: str = Field(min_length=1, max_length=200)
+    text: Text = Field(min_length=1, max_length=200)
 
 
 class ChapterTransitions(_In):
@@ -61,7 +64,7 @@ class ChapterTransitions(_In):
 
 class ChapterEntry(_In):
     chapter_id: str = Field(pattern=ID_PATTERN)
-    title: str = Field(min_length=1, max_length=200)
+    title: Text = Field(min_length=1, max_length=200)
     order: int | None = None
     narration: ChapterNarration
     visuals: list[ChapterVisual] = Field(min_length=1, max_length=50)
@@ -73,8 +76,8 @@ class ChapterDocument(_In):
     """The btcedu chapter file (seed 001 §2, Sprint 6 chapter schema)."""
 
     schema_version: str = Field(pattern=r"^1(\.\d+)?$")
-    episode_id: str | None = None
-    title: str | None = Field(default=None, max_length=200)
+    episode_id: str | None = Field(default=None, pattern=ID_PATTERN, description="Becomes the project ID (a folder name).")
+    title: Text | None = Field(default=None, max_length=200)
     language: str | None = Field(default=None, pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
     chapters: list[ChapterEntry] = Field(min_length=1, max_length=500)
 
@@ -113,7 +116,7 @@ def chapters_to_storyboard(doc: ChapterDocument, source: SourceInfo, project_id:
                 description = re.sub(r"^[^:]{1,40}:\s*", "", description) or description
             shots.append(
                 Shot(
-                    shot_id=f"{entry.chapter_id}-s{vi + 1:02d}"[:64],
+                    shot_id=shot_id(entry.chapter_id, vi + 1),
                     narration=text,
                     visual=Visual(type=visual.type, description=description, image_prompt=visual.image_prompt),
                     camera_move="zoom_in" if visual.type == "title_card" else CAMERA_CYCLE[(ci + vi) % 4],
@@ -130,7 +133,7 @@ def chapters_to_storyboard(doc: ChapterDocument, source: SourceInfo, project_id:
         fade_in=chapters_in[0].transitions.in_ != "cut",
         fade_out=chapters_in[-1].transitions.out != "cut",
     )
-    pid = project_id or (doc.episode_id if doc.episode_id and re.match(ID_PATTERN, doc.episode_id) else None)
+    pid = project_id or (doc.episode_id if is_valid_id(doc.episode_id) else None)  # an unusable episode_id: from the title
     return Storyboard(
         project_id=pid or slugify_id(title),
         settings=settings,
@@ -138,6 +141,16 @@ def chapters_to_storyboard(doc: ChapterDocument, source: SourceInfo, project_id:
         plan=PlanInfo(provider="import:chapters", structure="chapters"),
         chapters=chapters,
     )
+
+
+def shot_id(chapter_id: str, number: int) -> str:
+    """``<chapter_id>-sNN``; a chapter ID too long for that (IDs are ≤ 64 characters) is shortened and
+    given 6 hex digits of its sha256, so the shot IDs of different long chapter IDs never collide."""
+    suffix = f"-s{number:02d}"
+    if len(chapter_id) + len(suffix) <= 64:
+        return chapter_id + suffix
+    digest = hashlib.sha256(chapter_id.encode("utf-8")).hexdigest()[:6]
+    return f"{chapter_id[: 64 - len(suffix) - 7]}-{digest}{suffix}"
 
 
 def _overlay_type(kind: str) -> Literal["lower_third", "caption"]:

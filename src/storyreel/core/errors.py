@@ -33,7 +33,12 @@ class InputError(StoryreelError):
 
 
 class StageError(StoryreelError):
-    """One or more nodes of a stage failed; the message lists them."""
+    """One or more nodes failed; the message lists them and what was not made because of them.
+    ``report`` is the engine's run report when the error comes from an evaluation."""
+
+    def __init__(self, message: str, *, report: object = None) -> None:
+        super().__init__(message)
+        self.report = report
 
 
 class ProviderError(StoryreelError):
@@ -48,6 +53,12 @@ class ConfigError(ProviderError):
     def __init__(self, message: str, *, hint: str | None = None) -> None:
         self.hint = hint
         super().__init__(f"{message}\n  fix: {hint}" if hint else message)
+
+
+class UncertainCall(ProviderError):
+    """A paid request was sent but its answer was lost (read timeout, reset connection, gateway error): the
+    vendor may have done and billed the work. Not retried blindly; the ledger keeps its estimate as
+    *uncertain*. Exit code 1."""
 
 
 class CostLimitReached(StoryreelError):

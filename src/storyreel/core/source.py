@@ -13,13 +13,18 @@ from pathlib import Path
 from storyreel.core.artifact import InputKind
 from storyreel.core.errors import InputError
 from storyreel.core.hashing import hash_bytes
+from storyreel.core.text import strip_controls
 
 PROMPT_MIN_CHARS = 10
 PROMPT_MAX_CHARS = 500
 """Prompt length limits in characters, from seed 004 FR-005 ("accept text prompt (10-500 characters)")."""
 
 MAX_INPUT_BYTES = 2_000_000
-"""Largest accepted input file (2 MB of text is ~5 hours of narration)."""
+"""Largest accepted input file in bytes (chapter JSON carries markup beside its text)."""
+
+MAX_SCRIPT_CHARS = 200_000
+"""Longest accepted script in characters: about 33,000 words, 3.3 hours of narration at 165 words per
+minute; the storyboard's own limit (:data:`storyreel.core.artifact.MAX_SHOTS`) applies after planning."""
 
 
 @dataclass(frozen=True)
@@ -63,6 +68,9 @@ def read_source(path: Path | None = None, *, prompt: str | None = None, kind: In
         return Source("prompt", text.strip(), name, digest)
     if kind == "chapters":
         return Source("chapters", text, name, digest, data=_parse_json(text, name))
+    if len(text) > MAX_SCRIPT_CHARS:
+        raise InputError(f"the script is {len(text):,} characters; the limit is {MAX_SCRIPT_CHARS:,}",
+                         field="--prompt" if prompt is not None else name, hint="split it into several projects")
     return Source("script", text, name, digest)
 
 
@@ -96,7 +104,8 @@ def _read_text(path: Path) -> str:
 
 
 def _normalize(text: str) -> str:
-    return text.replace("\r\n", "\n").replace("\r", "\n")
+    """Newlines normalized; control and bidi-override characters removed (:func:`strip_controls`)."""
+    return strip_controls(text)
 
 
 def _detect_kind(path: Path, text: str) -> InputKind:

@@ -4,6 +4,21 @@ from __future__ import annotations
 
 import re
 
+_CONTROLS = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f"  # C0 and C1 controls but tab and newline; DEL
+    "\u202a-\u202e\u2066-\u2069"  # bidi embeddings, overrides and isolates ("Trojan Source", CVE-2021-42574)
+    "\ufeff\ufff9-\ufffb]"  # BOM inside text, interlinear annotation controls
+)
+
+
+def strip_controls(text: str) -> str:
+    """``text`` without control characters: C0/C1 controls (tab becomes a space; newlines stay), DEL,
+    bidi embedding/override/isolate characters and stray BOMs are *removed* — they would reach subtitle
+    files, burned-in frames and file contents. Carriage returns are normalized to newlines first."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\t", " ")
+    return _CONTROLS.sub("", text)
+
+
 _ABBREVIATIONS = {"mr", "mrs", "ms", "dr", "st", "vs", "etc", "e.g", "i.e", "no", "prof", "inc", "ltd", "bzw", "z.b", "vb"}
 _SENTENCE_END = re.compile(r"""([.!?…]+["'”’)\]]*)\s+(?=["'“‘(\[]?[A-ZÀ-ÖØ-ÞİÇĞÖŞÜÄ0-9])""")
 

@@ -3,7 +3,10 @@ building the storyboard models, so the CLI's request models stay cheap."""
 
 from __future__ import annotations
 
+import re
 from typing import Literal
+
+from storyreel.core.errors import InputError
 
 AspectRatio = Literal["16:9", "9:16", "1:1"]
 VisualType = Literal["title_card", "diagram", "b_roll", "screen_share", "talking_head"]
@@ -12,3 +15,21 @@ Transition = Literal["cut", "crossfade"]
 OverlayType = Literal["lower_third", "caption"]
 InputKind = Literal["script", "prompt", "chapters"]
 Framework = Literal["AIDA", "PAS", "BAB"]
+
+
+ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
+"""Project, chapter and shot IDs: they become folder and file names (ARCHITECTURE.md "The storyboard")."""
+_ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
+ID_RULE = "use letters, digits, '_' and '-', 1–64 characters, starting with a letter or digit"
+
+
+def is_valid_id(value: object) -> bool:
+    """True when ``value`` is a whole valid ID (``re.match`` with ``$`` would accept a trailing newline)."""
+    return isinstance(value, str) and _ID_RE.fullmatch(value) is not None
+
+
+def check_id(value: object, field: str) -> str:
+    """``value`` when it is a valid ID, else :class:`InputError` naming ``field`` and the rule."""
+    if not is_valid_id(value):
+        raise InputError(f"{value!r} is not a valid ID", field=field, hint=ID_RULE)
+    return value  # type: ignore[return-value]

@@ -8,6 +8,7 @@ stage run concurrently up to the stage's ``max_workers``.
 
 from __future__ import annotations
 
+import logging
 import time
 import uuid
 from collections.abc import Callable, Sequence
@@ -20,9 +21,19 @@ from typing import Any
 from storyreel.core.errors import CostLimitReached, InputError, StageError
 from storyreel.core.hashing import FileHashes, hash_value
 from storyreel.engine.graph import Node, NodeOutput, Recipe, Stage
-from storyreel.engine.staleness import Cause, NodeStatus, StaleCause, State, compare, outputs_intact, outputs_present
+from storyreel.engine.staleness import (
+    Cause,
+    NodeStatus,
+    StaleCause,
+    State,
+    compare,
+    outputs_intact,
+    outputs_present,
+)
 from storyreel.store.models import Run
 from storyreel.store.records import RunStore
+
+log = logging.getLogger("storyreel.engine")
 
 ProgressFn = Callable[[str, Node, str], None]  # (event, node, detail); events: start, done, attention, skip, fail
 
@@ -61,7 +72,10 @@ class Executor:
         """Compute every node's status in stage order; with ``execute`` run the ones not fresh.
 
         ``force`` re-runs selected nodes even when fresh; nodes whose last output needs attention are
-        retried; ``only`` restricts execution to matching nodes (others are evaluated but not run). Raises :class:`StageError` after a stage in which nodes failed.
+        retried; ``only`` restricts execution to matching nodes (others are evaluated but not run). A node
+        that fails stops only the nodes that require it: every other node still runs, and
+        :class:`StageError` (carrying the report) is raised at the end naming the failed and the
+        not-made nodes. :class:`CostLimitReached` stops the run after the stage that reached the cap.
         """
         try:
             return self._evaluate(stages, ctx, execute=execute, force=force, only=only)
@@ -98,9 +112,12 @@ class Executor:
                     "Raise the cap with --max-cost (or STORYREEL_MAX_COST_USD) and run again: finished nodes are kept.",
                     spent=first.spent, cap=first.cap,
                 )
-            if report.failed:
-                lines = "\n".join(f"  {n.name}: {msg}" for n, msg in report.failed.items())
-                raise StageError(f"{len(report.failed)} node(s) failed in stage {stage.name}:\n{lines}")
+        if report.failed:  # the other nodes ran; what depends on a failed node was not made
+            lines = "\n".join(f"  {n.name}: {msg}" for n, msg in report.failed.items())
+            waiting = sorted(n.name for n, st in report.statuses.items()
+                             if st.state != State.FRESH and n not in report.failed and execute and (only is None or only(n)))
+            more = f"\n{len(waiting)} node(s) that depend on them were not made: {', '.join(waiting[:8])}" + (" …" if len(waiting) > 8 else "")
+            raise StageError(f"{len(report.failed)} node(s) failed:\n{lines}" + (more if waiting else ""), report=report)
         return report
 
     def _assess(
@@ -145,6 +162,7 @@ class Executor:
             except InputError:
                 raise
             except CostLimitReached as exc:
+                log.warning("%s: not made, the cost cap is reached", node.name)
                 self._record(node, recipe, None, "cost_limit", str(exc), started, time.perf_counter() - t0)
                 report.cost_limited[node] = exc
                 report.statuses[node] = NodeStatus(node, State.MISSING, [StaleCause(Cause.FAILED)], recipe.key)
@@ -152,6 +170,7 @@ class Executor:
                 return
             except Exception as exc:  # noqa: BLE001 - recorded as a failed run, reported after the stage
                 message = f"{type(exc).__name__}: {exc}"
+                log.error("%s failed after %.1f s: %s", node.name, time.perf_counter() - t0, message)
                 self._record(node, recipe, None, "failed", message, started, time.perf_counter() - t0)
                 report.failed[node] = message
                 report.statuses[node] = NodeStatus(node, State.STALE, [StaleCause(Cause.FAILED)], recipe.key)
@@ -160,6 +179,10 @@ class Executor:
             if output.attention:
                 output.details = {**output.details, "attention": output.attention}
             version = self._record(node, recipe, output, "success", None, started, time.perf_counter() - t0)
+            for leftover in output.cleanup:
+                leftover.unlink(missing_ok=True)
+            log.info("%s done in %.2f s%s%s", node.name, time.perf_counter() - t0,
+                     f", ${output.cost_usd:.4f}" if output.cost_usd else "", f" (attention: {output.attention})" if output.attention else "")
             report.statuses[node] = NodeStatus(node, State.FRESH, [], recipe.key, version, output.attention)
             report.executed.append(node)
             self.progress("attention" if output.attention else "done", node, output.attention or "")

@@ -67,6 +67,7 @@ class NodeOutput:
     details: dict[str, Any] = field(default_factory=dict)
     cost_usd: float = 0.0
     attention: str | None = None
+    cleanup: list[Path] = field(default_factory=list)  # removed once the run record is committed (e.g. a journal entry)
 
 
 @dataclass(frozen=True)

@@ -92,8 +92,10 @@ def compare(recipe: Recipe, last: Run) -> list[StaleCause]:
         if changed:
             causes.append(StaleCause(category))
     old, new = last.input_versions or {}, recipe.inputs
-    changed_data = tuple(sorted(n for n in set(old) & set(new) if old[n] != new[n]))
-    changed_set = tuple(sorted(set(old) ^ set(new)))
+    changed = {n for n in set(old) & set(new) if old[n] != new[n]}
+    unmade = {n for n in changed if not new[n]}  # an input with no fresh output yet ("" in the recipe)
+    changed_data = tuple(sorted(changed - unmade))
+    changed_set = tuple(sorted((set(old) ^ set(new)) | unmade))
     if changed_data:
         causes.append(StaleCause(Cause.DATA, changed_data))
     if changed_set:

@@ -13,11 +13,11 @@ import re
 import subprocess
 import wave
 from pathlib import Path
-
 from typing import TYPE_CHECKING
 
 from storyreel.media.ffmpeg import MediaError, ffmpeg_exe
-from storyreel.media.standards import MIX_TRUE_PEAK_DBTP as TARGET_TP, TARGET_LUFS
+from storyreel.media.standards import MIX_TRUE_PEAK_DBTP as TARGET_TP
+from storyreel.media.standards import TARGET_LUFS
 
 if TYPE_CHECKING:  # numpy is imported where samples are handled, not on the no-op path
     import numpy as np

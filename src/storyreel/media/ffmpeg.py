@@ -16,7 +16,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-
 from typing import TYPE_CHECKING
 
 from storyreel.core.errors import ProviderError
@@ -35,6 +34,19 @@ def ffmpeg_exe() -> str:
     import imageio_ffmpeg
 
     return imageio_ffmpeg.get_ffmpeg_exe()
+
+
+def ffmpeg_version() -> str:
+    """The ffmpeg build's version string (``ffmpeg -version``), read once per binary and modification time."""
+    exe = ffmpeg_exe()
+    return _version_of(exe, os.stat(exe).st_mtime_ns)
+
+
+@lru_cache(maxsize=4)
+def _version_of(exe: str, _mtime_ns: int) -> str:
+    out = subprocess.run([exe, "-hide_banner", "-version"], capture_output=True, text=True, check=False).stdout
+    first = out.splitlines()[0] if out else ""
+    return first.split(" Copyright")[0].removeprefix("ffmpeg version ").strip() or "unknown"
 
 
 def run_ffmpeg(args: list[str], *, what: str) -> str:
@@ -85,8 +97,10 @@ class Encoding:
         ]
 
     def identity(self) -> dict:
-        """The settings that change the encoded bytes' meaning (part of node keys; not ``threads``)."""
-        return {"codec": self.codec, "preset": self.preset, "crf": self.crf, "fps": self.fps, "profile": "high"}
+        """What changes the encoded bytes (part of node keys; not ``threads``): codec, preset, CRF, frame
+        rate, profile and the ffmpeg build doing the encoding."""
+        return {"codec": self.codec, "preset": self.preset, "crf": self.crf, "fps": self.fps, "profile": "high",
+                "ffmpeg": ffmpeg_version()}
 
 
 def _encoder_works(codec: str) -> bool:

@@ -30,13 +30,19 @@ from storyreel.core.artifact import FRAME_SIZES
 from storyreel.media.audio import parse_ebur128
 from storyreel.media.ffmpeg import MediaError, ffmpeg_exe
 from storyreel.media.probe import MediaFacts, probe
-
-from storyreel.media.standards import (  
+from storyreel.media.standards import (
     LOUDNESS_TOLERANCE_LU as LOUDNESS_TOLERANCE,
+)
+from storyreel.media.standards import (
     TARGET_LUFS as LOUDNESS_TARGET,
+)
+from storyreel.media.standards import (
     TITLE_SAFE_MARGIN,
+)
+from storyreel.media.standards import (
     TRUE_PEAK_MAX_DBTP as TRUE_PEAK_MAX,
 )
+
 SUBTITLE_TOLERANCE_S = 0.100
 BLACK_MIN_S = 0.1
 BLACK_PIXEL_TH = 0.10

@@ -27,8 +27,8 @@ from storyreel.core.words import WordTiming
 from storyreel.providers.connection import Connection
 
 __all__ = [
-    "ImageGenService", "ImageProvider", "ImageRequest", "ImageResult", "LlmResult", "LlmStep", "Planner",
-    "PlannerRequest", "Provider", "SpeechRequest", "SpeechResult", "SpeechService", "WordTiming",
+    "ImageGenService", "ImageProvider", "ImageRequest", "ImageResult", "JobLog", "LlmResult", "LlmStep", "Planner",
+    "PlannerRequest", "Provider", "Received", "SpeechRequest", "SpeechResult", "SpeechService", "WordTiming",
 ]
 
 
@@ -73,6 +73,40 @@ class ImageResult(_Msg):
     provider_details: dict[str, Any] = Field(default_factory=dict)
 
 
+def request_key(provider_id: str, payload: dict) -> str:
+    """The identity of one paid request: provider and the exact payload (sha256, 32 hex characters). It
+    names the request's journal entry and is sent as its idempotency key."""
+    from storyreel.core.hashing import hash_value
+
+    return hash_value({"provider": provider_id, "payload": payload}).removeprefix("sha256:")[:32]
+
+
+class Received(_Msg):
+    """A paid call's answer as the vendor sent it, before any decoding: ``data`` (image bytes), what it
+    cost in USD and the details for provenance. ``from_journal`` marks an answer read back from the
+    received journal instead of bought."""
+
+    data: bytes
+    cost_usd: float = 0.0
+    details: dict[str, Any] = Field(default_factory=dict)
+    media_type: str = "image/png"
+    from_journal: bool = False
+
+
+class JobLog(Protocol):
+    """Where an asynchronous vendor's job ID is kept across crashes (the received journal)."""
+
+    def job_id(self) -> str | None: ...
+
+    def record_job(self, job_id: str) -> None: ...
+
+    def attempted(self) -> bool:
+        """True when an earlier run started this request (its job may exist without a recorded ID)."""
+        ...
+
+    def record_attempt(self) -> None: ...
+
+
 class SpeechRequest(_Msg):
     text: str = Field(min_length=1)
     language: str
@@ -114,7 +148,7 @@ class Capable(Protocol):
 
     def identity(self) -> dict: ...
 
-    def preflight(self) -> None: ...
+    def preflight(self, *, online: bool = False) -> None: ...
 
 
 class ImageGenService(Capable, Protocol):
@@ -128,6 +162,10 @@ class ImageGenService(Capable, Protocol):
     def payload(self, request: ImageRequest) -> dict: ...
 
     def generate(self, request: ImageRequest, out_path: Path) -> ImageResult: ...
+
+    def fetch(self, request: ImageRequest, *, jobs: JobLog | None = None, key: str | None = None) -> Received: ...
+
+    def finish(self, request: ImageRequest, received: Received, out_path: Path) -> ImageResult: ...
 
 
 class LlmStep(Capable, Protocol):
@@ -204,9 +242,10 @@ class Provider:
         key or the base URL."""
         return {"model": self.model}
 
-    def preflight(self) -> None:
+    def preflight(self, *, online: bool = False) -> None:
         """Check, without a paid call, that the provider can be used as configured (key present, base
-        URL set and allowed). Raises :class:`~storyreel.core.errors.ConfigError` naming the fix."""
+        URL set and allowed; ``online`` adds a free call where the vendor has one). Raises
+        :class:`~storyreel.core.errors.ConfigError` naming the fix."""
         if self.connection is None:
             return
         from storyreel.providers.netguard import check_url
@@ -243,6 +282,10 @@ class ImageProvider(Provider):
     modality: ClassVar[str] = "image"
     max_candidates: ClassVar[int] = 1
     accepts_reference_images: ClassVar[bool] = False
+    bills_once_per_request: ClassVar[bool] = False
+    """True when repeating a request (same :func:`request_key`) can never buy a second image: the vendor
+    honours an idempotency key, or the adapter finds the job an earlier attempt created. A call of
+    unknown outcome is then settled by the next successful attempt instead of staying uncertain."""
 
     def estimate(self, request: ImageRequest) -> float:
         """Price in USD of one call, reserved in the ledger before it runs (0 for free providers)."""
@@ -252,8 +295,26 @@ class ImageProvider(Provider):
         """What a call sends (``--dry-run`` writes it): the vendor's request body, or the request itself."""
         return request.model_dump(mode="json")
 
+    def fetch(self, request: ImageRequest, *, jobs: JobLog | None = None, key: str | None = None) -> Received:
+        """The paid part of a ``paid`` provider: send the request and return the vendor's answer undecoded
+        (``key``: the request's identity, its idempotency key where the vendor has one; ``jobs``: keeps an
+        asynchronous vendor's job ID across crashes). Raises
+        :class:`~storyreel.providers.http.ProviderRejected`, ``MalformedResponse``,
+        :class:`~storyreel.core.errors.UncertainCall` or ``ProviderError``. Free providers only ``generate``."""
+        raise NotImplementedError(f"{type(self).__name__} is not a paid provider")
+
+    def finish(self, request: ImageRequest, received: Received, out_path: Path) -> ImageResult:
+        """Decode a fetched answer, cover-fit it to the exact size and write the PNG atomically (free, local)."""
+        from storyreel.providers.image.pixels import save_fitted
+
+        save_fitted(received.data, request.width, request.height, out_path)
+        details = {**received.details, **({"from_journal": True} if received.from_journal else {})}
+        return ImageResult(path=out_path, provider=self.provider_id, cost_usd=received.cost_usd, provider_details=details)
+
     def generate(self, request: ImageRequest, out_path: Path) -> ImageResult:
-        raise NotImplementedError
+        """:meth:`fetch` then :meth:`finish` (offline engines draw directly and override this)."""
+        return self.finish(request, self.fetch(request, key=request_key(self.provider_id, self.payload(request))), out_path)
+
 
 
 class HttpImageProvider(ImageProvider):
@@ -271,6 +332,35 @@ class HttpImageProvider(ImageProvider):
 
     def timeout_s(self) -> float | None:
         return None
+
+    preflight_path: ClassVar[str | None] = None
+    """A free GET under the base URL (``{model}`` filled in) that answers 401/403 to a bad key and 404 to
+    an unknown model; None when the vendor has none."""
+
+    def preflight(self, *, online: bool = False) -> None:
+        """The offline checks (key present, base URL allowed), then with ``online`` one free GET of
+        :attr:`preflight_path`: 401/403 → the key was refused, 404 → no such model, unreachable → the base
+        URL is wrong; anything else (5xx, a timeout) does not decide. Raises :class:`ConfigError`."""
+        super().preflight()
+        if not online or self.preflight_path is None:
+            return
+        from storyreel.core.errors import ConfigError
+
+        status = self.http.probe(self.preflight_path.format(model=self.model))
+        var = self.key_env_var or "the API key"
+        if status in (401, 403):
+            raise ConfigError(f"{self.provider_id}: the API key was refused (HTTP {status})", hint=f"set a valid {var}")
+        if status == 404:
+            raise ConfigError(f"{self.provider_id}: the vendor knows no model {self.model!r} (HTTP 404)",
+                              hint="check the model name after the colon")
+
+    idempotency_header: ClassVar[str | None] = None
+    """The header the vendor reads an idempotency key from (a retried create returns the first answer
+    instead of making and billing a second); None when the vendor has none."""
+
+    def idempotency(self, key: str | None) -> dict[str, str]:
+        """The idempotency header for request ``key`` (empty when the vendor has no such mechanism)."""
+        return {self.idempotency_header: f"storyreel-{key}"} if key and self.idempotency_header else {}
 
     @property
     def http(self) -> Any:

@@ -8,6 +8,7 @@ are sent in headers only and scrubbed from every error message.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections import deque
@@ -16,10 +17,18 @@ from typing import Any
 from urllib.parse import urlparse
 
 import httpx
-from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_exponential_jitter,
+)
 
-from storyreel.core.errors import ProviderError
+from storyreel.core.errors import ProviderError, UncertainCall
 from storyreel.providers.netguard import check_url, httpx_hooks
+
+log = logging.getLogger("storyreel.http")
 
 
 class TransientError(ProviderError):
@@ -142,32 +151,64 @@ class JsonHttp:
     def _wait(self, state: RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None
         if isinstance(exc, TransientError) and exc.retry_after is not None:
-            return exc.retry_after
-        return wait_exponential_jitter(multiplier=self.policy.backoff_s, max=self.policy.backoff_max_s)(state)
+            wait = exc.retry_after
+        else:
+            wait = wait_exponential_jitter(multiplier=self.policy.backoff_s, max=self.policy.backoff_max_s)(state)
+        log.warning("%s: attempt %d of %d failed (%s); retrying in %.1f s", self.vendor, state.attempt_number,
+                    self.policy.attempts, exc, wait)
+        return wait
 
-    def request(self, method: str, path: str, payload: dict[str, Any] | None = None, headers: dict[str, str] | None = None) -> dict[str, Any]:
-        """One call with retries; returns the decoded JSON object. Raises :class:`ProviderRejected`,
-        :class:`MalformedResponse`, or :class:`ProviderError` once retries are exhausted."""
+    def request(self, method: str, path: str, payload: dict[str, Any] | None = None, headers: dict[str, str] | None = None,
+                *, idempotent: bool | None = None) -> dict[str, Any]:
+        """One call with retries; returns the decoded JSON object.
+
+        ``idempotent`` (default: True for GET, False otherwise) says whether repeating the request is safe:
+        a GET, or a create carrying the vendor's idempotency key. A non-idempotent request is retried only
+        when it surely did not reach the vendor (connection refused, 429, 500, 503); when its answer is lost
+        after it was sent (read timeout, reset, 502/504) :class:`UncertainCall` is raised instead, never a
+        blind second create. Raises :class:`ProviderRejected`, :class:`MalformedResponse`, :class:`UncertainCall`,
+        or :class:`ProviderError` once retries are exhausted."""
+        if idempotent is None:
+            idempotent = method.upper() in ("GET", "HEAD", "OPTIONS")
         retrying = Retrying(
             stop=stop_after_attempt(self.policy.attempts), wait=self._wait,
             retry=retry_if_exception_type(TransientError), reraise=True,
         )
         try:
-            return retrying(self._once, method, path, payload, headers)
+            return retrying(self._once, method, path, payload, headers, idempotent)
         except TransientError as exc:
             raise ProviderError(f"{self.vendor}: gave up after {self.policy.attempts} attempts: {exc}") from None
 
-    def _once(self, method: str, path: str, payload: dict[str, Any] | None, headers: dict[str, str] | None = None) -> dict[str, Any]:
+    def _lost(self, idempotent: bool, what: str, method: str, url: str) -> ProviderError:
+        """A request sent whose answer was lost: retried when repeating it is safe, else uncertain."""
+        if idempotent:
+            return TransientError(f"{self.vendor}: {what}")
+        log.warning("%s %s %s: %s after the request was sent; not repeated (the vendor may have done it)",
+                    self.vendor, method, urlparse(url).path, what)
+        return UncertainCall(f"{self.vendor}: {what} after {method} {urlparse(url).path} was sent: the vendor may have "
+                             "done and billed it, so it is not repeated blindly (counted as uncertain in the ledger)")
+
+    def _once(self, method: str, path: str, payload: dict[str, Any] | None, headers: dict[str, str] | None = None,
+              idempotent: bool = True) -> dict[str, Any]:
         url = self.url(path)
         self._rate.acquire()
         with self._slots:
             self.attempts_made += 1
+            t0 = time.monotonic()
             try:
                 response = self._client.request(method, url, json=payload, headers=headers)
+            except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.WriteError, httpx.WriteTimeout) as exc:
+                log.info("%s %s %s -> %s (not sent) after %.1f s", self.vendor, method, urlparse(url).path, type(exc).__name__, time.monotonic() - t0)
+                raise TransientError(f"{self.vendor}: could not send the request: {self._scrub(str(exc)) or type(exc).__name__}") from None
             except httpx.TimeoutException:
-                raise TransientError(f"{self.vendor}: no answer within the timeout ({method} {urlparse(url).path})") from None
+                log.info("%s %s %s -> timeout after %.1f s", self.vendor, method, urlparse(url).path, time.monotonic() - t0)
+                raise self._lost(idempotent, "no answer within the timeout", method, url) from None
             except httpx.TransportError as exc:
-                raise TransientError(f"{self.vendor}: connection failed: {self._scrub(str(exc))}") from None
+                log.info("%s %s %s -> %s after %.1f s", self.vendor, method, urlparse(url).path, type(exc).__name__, time.monotonic() - t0)
+                raise self._lost(idempotent, f"the connection broke ({type(exc).__name__})", method, url) from None
+        log.info("%s %s %s -> HTTP %d in %.2f s", self.vendor, method, urlparse(url).path, response.status_code, time.monotonic() - t0)
+        if response.status_code in (502, 504):
+            raise self._lost(idempotent, f"HTTP {response.status_code} from a gateway", method, url)
         if self.classify is not None:
             rejected = self.classify(response)
             if rejected is not None:
@@ -188,6 +229,22 @@ class JsonHttp:
         if not isinstance(body, dict):
             raise MalformedResponse(f"{self.vendor}: expected a JSON object, got {type(body).__name__}")
         return body
+
+    def probe(self, path: str) -> int:
+        """One GET of ``path`` without retries (a free preflight call); returns the HTTP status. Raises
+        :class:`~storyreel.core.errors.ConfigError` when the base URL cannot be reached at all (DNS,
+        refused connection); a timeout or a broken answer returns 0 (undecided)."""
+        from storyreel.core.errors import ConfigError
+
+        try:
+            response = self._client.get(self.url(path))
+        except (httpx.TimeoutException, httpx.RemoteProtocolError, httpx.ReadError):
+            return 0  # reached, but no clear answer: undecided
+        except httpx.TransportError as exc:
+            raise ConfigError(f"{self.vendor}: cannot reach {self.base_url}: {self._scrub(str(exc))}",
+                              hint="check the base URL setting and the network") from None
+        log.info("%s preflight GET %s -> %s", self.vendor, urlparse(self.url(path)).path, response.status_code)
+        return response.status_code
 
     def get_bytes(self, url: str, max_bytes: int = 64 * 2**20) -> bytes:
         """Download a file (e.g. a prediction's output image) with the same retry policy; at most

@@ -41,6 +41,11 @@ IMAGE_PRICES += [
     ImagePrice("gemini", "gemini-2.5-flash-image", "auto", (1024, 1024), 0.039, 0.30e-6, 30e-6, "2025-10-02", _GEMINI),
     ImagePrice("gemini", "gemini-3-pro-image", "auto", (1024, 1024), 0.134, 2e-6, 120e-6, "2025-11-20", _GEMINI),
 ]
+_OPENROUTER = "https://openrouter.ai/google/gemini-2.5-flash-image (Google's rates passed through: $30 / 1M image output tokens)"
+IMAGE_PRICES += [
+    ImagePrice(vendor, "google/gemini-2.5-flash-image", "auto", (1024, 1024), 0.039, 0.30e-6, 30e-6, "2025-10-02", _OPENROUTER)
+    for vendor in ("openrouter", "openai-compatible")
+]
 _REPLICATE = "https://replicate.com/pricing (per output image)"
 IMAGE_PRICES += [
     ImagePrice("replicate", "black-forest-labs/flux-schnell", "auto", (1024, 1024), 0.003, as_of="2025-11-01", source=_REPLICATE),

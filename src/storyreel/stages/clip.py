@@ -15,21 +15,29 @@ import shutil
 from pathlib import Path
 from typing import ClassVar
 
+from storyreel.core.atomic import atomic_path, atomic_write_text
 from storyreel.engine.graph import Node, NodeOutput, RecipeParts, Stage
-from storyreel.media.ffmpeg import Encoded, Encoding, Layer, MediaError, encode_args, encode_frames, forget_encoder
-from storyreel.media.qc import blackframe_filter, parse_black_frames
+from storyreel.media.ffmpeg import (
+    Encoded,
+    Encoding,
+    Layer,
+    MediaError,
+    encode_args,
+    encode_frames,
+    forget_encoder,
+)
 from storyreel.media.overlays import render_overlay
+from storyreel.media.qc import blackframe_filter, parse_black_frames
 from storyreel.media.subtitles import Cue, make_cues, render_cue
 from storyreel.media.timeline import A_PART, CROSSFADE_FRAMES, FADE_FRAMES, ShotTiming
 from storyreel.stages.context import ProjectContext
-from storyreel.core.atomic import atomic_path, atomic_write_text
 
 PROBES = (blackframe_filter(),)  # measured on every segment's final frames while it is encoded
 
 
 def probe_path(ctx: ProjectContext, unit: str) -> Path:
     """``clips/<unit>.qc.json``: what was measured on a segment's frames as it was encoded."""
-    return ctx.paths.clips / f"{unit}.qc.json"
+    return ctx.paths.clip_probe(unit)
 
 
 def _write_probe(ctx: ProjectContext, unit: str, encoded: Encoded) -> Path:
@@ -162,11 +170,11 @@ class ClipStage(Stage[ProjectContext]):
 
         width, height = ctx.storyboard.settings.frame_size
         timing = ctx.shot_timing(unit)
-        out = ctx.paths.clips / f"{unit}.mp4"
+        out = ctx.paths.clip(unit)
         # 1. overlays and subtitle cues as images with their frame ranges
         layers = self.layers(ctx, unit)
         # 2. the still along its Ken Burns path, streamed into the encoder (fades, layers, probes in ffmpeg)
-        frames = body_frames(ShotFrames(load_still(ctx.paths.images / f"{unit}.png"), timing, width, height))
+        frames = body_frames(ShotFrames(load_still(ctx.paths.image(unit)), timing, width, height))
         fades = {"fade_in": FADE_FRAMES if timing.fade_in else 0, "fade_out": FADE_FRAMES if timing.fade_out else 0}
         with atomic_path(out) as tmp:
             args = encode_args(layers, tmp, ctx.encoding, width, height, timing.body_frames, probes=PROBES, **fades)
@@ -216,12 +224,12 @@ class SegmentStage(Stage[ProjectContext]):
     def run(self, ctx: ProjectContext, unit: str) -> NodeOutput:
         a, b = self.pair(unit)
         width, height = ctx.storyboard.settings.frame_size
-        out = ctx.paths.clips / f"{unit}.mp4"
+        out = ctx.paths.clip(unit)
         ta, tb = ctx.shot_timing(a), ctx.shot_timing(b)
         from storyreel.media.motion import ShotFrames, crossfade_frames, load_still
 
-        fa = ShotFrames(load_still(ctx.paths.images / f"{a}.png"), ta, width, height)
-        fb = ShotFrames(load_still(ctx.paths.images / f"{b}.png"), tb, width, height)
+        fa = ShotFrames(load_still(ctx.paths.image(a)), ta, width, height)
+        fb = ShotFrames(load_still(ctx.paths.image(b)), tb, width, height)
         frames = crossfade_frames(fa, fb, CROSSFADE_FRAMES, ta.slot - A_PART, -A_PART)
         with atomic_path(out) as tmp:
             args = encode_args([], tmp, ctx.encoding, width, height, CROSSFADE_FRAMES, probes=PROBES)

@@ -9,13 +9,13 @@ from pathlib import Path
 
 from storyreel.core.artifact import Storyboard
 from storyreel.core.settings import Settings
+from storyreel.core.words import WordTiming
 from storyreel.media.ffmpeg import Encoding
 from storyreel.media.timeline import Timeline, build_timeline
 from storyreel.prompts.registry import PromptTemplate, load_template
-from storyreel.core.words import WordTiming
 from storyreel.providers.base import ImageGenService, LlmStep, SpeechService
-from storyreel.store.files import ProjectPaths
 from storyreel.store.assets import AssetStore
+from storyreel.store.files import ProjectPaths
 from storyreel.store.ledger import CostLedger
 
 
@@ -38,7 +38,7 @@ class ProjectContext:
     def narration(self, shot_id: str) -> tuple[float, list[WordTiming]]:
         """(duration seconds, word timings) of a shot's narration, read from ``audio/<shot>.json``."""
         if shot_id not in self._narration:
-            path = self.paths.audio / f"{shot_id}.json"
+            path = self.paths.narration_timing(shot_id)
             data = json.loads(path.read_text(encoding="utf-8"))
             self._narration[shot_id] = (float(data["duration_s"]), [WordTiming(**w) for w in data["words"]])
         return self._narration[shot_id]

@@ -13,11 +13,11 @@ from __future__ import annotations
 import json
 from typing import ClassVar
 
+from storyreel.core.atomic import atomic_write_text
 from storyreel.engine.graph import NodeOutput, RecipeParts, Stage
 from storyreel.stages.context import ProjectContext
 from storyreel.stages.image import route
 from storyreel.store.ledger import hold
-from storyreel.core.atomic import atomic_write_text
 
 TEMPLATE = "imagegen"
 TYPE_PHRASES = {
@@ -62,7 +62,7 @@ class ImagePromptStage(Stage[ProjectContext]):
 
     def run(self, ctx: ProjectContext, unit: str) -> NodeOutput:
         _, shot = ctx.storyboard.shot(unit)
-        out = ctx.paths.root / "prompts" / f"{unit}.json"
+        out = ctx.paths.prompt_record(unit)
         record: dict = {"shot_id": unit}
         cost = 0.0
         if shot.visual.image_prompt:

@@ -14,10 +14,10 @@ import json
 from datetime import datetime, timezone
 from typing import ClassVar
 
+from storyreel.core.atomic import atomic_write_text
 from storyreel.core.hashing import hash_file
 from storyreel.engine.graph import Node, NodeOutput, RecipeParts, Stage
 from storyreel.stages.context import ProjectContext
-from storyreel.core.atomic import atomic_write_text
 
 SCHEMA_VERSION = "1.0"
 
@@ -26,7 +26,7 @@ def manifest_entries(ctx: ProjectContext) -> list[dict]:
     """The per-image entries in storyboard order; shots without a sidecar are ``skipped``."""
     entries = []
     for chapter, shot in ctx.storyboard.shots():
-        sidecar = ctx.paths.images / f"{shot.shot_id}.json"
+        sidecar = ctx.paths.image_meta(shot.shot_id)
         if sidecar.exists():
             entries.append(json.loads(sidecar.read_text(encoding="utf-8")))
         else:
@@ -46,13 +46,13 @@ def write_manifest(ctx: ProjectContext) -> dict:
         "cost_usd": round(sum(e.get("cost_usd") or 0.0 for e in entries), 6),
         "images": entries,
     }
-    atomic_write_text(ctx.paths.images / "manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
+    atomic_write_text(ctx.paths.manifest, json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
     write_provenance(ctx, manifest)
     return manifest
 
 
 def write_provenance(ctx: ProjectContext, manifest: dict) -> None:
-    prompts = [json.loads(p.read_text(encoding="utf-8")) for p in sorted((ctx.paths.root / "prompts").glob("*.json"))]
+    prompts = [json.loads(p.read_text(encoding="utf-8")) for p in sorted(ctx.paths.prompts.glob("*.json"))]
     templated = [p for p in prompts if p.get("template")]
     provenance = {
         "stage": "imagegen",
@@ -65,7 +65,7 @@ def write_provenance(ctx: ProjectContext, manifest: dict) -> None:
         "image_gen_model": ctx.image_provider.provider_id,
         "input_files": [ctx.paths.rel(ctx.paths.storyboard)],
         "input_content_hash": hash_file(ctx.paths.storyboard),
-        "output_files": [ctx.paths.rel(ctx.paths.images / "manifest.json")] + [e["file_path"] for e in manifest["images"] if e.get("file_path")],
+        "output_files": [ctx.paths.rel(ctx.paths.manifest)] + [e["file_path"] for e in manifest["images"] if e.get("file_path")],
         "input_tokens": sum((p.get("usage") or {}).get("input_tokens", 0) for p in prompts),
         "output_tokens": sum((p.get("usage") or {}).get("output_tokens", 0) for p in prompts),
         "image_count": len(manifest["images"]),
@@ -88,10 +88,14 @@ class ManifestStage(Stage[ProjectContext]):
     def inputs(self, ctx: ProjectContext, unit: str) -> list[Node]:
         return [Node("image", shot.shot_id) for _, shot in ctx.storyboard.shots()]
 
+    def requires(self, ctx: ProjectContext, unit: str) -> list[Node]:
+        """None: the manifest lists what exists, with ``failed`` / ``skipped`` entries for the rest."""
+        return []
+
     def recipe(self, ctx: ProjectContext, unit: str) -> RecipeParts:
         return RecipeParts(provider="local:manifest", params={"schema_version": SCHEMA_VERSION})
 
     def run(self, ctx: ProjectContext, unit: str) -> NodeOutput:
         manifest = write_manifest(ctx)
-        files = [ctx.paths.images / "manifest.json", ctx.paths.provenance / "imagegen_provenance.json"]
+        files = [ctx.paths.manifest, ctx.paths.provenance / "imagegen_provenance.json"]
         return NodeOutput(files=files, details={"counts": manifest["counts"]})

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from storyreel.core.atomic import atomic_write_json
 from storyreel.engine.graph import NodeOutput, RecipeParts, Stage
 from storyreel.providers.base import SpeechRequest
 from storyreel.stages.context import ProjectContext
-from storyreel.core.atomic import atomic_write_json
 
 
 class NarrationStage(Stage[ProjectContext]):
@@ -36,9 +36,9 @@ class NarrationStage(Stage[ProjectContext]):
         return RecipeParts(provider=f"{provider.provider_id}@{provider.code_version}", params=self.request(ctx, unit).model_dump(mode="json"))
 
     def run(self, ctx: ProjectContext, unit: str) -> NodeOutput:
-        wav = ctx.paths.audio / f"{unit}.wav"
+        wav = ctx.paths.narration_audio(unit)
         result = ctx.tts_provider.synthesize(self.request(ctx, unit), wav)
-        meta = ctx.paths.audio / f"{unit}.json"
+        meta = ctx.paths.narration_timing(unit)
         atomic_write_json(
             meta,
             {

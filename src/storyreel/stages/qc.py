@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from storyreel.core.atomic import atomic_write_text
 from storyreel.core.errors import StageError
 from storyreel.engine.graph import Node, NodeOutput, RecipeParts, Stage
 from storyreel.media import qc
@@ -20,7 +21,6 @@ from storyreel.media.subtitles import cue_box
 from storyreel.media.timeline import FADE_FRAMES
 from storyreel.stages.clip import ClipStage, timeline_black_frames
 from storyreel.stages.context import ProjectContext
-from storyreel.core.atomic import atomic_write_text
 
 UNIT = "video"
 
@@ -78,7 +78,7 @@ class QcStage(Stage[ProjectContext]):
     def run(self, ctx: ProjectContext, unit: str) -> NodeOutput:
         # the segments' black frames were measured as they were encoded; the video is a stream copy of them
         report = qc.run_qc(ctx.paths.video, project_spec(ctx), black_frames=timeline_black_frames(ctx))
-        out = ctx.paths.root / "qc.json"
+        out = ctx.paths.qc_report
         atomic_write_text(out, report.model_dump_json(indent=2) + "\n")
         if not report.passed:
             raise StageError(f"{report.summary()} (details in {out})")

@@ -12,13 +12,13 @@ from typing import ClassVar
 
 from PIL import Image
 
-from storyreel.engine.graph import Node, NodeOutput, RecipeParts, Stage
+from storyreel.core.atomic import atomic_path, atomic_write_text
 from storyreel.core.hashing import hash_file
+from storyreel.engine.graph import Node, NodeOutput, RecipeParts, Stage
 from storyreel.media.audio import TARGET_LUFS, TARGET_TP, build_mix, loudnorm_filter
 from storyreel.media.ffmpeg import concat_list, concat_mux_args, run_ffmpeg
 from storyreel.media.subtitles import make_cues, to_srt, to_vtt
 from storyreel.stages.context import ProjectContext
-from storyreel.core.atomic import atomic_path, atomic_write_text
 
 UNIT = "video"
 
@@ -64,12 +64,12 @@ class RenderStage(Stage[ProjectContext]):
         paths, tl = ctx.paths, ctx.timeline
         # 1. audio: narration on the timeline (+ ducked music bed), measured for loudness
         placements = [
-            (paths.audio / f"{s.shot_id}.wav", s.start / tl.fps + s.narration_offset_s) for s in tl.shots
+            (paths.narration_audio(s.shot_id), s.start / tl.fps + s.narration_offset_s) for s in tl.shots
         ]
         mix, measured = build_mix(placements, tl.duration_s, paths.work, ctx.music)
         # 2. concat list of segments in play order
         listing = paths.work / "segments.txt"
-        atomic_write_text(listing, concat_list([(paths.clips / f"{u}.mp4", n) for _, u, n in tl.segment_frames()], tl.fps))
+        atomic_write_text(listing, concat_list([(paths.clip(u), n) for _, u, n in tl.segment_frames()], tl.fps))
         # 3. stream-copy concat + one audio pass, written atomically
         with atomic_path(paths.video) as tmp:
             run_ffmpeg(concat_mux_args(listing, mix, tmp, tl.duration_s, loudnorm_filter(measured)), what="assembling video.mp4")
@@ -79,7 +79,7 @@ class RenderStage(Stage[ProjectContext]):
         atomic_write_text(srt, to_srt(cues))
         atomic_write_text(vtt, to_vtt(cues))
         thumb = paths.root / "thumbnail.jpg"
-        first = Image.open(paths.images / f"{tl.shots[0].shot_id}.png").convert("RGB")
+        first = Image.open(paths.image(tl.shots[0].shot_id)).convert("RGB")
         first.thumbnail((1280, 1280))
         with atomic_path(thumb) as tmp_thumb:
             first.save(tmp_thumb, "JPEG", quality=88)

@@ -34,22 +34,45 @@ def engine_for(url: str) -> Engine:
     return engine
 
 
-def upgrade(engine: Engine) -> None:
-    """Apply pending Alembic migrations (no-op, and no Alembic import cost, when already at head)."""
+def _at_head(conn, head: str) -> bool:  # noqa: ANN001
     from sqlalchemy import inspect, text
 
+    if not inspect(conn).has_table("alembic_version"):
+        return False
+    return conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == head
+
+
+def upgrade(engine: Engine) -> None:
+    """Apply pending Alembic migrations (no-op, and no Alembic import cost, when already at head).
+
+    Concurrent first runs are serialized: SQLite under a file lock beside the database
+    (:func:`storyreel.store.locks.migration_lock`), PostgreSQL under a transaction-level advisory lock;
+    the second runner then finds the database at head and does nothing."""
     head = _head_revision()
     with engine.connect() as conn:
-        if inspect(conn).has_table("alembic_version"):
-            current = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
-            if current == head:
-                return
+        if _at_head(conn, head):
+            return
+    if engine.dialect.name == "sqlite" and engine.url.database and engine.url.database != ":memory:":
+        from storyreel.store.locks import migration_lock
+
+        with migration_lock(Path(engine.url.database)):
+            _upgrade_locked(engine, head)
+    else:
+        _upgrade_locked(engine, head)
+
+
+def _upgrade_locked(engine: Engine, head: str) -> None:
     from alembic import command
     from alembic.config import Config
+    from sqlalchemy import text
 
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(4242001)"))  # storyreel's migration lock, till commit
+        if _at_head(conn, head):
+            return
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
 

@@ -1,23 +1,75 @@
-"""The layout of a project folder (atomic writes are :mod:`storyreel.core.atomic`)."""
+"""The layout of a project folder: every path storyreel writes in a project comes from here.
+
+Names follow one rule so that no shot ID can take a stage's file: a unit's own files are
+``<unit><suffix>`` (``images/ch01-s02.png``, ``images/ch01-s02.meta.json``, ``audio/ch01-s02.wav``), while
+stage-owned files either carry a name no ID can have or live where units have none (``images/manifest.json``
+beside ``<id>.png`` and ``<id>.meta.json``; ``images/requests/``; ``.lock``). IDs (``[A-Za-z0-9][A-Za-z0-9_-]*``)
+hold no dot, so ``<id>.meta.json`` is never ``manifest.json`` and ``<a>+<b>`` is never a shot.
+
+A :class:`ProjectPaths` is built only from a valid project ID, and :meth:`ProjectPaths.check_contained`
+refuses a project folder or sub-folder that is a symbolic link or resolves outside the workspace.
+Atomic writes are :mod:`storyreel.core.atomic`.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from storyreel.core.errors import InputError
+from storyreel.core.vocabulary import check_id
+
+SUBFOLDERS = ("images", "audio", "clips", "prompts", "provenance", "work", "assets", "logs", "received")
+
 
 class ProjectPaths:
-    """Layout of one project folder (ARCHITECTURE.md "Store and files")."""
+    """Layout of one project folder (ARCHITECTURE.md "Store and files"). Raises :class:`InputError`
+    (field ``PROJECT``) when ``project_id`` is not a valid ID."""
 
-    def __init__(self, workspace: Path, project_id: str) -> None:
-        self.root = workspace / "projects" / project_id
+    def __init__(self, workspace: Path, project_id: str, *, field: str = "PROJECT") -> None:
+        self.project_id = check_id(project_id, field)
+        self.workspace = Path(workspace)
+        self.root = self.workspace / "projects" / project_id
 
+    def check_contained(self) -> None:
+        """Refuse (:class:`InputError`) a project folder or sub-folder that is a symbolic link or resolves
+        outside ``<workspace>/projects``: storyreel writes only inside the workspace."""
+        base = (self.workspace / "projects").resolve()
+        for path in (self.root, *(self.root / sub for sub in SUBFOLDERS)):
+            if path.is_symlink():
+                raise InputError(f"{path} is a symbolic link", field="PROJECT",
+                                 hint="remove the link: a project's folders must be real folders inside the workspace")
+        if self.root.exists() and not self.root.resolve().is_relative_to(base):
+            raise InputError(f"{self.root} resolves outside {base}", field="PROJECT", hint="move the project into the workspace")
+
+    # ------------------------------------------------------------------------ project-level files
     @property
     def storyboard(self) -> Path:
         return self.root / "storyboard.json"
 
     @property
+    def options(self) -> Path:
+        return self.root / "options.json"
+
+    @property
+    def lock(self) -> Path:
+        """The project lock's file (one verb that writes owns the project at a time)."""
+        return self.root / ".lock"
+
+    @property
+    def video(self) -> Path:
+        return self.root / "video.mp4"
+
+    @property
+    def qc_report(self) -> Path:
+        return self.root / "qc.json"
+
+    @property
     def images(self) -> Path:
         return self.root / "images"
+
+    @property
+    def manifest(self) -> Path:
+        return self.images / "manifest.json"
 
     @property
     def audio(self) -> Path:
@@ -26,6 +78,10 @@ class ProjectPaths:
     @property
     def clips(self) -> Path:
         return self.root / "clips"
+
+    @property
+    def prompts(self) -> Path:
+        return self.root / "prompts"
 
     @property
     def work(self) -> Path:
@@ -37,8 +93,42 @@ class ProjectPaths:
         return self.root / "provenance"
 
     @property
-    def video(self) -> Path:
-        return self.root / "video.mp4"
+    def logs(self) -> Path:
+        return self.root / "logs"
+
+    @property
+    def received(self) -> Path:
+        """The received journal of paid calls (:mod:`storyreel.store.journal`)."""
+        return self.root / "received"
+
+    # --------------------------------------------------------------------------- a unit's files
+    def image(self, shot: str) -> Path:
+        return self.images / f"{shot}.png"
+
+    def image_meta(self, shot: str) -> Path:
+        """The image's sidecar: its manifest entry (seed 001 §6)."""
+        return self.images / f"{shot}.meta.json"
+
+    def request_payload(self, shot: str) -> Path:
+        """What ``imagegen --dry-run`` would send for a shot."""
+        return self.images / "requests" / f"{shot}.json"
+
+    def prompt_record(self, shot: str) -> Path:
+        return self.prompts / f"{shot}.json"
+
+    def narration_audio(self, shot: str) -> Path:
+        return self.audio / f"{shot}.wav"
+
+    def narration_timing(self, shot: str) -> Path:
+        return self.audio / f"{shot}.json"
+
+    def clip(self, unit: str) -> Path:
+        """A shot's body segment, or a crossfade ``<a>+<b>``."""
+        return self.clips / f"{unit}.mp4"
+
+    def clip_probe(self, unit: str) -> Path:
+        """What was measured on a segment's frames as it was encoded."""
+        return self.clips / f"{unit}.qc.json"
 
     def rel(self, path: Path) -> str:
         return path.relative_to(self.root).as_posix()

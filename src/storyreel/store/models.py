@@ -62,7 +62,7 @@ class Run(Base):
 
 class CostEntry(Base):
     """One paid call in the cost ledger: reserved (estimate held before the call), then committed (actual
-    cost) or released (the call did not happen or failed before spending)."""
+    cost), released (the vendor did not do the work) or uncertain (it may have: counted at its estimate)."""
 
     __tablename__ = "cost_entries"
 
@@ -72,7 +72,9 @@ class CostEntry(Base):
     provider: Mapped[str] = mapped_column(String(128))
     estimate_usd: Mapped[float] = mapped_column(Float)
     actual_usd: Mapped[float | None] = mapped_column(Float, nullable=True)
-    status: Mapped[str] = mapped_column(String(16), doc="reserved | committed | released")
+    status: Mapped[str] = mapped_column(String(16), doc="reserved | committed | released | uncertain")
+    request_key: Mapped[str | None] = mapped_column(String(80), nullable=True, doc="hash of what the call sent")
+    note: Mapped[str | None] = mapped_column(Text, nullable=True, doc="why uncertain, or how it was reconciled")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
 

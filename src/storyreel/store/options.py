@@ -32,7 +32,7 @@ class ProjectOptions(BaseModel):
     def load(cls, paths: ProjectPaths) -> ProjectOptions:
         """The stored options (defaults when the file is absent). Raises :class:`InputError` when the
         file is not valid."""
-        path = paths.root / FILE
+        path = paths.options
         if not path.exists():
             return cls()
         try:
@@ -66,6 +66,6 @@ def update_options(paths: ProjectPaths, *, music: Path | None = None, no_music: 
         opts = opts.model_copy(update={"music": paths.rel(target)})
     if no_music:
         opts = opts.model_copy(update={"music": None})
-    if opts.model_dump() != before or not (paths.root / FILE).exists():
-        atomic_write_text(paths.root / FILE, opts.model_dump_json(indent=2, exclude_none=True) + "\n")
+    if opts.model_dump() != before or not (paths.options).exists():
+        atomic_write_text(paths.options, opts.model_dump_json(indent=2, exclude_none=True) + "\n")
     return opts

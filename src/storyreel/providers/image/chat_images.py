@@ -12,13 +12,12 @@ reports (OpenRouter usage accounting), else 0 with the tokens recorded. A ``fini
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import ClassVar
 
-from storyreel.providers.base import HttpImageProvider, ImageRequest, ImageResult
+from storyreel.providers.base import HttpImageProvider, ImageRequest, JobLog, Received
 from storyreel.providers.connection import CONNECTIONS
 from storyreel.providers.http import MalformedResponse, ProviderRejected
-from storyreel.providers.image.pixels import aspect_ratio, decode_base64, save_fitted
+from storyreel.providers.image.pixels import aspect_ratio, decode_base64
 from storyreel.providers.prices import image_price
 
 DATA_URL = re.compile(r"^data:image/[\w.+-]+;base64,(.+)$", re.S)
@@ -54,13 +53,14 @@ class ChatImages(HttpImageProvider):
         (the server reports the real cost afterwards)."""
         return image_price(self.vendor, self.model, "auto", 1024, 1024)[0]
 
-    def generate(self, request: ImageRequest, out_path: Path) -> ImageResult:
+    def fetch(self, request: ImageRequest, *, jobs: JobLog | None = None, key: str | None = None) -> Received:
+        """One chat completion (no idempotency key on this wire: a lost answer is uncertain)."""
         body = self.http.request("POST", "/chat/completions", self.payload(request))
-        save_fitted(_image_bytes(body, self.vendor), request.width, request.height, out_path)
+        data = _image_bytes(body, self.vendor)
         usage = body.get("usage") or {}
         cost = usage.get("cost")
-        return ImageResult(path=out_path, provider=self.provider_id, cost_usd=float(cost) if isinstance(cost, (int, float)) else 0.0,
-                           provider_details={"model": self.model, "usage": usage, "cost_source": "usage.cost" if cost is not None else "unknown"})
+        return Received(data=data, cost_usd=float(cost) if isinstance(cost, (int, float)) else 0.0,
+                        details={"model": self.model, "usage": usage, "cost_source": "usage.cost" if cost is not None else "unknown"})
 
 
 def _image_bytes(body: dict, vendor: str) -> bytes:

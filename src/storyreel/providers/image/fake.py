@@ -8,15 +8,14 @@ calls do: an RGB colour (a flat image of it), an exception instance (raised, e.g
 
 from __future__ import annotations
 
+import io
 import threading
 from collections import deque
-from pathlib import Path
 from typing import Any, ClassVar
 
 from PIL import Image
 
-from storyreel.providers.base import ImageProvider, ImageRequest, ImageResult
-from storyreel.providers.image.pixels import save_png
+from storyreel.providers.base import ImageProvider, ImageRequest, JobLog, Received
 
 
 class FakeImages(ImageProvider):
@@ -49,7 +48,7 @@ class FakeImages(ImageProvider):
     def payload(self, request: ImageRequest) -> dict:
         return {"prompt": request.prompt, "size": f"{request.width}x{request.height}", "seed": request.seed}
 
-    def generate(self, request: ImageRequest, out_path: Path) -> ImageResult:
+    def fetch(self, request: ImageRequest, *, jobs: JobLog | None = None, key: str | None = None) -> Received:
         with self._lock:
             self.history.append(request)
             outcome = self._queue.popleft() if self._queue else None
@@ -61,6 +60,7 @@ class FakeImages(ImageProvider):
             image = Image.merge("RGB", (image.getchannel(0).point(lambda v: v * r // 255), image.getchannel(1).point(lambda v: g), image.getchannel(2)))
         else:
             image = Image.new("RGB", (request.width, request.height), tuple(outcome))
-        save_png(image, out_path)
-        return ImageResult(path=out_path, provider=self.provider_id, cost_usd=self.price_usd,
-                           provider_details={"model": self.model, "call": len(self.history)})
+        buf = io.BytesIO()
+        image.save(buf, "PNG", compress_level=1)
+        return Received(data=buf.getvalue(), cost_usd=self.price_usd, details={"model": self.model, "call": len(self.history)})
+

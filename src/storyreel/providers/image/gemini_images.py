@@ -10,13 +10,12 @@ HTTP 200: ``promptFeedback.blockReason`` or a candidate ``finishReason`` such as
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import ClassVar
 
-from storyreel.providers.base import HttpImageProvider, ImageRequest, ImageResult
+from storyreel.providers.base import HttpImageProvider, ImageRequest, JobLog, Received
 from storyreel.providers.connection import CONNECTIONS
 from storyreel.providers.http import MalformedResponse, ProviderRejected
-from storyreel.providers.image.pixels import aspect_ratio, decode_base64, save_fitted
+from storyreel.providers.image.pixels import aspect_ratio, decode_base64
 from storyreel.providers.prices import image_price, usage_cost
 
 SAFETY_FINISH = {"SAFETY", "IMAGE_SAFETY", "PROHIBITED_CONTENT", "BLOCKLIST", "SPII", "RECITATION", "IMAGE_PROHIBITED_CONTENT"}
@@ -30,6 +29,7 @@ class GeminiImages(HttpImageProvider):
     code_version: ClassVar[str] = "gemini-images/1"
     connection = CONNECTIONS["gemini"]
     accepts_reference_images: ClassVar[bool] = True  # inline image parts beside the text part
+    preflight_path: ClassVar[str | None] = "/models/{model}"  # models.get: free; 400/403 bad key, 404 unknown
 
     def payload(self, request: ImageRequest) -> dict:
         return {
@@ -40,17 +40,17 @@ class GeminiImages(HttpImageProvider):
     def estimate(self, request: ImageRequest) -> float:
         return image_price("gemini", self.model, "auto", 1024, 1024)[0]
 
-    def generate(self, request: ImageRequest, out_path: Path) -> ImageResult:
+    def fetch(self, request: ImageRequest, *, jobs: JobLog | None = None, key: str | None = None) -> Received:
+        """One ``generateContent`` call (Gemini has no idempotency key: a lost answer is uncertain)."""
         payload = self.payload(request)
         body = self.http.request("POST", f"/models/{self.model}:generateContent", payload)
-        save_fitted(_image_bytes(body), request.width, request.height, out_path)
+        data = _image_bytes(body)
         usage = body.get("usageMetadata") or {}
         estimate, price = image_price("gemini", self.model, "auto", 1024, 1024)
         cost = usage_cost(price, {"input_tokens": usage.get("promptTokenCount", 0), "output_tokens": usage.get("candidatesTokenCount")})
-        return ImageResult(path=out_path, provider=self.provider_id, cost_usd=estimate if cost is None else cost,
-                           provider_details={"model": self.model, "aspect_ratio": payload["generationConfig"]["imageConfig"]["aspectRatio"],
-                                             "usage": usage, "model_version": body.get("modelVersion"),
-                                             "cost_source": "usage" if cost is not None else f"price table {price.as_of}"})
+        return Received(data=data, cost_usd=estimate if cost is None else cost, details={
+            "model": self.model, "aspect_ratio": payload["generationConfig"]["imageConfig"]["aspectRatio"], "usage": usage,
+            "model_version": body.get("modelVersion"), "cost_source": "usage" if cost is not None else f"price table {price.as_of}"})
 
 
 def _image_bytes(body: dict) -> bytes:

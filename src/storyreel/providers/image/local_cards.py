@@ -16,11 +16,10 @@ from typing import ClassVar
 from PIL import Image, ImageDraw, ImageFilter
 
 from storyreel.core.atomic import atomic_path
-
 from storyreel.core.text import split_sentences
+from storyreel.media.typography import RGB, Palette, draw_text, fit_text, mix
 from storyreel.providers.base import ImageProvider, ImageRequest, ImageResult, LocalProvider
 from storyreel.providers.image.broll import draw_broll
-from storyreel.media.typography import RGB, Palette, draw_text, fit_text, mix
 
 
 class LocalCards(LocalProvider, ImageProvider):

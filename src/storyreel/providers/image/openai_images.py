@@ -11,13 +11,12 @@ is a rejection of that shot, not a crash.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import ClassVar
 
-from storyreel.providers.base import HttpImageProvider, ImageRequest, ImageResult
+from storyreel.providers.base import HttpImageProvider, ImageRequest, JobLog, Received
 from storyreel.providers.connection import CONNECTIONS
 from storyreel.providers.http import MalformedResponse, ProviderRejected
-from storyreel.providers.image.pixels import decode_base64, save_fitted
+from storyreel.providers.image.pixels import decode_base64
 from storyreel.providers.prices import image_price, usage_cost
 
 REJECTION_CODES = {"moderation_blocked", "content_policy_violation", "safety_violation"}
@@ -52,6 +51,9 @@ class OpenAIImages(HttpImageProvider):
     code_version: ClassVar[str] = "openai-images/1"
     connection = CONNECTIONS["openai"]
     max_candidates: ClassVar[int] = 10  # Images API ``n``: 1–10
+    preflight_path: ClassVar[str | None] = "/models/{model}"  # GET /v1/models/{model}: free; 401 bad key, 404 unknown
+    idempotency_header: ClassVar[str | None] = "Idempotency-Key"  # the header openai-python sends on every POST retry
+    bills_once_per_request: ClassVar[bool] = True
 
     @property
     def quality(self) -> str:
@@ -71,23 +73,20 @@ class OpenAIImages(HttpImageProvider):
         w, h = provider_size(request.width, request.height, self.settings.image_long_side)
         return image_price("openai", self.model, self.quality, w, h)[0]
 
-    def generate(self, request: ImageRequest, out_path: Path) -> ImageResult:
+    def fetch(self, request: ImageRequest, *, jobs: JobLog | None = None, key: str | None = None) -> Received:
         payload = self.payload(request)
-        body = self.http.request("POST", "/images/generations", payload)
+        body = self.http.request("POST", "/images/generations", payload, headers=self.idempotency(key), idempotent=key is not None)
         try:
             item = body["data"][0]
             b64 = item["b64_json"]
         except (KeyError, IndexError, TypeError):
             raise MalformedResponse("openai: the response has no data[0].b64_json image") from None
-        save_fitted(decode_base64(b64, "openai: data[0].b64_json"), request.width, request.height, out_path)
+        data = decode_base64(b64, "openai: data[0].b64_json")
         w, h = (int(v) for v in payload["size"].split("x"))
         estimate, price = image_price("openai", self.model, self.quality, w, h)
         cost = usage_cost(price, body.get("usage") or {})
-        return ImageResult(
-            path=out_path, provider=self.provider_id, cost_usd=estimate if cost is None else cost,
-            provider_details={
-                "model": self.model, "size": payload["size"], "quality": self.quality,
-                "revised_prompt": item.get("revised_prompt"), "usage": body.get("usage"),
-                "cost_source": "usage" if cost is not None else f"price table {price.as_of}",
-            },
-        )
+        return Received(data=data, cost_usd=estimate if cost is None else cost, details={
+            "model": self.model, "size": payload["size"], "quality": self.quality,
+            "revised_prompt": item.get("revised_prompt"), "usage": body.get("usage"),
+            "cost_source": "usage" if cost is not None else f"price table {price.as_of}",
+        })

@@ -6,20 +6,25 @@ output_format: "png"}}`` (a 429 on create is retried by us, honouring ``Retry-Af
 (download ``output`` — a URL or a list of URLs), ``failed`` (an ``error`` mentioning NSFW/safety is a
 rejection, anything else a provider error), ``canceled`` or ``aborted``. A prediction still running after
 ``image_timeout_s`` is cancelled (``POST urls.cancel``) and the call fails.
+
+A prediction is created once: its ID goes into the received journal as soon as the create answers, and a
+run that stopped while polling polls the same prediction again. When the create's own answer is lost
+(timeout, reset), the recent predictions are listed (``GET {base}/predictions``) and one with exactly our
+input is adopted; only when none is there is the create repeated. The output is downloaded without the
+API token (it is on Replicate's delivery host, not the API host).
 """
 
 from __future__ import annotations
 
 import re
 import time
-from pathlib import Path
 from typing import ClassVar
 
-from storyreel.core.errors import ConfigError, ProviderError
-from storyreel.providers.base import HttpImageProvider, ImageRequest, ImageResult
+from storyreel.core.errors import ConfigError, ProviderError, UncertainCall
+from storyreel.providers.base import HttpImageProvider, ImageRequest, JobLog, Received
 from storyreel.providers.connection import CONNECTIONS
 from storyreel.providers.http import MalformedResponse, ProviderRejected
-from storyreel.providers.image.pixels import aspect_ratio, save_fitted
+from storyreel.providers.image.pixels import aspect_ratio
 from storyreel.providers.prices import image_price
 
 TERMINAL = {"succeeded", "failed", "canceled", "aborted"}
@@ -33,6 +38,8 @@ class ReplicateImages(HttpImageProvider):
     vendor: ClassVar[str] = "replicate"
     code_version: ClassVar[str] = "replicate-images/1"
     connection = CONNECTIONS["replicate"]
+    preflight_path: ClassVar[str | None] = "/models/{model}"  # models.get: free; 401 bad token, 404 unknown
+    bills_once_per_request: ClassVar[bool] = True  # an earlier attempt's prediction is found and adopted
 
     def __init__(self, model: str, settings=None) -> None:  # noqa: ANN001
         if not re.fullmatch(r"[\w.-]+/[\w.-]+", model):
@@ -51,8 +58,21 @@ class ReplicateImages(HttpImageProvider):
     def estimate(self, request: ImageRequest) -> float:
         return image_price("replicate", self.model, "auto", 1024, 1024)[0]
 
-    def generate(self, request: ImageRequest, out_path: Path) -> ImageResult:
-        prediction = self._finished(self.http.request("POST", f"/models/{self.model}/predictions", self.payload(request)))
+    def fetch(self, request: ImageRequest, *, jobs: JobLog | None = None, key: str | None = None) -> Received:
+        # 1. the prediction: the one an earlier attempt created, else a new one (recorded at once)
+        known = jobs.job_id() if jobs is not None else None
+        payload = self.payload(request)
+        if known:
+            prediction = self.http.request("GET", f"/predictions/{known}")
+        else:
+            earlier = self._find(payload["input"]) if jobs is not None and jobs.attempted() else None
+            if jobs is not None:
+                jobs.record_attempt()  # before the create: a run that stops now looks for it next time
+            prediction = earlier or self._create(payload)
+            if jobs is not None and prediction.get("id"):
+                jobs.record_job(str(prediction["id"]))
+        # 2. wait for its end, then download the output
+        prediction = self._finished(prediction)
         status = prediction["status"]
         if status != "succeeded":
             error = str(prediction.get("error") or status)
@@ -63,12 +83,31 @@ class ReplicateImages(HttpImageProvider):
         url = output[0] if isinstance(output, list) and output else output
         if not isinstance(url, str) or not url:
             raise MalformedResponse("replicate: succeeded without an output URL")
-        save_fitted(self.http.get_bytes(url), request.width, request.height, out_path)
+        data = self.http.get_bytes(url)
         estimate, price = image_price("replicate", self.model, "auto", 1024, 1024)
         metrics = prediction.get("metrics") or {}
-        return ImageResult(path=out_path, provider=self.provider_id, cost_usd=estimate,
-                           provider_details={"model": self.model, "prediction_id": prediction.get("id"), "seed": request.seed,
-                                             "predict_time_s": metrics.get("predict_time"), "cost_source": f"price table {price.as_of}"})
+        return Received(data=data, cost_usd=estimate, details={
+            "model": self.model, "prediction_id": prediction.get("id"), "seed": request.seed,
+            "predict_time_s": metrics.get("predict_time"), "cost_source": f"price table {price.as_of}"})
+
+    def _create(self, payload: dict) -> dict:
+        """Create the prediction; when the create's answer is lost, adopt the prediction the vendor made from
+        it if the list shows one, else create again (it was not made)."""
+        try:
+            return self.http.request("POST", f"/models/{self.model}/predictions", payload)
+        except UncertainCall:
+            made = self._find(payload["input"])
+            if made is not None:
+                return made
+            return self.http.request("POST", f"/models/{self.model}/predictions", payload)
+
+    def _find(self, inputs: dict) -> dict | None:
+        """A recent prediction of this model with exactly ``inputs`` (the first page of ``GET /predictions``)."""
+        listing = self.http.request("GET", "/predictions")
+        for item in listing.get("results") or []:
+            if isinstance(item, dict) and item.get("input") == inputs and str(item.get("model", self.model)) == self.model:
+                return item
+        return None
 
     def _finished(self, prediction: dict) -> dict:
         """Poll ``GET /predictions/{id}`` every ``image_poll_s`` until the status is terminal; past
@@ -79,7 +118,7 @@ class ReplicateImages(HttpImageProvider):
                 raise MalformedResponse("replicate: the prediction has no id")
             if time.monotonic() > deadline:
                 try:
-                    self.http.request("POST", f"/predictions/{prediction['id']}/cancel")
+                    self.http.request("POST", f"/predictions/{prediction['id']}/cancel", idempotent=True)
                 except ProviderError:
                     pass  # the timeout is the error to report
                 raise ProviderError(f"replicate: prediction {prediction['id']} still {prediction.get('status')} after "

@@ -26,7 +26,12 @@ from storyreel.core.artifact import (
 )
 from storyreel.core.text import guess_language
 from storyreel.providers.base import PlannerRequest
-from storyreel.providers.planner.script_rules import CAMERA_CYCLE, enumeration_items, group_sentences, short_title
+from storyreel.providers.planner.script_rules import (
+    CAMERA_CYCLE,
+    enumeration_items,
+    group_sentences,
+    short_title,
+)
 
 _AD_WORDS = re.compile(r"\b(ad|ads|advert\w*|commercial|promo\w*|campaign|product|brand|launch|sale|buy)\b", re.I)
 _PAS_WORDS = re.compile(

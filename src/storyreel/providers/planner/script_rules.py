@@ -11,7 +11,16 @@ from __future__ import annotations
 
 import re
 
-from storyreel.core.artifact import Chapter, PlanInfo, ProjectSettings, Shot, SourceInfo, Storyboard, Visual, slugify_id
+from storyreel.core.artifact import (
+    Chapter,
+    PlanInfo,
+    ProjectSettings,
+    Shot,
+    SourceInfo,
+    Storyboard,
+    Visual,
+    slugify_id,
+)
 from storyreel.core.text import estimate_speech_seconds, guess_language, split_sentences
 from storyreel.providers.base import PlannerRequest
 
@@ -200,7 +209,13 @@ def _parallel(a: str, b: str) -> bool:
     return wa[0] == wb[0] or wa[-1] == wb[-1]
 
 
+TITLE_MAX_CHARS = 80
+
+
 def short_title(text: str) -> str:
+    """A title from the first sentence: all of it up to 8 words, else its first 6 words and "…"; never
+    more than :data:`TITLE_MAX_CHARS` characters (a long run without spaces is cut)."""
     first = split_sentences(text)[0] if text.strip() else "Untitled"
     words = first.rstrip(".!?").split()
-    return " ".join(words) if len(words) <= 8 else " ".join(words[:6]) + "…"
+    title = " ".join(words) if len(words) <= 8 else " ".join(words[:6]) + "…"
+    return title if len(title) <= TITLE_MAX_CHARS else title[: TITLE_MAX_CHARS - 1].rstrip() + "…"

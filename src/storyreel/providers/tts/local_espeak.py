@@ -15,8 +15,8 @@ import wave
 from pathlib import Path
 from typing import ClassVar
 
-from storyreel.core.errors import ProviderError
 from storyreel.core.atomic import atomic_path
+from storyreel.core.errors import ProviderError
 from storyreel.core.words import WordTiming
 from storyreel.providers.base import LocalProvider, SpeechRequest, SpeechResult
 
