@@ -402,5 +402,8 @@ def _main(
     handler.setFormatter(logging.Formatter("storyreel: %(message)s" if not verbose else "%(asctime)s %(name)s %(levelname)s %(message)s"))
     handler.setLevel(logging.WARNING if not verbose else logging.INFO if verbose == 1 else logging.DEBUG)
     root = logging.getLogger("storyreel")
+    for old in [h for h in root.handlers if getattr(h, "storyreel_cli", False)]:  # one console handler per process
+        root.removeHandler(old)
+    handler.storyreel_cli = True  # type: ignore[attr-defined]
     root.addHandler(handler)
     root.setLevel(logging.DEBUG)

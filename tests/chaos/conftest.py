@@ -32,11 +32,13 @@ FABLE = {
     ],
 }
 GENERATED = 6
+SHORT = {**FABLE, "chapters": FABLE["chapters"][:2] + FABLE["chapters"][5:]}  # a title and three generated shots, ~8 s
+SHORT_GENERATED = 3
 
 
-def fable_file(tmp_path: Path) -> Path:
+def fable_file(tmp_path: Path, fable: dict = FABLE) -> Path:
     path = tmp_path / "hare-chaos.json"
-    path.write_text(json.dumps(FABLE))
+    path.write_text(json.dumps(fable))
     return path
 
 

@@ -31,10 +31,12 @@ def test_two_first_runs_on_a_fresh_workspace_both_succeed(workspace):
         assert len(cli_json("list", workspace=workspace)["projects"]) == 2
 
 
-def test_two_makes_of_one_project_take_turns(workspace):
+def test_a_second_writer_waits_and_a_no_wait_one_stops_naming_the_holder(workspace):
     first = start("make", str(INPUTS / "ad-brief.txt"), workspace=workspace)
     time.sleep(1.5)
     second = start("make", str(INPUTS / "ad-brief.txt"), workspace=workspace)
+    refused = subprocess.run([sys.executable, "-m", "storyreel", "render", "tide-stone", "--no-wait", "--workspace", str(workspace)],
+                             capture_output=True, text=True, timeout=120)
     out1, err1 = first.communicate(timeout=600)
     out2, err2 = second.communicate(timeout=600)
     assert first.returncode == 0 and second.returncode == 0, err1 + err2
@@ -42,14 +44,5 @@ def test_two_makes_of_one_project_take_turns(workspace):
     a, b = json.loads(out1), json.loads(out2)
     assert a["executed_count"] > 0 and b["executed_count"] == 0  # the second found the first one's work done
     assert json.loads((Path(a["video_path"]).parent / "qc.json").read_text())["passed"]
-
-
-def test_no_wait_stops_at_once_naming_the_holder(workspace):
-    first = start("make", str(INPUTS / "ad-brief.txt"), workspace=workspace)
-    time.sleep(1.5)
-    proc = subprocess.run([sys.executable, "-m", "storyreel", "render", "tide-stone", "--no-wait", "--workspace", str(workspace)],
-                          capture_output=True, text=True, timeout=120)
-    first.communicate(timeout=600)
-    assert first.returncode == 0
-    assert proc.returncode == 1 and "busy" in proc.stderr and "make by pid" in proc.stderr and "--wait" in proc.stderr
-    assert "Traceback" not in proc.stderr
+    assert refused.returncode == 1 and "busy" in refused.stderr and "make by pid" in refused.stderr and "--wait" in refused.stderr
+    assert "Traceback" not in refused.stderr

@@ -114,3 +114,33 @@ def test_description_edit_makes_only_that_shot_stale(project):
 def _image_nodes(ws: Path, env: dict) -> list[dict]:
     nodes = cli_json("status", PID, workspace=ws, env=env)["nodes"]
     return [n for n in nodes if n["stage"] in ("image_prompt", "image", "manifest")]
+
+
+def test_a_dry_run_changes_nothing_but_the_request_files(project):
+    ws, env, fake = project
+    root = ws / "projects" / PID
+    options_before = (root / "options.json").read_text() if (root / "options.json").exists() else None
+    listed_before = {p["project_id"]: p["status"] for p in cli_json("list", workspace=ws)["projects"]}
+    plan = imagegen(ws, env, "--dry-run", "--max-cost", "0.5", "--image-provider", "gemini:gemini-2.5-flash-image")
+    assert plan["cap_usd"] == 0.5 and {r["provider"] for r in plan["shots"] if r["method"] == "generated"} == {"gemini:gemini-2.5-flash-image"}
+    assert ((root / "options.json").read_text() if (root / "options.json").exists() else None) == options_before
+    assert {p["project_id"]: p["status"] for p in cli_json("list", workspace=ws)["projects"]} == listed_before
+    assert fake.calls == [] and not (root / "images" / "manifest.json").exists()
+
+
+def test_imagegen_keeps_the_project_status_true_and_logs_every_call_without_the_key(project):
+    ws, env, fake = project
+    imagegen(ws, env)
+    status = {p["project_id"]: p["status"] for p in cli_json("list", workspace=ws)["projects"]}[PID]
+    assert status == "partial"  # images made; narration and video not yet
+    log = (ws / "projects" / PID / "logs" / "storyreel.log").read_text()
+    assert log.count("POST /v1/images/generations -> HTTP 200") == len(fake.calls) == 4
+    assert "image[ch02-s01] done" in log and "sk-e2e-key" not in log
+
+
+def test_without_a_key_nothing_is_made_and_the_variable_is_named(project):
+    ws, env, fake = project
+    keyless = {k: v for k, v in env.items() if k != "OPENAI_API_KEY"}
+    proc = run_cli("imagegen", PID, workspace=ws, env={**keyless, "OPENAI_API_KEY": ""})
+    assert proc.returncode == 1 and "OPENAI_API_KEY" in proc.stderr and "Traceback" not in proc.stderr
+    assert fake.calls == [] and not list((ws / "projects" / PID / "images").glob("*.png"))

@@ -84,12 +84,13 @@ def test_frames_are_neither_black_nor_blank(made, name, tmp_path):
     result = results[name]
     _, tl = _timeline(result)
     times = [(s.start + s.slot / 2) / 30 for s in tl.shots]
-    for t, frame in zip(times, _frames(result["video_path"], times, tmp_path)):
+    frames = _frames(result["video_path"], times, tmp_path)
+    for t, frame in zip(times, frames):
         grey = np.asarray(frame.convert("L"), dtype=np.float32)
         assert grey.mean() > 20, f"black frame at {t:.1f}s"
         assert grey.std() > 10, f"blank frame at {t:.1f}s"
     sheet = Image.new("RGB", (4 * 480, ((len(times) + 3) // 4) * 480))
-    for i, frame in enumerate(_frames(result["video_path"], times, tmp_path)):
+    for i, frame in enumerate(frames):
         frame.thumbnail((480, 480))
         sheet.paste(frame, ((i % 4) * 480, (i // 4) * 480))
     sheet.save(tmp_path / "contact-sheet.png")

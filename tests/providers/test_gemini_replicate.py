@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import io
+import json
 
 import pytest
 from PIL import Image
@@ -152,3 +153,40 @@ def test_openai_compatible_rejections_and_malformed(httpserver, tmp_path, status
     httpserver.expect_request("/api/v1/chat/completions").respond_with_json(body, status=status)
     with pytest.raises(exc):
         ChatImages("google/gemini-2.5-flash-image", settings).generate(request(), tmp_path / "o.png")
+
+
+def test_the_replicate_token_never_reaches_the_output_host(httpserver, settings, tmp_path):
+    # the API answers at one host name, the output "CDN" at another of the same loopback server: another
+    # origin, so no credentials may go there
+    api_url = httpserver.url_for("/delivery/out.png")
+    cdn = api_url.replace("localhost", "127.0.0.1") if "localhost" in api_url else api_url.replace("127.0.0.1", "localhost")
+    httpserver.expect_request("/v1/models/black-forest-labs/flux-schnell/predictions", method="POST").respond_with_json(
+        _prediction("p5", "succeeded", output=[cdn]), status=201)
+    httpserver.expect_request("/delivery/out.png").respond_with_data(png(), content_type="image/png")
+    ReplicateImages("black-forest-labs/flux-schnell", settings).generate(request(), tmp_path / "r.png")
+    api = [req for req, _ in httpserver.log if req.path.startswith("/v1/")]
+    download = [req for req, _ in httpserver.log if req.path == "/delivery/out.png"]
+    assert api and all(req.headers.get("Authorization", "").startswith("Bearer ") for req in api)
+    assert len(download) == 1 and "Authorization" not in download[0].headers
+
+
+def test_a_lost_create_answer_adopts_the_prediction_instead_of_creating_another(httpserver, settings, tmp_path):
+    import time as _time
+
+    from werkzeug import Response
+
+    def slow_create(_req):  # the prediction is made, but its answer comes after the client's timeout
+        _time.sleep(settings.image_timeout_s * 0.5 + 0.3)
+        return Response(json.dumps(_prediction("p6", "starting")), status=201, content_type="application/json")
+
+    made = _prediction("p6", "succeeded", output=[httpserver.url_for("/files/p6.png")])
+    made["input"] = ReplicateImages("black-forest-labs/flux-schnell", settings).payload(request())["input"]
+    made["model"] = "black-forest-labs/flux-schnell"
+    httpserver.expect_request("/v1/models/black-forest-labs/flux-schnell/predictions", method="POST").respond_with_handler(slow_create)
+    httpserver.expect_request("/v1/predictions", method="GET").respond_with_json({"results": [made], "next": None})
+    httpserver.expect_request("/v1/predictions/p6", method="GET").respond_with_json(made)
+    httpserver.expect_request("/files/p6.png").respond_with_data(png(), content_type="image/png")
+    short = settings.model_copy(update={"image_timeout_s": 0.8})  # the create times out at min(60, 0.8) s
+    result = ReplicateImages("black-forest-labs/flux-schnell", short).generate(request(), tmp_path / "r.png")
+    creates = [req for req, _ in httpserver.log if req.method == "POST"]
+    assert len(creates) == 1 and result.provider_details["prediction_id"] == "p6"

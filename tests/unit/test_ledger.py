@@ -62,3 +62,35 @@ def test_two_processes_share_one_cap(sessions, tmp_path):
     one.reserve("image[a]", "openai:gpt-image-2", 0.3)
     with pytest.raises(CostLimitReached):
         two.reserve("image[b]", "openai:gpt-image-2", 0.3)
+
+
+def test_an_uncertain_call_counts_against_the_cap_until_settled(sessions):
+    from storyreel.core.errors import UncertainCall
+    from storyreel.store.ledger import hold
+
+    ledger = CostLedger(sessions, "p", cap_usd=1.0)
+    with pytest.raises(UncertainCall):
+        with hold(ledger, "image[a]", "gemini:x", lambda: 0.4, paid=True, request_key="k1"):
+            raise UncertainCall("gemini: no answer within the timeout")
+    with pytest.raises(RuntimeError):
+        with hold(ledger, "image[b]", "gemini:x", lambda: 0.4, paid=True, request_key="k2"):
+            raise RuntimeError("not a provider error")  # any other exception releases
+    s = ledger.summary()
+    assert (s.uncertain_calls, s.uncertain_usd, s.reserved_usd, s.committed_usd) == (1, pytest.approx(0.4), 0.0, 0.0)
+    assert s.remaining_usd == pytest.approx(0.6)
+    with pytest.raises(CostLimitReached):
+        ledger.reserve("image[c]", "gemini:x", 0.7)
+    assert ledger.settle_uncertain("k1") == 1
+    assert ledger.summary().uncertain_calls == 0
+
+
+def test_reconcile_commits_journaled_answers_and_keeps_the_rest_uncertain(sessions):
+    ledger = CostLedger(sessions, "p", cap_usd=5.0)
+    ledger.reserve("image[a]", "openai:gpt-image-2", 0.05, "answered")
+    ledger.reserve("image[b]", "openai:gpt-image-2", 0.05, "lost")
+    ledger.reserve("image[c]", "openai:gpt-image-2", 0.05, None)
+    counts = ledger.reconcile(lambda key: 0.033 if key == "answered" else None)
+    assert counts == {"committed": 1, "uncertain": 2}
+    s = ledger.summary()
+    assert s.committed_usd == pytest.approx(0.033) and s.uncertain_usd == pytest.approx(0.10) and s.reserved_usd == 0
+    assert ledger.purchases("answered") == 1 and ledger.purchases("lost") == 0
