@@ -126,3 +126,29 @@ def resolve_local_llm():  # noqa: ANN201
     from storyreel.providers.registry import resolve
 
     return resolve("llm", "local:direct", overridable=False)
+
+
+def test_an_answer_received_before_a_crash_is_used_not_bought_again(project):
+    from storyreel.providers.base import request_key
+    from storyreel.store.journal import CallJournal
+
+    images = FakeImages(price_usd=0.05)
+    ctx = project.ctx(image=images, llm=FakeLlm(default="A tortoise at the finish line"))
+    project.run(list(IMAGE_STAGES)[:1], ctx)  # the prompts
+    stage = IMAGE_STAGES[1]
+    request = stage.request(ctx, "ch02-s02")
+    key = request_key(images.provider_id, images.payload(request))
+    # a run that died after the vendor answered: the answer is journaled, its reservation orphaned
+    CallJournal(ctx.paths, key).save(images.fetch(request))
+    CostLedger(project.store.sessions, "hare", 1.0).reserve("image[ch02-s02]", images.provider_id, 0.05, key)
+    from storyreel.api.project import writing
+
+    with writing(ctx.paths, project.settings, wait=False, verb="test"):  # reconciles under the lock
+        summary = CostLedger(project.store.sessions, "hare", 1.0).summary()
+        assert (summary.committed_usd, summary.reserved_usd, summary.uncertain_calls) == (pytest.approx(0.05), 0, 0)
+        project.run(list(IMAGE_STAGES), ctx)
+    bought = [r.shot_id for r in images.history]
+    assert bought.count("ch02-s02") == 1  # only the call made before the "crash"
+    assert CostLedger(project.store.sessions, "hare", 1.0).summary().committed_usd == pytest.approx(3 * 0.05)
+    assert not list(ctx.paths.received.glob("*"))  # journal entries go once the run records are committed
+    assert json.loads(ctx.paths.image_meta("ch02-s02").read_text())["metadata"].get("from_journal") is True

@@ -23,7 +23,7 @@ from storyreel.core.errors import ProviderError
 from storyreel.core.hashing import hash_file, seed_for
 from storyreel.engine.graph import Node, NodeOutput, RecipeParts, Stage
 from storyreel.providers.base import ImageGenService, ImageRequest, ImageResult
-from storyreel.providers.http import ProviderRejected
+from storyreel.providers.http import MalformedResponse, ProviderRejected
 from storyreel.stages.context import ProjectContext
 from storyreel.store.journal import CallJournal, request_key
 from storyreel.store.ledger import hold
@@ -186,7 +186,11 @@ class ImageStage(Stage[ProjectContext]):
                 held.commit(received.cost_usd)
             if provider.bills_once_per_request and ctx.ledger is not None:
                 ctx.ledger.settle_uncertain(key)  # an earlier lost attempt of this request was this purchase
-        return provider.finish(request, received, out)
+        try:
+            return provider.finish(request, received, out)
+        except MalformedResponse:
+            journal.discard()  # a paid answer that does not decode: the next run asks again instead of re-reading it
+            raise
 
     @staticmethod
     def _record_asset(ctx: ProjectContext, unit: str, out, entry: dict, record: dict) -> None:  # noqa: ANN001

@@ -66,6 +66,10 @@ class CallJournal:
     def files(self) -> list[Path]:
         return [self.meta, self.data]
 
+    def discard(self) -> None:
+        for path in self.files():
+            path.unlink(missing_ok=True)
+
 
 def received_cost(paths: ProjectPaths, key: str) -> float | None:
     """The journaled cost of request ``key`` when its answer was received, else None (for reconciliation)."""
