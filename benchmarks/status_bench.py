@@ -18,6 +18,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from storyreel.core.source import MAX_SCRIPT_CHARS
+
 ROOT = Path(__file__).resolve().parents[1]
 INPUTS = ROOT.parent / "shared" / "inputs"
 if not INPUTS.is_dir():
@@ -47,9 +49,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         ws = Path(tmp) / "ws"
         small = cli("plan", str(INPUTS / "hare-and-tortoise.txt"), ws=ws)
-        per_copy = max(1, cli("plan", str(_write(Path(tmp), "one.txt", body)), ws=ws)["shots"])
-        copies = max(1, args.shots // per_copy)
-        big = cli("plan", str(_write(Path(tmp), "big.txt", "\n\n".join([body] * copies))), "--project-id", "big", ws=ws)
+        part = lambda i: f"## Part {i + 1}\n\n{body}"  # noqa: E731 - one chapter per copy (≤ 500 chapters, ≤ 200 shots each)
+        per_copy = max(1, cli("plan", str(_write(Path(tmp), "one.txt", part(0))), ws=ws)["shots"])
+        copies = max(1, min(args.shots // per_copy, MAX_SCRIPT_CHARS // (len(part(0)) + 2)))  # within the script limit
+        text = "\n\n".join(part(i) for i in range(copies))
+        big = cli("plan", str(_write(Path(tmp), "big.txt", text)), "--project-id", "big", ws=ws)
         s_small, n_small = timed_status(small["project_id"], ws, args.runs)
         s_big, n_big = timed_status("big", ws, args.runs)
     print("| project | shots | nodes | `status` median |")
