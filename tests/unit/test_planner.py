@@ -1,3 +1,5 @@
+import pytest
+
 from storyreel.core.source import read_source
 from storyreel.core.text import estimate_speech_seconds
 from storyreel.providers.base import PlannerRequest
@@ -63,4 +65,34 @@ def test_framework_rules():
 
 def test_brief_reads_aspect_palette_and_length():
     brief = read_brief('A 30 second square promo for "Lumen", a desk lamp. Colors #112233 and #abcdef.')
-    assert (brief.aspect_ratio, brief.palette, brief.duration_s, brief.product) == ("1:1", ["#112233", "#ABCDEF"], 30, "Lumen")
+    assert (brief.aspect_ratio, brief.palette, brief.duration_s) == ("1:1", ["#112233", "#ABCDEF"], 30)
+    assert (brief.brand, brief.product, brief.title) == ("Lumen", "desk lamp", "Lumen")
+
+
+@pytest.mark.parametrize(("prompt", "product", "audience"), [
+    ("A 30-second square promo for a desk lamp, colors #112233 and #FFCC00", "desk lamp", None),
+    ("A 15-second vertical ad for a noise-cancelling headphone with a 40-hour battery for city commuters. Shop now.",
+     "noise-cancelling headphone", "city commuters"),
+    ("An ad for a planner app for people tired of missed deadlines", "planner app", "people tired of missed deadlines"),
+    ("Ein 20-sekündiger Werbespot für eine Trinkflasche aus Edelstahl für Pendler, Farben #0F5257 und #E8D8B0.", "Trinkflasche", "Pendler"),
+    ("Şehirde çalışanlar için 20 saniyelik bir kahve makinesi reklamı, renkler #7A3E1D ve #F2E3D5.", "kahve makinesi", "çalışanlar"),
+])
+def test_the_brief_names_what_the_prompt_names(prompt, product, audience):
+    brief = read_brief(prompt)
+    assert (brief.product, brief.audience) == (product, audience)
+
+
+@pytest.mark.parametrize("prompt", [
+    "A 30-second square promo for a desk lamp, colors #112233 and #FFCC00",
+    "Ein 20-sekündiger Werbespot für eine Trinkflasche aus Edelstahl für Pendler.",
+    "Şehirde çalışanlar için 20 saniyelik bir kahve makinesi reklamı.",
+])
+def test_ad_copy_names_the_product_in_capitalized_sentences(prompt):
+    board = LocalPlanner().plan(PlannerRequest(kind="prompt", text=prompt, name="prompt", sha256="sha256:" + "0" * 64))
+    product = read_brief(prompt).product
+    narration = [s.narration for _, s in board.shots()]
+    assert board.settings.title.lower() == product.lower()
+    assert sum(product.lower() in n.lower() for n in narration) >= 2
+    assert all(n[0].isupper() and n.rstrip()[-1] in ".!?" for n in narration)
+    assert not any("our product" in n.lower() for n in narration)
+    assert board.shots()[0][1].visual.type == "title_card" and board.shots()[0][1].visual.description.lower() == product.lower()

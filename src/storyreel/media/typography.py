@@ -91,13 +91,17 @@ def fit_text(
     max_lines: int | None = None,
 ) -> FittedText:
     """Largest font size in [min_size, max_size] at which ``text`` wrapped to ``max_width`` fits
-    ``max_height`` (and ``max_lines``). At ``min_size`` the text is cut with '…' so it never overflows."""
+    ``max_height`` (and ``max_lines``) with no word broken across lines ("Trinkflasch-/e"); only at
+    ``min_size`` may a word too long for a line be broken. At ``min_size`` the text is cut with '…' so it
+    never overflows."""
     size = max_size
+    words = text.split()
     while True:
         fnt = font(kind, size)
         lh = int(size * line_spacing)
         lines = wrap(text, fnt, max_width)
-        fits = len(lines) * lh <= max_height and (max_lines is None or len(lines) <= max_lines)
+        whole = all(fnt.getlength(w) <= max_width for w in words)
+        fits = whole and len(lines) * lh <= max_height and (max_lines is None or len(lines) <= max_lines)
         if fits or size <= min_size:
             break
         size = max(min_size, int(size * 0.92))

@@ -22,7 +22,7 @@ from typing import Any, ClassVar, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from storyreel.core.artifact import AspectRatio, InputKind, Storyboard, VisualType
+from storyreel.core.artifact import AspectRatio, CameraMove, InputKind, Storyboard, VisualType
 from storyreel.core.words import WordTiming
 from storyreel.providers.connection import Connection
 
@@ -64,6 +64,8 @@ class ImageRequest(_Msg):
     width: int = Field(ge=64, le=8192)
     height: int = Field(ge=64, le=8192)
     seed: int = Field(ge=0)
+    language: str = Field(default="en", description="Language of the narration and description (BCP 47).")
+    camera_move: CameraMove = Field(default="zoom_in", description="The shot's Ken Burns move (the renderer aims a composition at its end).")
 
 
 class ImageResult(_Msg):

@@ -92,7 +92,7 @@ def _encode(frames, args: list[str], ctx: ProjectContext, what: str) -> Encoded:
 
 class ClipStage(Stage[ProjectContext]):
     name: ClassVar[str] = "clip"
-    code_version: ClassVar[str] = "clip/4"
+    code_version: ClassVar[str] = "clip/5"  # /5: overlay text never breaks a word that a smaller size fits
 
     def concurrency(self, ctx: ProjectContext) -> int:
         """Encoders at once: ``STORYREEL_WORKERS`` (x264 threads per encoder = cores ÷ workers)."""

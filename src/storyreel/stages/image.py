@@ -84,11 +84,13 @@ class ImageStage(Stage[ProjectContext]):
             prompt=prompt,
             chapter_title=chapter.title,
             project_title=settings.title,
-            narration=shot.narration if shot.visual.type == "diagram" else "",
+            narration=shot.narration if shot.visual.type in ("diagram", "b_roll") else "",
             palette=settings.style.palette,
             width=width,
             height=height,
             seed=seed_for(shot.visual.description),
+            language=settings.language,
+            camera_move=shot.camera_move,
         )
 
     def recipe(self, ctx: ProjectContext, unit: str) -> RecipeParts:
@@ -115,6 +117,8 @@ class ImageStage(Stage[ProjectContext]):
             raise
         # 2. the sidecar (this shot's manifest entry, seed 001 §6)
         entry["size_bytes"] = out.stat().st_size
+        if "subjects" in result.provider_details:  # what the picture shows, and the artwork's licence
+            entry.update(subjects=result.provider_details["subjects"], art_license=result.provider_details["art"])
         if record:
             entry.update(prompt_source=record.get("source"), prompt_version=record.get("prompt_version"))
         sidecar = ctx.paths.image_meta(unit)

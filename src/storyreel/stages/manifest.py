@@ -75,12 +75,15 @@ def write_provenance(ctx: ProjectContext, manifest: dict) -> None:
         "skipped_count": manifest["counts"]["skipped"],
         "cost_usd": round(manifest["cost_usd"] + sum(p.get("cost_usd") or 0.0 for p in prompts), 6),
     }
+    credits = {json.dumps(e["art_license"], sort_keys=True): e["art_license"] for e in manifest["images"] if e.get("art_license")}
+    if credits:  # the artwork's licence travels with the video (OpenMoji: CC BY-SA 4.0, attribution required)
+        provenance["artwork"] = list(credits.values())
     atomic_write_text(ctx.paths.provenance / "imagegen_provenance.json", json.dumps(provenance, indent=2, ensure_ascii=False) + "\n")
 
 
 class ManifestStage(Stage[ProjectContext]):
     name: ClassVar[str] = "manifest"
-    code_version: ClassVar[str] = "manifest/1"
+    code_version: ClassVar[str] = "manifest/2"  # /2: the provenance credits the artwork
 
     def units(self, ctx: ProjectContext) -> list[str]:
         return ["images"]

@@ -45,6 +45,26 @@ def draw_broll(img: Image.Image, description: str, pal: Palette, rng: random.Ran
     return painter[motif](base, pal, rng, night)
 
 
+def soft_onto(base: Image.Image, layer: Image.Image, radius: float) -> Image.Image:
+    """``layer`` Gaussian-blurred by ``radius`` px and composited over ``base`` (RGBA), fast: only the part of
+    the layer that holds something is blurred and composited, and a wide blur runs at reduced size (a blur
+    removes exactly the detail the reduction loses). Returns ``base``, changed in place."""
+    box = layer.getbbox()
+    if box is None:
+        return base
+    m = int(radius * 3) + 2
+    x0, y0, x1, y1 = max(0, box[0] - m), max(0, box[1] - m), min(layer.width, box[2] + m), min(layer.height, box[3] + m)
+    patch = layer.crop((x0, y0, x1, y1))
+    k = int(min(4, radius // 3))
+    if k >= 2 and patch.width > 4 * k and patch.height > 4 * k:
+        small = patch.resize((patch.width // k, patch.height // k), Image.Resampling.BOX)
+        patch = small.filter(ImageFilter.GaussianBlur(radius / k)).resize(patch.size, Image.Resampling.BILINEAR)
+    elif radius > 0:
+        patch = patch.filter(ImageFilter.GaussianBlur(radius))
+    base.alpha_composite(patch, (x0, y0))
+    return base
+
+
 def _layer(size: tuple[int, int]) -> tuple[Image.Image, ImageDraw.ImageDraw]:
     layer = Image.new("RGBA", size, (0, 0, 0, 0))
     return layer, ImageDraw.Draw(layer)
@@ -61,7 +81,7 @@ def _glow(base: Image.Image, pal: Palette, rng: random.Random, cx: float, cy: fl
         rr = r * k / 2.5
         d.ellipse((cx - rr, cy - rr, cx + rr, cy + rr), fill=_rgba(c, 0.05 + 0.03 * (5 - k)))
     d.ellipse((cx - r * 0.45, cy - r * 0.45, cx + r * 0.45, cy + r * 0.45), fill=_rgba(mix(c, (255, 255, 255), 0.4), 0.9))
-    return Image.alpha_composite(base, layer.filter(ImageFilter.GaussianBlur(r * 0.15)))
+    return soft_onto(base, layer, r * 0.15)
 
 
 def _bokeh(base: Image.Image, pal: Palette, rng: random.Random, night: bool) -> Image.Image:
@@ -74,23 +94,25 @@ def _bokeh(base: Image.Image, pal: Palette, rng: random.Random, night: bool) -> 
             x, y = rng.uniform(0, w), rng.uniform(0, h)
             color = rng.choice([pal.accent, pal.accent2, pal.fg])
             d.ellipse((x - r, y - r, x + r, y + r), fill=_rgba(color, alpha * rng.uniform(0.5, 1)))
-        base = Image.alpha_composite(base, layer.filter(ImageFilter.GaussianBlur(blur)))
+        base = soft_onto(base, layer, blur)
     return base
 
 
 def _rays(base: Image.Image, pal: Palette, rng: random.Random, night: bool) -> Image.Image:
     w, h = base.size
     cx, cy = rng.uniform(0.2, 0.8) * w, rng.uniform(0.15, 0.45) * h
-    layer, d = _layer(base.size)
+    q = 4  # soft wedges: drawn and blurred at a quarter of the size, then scaled up (nothing sharp to lose)
+    layer, d = _layer((w // q, h // q))
     n = rng.randint(10, 16)
     start = rng.uniform(0, math.tau)
     for i in range(n):
         a0 = start + i * math.tau / n
         a1 = a0 + math.tau / n * 0.45
         far = 2 * max(w, h)
-        d.polygon([(cx, cy), (cx + far * math.cos(a0), cy + far * math.sin(a0)), (cx + far * math.cos(a1), cy + far * math.sin(a1))],
-                  fill=_rgba(pal.accent if i % 2 else pal.accent2, 0.09))
-    base = Image.alpha_composite(base, layer.filter(ImageFilter.GaussianBlur(min(w, h) / 90)))
+        d.polygon([(p / q) for p in (cx, cy, cx + far * math.cos(a0), cy + far * math.sin(a0), cx + far * math.cos(a1),
+                                     cy + far * math.sin(a1))], fill=_rgba(pal.accent if i % 2 else pal.accent2, 0.09))
+    layer = layer.filter(ImageFilter.GaussianBlur(min(w, h) / 90 / q)).resize((w, h), Image.Resampling.BILINEAR)
+    base.alpha_composite(layer)
     base = _glow(base, pal, rng, cx, cy, min(w, h) * 0.12)
     return _hills(base, pal, rng, layers=2)
 
@@ -107,7 +129,8 @@ def _hills(base: Image.Image, pal: Palette, rng: random.Random, layers: int = 3)
                for x in range(0, w + 20, 20)]
         color = mix(pal.bg, (0, 0, 0), 0.25 + 0.2 * k) if k else mix(pal.bg2, pal.accent, 0.25)
         d.polygon([(0, h), *pts, (w, h)], fill=_rgba(color, 0.95))
-        base = Image.alpha_composite(base, layer)
+        top = max(0, int(min(y for _, y in pts)) - 1)  # only the band the hills cover
+        base.alpha_composite(layer.crop((0, top, w, h)), (0, top))
     return base
 
 
@@ -126,7 +149,7 @@ def _landscape(base: Image.Image, pal: Palette, rng: random.Random, night: bool)
     # a road or path leading into the distance
     vx = rng.uniform(0.35, 0.65) * w
     d.polygon([(vx - w * 0.004, h * 0.74), (vx + w * 0.004, h * 0.74), (vx + w * 0.22, h), (vx - w * 0.22, h)], fill=_rgba(pal.accent2, 0.35))
-    return Image.alpha_composite(base, layer.filter(ImageFilter.GaussianBlur(2)))
+    return soft_onto(base, layer, 2)
 
 
 def _waves(base: Image.Image, pal: Palette, rng: random.Random, night: bool) -> Image.Image:
@@ -177,9 +200,9 @@ def _grid(base: Image.Image, pal: Palette, rng: random.Random, night: bool) -> I
             if rng.random() < 0.7:
                 lx = x + bw * rng.uniform(0.65, 0.85)
                 d.ellipse((lx - 4, yy - h * 0.008, lx + 4, yy - h * 0.008 + 8), fill=_rgba(pal.accent2 if rng.random() < 0.5 else pal.accent, 1))
-    glow = layer.filter(ImageFilter.GaussianBlur(6))
-    base = Image.alpha_composite(base, glow)
-    return Image.alpha_composite(base, layer)
+    base = soft_onto(base, layer, 6)
+    base.alpha_composite(layer)
+    return base
 
 
 def _skyline(base: Image.Image, pal: Palette, rng: random.Random, night: bool) -> Image.Image:
@@ -200,4 +223,63 @@ def _skyline(base: Image.Image, pal: Palette, rng: random.Random, night: bool) -
                             d.rectangle((wx, wy, wx + bw * 0.1, wy + h * 0.014), fill=_rgba(pal.accent2, 0.85))
             x += bw + w * rng.uniform(0.0, 0.012)
         base = Image.alpha_composite(base, layer)
+    return base
+
+
+# --------------------------------------------------------------------------- subjects
+TOP_BAND = 0.2  # caption banners sit in the top fifth (media/overlays.py)
+SUBTITLE_BAND = 0.74  # burned-in subtitles and lower thirds below this height fraction
+FOCUS = {  # where the Ken Burns move ends up looking (fractions of width, height): the hero goes there
+    "zoom_in": (0.5, 0.44), "zoom_out": (0.5, 0.44), "static": (0.5, 0.44),
+    "pan_right": (0.6, 0.44), "pan_left": (0.4, 0.44), "pan_up": (0.5, 0.38), "pan_down": (0.5, 0.5),
+}
+
+
+def draw_subjects(base: Image.Image, subjects: list, pal: Palette, rng: random.Random, camera_move: str) -> Image.Image:  # noqa: ANN001
+    """Compose matched artworks (:class:`storyreel.providers.image.art.Subject`) over a b-roll background:
+    the first, the hero, large on a soft disc of the palette where the camera move ends; up to two more
+    smaller beside it (under it on a vertical frame). Discs stay between the caption band (top fifth) and
+    the subtitle band (lower 26 %), inside the title-safe width. Returns an RGBA image."""
+    from storyreel.providers.image.art import art_image
+
+    w, h = base.size
+    s = min(w, h)
+    fx, fy = FOCUS.get(camera_move, FOCUS["zoom_in"])
+    top, bottom = h * (TOP_BAND + (0.03 if h > w else 0)), h * SUBTITLE_BAND  # captions above, subtitles below
+    if h > w:  # vertical: the hero high, the supporting subjects under it
+        hero = int(w * 0.52)
+        cx, cy = w * 0.5, top + hero * 0.56
+    else:
+        hero = int(s * 0.46)
+        cx, cy = w * fx, h * fy
+        cy = min(max(cy, top + hero * 0.56), bottom - hero * 0.56)
+    base = _glow(base, pal, rng, cx, cy, hero * 0.55, color=mix(pal.accent, pal.bg2, 0.35))
+    spots = _supporting_spots(w, h, cx, cy, hero, rng)
+    placed = [(subjects[0], cx, cy, hero)] + [(sub, x, y, int(hero * 0.42)) for sub, (x, y) in zip(subjects[1:3], spots)]
+    for subject, x, y, size in reversed(placed):  # the hero last: on top
+        base = _disc(base, pal, x, y, size)
+        art = art_image(subject.art, size)
+        base.alpha_composite(art, (int(x - size / 2), int(y - size / 2)))
+    return base
+
+
+def _supporting_spots(w: int, h: int, cx: float, cy: float, hero: int, rng: random.Random) -> list[tuple[float, float]]:
+    """Two places for supporting subjects: on the side of the hero with more room, one higher, one lower."""
+    side = -1 if cx > w / 2 else 1
+    if w >= h:
+        x = cx + side * hero * 0.95
+        x = min(max(x, w * 0.12), w * 0.88)
+        return [(x, cy - hero * 0.22), (cx - side * hero * 0.9, cy + hero * 0.18)]
+    return [(w * 0.27, cy + hero * 0.98), (w * 0.73, cy + hero * 0.98)]
+
+
+def _disc(base: Image.Image, pal: Palette, x: float, y: float, size: int) -> Image.Image:
+    """A soft light disc with a drop shadow, so the artwork's white areas and outlines read on any palette."""
+    layer, d = _layer(base.size)
+    r = size * 0.56
+    d.ellipse((x - r, y - r + size * 0.05, x + r, y + r + size * 0.05), fill=(0, 0, 0, 70))
+    base = soft_onto(base, layer, size * 0.04)
+    disc, d = _layer((int(2 * r) + 2, int(2 * r) + 2))
+    d.ellipse((1, 1, 2 * r, 2 * r), fill=_rgba(mix(pal.fg, pal.accent, 0.15), 0.93))
+    base.alpha_composite(disc, (int(x - r), int(y - r)))
     return base

@@ -19,25 +19,29 @@ from storyreel.core.atomic import atomic_path
 from storyreel.core.text import split_sentences
 from storyreel.media.typography import RGB, Palette, draw_text, fit_text, mix
 from storyreel.providers.base import ImageProvider, ImageRequest, ImageResult, LocalProvider
-from storyreel.providers.image.broll import draw_broll
+from storyreel.providers.image.broll import draw_broll, draw_subjects
 
 
 class LocalCards(LocalProvider, ImageProvider):
     """Procedural renderer. ``generate(request, out_path)`` writes a PNG of request.width × request.height."""
 
-    code_version: ClassVar[str] = "local-cards/1"
+    code_version: ClassVar[str] = "local-cards/2"  # /2: b-roll shows the subjects its text names
     default_model: ClassVar[str] = "cards"
     max_concurrency: ClassVar[int | None] = 4
 
     def generate(self, request: ImageRequest, out_path: Path) -> ImageResult:
         image = render_card(request)
         with atomic_path(out_path) as tmp:
-            image.save(tmp, format="PNG", optimize=False, compress_level=3)
-        return ImageResult(
-            path=out_path,
-            provider=self.provider_id,
-            provider_details={"renderer": request.visual_type, "seed": request.seed, "size": [image.width, image.height]},
-        )
+            image.save(tmp, format="PNG", optimize=False, compress_level=1)  # an intermediate: speed over size
+        details: dict = {"renderer": request.visual_type, "seed": request.seed, "size": [image.width, image.height]}
+        if request.visual_type == "b_roll":
+            subjects = broll_subjects(request)
+            if subjects:
+                from storyreel.providers.image.art import art_pack
+
+                details.update(subjects=[s.art.annotation for s in subjects], subject_words=[s.word for s in subjects],
+                               art=art_pack().credit())
+        return ImageResult(path=out_path, provider=self.provider_id, provider_details=details)
 
 
 def render_card(req: ImageRequest) -> Image.Image:
@@ -57,18 +61,25 @@ def render_card(req: ImageRequest) -> Image.Image:
 
 
 def background(w: int, h: int, pal: Palette, rng: random.Random) -> Image.Image:
-    """Diagonal gradient bg → bg2 with a soft vignette and fine grain (no flat fills, no banding)."""
+    """Diagonal gradient bg → bg2 with a soft vignette and fine grain (no flat fills, no banding).
+
+    The smooth field is computed at a quarter of the size and scaled up (it holds no detail to lose); the
+    grain, a tiled 256 px patch of seeded noise (±2 levels), is added at full size and dithers away any
+    8-bit banding."""
     import numpy as np  # here, not at import: resolving the provider stays cheap on a no-op run
 
-    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    sw, sh = max(2, w // 4), max(2, h // 4)
+    yy, xx = np.mgrid[0:sh, 0:sw].astype(np.float32)
     angle = rng.uniform(0.2, 1.2)
-    t = (xx / w * np.cos(angle) + yy / h * np.sin(angle)) / (np.cos(angle) + np.sin(angle))
+    t = (xx / sw * np.cos(angle) + yy / sh * np.sin(angle)) / (np.cos(angle) + np.sin(angle))
     c0, c1 = np.array(pal.bg, np.float32), np.array(pal.bg2, np.float32)
     arr = c0 + (c1 - c0) * t[..., None]
-    r = np.sqrt(((xx - w / 2) / (w / 2)) ** 2 + ((yy - h / 2) / (h / 2)) ** 2)
+    r = np.sqrt(((xx - sw / 2) / (sw / 2)) ** 2 + ((yy - sh / 2) / (sh / 2)) ** 2)
     arr *= (1.0 - 0.28 * np.clip(r - 0.35, 0, 1))[..., None]
-    grain = np.random.default_rng(rng.randrange(1 << 30)).normal(0, 2.2, (h, w, 1)).astype(np.float32)
-    return Image.fromarray(np.clip(arr + grain, 0, 255).astype(np.uint8), "RGB")
+    smooth = Image.fromarray(arr.clip(0, 255).astype(np.uint8), "RGB").resize((w, h), Image.Resampling.BILINEAR)
+    tile = np.random.default_rng(rng.randrange(1 << 30)).integers(-2, 3, (256, 256, 1), dtype=np.int16)
+    grain = np.tile(tile, (h // 256 + 1, w // 256 + 1, 1))[:h, :w]
+    return Image.fromarray((np.asarray(smooth, dtype=np.int16) + grain).clip(0, 255).astype(np.uint8), "RGB")
 
 
 def _alpha(color: RGB, a: float) -> tuple[int, int, int, int]:
@@ -185,7 +196,20 @@ def _arrow(d: ImageDraw.ImageDraw, a: tuple, b: tuple, vertical: bool, color: RG
 
 # --------------------------------------------------------------------------- b-roll
 def _b_roll(img: Image.Image, req: ImageRequest, pal: Palette, rng: random.Random) -> Image.Image:
-    return draw_broll(img, req.description, pal, rng)
+    """The abstract scene of the description; over it, pictures of what the narration and description name
+    (:func:`storyreel.providers.image.art.match_subjects`), the hero where the camera move ends."""
+    scene = draw_broll(img, req.description, pal, rng)
+    subjects = broll_subjects(req)
+    if not subjects:
+        return scene
+    return draw_subjects(scene.convert("RGBA"), subjects, pal, rng, req.camera_move)
+
+
+def broll_subjects(req: ImageRequest) -> list:
+    """The artworks a b-roll request names (hero first; [] when none)."""
+    from storyreel.providers.image.art import match_subjects
+
+    return match_subjects(f"{req.narration} {req.description}", req.language)
 
 
 # --------------------------------------------------------------------------- screen share
