@@ -15,18 +15,43 @@ def sqlite_url(workspace: Path) -> str:
     return f"sqlite:///{(workspace / 'storyreel.db').as_posix()}"
 
 
+BUSY_TIMEOUT_S = 30.0
+
+
+def _ensure_wal(cur) -> None:  # noqa: ANN001
+    """Put the database in WAL mode once. Reading the mode takes no write lock, so connections to a
+    database that is already WAL (every one but the first) never contend; switching needs an exclusive
+    lock, and SQLite can answer ``SQLITE_BUSY`` there without consulting the busy handler (two first
+    runs on a fresh workspace), so the switch is retried for up to :data:`BUSY_TIMEOUT_S`."""
+    import sqlite3
+
+    from tenacity import Retrying, retry_if_exception, stop_after_delay, wait_random
+
+    def busy(exc: BaseException) -> bool:
+        return isinstance(exc, sqlite3.OperationalError) and ("locked" in str(exc) or "busy" in str(exc))
+
+    for attempt in Retrying(
+        retry=retry_if_exception(busy), stop=stop_after_delay(BUSY_TIMEOUT_S), wait=wait_random(0.02, 0.1), reraise=True
+    ):
+        with attempt:
+            if str(cur.execute("PRAGMA journal_mode").fetchone()[0]).lower() != "wal":
+                cur.execute("PRAGMA journal_mode=WAL")
+
+
 @lru_cache(maxsize=8)
 def engine_for(url: str) -> Engine:
     """Engine for ``url``, migrated to the latest Alembic revision. SQLite gets WAL and a busy timeout
     so concurrent readers (status, web) do not block a running make."""
-    engine = create_engine(url, future=True)
-    if url.startswith("sqlite"):
+    sqlite = url.startswith("sqlite")
+    # sqlite3's own ``timeout`` installs the busy handler at open, before any pragma runs
+    engine = create_engine(url, future=True, connect_args={"timeout": BUSY_TIMEOUT_S} if sqlite else {})
+    if sqlite:
 
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_conn, _record):  # noqa: ANN001
             cur = dbapi_conn.cursor()
-            cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute("PRAGMA busy_timeout=30000")
+            cur.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_S * 1000)}")
+            _ensure_wal(cur)
             cur.execute("PRAGMA foreign_keys=ON")
             cur.close()
 
