@@ -102,7 +102,7 @@ class _Progress:
         self.tasks: dict[str, int] = {}
 
     def __call__(self, event: str, node, detail: str) -> None:  # noqa: ANN001
-        if not self.enabled:
+        if not self.enabled or event == "plan":
             return
         if node.stage not in self.tasks:
             self.tasks[node.stage] = self.progress.add_task(node.stage, total=0)
@@ -378,6 +378,34 @@ def list_(workspace: Workspace = None, as_json: JsonOut = False) -> None:
     for p in projects:
         table.add_row(*(escape(str(p[k] or "")) for k in ("project_id", "title", "input", "status", "video_path")))
     Console().print(table)
+
+
+@app.command()
+@reports_errors
+def serve(
+    host: Annotated[str, typer.Option("--host", help="Address to bind (127.0.0.1: this machine only).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=1, max=65535, help="TCP port.")] = 8000,
+    workers: Annotated[int, typer.Option("--workers", min=0, max=16, help="Jobs run at once inside this server (0: only by `storyreel worker`).")] = 1,
+    processes: Annotated[Optional[int], typer.Option("--processes", min=1, max=16, help="HTTP worker processes (default: one per core, up to 4).")] = None,
+    workspace: Workspace = None,
+) -> None:
+    """Open the web dashboard: accounts, projects, live jobs, shot review and regeneration."""
+    from storyreel.web.server import serve as run
+
+    run(workspace=workspace, host=host, port=port, workers=workers, processes=processes)
+
+
+@app.command()
+@reports_errors
+def worker(
+    workers: Annotated[int, typer.Option("--workers", min=1, max=16, help="Jobs run at once by this worker.")] = 1,
+    workspace: Workspace = None,
+) -> None:
+    """Run the dashboard's queued jobs until stopped (Ctrl-C): a consumer of STORYREEL_QUEUE_URL."""
+    from storyreel.api.project import settings_for
+    from storyreel.jobs.queue import run_worker
+
+    run_worker(settings_for(workspace), workers)
 
 
 @app.command()

@@ -117,6 +117,26 @@ def test_replicate_timeout_cancels_the_prediction(httpserver, settings, tmp_path
     assert any(req.path == "/v1/predictions/p3/cancel" for req, _ in httpserver.log)
 
 
+def test_a_canceled_job_cancels_the_prediction_it_is_polling(httpserver, settings, tmp_path):
+    from storyreel.core.cancel import Canceled, watching
+
+    httpserver.expect_request("/v1/models/black-forest-labs/flux-schnell/predictions", method="POST").respond_with_json(
+        _prediction("p9", "starting"), status=201)
+    httpserver.expect_request("/v1/predictions/p9", method="GET").respond_with_json(_prediction("p9", "processing"))
+    httpserver.expect_request("/v1/predictions/p9/cancel", method="POST").respond_with_json(_prediction("p9", "canceled"))
+    polls = []
+
+    def stop() -> bool:
+        polls.append(1)
+        return len(polls) > 3  # the job is canceled while the prediction runs
+
+    with watching(stop), pytest.raises(Canceled) as info:
+        ReplicateImages("black-forest-labs/flux-schnell", settings).generate(request(), tmp_path / "r.png")
+    assert info.value.call_in_flight  # the ledger keeps its reservation as uncertain
+    assert any(req.path == "/v1/predictions/p9/cancel" for req, _ in httpserver.log)
+    assert not (tmp_path / "r.png").exists()
+
+
 def test_replicate_output_elsewhere_is_refused_offline(httpserver, settings, tmp_path):
     httpserver.expect_request("/v1/models/black-forest-labs/flux-schnell/predictions", method="POST").respond_with_json(
         _prediction("p4", "succeeded", output="https://replicate.delivery/xyz/out.png"), status=201)

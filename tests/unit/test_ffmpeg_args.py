@@ -83,3 +83,19 @@ def test_named_encoders_and_their_quality_flags():
 
 def test_the_probe_really_encodes():
     assert ffmpeg._encoder_works("libx264")
+
+
+def test_a_canceled_job_kills_the_ffmpeg_it_waits_for():
+    """``run_ffmpeg`` checks the job's stop every 0.5 s and kills the process (the render's concat and
+    audio passes are single long ffmpeg runs)."""
+    import time
+
+    import pytest
+
+    from storyreel.core.cancel import Canceled, watching
+    from storyreel.media.ffmpeg import run_ffmpeg
+
+    t0 = time.monotonic()
+    with watching(lambda: time.monotonic() - t0 > 0.3), pytest.raises(Canceled):
+        run_ffmpeg(["-re", "-f", "lavfi", "-i", "testsrc=size=320x240:rate=30", "-t", "60", "-f", "null", "-"], what="a long pass")
+    assert time.monotonic() - t0 < 3.0  # not the 60 s the pass would take

@@ -94,3 +94,20 @@ def test_reconcile_commits_journaled_answers_and_keeps_the_rest_uncertain(sessio
     s = ledger.summary()
     assert s.committed_usd == pytest.approx(0.033) and s.uncertain_usd == pytest.approx(0.10) and s.reserved_usd == 0
     assert ledger.purchases("answered") == 1 and ledger.purchases("lost") == 0
+
+
+def test_a_job_canceled_while_a_call_is_in_flight_keeps_it_uncertain(sessions):
+    """A cancel between calls releases the hold (nothing was sent); a cancel while a prediction runs at the
+    vendor keeps it uncertain: the vendor may bill the seconds it ran."""
+    from storyreel.core.cancel import Canceled
+    from storyreel.store.ledger import hold
+
+    ledger = CostLedger(sessions, "p", cap_usd=1.0)
+    with pytest.raises(Canceled):
+        with hold(ledger, "image[a]", "replicate:x", lambda: 0.2, paid=True, request_key="k1"):
+            raise Canceled()
+    with pytest.raises(Canceled):
+        with hold(ledger, "image[b]", "replicate:x", lambda: 0.3, paid=True, request_key="k2"):
+            raise Canceled("prediction cancelled at the vendor", call_in_flight=True)
+    s = ledger.summary()
+    assert (s.uncertain_calls, s.uncertain_usd, s.reserved_usd) == (1, pytest.approx(0.3), 0.0)

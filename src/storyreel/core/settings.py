@@ -30,6 +30,25 @@ class Settings(BaseSettings):
     database_url: str | None = Field(
         default=None, description="SQLAlchemy URL; default SQLite file storyreel.db in the workspace."
     )
+    queue_url: str | None = Field(
+        default=None,
+        description="Job queue: redis://host:6379/0 (RedisHuey, for workers on several machines); default SqliteHuey in the workspace.",
+    )
+    job_lease_s: float = Field(default=30.0, gt=0, description="A running job whose worker has not beaten for this long is interrupted.")
+    secret_key: SecretStr | None = Field(
+        default=None, description="Signing key of the dashboard's CSRF tokens; default a random key kept in the workspace.",
+    )
+    cookie_secure: bool = Field(default=False, description="Mark the dashboard's cookies Secure (behind an HTTPS proxy).")
+    dashboard_image_providers: list[str] = Field(
+        default=["local:cards", "openai:gpt-image-2", "gemini:gemini-2.5-flash-image", "replicate:black-forest-labs/flux-schnell",
+                 "openrouter:google/gemini-2.5-flash-image"],
+        description="Image providers the dashboard offers (those whose key is configured are shown).",
+    )
+    dashboard_llms: list[str] = Field(
+        default=["local:direct", "openai:gpt-5-mini", "openrouter:openai/gpt-5-mini", "google:gemini-2.5-flash"],
+        description="LLMs the dashboard offers for image prompts (those whose key is configured are shown).",
+    )
+    max_upload_bytes: int = Field(default=2_000_000, ge=1000, description="Largest input file the dashboard accepts.")
     planner: str = Field(default="local:planner", description="Planner provider (vendor:model).")
     image_provider: str = Field(default="local:cards", description="Image provider (vendor:model).")
     llm: str = Field(default="local:direct", description="LLM of the prompt steps (vendor:model); local:direct renders templates without a model.")

@@ -18,6 +18,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from storyreel.core.cancel import Canceled, checkpoint, current, watching
 from storyreel.core.errors import CostLimitReached, InputError, StageError
 from storyreel.core.hashing import FileHashes, hash_value
 from storyreel.engine.graph import Node, NodeOutput, Recipe, Stage
@@ -35,7 +36,7 @@ from storyreel.store.records import RunStore
 
 log = logging.getLogger("storyreel.engine")
 
-ProgressFn = Callable[[str, Node, str], None]  # (event, node, detail); events: start, done, attention, skip, fail
+ProgressFn = Callable[[str, Node, str], None]  # (event, node, detail); events: plan (detail: the stage's node count), start, done, attention, skip, fail
 
 
 @dataclass
@@ -50,9 +51,14 @@ class RunReport:
 
 
 class Executor:
-    """Runs stages for one project. ``root`` is the project folder; output paths are recorded relative to it."""
+    """Runs stages for one project. ``root`` is the project folder; output paths are recorded relative to it.
+    ``should_stop`` (default: the one :func:`storyreel.core.cancel.watching` installed in the calling thread)
+    is consulted before every node and at the checkpoints inside long ones: a stopped run raises
+    :class:`~storyreel.core.cancel.Canceled`, and every finished node stays recorded."""
 
-    def __init__(self, store: RunStore, project_id: str, root: Path, progress: ProgressFn | None = None) -> None:
+    def __init__(self, store: RunStore, project_id: str, root: Path, progress: ProgressFn | None = None,
+                 should_stop: Callable[[], bool] | None = None) -> None:
+        self.should_stop = should_stop if should_stop is not None else current()  # a job's stop, seen in the worker threads
         self.store = store
         self.project_id = project_id
         self.root = root
@@ -87,6 +93,8 @@ class Executor:
     ) -> RunReport:
         report = RunReport(self.invocation)
         latest = self.store.latest_success(self.project_id)
+        for stage in stages:  # what a progress bar needs before anything runs: every stage's node count
+            self.progress("plan", Node(stage.name, "*"), str(len(stage.units(ctx))))
         for stage in stages:
             pending: list[tuple[Node, Recipe]] = []
             for unit in stage.units(ctx):
@@ -154,39 +162,48 @@ class Executor:
     def _run_pending(self, stage: Stage[Any], ctx: Any, pending: list[tuple[Node, Recipe]], report: RunReport) -> None:
         def work(item: tuple[Node, Recipe]) -> None:
             node, recipe = item
-            self.progress("start", node, "")
-            started = datetime.now(timezone.utc)
-            t0 = time.perf_counter()
-            try:
-                output = stage.run(ctx, node.unit)
-            except InputError:
-                raise
-            except CostLimitReached as exc:
-                log.warning("%s: not made, the cost cap is reached", node.name)
-                self._record(node, recipe, None, "cost_limit", str(exc), started, time.perf_counter() - t0)
-                report.cost_limited[node] = exc
-                report.statuses[node] = NodeStatus(node, State.MISSING, [StaleCause(Cause.FAILED)], recipe.key)
-                self.progress("fail", node, str(exc))
-                return
-            except Exception as exc:  # noqa: BLE001 - recorded as a failed run, reported after the stage
-                message = f"{type(exc).__name__}: {exc}"
-                log.error("%s failed after %.1f s: %s", node.name, time.perf_counter() - t0, message)
-                self._record(node, recipe, None, "failed", message, started, time.perf_counter() - t0)
-                report.failed[node] = message
-                report.statuses[node] = NodeStatus(node, State.STALE, [StaleCause(Cause.FAILED)], recipe.key)
-                self.progress("fail", node, message)
-                return
-            if output.attention:
-                output.details = {**output.details, "attention": output.attention}
-            version = self._record(node, recipe, output, "success", None, started, time.perf_counter() - t0)
-            for leftover in output.cleanup:
-                leftover.unlink(missing_ok=True)
-            log.info("%s done in %.2f s%s%s", node.name, time.perf_counter() - t0,
-                     f", ${output.cost_usd:.4f}" if output.cost_usd else "", f" (attention: {output.attention})" if output.attention else "")
-            report.statuses[node] = NodeStatus(node, State.FRESH, [], recipe.key, version, output.attention)
-            report.executed.append(node)
-            self.progress("attention" if output.attention else "done", node, output.attention or "")
+            with watching(self.should_stop):
+                checkpoint()  # a stopped job starts no new node
+                self._work(stage, ctx, node, recipe, report)
 
+        self._pool(stage, ctx, pending, work)
+
+    def _work(self, stage: Stage[Any], ctx: Any, node: Node, recipe: Recipe, report: RunReport) -> None:
+        """Run one node and record it: a success, a failure (reported after the stage), or the cost cap."""
+        self.progress("start", node, "")
+        started = datetime.now(timezone.utc)
+        t0 = time.perf_counter()
+        try:
+            output = stage.run(ctx, node.unit)
+        except (InputError, Canceled):
+            raise
+        except CostLimitReached as exc:
+            log.warning("%s: not made, the cost cap is reached", node.name)
+            self._record(node, recipe, None, "cost_limit", str(exc), started, time.perf_counter() - t0)
+            report.cost_limited[node] = exc
+            report.statuses[node] = NodeStatus(node, State.MISSING, [StaleCause(Cause.FAILED)], recipe.key)
+            self.progress("fail", node, str(exc))
+            return
+        except Exception as exc:  # noqa: BLE001 - recorded as a failed run, reported after the stage
+            message = f"{type(exc).__name__}: {exc}"
+            log.error("%s failed after %.1f s: %s", node.name, time.perf_counter() - t0, message)
+            self._record(node, recipe, None, "failed", message, started, time.perf_counter() - t0)
+            report.failed[node] = message
+            report.statuses[node] = NodeStatus(node, State.STALE, [StaleCause(Cause.FAILED)], recipe.key)
+            self.progress("fail", node, message)
+            return
+        if output.attention:
+            output.details = {**output.details, "attention": output.attention}
+        version = self._record(node, recipe, output, "success", None, started, time.perf_counter() - t0)
+        for leftover in output.cleanup:
+            leftover.unlink(missing_ok=True)
+        log.info("%s done in %.2f s%s%s", node.name, time.perf_counter() - t0,
+                 f", ${output.cost_usd:.4f}" if output.cost_usd else "", f" (attention: {output.attention})" if output.attention else "")
+        report.statuses[node] = NodeStatus(node, State.FRESH, [], recipe.key, version, output.attention)
+        report.executed.append(node)
+        self.progress("attention" if output.attention else "done", node, output.attention or "")
+
+    def _pool(self, stage: Stage[Any], ctx: Any, pending: list[tuple[Node, Recipe]], work: Callable[[tuple[Node, Recipe]], None]) -> None:
         workers = max(1, min(stage.concurrency(ctx), len(pending)))
         if workers == 1:
             for item in pending:

@@ -18,6 +18,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from storyreel.core.cancel import checkpoint
 from storyreel.core.errors import ProviderError
 
 if TYPE_CHECKING:
@@ -53,11 +54,25 @@ def run_ffmpeg(args: list[str], *, what: str) -> str:
     """Run ``ffmpeg -hide_banner -nostdin -loglevel error -y <args>``; returns stderr.
     Raises :class:`MediaError` with the log tail on a non-zero exit."""
     argv = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y", *args]
-    proc = subprocess.run(argv, capture_output=True, text=True, check=False)
-    if proc.returncode != 0:
-        tail = "\n".join(proc.stderr.strip().splitlines()[-8:])
-        raise MediaError(f"ffmpeg failed while {what} (exit {proc.returncode}):\n{tail}")
-    return proc.stderr
+    with tempfile.TemporaryFile() as err:
+        proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=err)
+        try:
+            while True:  # a cancelled job stops the ffmpeg it is waiting for
+                try:
+                    code = proc.wait(timeout=0.5)
+                    break
+                except subprocess.TimeoutExpired:
+                    checkpoint()
+        except BaseException:
+            proc.kill()
+            proc.wait()
+            raise
+        err.seek(0)
+        stderr = err.read().decode("utf-8", "replace")
+    if code != 0:
+        tail = "\n".join(stderr.strip().splitlines()[-8:])
+        raise MediaError(f"ffmpeg failed while {what} (exit {code}):\n{tail}")
+    return stderr
 
 
 # H.264 encoders, in the order ``auto`` tries them. Hardware encoders take a constant-quality value in

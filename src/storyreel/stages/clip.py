@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from storyreel.core.atomic import atomic_path, atomic_write_text
+from storyreel.core.cancel import checkpoint
 from storyreel.engine.graph import Node, NodeOutput, RecipeParts, Stage
 from storyreel.media.ffmpeg import (
     Encoded,
@@ -75,11 +76,19 @@ def timing_params(t: ShotTiming) -> dict:
     }
 
 
+def _watched(frames):  # noqa: ANN001, ANN202
+    """The frames, with a cancellation checkpoint every half second of video (the encoder is then killed)."""
+    for i, frame in enumerate(frames):
+        if i % 15 == 0:
+            checkpoint()
+        yield frame
+
+
 def _encode(frames, args: list[str], ctx: ProjectContext, what: str) -> Encoded:  # noqa: ANN001
     """Encode, and when a hardware encoder fails mid-render record the fallback to libx264 so the next
     run re-encodes every segment with one encoder (a stream-copy concat needs identical settings)."""
     try:
-        return encode_frames(frames, args, what=what)
+        return encode_frames(_watched(frames), args, what=what)
     except MediaError:
         if ctx.encoding.codec != Encoding.codec:
             forget_encoder(ctx.settings.workspace)

@@ -18,7 +18,7 @@ from pathlib import Path
 from storyreel.core.errors import InputError
 from storyreel.core.vocabulary import check_id
 
-SUBFOLDERS = ("images", "audio", "clips", "prompts", "provenance", "work", "assets", "logs", "received")
+SUBFOLDERS = ("images", "audio", "clips", "prompts", "provenance", "work", "assets", "logs", "received", "input")
 
 
 class ProjectPaths:
@@ -95,6 +95,11 @@ class ProjectPaths:
     @property
     def logs(self) -> Path:
         return self.root / "logs"
+
+    @property
+    def input(self) -> Path:
+        """Where the dashboard keeps the text a project was made from (``input/<name>``)."""
+        return self.root / "input"
 
     @property
     def received(self) -> Path:

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from storyreel.core.cancel import Canceled
 from storyreel.core.errors import CostLimitReached, UncertainCall
 from storyreel.store.models import CostEntry, Project
 
@@ -174,7 +175,8 @@ def hold(ledger: CostLedger | None, node: str, provider: str, estimate: Callable
          request_key: str | None = None) -> Iterator[Hold]:
     """Reserve ``estimate()`` USD for one paid call of ``node`` before it runs (raises
     :class:`CostLimitReached` over the cap) and yield the :class:`Hold`; the block commits the actual cost.
-    Every other exit settles it: an :class:`UncertainCall` (the request may have been done) keeps it as
+    Every other exit settles it: an :class:`UncertainCall` (the request may have been done), or a job
+    canceled while the call was in flight (:class:`~storyreel.core.cancel.Canceled` ``call_in_flight``), keeps it as
     uncertain; any other exception, or leaving without a commit, releases it. For a free
     call (``paid`` False, or no ledger) nothing is reserved and ``estimate`` is not called."""
     if not paid or ledger is None:
@@ -186,7 +188,7 @@ def hold(ledger: CostLedger | None, node: str, provider: str, estimate: Callable
         yield h
     except BaseException as exc:
         if not h.done:
-            if isinstance(exc, UncertainCall):
+            if isinstance(exc, UncertainCall) or (isinstance(exc, Canceled) and exc.call_in_flight):
                 ledger.mark_uncertain(entry, str(exc))
             else:
                 ledger.release(entry)

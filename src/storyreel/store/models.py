@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import JSON, DateTime, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -27,8 +27,14 @@ class Project(Base):
     input_name: Mapped[str] = mapped_column(String(255))
     status: Mapped[str] = mapped_column(String(16), default="planned")
     video_path: Mapped[str | None] = mapped_column(Text, nullable=True)
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), nullable=True, doc="the dashboard user")
+    duration_s: Mapped[float | None] = mapped_column(Float, nullable=True, doc="length of video.mp4")
+    input_excerpt: Mapped[str | None] = mapped_column(Text, nullable=True, doc="the input's first 2,000 characters, for search")
+    custom_title: Mapped[str | None] = mapped_column(String(200), nullable=True, doc="the title the user gave (wins over the planned one)")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+    __table_args__ = (Index("ix_projects_owner", "owner_id", "updated_at"),)
 
 
 class Run(Base):
@@ -119,3 +125,84 @@ class MediaAsset(Base):
         Index("idx_media_assets_project_type_chapter", "project_id", "asset_type", "chapter_id"),
         Index("idx_media_assets_type", "asset_type"),
     )
+
+
+class User(Base):
+    """A dashboard account (seed 004 epic 2). Passwords are stored as argon2 hashes (pwdlib)."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    videos_made: Mapped[int] = mapped_column(Integer, default=0)
+    total_cost_usd: Mapped[float] = mapped_column(Float, default=0.0)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class Credential(Base):
+    """A server-side session (kind ``session``) or a personal API token (kind ``token``): only the sha256 of
+    the secret is stored."""
+
+    __tablename__ = "credentials"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(8), doc="session | token")
+    secret_hash: Mapped[str] = mapped_column(String(80), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class LoginFailure(Base):
+    """Recent failed logins per key (``user:<name>`` or ``ip:<address>``), for throttling."""
+
+    __tablename__ = "login_failures"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(128))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    __table_args__ = (Index("ix_login_failures_key", "key", "at"),)
+
+
+class Job(Base):
+    """A unit of work on the queue (a make, an imagegen, a render). Its state lives here, not in the queue:
+    ``queued | running | done | failed | canceled | interrupted | cost_limit``; ``progress`` 0–100."""
+
+    __tablename__ = "jobs"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), nullable=True)
+    project_id: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16), doc="make | imagegen | render")
+    request: Mapped[dict] = mapped_column(JSON, default=dict)
+    state: Mapped[str] = mapped_column(String(16), default="queued")
+    progress: Mapped[float] = mapped_column(Float, default=0.0)
+    stage: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    node: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    message: Mapped[str | None] = mapped_column(Text, nullable=True)
+    cost_usd: Mapped[float] = mapped_column(Float, default=0.0)
+    cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
+    worker: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+    __table_args__ = (Index("ix_jobs_user", "user_id", "created_at"), Index("ix_jobs_project", "project_id", "created_at"))
+
+
+class JobEvent(Base):
+    """What happened in a job, in order: the SSE stream of the dashboard reads these."""
+
+    __tablename__ = "job_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    kind: Mapped[str] = mapped_column(String(16), doc="state | node | progress")
+    data: Mapped[dict] = mapped_column(JSON, default=dict)
+
+    __table_args__ = (Index("ix_job_events_job", "job_id", "id"),)

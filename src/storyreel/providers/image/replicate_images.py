@@ -20,6 +20,7 @@ import re
 import time
 from typing import ClassVar
 
+from storyreel.core.cancel import Canceled, checkpoint
 from storyreel.core.errors import ConfigError, ProviderError, UncertainCall
 from storyreel.providers.base import HttpImageProvider, ImageRequest, JobLog, Received
 from storyreel.providers.connection import CONNECTIONS
@@ -90,6 +91,12 @@ class ReplicateImages(HttpImageProvider):
             "model": self.model, "prediction_id": prediction.get("id"), "seed": request.seed,
             "predict_time_s": metrics.get("predict_time"), "cost_source": f"price table {price.as_of}"})
 
+    def _cancel(self, prediction_id: str) -> None:
+        try:
+            self.http.request("POST", f"/predictions/{prediction_id}/cancel", idempotent=True)
+        except ProviderError:
+            pass  # the reason we cancel is the error to report
+
     def _create(self, payload: dict) -> dict:
         """Create the prediction; when the create's answer is lost, adopt the prediction the vendor made from
         it if the list shows one, else create again (it was not made)."""
@@ -117,12 +124,14 @@ class ReplicateImages(HttpImageProvider):
             if "id" not in prediction:
                 raise MalformedResponse("replicate: the prediction has no id")
             if time.monotonic() > deadline:
-                try:
-                    self.http.request("POST", f"/predictions/{prediction['id']}/cancel", idempotent=True)
-                except ProviderError:
-                    pass  # the timeout is the error to report
+                self._cancel(prediction["id"])
                 raise ProviderError(f"replicate: prediction {prediction['id']} still {prediction.get('status')} after "
                                     f"{self.settings.image_timeout_s:.0f} s; cancelled")
             time.sleep(self.settings.image_poll_s)
+            try:
+                checkpoint()
+            except Canceled:  # the job stopped: stop the vendor's work too (it may bill the seconds already run)
+                self._cancel(prediction["id"])
+                raise Canceled(f"canceled; replicate prediction {prediction['id']} cancelled at the vendor", call_in_flight=True) from None
             prediction = self.http.request("GET", f"/predictions/{prediction['id']}")
         return prediction

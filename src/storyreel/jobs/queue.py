@@ -1,0 +1,108 @@
+"""The job queue of a workspace, on Huey (https://huey.readthedocs.io): it only delivers job IDs; the
+state of every job lives in storyreel's ``jobs`` table (:mod:`storyreel.store.jobs`).
+
+- Default: ``SqliteHuey`` in ``<workspace>/queue.db`` — nothing to install or start; the consumer runs
+  inside ``storyreel serve`` (:func:`embedded_consumer`) or in ``storyreel worker``.
+- ``STORYREEL_QUEUE_URL=redis://host:6379/0``: ``RedisHuey``, so ``storyreel worker`` processes on several
+  machines (sharing the workspace folder, and the database through ``STORYREEL_DATABASE_URL``) serve one
+  dashboard.
+"""
+
+from __future__ import annotations
+
+import logging
+from functools import lru_cache
+from pathlib import Path
+
+from huey import Huey, RedisHuey, SqliteHuey
+from huey.consumer import Consumer
+
+from storyreel.core.settings import Settings
+
+log = logging.getLogger("storyreel.jobs")
+
+QUEUE_NAME = "storyreel"
+
+
+def queue_for(settings: Settings) -> Huey:
+    """The Huey of ``settings`` (one per workspace and queue URL in a process), with the job task registered.
+    Raises :class:`ValueError` for a queue URL that is not ``redis://`` / ``rediss://`` / ``unix://``."""
+    return _queue(str(settings.workspace.resolve()), settings.queue_url)
+
+
+@lru_cache(maxsize=8)
+def _queue(workspace: str, url: str | None) -> Huey:
+    if url:
+        if not url.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError(f"STORYREEL_QUEUE_URL {url!r}: use redis://HOST:PORT/DB")
+        huey: Huey = RedisHuey(QUEUE_NAME, url=url, results=False)
+    else:
+        Path(workspace).mkdir(parents=True, exist_ok=True)
+        huey = SqliteHuey(QUEUE_NAME, filename=str(Path(workspace) / "queue.db"), results=False)
+
+    @huey.task(name="storyreel.run_job")
+    def run_job(job_id: str) -> None:  # in this consumer's workspace: each machine has its own path to the shared folder
+        from storyreel.jobs.runner import run_job as run
+
+        run(job_id, Path(workspace))
+
+    huey.storyreel_run_job = run_job  # type: ignore[attr-defined]
+    return huey
+
+
+def enqueue(settings: Settings, job_id: str) -> None:
+    """Put ``job_id`` on the queue; a consumer of the same queue runs it in its own workspace path."""
+    queue_for(settings).storyreel_run_job(job_id)
+
+
+class _Consumer(Consumer):
+    """Huey's consumer; stopping it also stops the jobs it runs at their next checkpoint (they end
+    ``interrupted``, resumable), so Ctrl-C takes seconds, not the rest of a render."""
+
+    def stop(self, graceful: bool = False) -> None:
+        from storyreel.jobs.runner import SHUTDOWN
+
+        SHUTDOWN.set()
+        super().stop(graceful=graceful)
+
+
+class _QuietConsumer(_Consumer):
+    """A consumer that leaves the process's signal handlers alone (the web server owns them)."""
+
+    def _set_signal_handlers(self) -> None:  # noqa: D401 - huey's hook
+        pass
+
+
+class EmbeddedConsumer:
+    """Huey's consumer in threads of this process (``storyreel serve``): :meth:`start`, :meth:`stop`."""
+
+    def __init__(self, settings: Settings, workers: int) -> None:
+        self.consumer = _QuietConsumer(queue_for(settings), workers=workers, worker_type="thread", periodic=False,
+                                       initial_delay=0.05, max_delay=0.5, backoff=1.1, shutdown_timeout=30)
+        self.started = False
+
+    def start(self) -> None:
+        self.consumer.start()
+        self.started = True
+        log.info("job consumer started (%d worker thread(s))", self.consumer.workers)
+
+    def stop(self) -> None:
+        """Stop taking jobs; running ones stop at their next checkpoint and end ``interrupted``."""
+        if self.started:
+            self.consumer.stop(graceful=True)
+            self.started = False
+        from storyreel.jobs.runner import SHUTDOWN
+
+        SHUTDOWN.clear()  # a later consumer in this process (tests) runs jobs again
+
+
+def run_worker(settings: Settings, workers: int) -> None:
+    """``storyreel worker``: a standalone consumer until SIGINT/SIGTERM (Huey's own loop and signal handling)."""
+    consumer = _Consumer(queue_for(settings), workers=workers, worker_type="thread", periodic=False,
+                         initial_delay=0.05, max_delay=0.5, backoff=1.1, shutdown_timeout=30)
+    logging.getLogger("storyreel").setLevel(logging.INFO)
+    if not logging.getLogger().handlers:  # huey's and storyreel's lines on stderr
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    log.info("storyreel worker: queue %s, workspace %s", settings.queue_url or "sqlite (workspace)", settings.workspace)
+    consumer.run()
+

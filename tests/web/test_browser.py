@@ -1,0 +1,207 @@
+"""The real pages in headless Chromium (Debian's ``chromium`` driven by Playwright), against a real
+``storyreel serve`` process with its embedded consumer: register → upload the fable → watch the progress
+reach done → gallery → edit one shot's narration and see only that shot's nodes stale → Update video →
+play → cancel a second job mid-render → delete. Screenshots of every page at 1440 px and 390 px go to
+``test-artifacts/browser/``."""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import INPUTS, ROOT
+
+pytestmark = pytest.mark.e2e
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = ROOT / "test-artifacts" / "browser"
+sync_api = pytest.importorskip("playwright.sync_api")
+if not CHROMIUM.exists():
+    pytest.skip("Debian's chromium is not installed (.ci/run installs it)", allow_module_level=True)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):  # noqa: ANN201
+    workspace = tmp_path_factory.mktemp("browser") / "ws"
+    port = _free_port()
+    log = open(workspace.parent / "serve.log", "wb")  # noqa: SIM115 - closed below
+    proc = subprocess.Popen([sys.executable, "-m", "storyreel", "serve", "--port", str(port), "--workspace", str(workspace)],
+                            stdout=log, stderr=subprocess.STDOUT, env={**os.environ})
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            break
+        except OSError:
+            time.sleep(0.2)
+    yield base, workspace
+    proc.terminate()
+    proc.wait(timeout=20)
+    log.close()
+
+
+@pytest.fixture(scope="module")
+def browser():  # noqa: ANN201
+    with sync_api.sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=str(CHROMIUM),
+                                      args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        yield chromium
+        chromium.close()
+
+
+def shoot(page, name: str) -> None:  # noqa: ANN001
+    """Screenshots at the desktop and the phone width, and no horizontal overflow at either."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    for width, height, label in ((1440, 900, "desktop"), (390, 844, "phone")):
+        page.set_viewport_size({"width": width, "height": height})
+        page.wait_for_timeout(150)
+        overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        assert overflow <= 0, f"{name} at {width} px overflows by {overflow} px"
+        page.screenshot(path=str(ARTIFACTS / f"{name}-{label}.png"), full_page=True)
+    page.set_viewport_size({"width": 1440, "height": 900})
+
+
+def wait_job_end(page, timeout_s: float = 240) -> str:  # noqa: ANN001
+    """Wait for the job panel to show an end state (the page reloads itself then); returns the state."""
+    page.wait_for_function("""() => { const j = document.querySelector('#job'), w = document.querySelector('#jobwrap');
+        return j && w && w.dataset.eventsUrl === '' && ['done','failed','canceled','interrupted','cost_limit'].includes(j.dataset.state); }""",
+                           timeout=timeout_s * 1000)  # the server-rendered page of an ended job: it follows no events
+    page.wait_for_load_state("load")
+    return page.locator("#job").get_attribute("data-state")
+
+
+def test_a_person_makes_reviews_fixes_and_deletes_a_video(server, browser) -> None:  # noqa: ANN001
+    base, workspace = server
+    context = browser.new_context(viewport={"width": 1440, "height": 900})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+
+    # register
+    page.goto(f"{base}/register")
+    shoot(page, "register")
+    page.fill("input[name=username]", "ada")
+    page.fill("input[name=password]", "a long passphrase")
+    page.click("button.primary")
+    page.wait_for_url(f"{base}/")
+    assert page.locator("text=No videos yet").is_visible()
+    shoot(page, "gallery-empty")
+
+    # new video from the fable's file
+    page.goto(f"{base}/new")
+    shoot(page, "new")
+    page.set_input_files("input[name=file]", str(INPUTS / "hare-and-tortoise.txt"))
+    page.click("text=Make the video")
+    page.wait_for_url(re.compile(r".*/projects/[a-z0-9-]+$"))
+    project_url = page.url
+    pid = project_url.rsplit("/", 1)[1]
+
+    # progress updates without a reload, then done
+    seen = set()
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline:
+        state = page.locator("#job").get_attribute("data-state")
+        if state in ("done", "failed", "canceled"):
+            break
+        value = page.locator("#job progress").get_attribute("value")
+        seen.add(float(value))
+        if len(seen) == 3:
+            shoot(page, "project-running")
+        page.wait_for_timeout(300)
+    assert len(seen) >= 3, f"the progress bar moved through {sorted(seen)} only"
+    assert wait_job_end(page) == "done"
+    assert page.locator("video").count() == 1
+    shoot(page, "project-done")
+
+    # the gallery shows it
+    page.goto(f"{base}/")
+    tile = page.locator(".tile").first
+    assert "The Hare and the Tortoise" in tile.inner_text() and "done" in tile.inner_text()
+    shoot(page, "gallery")
+    page.fill("input[name=q]", "tortoise")
+    page.wait_for_timeout(800)  # debounced search
+    assert page.locator(".tile").count() == 1
+    page.fill("input[name=q]", "zebra crossing")
+    page.wait_for_timeout(800)
+    assert page.locator(".tile").count() == 0 and page.locator("text=No project matches").is_visible()
+
+    # edit one shot's narration inline: only that shot's nodes become stale
+    page.goto(project_url)
+    shot = page.locator("#shot-ch01-s02")
+    shot.locator("textarea[name=narration]").fill("The hare boasted of his speed and laughed at the tortoise.")
+    shot.locator("button", has_text="Save").click()
+    page.wait_for_selector("#stale .stale li")
+    nodes = [li.inner_text().split()[0] for li in page.locator("#stale .stale li").all()]
+    assert "narration[ch01-s02]" in nodes and "render[video]" in nodes
+    own = [n for n in nodes if "[" in n and not n.startswith(("render", "qc", "manifest"))]
+    assert all("ch01-s02" in n for n in own), nodes
+    shoot(page, "project-edited")
+
+    # update the video: only the stale nodes run
+    page.click("text=Update video")
+    page.wait_for_selector("#job[data-state]")
+    assert wait_job_end(page) == "done"
+    assert page.locator("#stale .stale li").count() == 0 or page.wait_for_selector("#stale", state="attached")
+    duration = page.evaluate("""() => new Promise(resolve => { const v = document.querySelector('video');
+        if (v.readyState >= 1) resolve(v.duration); else v.addEventListener('loadedmetadata', () => resolve(v.duration));
+        setTimeout(() => resolve(-1), 15000); })""")
+    assert duration > 20, f"the player reports a duration of {duration}"
+    tracks = page.evaluate("document.querySelector('video').textTracks.length")
+    assert tracks == 1
+
+    # regenerate every image (the estimate first); the cards come out the same, so only what differs re-runs
+    page.goto(f"{project_url}/regenerate")
+    assert "Estimated cost" in page.inner_text("main")
+    shoot(page, "regenerate-confirm")
+    page.click("text=Regenerate all and update the video")
+    page.wait_for_url(project_url)
+    assert wait_job_end(page) == "done"
+
+    # a second video, canceled mid-render
+    page.goto(f"{base}/new")
+    page.fill("textarea[name=text]", (INPUTS / "gettysburg-address.txt").read_text(encoding="utf-8"))
+    page.wait_for_selector("#estimate .estimate")  # the priced plan, before anything is submitted
+    assert "$0.0000" in page.inner_text("#estimate")
+    shoot(page, "new-priced")
+    page.click("text=Make the video")
+    page.wait_for_url(re.compile(r".*/projects/[a-z0-9-]+$"))
+    second = page.url
+    page.wait_for_function("() => { const j = document.querySelector('#job [data-field=stage]'); return j && j.textContent === 'clip'; }",
+                           timeout=120_000)
+    page.click("#job button[data-action=cancel]")
+    assert wait_job_end(page, 60) == "canceled"
+    assert page.locator("#job button", has_text="Resume").is_visible()
+    shoot(page, "project-canceled")
+
+    page.goto(f"{base}/jobs")
+    assert page.locator("table.jobs").first.is_visible()
+    shoot(page, "jobs")
+    page.goto(f"{base}/me")
+    assert "Videos made" in page.inner_text("main")
+    shoot(page, "profile")
+
+    # delete
+    page.goto(project_url)
+    page.click("summary.button.danger")
+    page.click("text=Delete for good")
+    page.wait_for_url(f"{base}/")
+    titles = page.locator(".tile .title").all_inner_texts()
+    assert len(titles) == 1 and "Gettysburg" in titles[0], titles  # the fable is gone, the canceled one stays
+    assert not (workspace / "projects" / pid).exists()
+    assert second.rsplit("/", 1)[1] != pid
+    assert not errors, errors  # no CSP violation or script error on any page
+    context.close()
