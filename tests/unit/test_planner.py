@@ -82,6 +82,12 @@ def test_the_brief_names_what_the_prompt_names(prompt, product, audience):
     assert (brief.product, brief.audience) == (product, audience)
 
 
+def test_the_benefit_stops_where_the_brief_specifies_colours():
+    brief = read_brief("A 30-second vertical ad for a reusable steel water bottle that keeps drinks cold for 24 hours, colors #0B3D2E and #F2C14E")
+    assert (brief.product, brief.benefit, brief.palette) == ("water bottle", "keeps drinks cold for 24 hours", ["#0B3D2E", "#F2C14E"])
+    assert read_brief("Ein Werbespot für eine Trinkflasche, die Getränke kalt hält, Farben #0F5257 und #E8D8B0.").benefit == "Getränke kalt hält"
+
+
 @pytest.mark.parametrize("prompt", [
     "A 30-second square promo for a desk lamp, colors #112233 and #FFCC00",
     "Ein 20-sekündiger Werbespot für eine Trinkflasche aus Edelstahl für Pendler.",

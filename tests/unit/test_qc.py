@@ -175,3 +175,17 @@ def test_black_frames_measured_per_segment_match_a_full_decode(media):
     assert by_p["black_frames"].passed is False and by_d["black_frames"].passed is False
     assert by_p["black_frames"].message == by_d["black_frames"].message == "black frames at 1.43–1.57 s, 2.50–2.70 s"
     assert "per segment" in by_p["black_frames"].measured and "decoded" in by_d["black_frames"].measured
+
+
+def test_a_broken_text_layout_fails_qc_and_only_that_check(media):
+    path = make(media, "layout")
+    camera = {"z0": 1.0, "z1": 1.12, "fx0": 0.5, "fx1": 0.5, "fy0": 0.5, "fy1": 0.5}
+    clean = {"shot_id": "ch01-s01", "frame": [W, H], "still": [W, H], "camera": camera, "span": 90, "body": [0, 90],
+             "elements": [{"group": "card", "role": "text", "text": "Özet", "box": [120, 60, 200, 90]}]}
+    assert run_qc(path, spec(layouts=[clean])).passed
+    cut = {**clean, "elements": [{"group": "card", "role": "text", "text": "Özet", "box": [18, 60, 80, 90]}]}  # zoom_in pushes it out
+    report = run_qc(path, spec(layouts=[clean, cut]))
+    assert failed(report) == {"text_layout"}
+    check = next(c for c in report.checks if c.name == "text_layout")
+    assert "'Özet' leaves the title-safe area" in check.message and "2 shots" in check.measured
+    assert next(c for c in run_qc(path, spec()).checks if c.name == "text_layout").passed is None  # bare file: n/a

@@ -12,6 +12,8 @@ Every check yields a :class:`Check` with what was expected, what was measured an
   segments) outside the intended fade from/to black. In the pipeline each segment's frames are measured
   as they are encoded (``clips/<unit>.qc.json``) and the final file, a stream copy of those segments, is
   not decoded again; ``storyreel qc`` on a file decodes it.
+* Text layout: every text box (the picture's, overlays', cues') inside the title-safe area and clear of
+  every other at every frame of the camera move (:mod:`storyreel.media.layout`).
 * Subtitles inside the graphics (title) safe area: 90 % of width and height, 5 % margins (EBU R 95,
   SMPTE ST 2046-1), and timed to the narration's word timings within 100 ms.
 """
@@ -120,7 +122,8 @@ class CueSpec:
 @dataclass(frozen=True)
 class QcSpec:
     """What the file should be. ``width``/``height`` None accepts any storyreel frame size;
-    ``duration_s`` None skips the timeline check; ``cues`` None skips the subtitle checks."""
+    ``duration_s`` None skips the timeline check; ``cues`` None skips the subtitle checks; ``layouts`` (one
+    layout record per shot, :mod:`storyreel.media.layout`) None skips ``text_layout``."""
 
     width: int | None = None
     height: int | None = None
@@ -130,6 +133,7 @@ class QcSpec:
     fade_out_s: float = 0.0
     cues: list[CueSpec] | None = None
     srt_path: Path | None = None
+    layouts: list[dict] | None = None
     extra: dict = field(default_factory=dict)
 
 
@@ -294,6 +298,18 @@ def check_subtitles(spec: QcSpec, width: int, height: int) -> list[Check]:
     return checks
 
 
+def check_layout(spec: QcSpec) -> list[Check]:
+    """``text_layout``: no text box leaves the title-safe area and no two boxes collide at any frame of any
+    shot's camera move (:func:`storyreel.media.layout.check_text_layout`)."""
+    expected = "no overlapping boxes; text inside the title-safe area at every frame"
+    if spec.layouts is None:
+        return [_na("text_layout", expected, "no project layout records")]
+    from storyreel.media.layout import check_text_layout
+
+    passed, measured, failures = check_text_layout(spec.layouts)
+    return [_ok("text_layout", passed, expected, measured, "; ".join(failures[:4]) + (f" (+{len(failures) - 4} more)" if len(failures) > 4 else ""))]
+
+
 def run_qc(path: Path, spec: QcSpec | None = None, black_frames: list[int] | None = None) -> QcReport:
     """Run every check on ``path``. ``black_frames`` (indices on the video's frame clock, measured on the
     segments as they were encoded) spares the video decode: only the audio is decoded for loudness.
@@ -315,4 +331,5 @@ def run_qc(path: Path, spec: QcSpec | None = None, black_frames: list[int] | Non
     checks += check_signal(stats, spec, vdur)
     w, h = (facts.video.width, facts.video.height) if facts.video else (spec.width or 0, spec.height or 0)
     checks += check_subtitles(spec, w, h)
+    checks += check_layout(spec)
     return QcReport(path=str(path), passed=not any(c.passed is False for c in checks), checks=checks)

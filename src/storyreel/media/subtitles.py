@@ -122,6 +122,15 @@ def _cue_layout(cue_text: str, width: int, height: int):  # noqa: ANN202
     return fnt, size, pad, lines, line_h, (x, y, box_w, box_h)
 
 
+def subtitle_band(width: int, height: int) -> tuple[int, int]:
+    """The band (top, bottom) in frame pixels that cues occupy at their tallest (``MAX_LINES`` lines): the
+    layout keeps every other text out of it (:mod:`storyreel.media.layout`)."""
+    size = subtitle_font_size(width, height)
+    box_h = int(int(size * 1.25) * MAX_LINES + 2 * _pad(size) * 0.8)
+    bottom = int(height * (1 - SAFE_MARGIN))
+    return bottom - box_h, bottom
+
+
 def cue_box(cue_text: str, width: int, height: int) -> tuple[int, int, int, int]:
     """Where a burned-in cue goes on a ``width × height`` frame: (x, y, box width, box height) in pixels,
     centred, its bottom on the text inset's bottom edge."""

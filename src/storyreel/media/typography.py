@@ -124,19 +124,28 @@ def draw_text(
     align: str = "center",
     valign: str = "center",
     shadow: tuple[int, ...] | None = None,
-) -> None:
-    """Draw fitted lines inside ``box`` = (x0, y0, x1, y1), aligned left|center and top|center|bottom."""
+) -> tuple[float, float, float, float]:
+    """Draw fitted lines inside ``box`` = (x0, y0, x1, y1), aligned left|center and top|center|bottom.
+    Returns the ink box (x0, y0, x1, y1) of what was drawn, shadow included — the box the layout record
+    keeps (:mod:`storyreel.media.layout`)."""
     x0, y0, x1, y1 = box
     total = fitted.height
     y = {"top": y0, "center": y0 + (y1 - y0 - total) / 2, "bottom": y1 - total}[valign]
+    ink = [float("inf"), float("inf"), float("-inf"), float("-inf")]
+    off = max(2, fitted.font.size // 24) if shadow else 0
     for line in fitted.lines:
         w = fitted.font.getlength(line)
         x = x0 if align == "left" else x0 + (x1 - x0 - w) / 2
         if shadow:
-            off = max(2, fitted.font.size // 24)
             draw.text((x + off, y + off), line, font=fitted.font, fill=shadow)
         draw.text((x, y), line, font=fitted.font, fill=fill)
+        if line.strip():
+            l, t, r, b = fitted.font.getbbox(line)
+            ink = [min(ink[0], x + l), min(ink[1], y + t), max(ink[2], x + r + off), max(ink[3], y + b + off)]
         y += fitted.line_height
+    if ink[0] == float("inf"):
+        return (x0, y0, x0, y0)
+    return (ink[0], ink[1], ink[2], ink[3])
 
 
 # --------------------------------------------------------------------------- colour

@@ -66,6 +66,12 @@ class ImageRequest(_Msg):
     seed: int = Field(ge=0)
     language: str = Field(default="en", description="Language of the narration and description (BCP 47).")
     camera_move: CameraMove = Field(default="zoom_in", description="The shot's Ken Burns move (the renderer aims a composition at its end).")
+    text_area: list[float] | None = Field(
+        default=None, min_length=4, max_length=4,
+        description="Where a renderer that draws text puts it and its key shapes: [x0, y0, x1, y1] in pixels of "
+        "the image, clear of the shot's overlays and subtitles and inside the title-safe area at every frame of "
+        "the camera move (storyreel.media.layout); None = the title-safe area. Never sent to a vendor.",
+    )
 
 
 class ImageResult(_Msg):

@@ -27,9 +27,10 @@ from storyreel.media.ffmpeg import (
     encode_frames,
     forget_encoder,
 )
+from storyreel.media.layout import Box
 from storyreel.media.overlays import render_overlay
 from storyreel.media.qc import blackframe_filter, parse_black_frames
-from storyreel.media.subtitles import Cue, make_cues, render_cue
+from storyreel.media.subtitles import Cue, cue_box, make_cues, render_cue
 from storyreel.media.timeline import A_PART, CROSSFADE_FRAMES, FADE_FRAMES, ShotTiming
 from storyreel.stages.context import ProjectContext
 
@@ -101,7 +102,7 @@ def _encode(frames, args: list[str], ctx: ProjectContext, what: str) -> Encoded:
 
 class ClipStage(Stage[ProjectContext]):
     name: ClassVar[str] = "clip"
-    code_version: ClassVar[str] = "clip/5"  # /5: overlay text never breaks a word that a smaller size fits
+    code_version: ClassVar[str] = "clip/6"  # /6: overlays placed by the frame layout; layout record
 
     def concurrency(self, ctx: ProjectContext) -> int:
         """Encoders at once: ``STORYREEL_WORKERS`` (x264 threads per encoder = cores ÷ workers)."""
@@ -158,21 +159,45 @@ class ClipStage(Stage[ProjectContext]):
             },
         )
 
-    def layers(self, ctx: ProjectContext, unit: str) -> list[Layer]:
-        """Overlay and subtitle images drawn to ``work/<shot>/layer-NNN.png`` with their frame ranges."""
+    def layers(self, ctx: ProjectContext, unit: str) -> tuple[list[Layer], list[dict]]:
+        """Overlay and subtitle images drawn to ``work/<shot>/layer-NNN.png`` where the frame layout puts
+        them, with their frame ranges; and their layout-record elements (:mod:`storyreel.media.layout`)."""
         palette = ctx.storyboard.settings.style.palette
         width, height = ctx.storyboard.settings.frame_size
+        placed = iter(ctx.frame_layout(unit).overlays)
         work = ctx.paths.work / unit
         shutil.rmtree(work, ignore_errors=True)
         layers: list[Layer] = []
+        elements: list[dict] = []
         for i, spec in enumerate(self.layers_spec(ctx, unit)):
             png = work / f"layer-{i:03d}.png"
             if spec["kind"] == "subtitle":
                 x, y = render_cue(spec["text"], width, height, png)
+                bx, by, bw, bh = cue_box(spec["text"], width, height)
+                box, group = Box(bx, by, bx + bw, by + bh), "subtitle"
             else:
-                x, y = render_overlay(spec["kind"], spec["text"], palette, width, height, png)
+                box = next(placed).box
+                render_overlay(spec["kind"], spec["text"], palette, width, height, png)
+                x, y, group = int(box.x0), int(box.y0), "overlay"
             layers.append(Layer(png, x, y, spec["first"], spec["last"]))
-        return layers
+            elements.append({"group": group, "role": "text", "kind": spec["kind"], "text": spec["text"], "box": box.as_list(),
+                             "frames": [spec["first"], spec["last"]]})
+        return layers, elements
+
+    def layout_record(self, ctx: ProjectContext, unit: str, elements: list[dict]) -> dict:
+        """The shot's layout record: the card's boxes from the image sidecar (still pixels, moving with the
+        camera) and the overlays' and cues' (frame pixels), with the camera path they are checked along."""
+        width, height = ctx.storyboard.settings.frame_size
+        t = ctx.shot_timing(unit)
+        try:
+            card = json.loads(ctx.paths.image_meta(unit).read_text(encoding="utf-8")).get("layout") or {}
+        except (OSError, ValueError):
+            card = {}
+        return {
+            "shot_id": unit, "frame": [width, height], "still": card.get("still") or [width, height],
+            "camera": dict(t.camera.__dict__), "span": t.span, "body": [t.pre + t.body_start, t.pre + t.body_end],
+            "elements": list(card.get("elements", [])) + elements,
+        }
 
     def run(self, ctx: ProjectContext, unit: str) -> NodeOutput:
         from storyreel.media.motion import ShotFrames, body_frames, load_still  # OpenCV: only when encoding
@@ -180,8 +205,10 @@ class ClipStage(Stage[ProjectContext]):
         width, height = ctx.storyboard.settings.frame_size
         timing = ctx.shot_timing(unit)
         out = ctx.paths.clip(unit)
-        # 1. overlays and subtitle cues as images with their frame ranges
-        layers = self.layers(ctx, unit)
+        # 1. overlays and subtitle cues as images with their frame ranges, and the shot's layout record
+        layers, elements = self.layers(ctx, unit)
+        layout = ctx.paths.clip_layout(unit)
+        atomic_write_text(layout, json.dumps(self.layout_record(ctx, unit, elements), ensure_ascii=False) + "\n")
         # 2. the still along its Ken Burns path, streamed into the encoder (fades, layers, probes in ffmpeg)
         frames = body_frames(ShotFrames(load_still(ctx.paths.image(unit)), timing, width, height))
         fades = {"fade_in": FADE_FRAMES if timing.fade_in else 0, "fade_out": FADE_FRAMES if timing.fade_out else 0}
@@ -190,7 +217,7 @@ class ClipStage(Stage[ProjectContext]):
             encoded = _encode(frames, args, ctx, f"encoding clip {unit}")
         # 3. what the probes measured, for QC
         probe = _write_probe(ctx, unit, encoded)
-        return NodeOutput(files=[out, probe], details={"frames": timing.body_frames, "layers": len(layers), "encoder": ctx.encoding.codec})
+        return NodeOutput(files=[out, probe, layout], details={"frames": timing.body_frames, "layers": len(layers), "encoder": ctx.encoding.codec})
 
 
 class SegmentStage(Stage[ProjectContext]):

@@ -11,7 +11,8 @@ from storyreel.core.artifact import Storyboard
 from storyreel.core.settings import Settings
 from storyreel.core.words import WordTiming
 from storyreel.media.ffmpeg import Encoding
-from storyreel.media.timeline import Timeline, build_timeline
+from storyreel.media.layout import FrameLayout, frame_layout, motion_safe_area
+from storyreel.media.timeline import KenBurns, Timeline, build_timeline
 from storyreel.prompts.registry import PromptTemplate, load_template
 from storyreel.providers.base import ImageGenService, LlmStep, SpeechService
 from storyreel.store.assets import AssetStore
@@ -67,3 +68,18 @@ class ProjectContext:
 
     def shot_timing(self, shot_id: str):  # noqa: ANN201
         return next(s for s in self.timeline.shots if s.shot_id == shot_id)
+
+    def frame_layout(self, shot_id: str) -> FrameLayout:
+        """The shot's regions on the output frame: its overlays placed, the subtitle band reserved when it
+        is narrated (:func:`storyreel.media.layout.frame_layout`)."""
+        _, shot = self.storyboard.shot(shot_id)
+        width, height = self.storyboard.settings.frame_size
+        return frame_layout(width, height, [(o.type, o.text) for o in shot.overlays], subtitles=bool(shot.narration.strip()))
+
+    def text_area(self, shot_id: str) -> list[float]:
+        """Where a card drawn at the frame size may put text and key shapes, in image pixels: the content
+        region at every frame of the shot's camera move (:func:`storyreel.media.layout.motion_safe_area`)."""
+        _, shot = self.storyboard.shot(shot_id)
+        width, height = self.storyboard.settings.frame_size
+        layout = self.frame_layout(shot_id)
+        return motion_safe_area(layout.content, KenBurns.for_move(shot.camera_move), width, height, width, height).as_list()

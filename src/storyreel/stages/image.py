@@ -91,6 +91,7 @@ class ImageStage(Stage[ProjectContext]):
             seed=seed_for(shot.visual.description),
             language=settings.language,
             camera_move=shot.camera_move,
+            text_area=ctx.text_area(unit),
         )
 
     def recipe(self, ctx: ProjectContext, unit: str) -> RecipeParts:
@@ -117,6 +118,9 @@ class ImageStage(Stage[ProjectContext]):
             raise
         # 2. the sidecar (this shot's manifest entry, seed 001 §6)
         entry["size_bytes"] = out.stat().st_size
+        layout = result.provider_details.pop("layout", None)  # the boxes of the text it drew (media/layout.py)
+        if layout:
+            entry["layout"] = layout
         if "subjects" in result.provider_details:  # what the picture shows, and the artwork's licence
             entry.update(subjects=result.provider_details["subjects"], art_license=result.provider_details["art"])
         if record:

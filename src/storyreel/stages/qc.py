@@ -17,6 +17,7 @@ from storyreel.core.atomic import atomic_write_text
 from storyreel.core.errors import StageError
 from storyreel.engine.graph import Node, NodeOutput, RecipeParts, Stage
 from storyreel.media import qc
+from storyreel.media.layout import OVERLAP_TOLERANCE_PX
 from storyreel.media.subtitles import cue_box
 from storyreel.media.timeline import FADE_FRAMES
 from storyreel.stages.clip import ClipStage, timeline_black_frames
@@ -45,13 +46,27 @@ def project_spec(ctx: ProjectContext) -> qc.QcSpec:
         width=width, height=height, fps=tl.fps, duration_s=tl.duration_s,
         fade_in_s=FADE_FRAMES / tl.fps if settings.fade_in else 0.0,
         fade_out_s=FADE_FRAMES / tl.fps if settings.fade_out else 0.0,
-        cues=cues, srt_path=ctx.paths.root / "video.srt",
+        cues=cues, srt_path=ctx.paths.root / "video.srt", layouts=layout_records(ctx),
     )
+
+
+def layout_records(ctx: ProjectContext) -> list[dict]:
+    """Every shot's layout record (``clips/<shot>.layout.json``); a missing or unreadable one is a record
+    that cannot pass, so a layout nobody checked never ships."""
+    import json
+
+    out = []
+    for timing in ctx.timeline.shots:
+        try:
+            out.append(json.loads(ctx.paths.clip_layout(timing.shot_id).read_text(encoding="utf-8")))
+        except (OSError, ValueError):
+            out.append({"shot_id": timing.shot_id, "missing": True})
+    return out
 
 
 class QcStage(Stage[ProjectContext]):
     name: ClassVar[str] = "qc"
-    code_version: ClassVar[str] = "qc/2"
+    code_version: ClassVar[str] = "qc/3"  # /3: text_layout
 
     def units(self, ctx: ProjectContext) -> list[str]:
         return [UNIT]
@@ -71,6 +86,7 @@ class QcStage(Stage[ProjectContext]):
                     "lufs": qc.LOUDNESS_TARGET, "lu_tolerance": qc.LOUDNESS_TOLERANCE, "true_peak": qc.TRUE_PEAK_MAX,
                     "safe_margin": qc.TITLE_SAFE_MARGIN, "subtitle_tolerance_s": qc.SUBTITLE_TOLERANCE_S,
                     "black": [qc.BLACK_MIN_S, qc.BLACK_LUMA_MAX, qc.BLACK_PICTURE_PCT],
+                    "layout": {"overlap_tolerance_px": OVERLAP_TOLERANCE_PX},
                 },
             },
         )

@@ -131,6 +131,10 @@ class ProjectPaths:
         """A shot's body segment, or a crossfade ``<a>+<b>``."""
         return self.clips / f"{unit}.mp4"
 
+    def clip_layout(self, shot: str) -> Path:
+        """A shot's layout record: every text box and its motion (storyreel.media.layout)."""
+        return self.clips / f"{shot}.layout.json"
+
     def clip_probe(self, unit: str) -> Path:
         """What was measured on a segment's frames as it was encoded."""
         return self.clips / f"{unit}.qc.json"

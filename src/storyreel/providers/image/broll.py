@@ -227,30 +227,30 @@ def _skyline(base: Image.Image, pal: Palette, rng: random.Random, night: bool) -
 
 
 # --------------------------------------------------------------------------- subjects
-TOP_BAND = 0.2  # caption banners sit in the top fifth (media/overlays.py)
-SUBTITLE_BAND = 0.74  # burned-in subtitles and lower thirds below this height fraction
 FOCUS = {  # where the Ken Burns move ends up looking (fractions of width, height): the hero goes there
     "zoom_in": (0.5, 0.44), "zoom_out": (0.5, 0.44), "static": (0.5, 0.44),
     "pan_right": (0.6, 0.44), "pan_left": (0.4, 0.44), "pan_up": (0.5, 0.38), "pan_down": (0.5, 0.5),
 }
 
 
-def draw_subjects(base: Image.Image, subjects: list, pal: Palette, rng: random.Random, camera_move: str) -> Image.Image:  # noqa: ANN001
+def draw_subjects(base: Image.Image, subjects: list, pal: Palette, rng: random.Random, camera_move: str,  # noqa: ANN001
+                  band: tuple[float, float] | None = None) -> Image.Image:
     """Compose matched artworks (:class:`storyreel.providers.image.art.Subject`) over a b-roll background:
     the first, the hero, large on a soft disc of the palette where the camera move ends; up to two more
-    smaller beside it (under it on a vertical frame). Discs stay between the caption band (top fifth) and
-    the subtitle band (lower 26 %), inside the title-safe width. Returns an RGBA image."""
+    smaller beside it (under it on a vertical frame). The hero stays inside ``band`` = (top, bottom) in
+    pixels — the layout's text area, clear of caption banners, lower thirds and subtitles (default: the
+    title-safe height). Returns an RGBA image."""
     from storyreel.providers.image.art import art_image
 
     w, h = base.size
     s = min(w, h)
     fx, fy = FOCUS.get(camera_move, FOCUS["zoom_in"])
-    top, bottom = h * (TOP_BAND + (0.03 if h > w else 0)), h * SUBTITLE_BAND  # captions above, subtitles below
+    top, bottom = band or (h * 0.05, h * 0.95)
     if h > w:  # vertical: the hero high, the supporting subjects under it
-        hero = int(w * 0.52)
+        hero = int(min(w * 0.52, (bottom - top) * 0.45))
         cx, cy = w * 0.5, top + hero * 0.56
     else:
-        hero = int(s * 0.46)
+        hero = int(min(s * 0.46, (bottom - top) * 0.88))
         cx, cy = w * fx, h * fy
         cy = min(max(cy, top + hero * 0.56), bottom - hero * 0.56)
     base = _glow(base, pal, rng, cx, cy, hero * 0.55, color=mix(pal.accent, pal.bg2, 0.35))

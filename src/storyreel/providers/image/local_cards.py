@@ -17,6 +17,7 @@ from PIL import Image, ImageDraw, ImageFilter
 
 from storyreel.core.atomic import atomic_path
 from storyreel.core.text import split_sentences
+from storyreel.media.layout import Box, title_safe
 from storyreel.media.typography import RGB, Palette, draw_text, fit_text, mix
 from storyreel.providers.base import ImageProvider, ImageRequest, ImageResult, LocalProvider
 from storyreel.providers.image.broll import draw_broll, draw_subjects
@@ -25,15 +26,16 @@ from storyreel.providers.image.broll import draw_broll, draw_subjects
 class LocalCards(LocalProvider, ImageProvider):
     """Procedural renderer. ``generate(request, out_path)`` writes a PNG of request.width × request.height."""
 
-    code_version: ClassVar[str] = "local-cards/2"  # /2: b-roll shows the subjects its text names
+    code_version: ClassVar[str] = "local-cards/3"  # /3: text and key shapes inside the request's text area
     default_model: ClassVar[str] = "cards"
     max_concurrency: ClassVar[int | None] = 4
 
     def generate(self, request: ImageRequest, out_path: Path) -> ImageResult:
-        image = render_card(request)
+        image, elements = render_card_with_layout(request)
         with atomic_path(out_path) as tmp:
             image.save(tmp, format="PNG", optimize=False, compress_level=1)  # an intermediate: speed over size
-        details: dict = {"renderer": request.visual_type, "seed": request.seed, "size": [image.width, image.height]}
+        details: dict = {"renderer": request.visual_type, "seed": request.seed, "size": [image.width, image.height],
+                         "layout": {"still": [image.width, image.height], "elements": elements}}
         if request.visual_type == "b_roll":
             subjects = broll_subjects(request)
             if subjects:
@@ -46,9 +48,32 @@ class LocalCards(LocalProvider, ImageProvider):
 
 def render_card(req: ImageRequest) -> Image.Image:
     """Render the frame for ``req`` as an RGB image of exactly (req.width, req.height)."""
+    return render_card_with_layout(req)[0]
+
+
+class Marks(list):
+    """What a painter drew where: the card elements of the layout record (:mod:`storyreel.media.layout`),
+    each ``{"group": "card", "role": "text" | "shape", "text", "box": [x0, y0, x1, y1]}`` in image pixels."""
+
+    def text(self, fitted, ink: tuple[float, float, float, float]) -> None:  # noqa: ANN001
+        self.append({"group": "card", "role": "text", "text": " ".join(fitted.lines), "box": [round(v, 2) for v in ink]})
+
+    def shape(self, label: str, box: tuple[float, float, float, float]) -> None:
+        self.append({"group": "card", "role": "shape", "text": label, "box": [round(float(v), 2) for v in box]})
+
+
+def text_area(req: ImageRequest) -> Box:
+    """The request's text area, or the title-safe area when it has none."""
+    return Box.of(req.text_area) if req.text_area else title_safe(req.width, req.height)
+
+
+def render_card_with_layout(req: ImageRequest) -> tuple[Image.Image, list[dict]]:
+    """The frame for ``req`` (RGB, exactly req.width × req.height) and the boxes of the text and key shapes
+    it drew, all inside :func:`text_area`."""
     pal = Palette.from_hex(req.palette)
     rng = random.Random(req.seed)
     img = background(req.width, req.height, pal, rng)
+    marks = Marks()
     painter = {
         "title_card": _title_card,
         "diagram": _diagram,
@@ -56,8 +81,8 @@ def render_card(req: ImageRequest) -> Image.Image:
         "screen_share": _screen_share,
         "talking_head": _talking_head,
     }[req.visual_type]
-    img = painter(img, req, pal, rng)
-    return img.convert("RGB")
+    img = painter(img, req, pal, rng, text_area(req), marks)
+    return img.convert("RGB"), list(marks)
 
 
 def background(w: int, h: int, pal: Palette, rng: random.Random) -> Image.Image:
@@ -91,7 +116,8 @@ def _overlay(base: Image.Image, layer: Image.Image) -> Image.Image:
 
 
 # --------------------------------------------------------------------------- title card
-def _title_card(img: Image.Image, req: ImageRequest, pal: Palette, rng: random.Random) -> Image.Image:
+def _title_card(img: Image.Image, req: ImageRequest, pal: Palette, rng: random.Random, area: Box, marks: Marks) -> Image.Image:
+    """Kicker (the project title), title and an accent bar, centred as one block in ``area``."""
     w, h = img.size
     s = min(w, h)
     layer = Image.new("RGBA", img.size, (0, 0, 0, 0))
@@ -104,18 +130,24 @@ def _title_card(img: Image.Image, req: ImageRequest, pal: Palette, rng: random.R
     layer = layer.filter(ImageFilter.GaussianBlur(s / 200))
     img = _overlay(img, layer)
     d = ImageDraw.Draw(img)
-    margin_x, box_w = w * 0.1, w * 0.8
     title = req.description.strip()
     kicker = req.project_title.strip() if req.project_title.strip().lower() != title.lower() else ""
-    fitted = fit_text(title, box_w, h * 0.36, kind="bold", max_size=int(s * 0.12), min_size=int(s * 0.035), line_spacing=1.15)
-    top = h * 0.5 - fitted.height / 2
-    if kicker:
-        kf = fit_text(kicker.upper(), box_w, s * 0.09, kind="sans", max_size=int(s * 0.034), min_size=int(s * 0.02), max_lines=2)
-        draw_text(d, kf, (margin_x, top - kf.height - s * 0.05, margin_x + box_w, top - s * 0.05), pal.accent, valign="bottom")
-    draw_text(d, fitted, (margin_x, top, margin_x + box_w, top + fitted.height), pal.fg, shadow=(*mix(pal.bg, (0, 0, 0), 0.5), 160))
-    bar_w = min(fitted.width(), box_w) * 0.35
-    y = top + fitted.height + s * 0.035
-    d.rounded_rectangle((w / 2 - bar_w / 2, y, w / 2 + bar_w / 2, y + max(6, s * 0.008)), radius=4, fill=pal.accent)
+    gap, bar_h = s * 0.035, max(6, s * 0.008)
+    kf = fit_text(kicker.upper(), area.width, min(s * 0.09, area.height * 0.2), kind="sans", max_size=int(s * 0.034),
+                  min_size=int(s * 0.02), max_lines=2) if kicker else None
+    room = area.height - (kf.height + gap if kf else 0) - gap - bar_h
+    fitted = fit_text(title, area.width, min(h * 0.36, room), kind="bold", max_size=int(s * 0.12), min_size=int(s * 0.03), line_spacing=1.15)
+    block = (kf.height + gap if kf else 0) + fitted.height + gap + bar_h
+    top = area.y0 + (area.height - block) / 2
+    if kf:
+        marks.text(kf, draw_text(d, kf, (area.x0, top, area.x1, top + kf.height), pal.accent, valign="bottom"))
+        top += kf.height + gap
+    marks.text(fitted, draw_text(d, fitted, (area.x0, top, area.x1, top + fitted.height), pal.fg, shadow=(*mix(pal.bg, (0, 0, 0), 0.5), 160)))
+    bar_w = min(fitted.width(), area.width) * 0.35
+    cx, y = (area.x0 + area.x1) / 2, top + fitted.height + gap
+    bar = (cx - bar_w / 2, y, cx + bar_w / 2, y + bar_h)
+    d.rounded_rectangle(bar, radius=4, fill=pal.accent)
+    marks.shape("title underline", bar)
     return img
 
 
@@ -134,46 +166,54 @@ def diagram_items(description: str, narration: str) -> list[str]:
     return [text.strip()] if text.strip() else sentences[:1]
 
 
-def _diagram(img: Image.Image, req: ImageRequest, pal: Palette, rng: random.Random) -> Image.Image:
+def _diagram(img: Image.Image, req: ImageRequest, pal: Palette, rng: random.Random, area: Box, marks: Marks) -> Image.Image:
+    """Heading (the chapter title) with an accent rule, then numbered boxes joined by arrows — across the
+    area on a landscape frame, down it on a portrait one; box shadows included, all inside ``area``."""
     w, h = img.size
     s = min(w, h)
     d = ImageDraw.Draw(img)
-    header = fit_text(req.chapter_title, w * 0.84, h * 0.12, kind="bold", max_size=int(s * 0.07), min_size=int(s * 0.03), max_lines=2)
-    draw_text(d, header, (w * 0.08, h * 0.07, w * 0.92, h * 0.07 + header.height), pal.fg, align="left", valign="top")
-    d.rectangle((w * 0.08, h * 0.07 + header.height + s * 0.015, w * 0.08 + s * 0.12, h * 0.07 + header.height + s * 0.022), fill=pal.accent)
+    header = fit_text(req.chapter_title, area.width, min(h * 0.12, area.height * 0.22), kind="bold", max_size=int(s * 0.07),
+                      min_size=int(s * 0.03), max_lines=2)
+    marks.text(header, draw_text(d, header, (area.x0, area.y0, area.x1, area.y0 + header.height), pal.fg, align="left", valign="top"))
+    rule = (area.x0, area.y0 + header.height + s * 0.015, area.x0 + s * 0.12, area.y0 + header.height + s * 0.022)
+    d.rectangle(rule, fill=pal.accent)
+    marks.shape("heading rule", rule)
     items = diagram_items(req.description, req.narration)
     n = len(items)
-    area = (w * 0.08, h * 0.07 + header.height + s * 0.07, w * 0.92, h * 0.9)
+    shadow_dx, shadow_dy = s * 0.008, s * 0.01
+    boxes_area = (area.x0, area.y0 + header.height + s * 0.05, area.x1 - shadow_dx, area.y1 - shadow_dy)
     vertical = h > w * 1.1
     gap = s * (0.06 if n > 1 else 0)
     box_fill = mix(pal.bg, pal.fg, 0.1)
-    boxes = []
+    bx0, by0, bx1, by1 = boxes_area
     if vertical:
-        bh = (area[3] - area[1] - gap * (n - 1)) / n
-        boxes = [(area[0], area[1] + i * (bh + gap), area[2], area[1] + i * (bh + gap) + bh) for i in range(n)]
+        gap = min(gap, (by1 - by0) * 0.3 / max(1, n - 1))
+        bh = (by1 - by0 - gap * (n - 1)) / n
+        boxes = [(bx0, by0 + i * (bh + gap), bx1, by0 + i * (bh + gap) + bh) for i in range(n)]
     else:
-        bw = (area[2] - area[0] - gap * (n - 1)) / n
-        bh = min(area[3] - area[1], max(bw * 0.9, (area[3] - area[1]) * 0.6))
-        y0 = area[1] + (area[3] - area[1] - bh) / 2
-        boxes = [(area[0] + i * (bw + gap), y0, area[0] + i * (bw + gap) + bw, y0 + bh) for i in range(n)]
-    radius = int(s * 0.025)
+        bw = (bx1 - bx0 - gap * (n - 1)) / n
+        bh = min(by1 - by0, max(bw * 0.9, (by1 - by0) * 0.6))
+        y0 = by0 + (by1 - by0 - bh) / 2
+        boxes = [(bx0 + i * (bw + gap), y0, bx0 + i * (bw + gap) + bw, y0 + bh) for i in range(n)]
+    radius = int(min(s * 0.025, min(b[3] - b[1] for b in boxes) / 4))
     for i, (box, item) in enumerate(zip(boxes, items, strict=True)):
         color = pal.accent if i % 2 == 0 else pal.accent2
-        shadow = (box[0] + s * 0.008, box[1] + s * 0.01, box[2] + s * 0.008, box[3] + s * 0.01)
+        shadow = (box[0] + shadow_dx, box[1] + shadow_dy, box[2] + shadow_dx, box[3] + shadow_dy)
         d.rounded_rectangle(shadow, radius=radius, fill=mix(pal.bg, (0, 0, 0), 0.45))
         d.rounded_rectangle(box, radius=radius, fill=box_fill, outline=color, width=max(3, s // 270))
-        badge_r = s * 0.032
-        bx, by = box[0] + s * 0.03 + badge_r, box[1] + s * 0.03 + badge_r
+        marks.shape(f"box {i + 1}", (box[0], box[1], shadow[2], shadow[3]))
+        pad = min(s * 0.03, (box[3] - box[1]) * 0.12)
+        badge_r = min(s * 0.032, (box[3] - box[1]) * 0.22)
+        bx, by = box[0] + pad + badge_r, box[1] + pad + badge_r
         d.ellipse((bx - badge_r, by - badge_r, bx + badge_r, by + badge_r), fill=color)
         num = fit_text(str(i + 1), badge_r * 1.6, badge_r * 1.6, kind="bold", max_size=int(badge_r * 1.2), min_size=10)
         draw_text(d, num, (bx - badge_r, by - badge_r, bx + badge_r, by + badge_r), pal.bg)
-        pad = s * 0.03
         inner = (box[0] + pad, by + badge_r + pad * 0.6, box[2] - pad, box[3] - pad)
         if vertical:
             inner = (bx + badge_r + pad, box[1] + pad * 0.6, box[2] - pad, box[3] - pad * 0.6)
         txt = fit_text(item[:1].upper() + item[1:], inner[2] - inner[0], inner[3] - inner[1], kind="sans",
                        max_size=int(s * 0.05), min_size=int(s * 0.018), line_spacing=1.2)
-        draw_text(d, txt, inner, pal.fg, align="left" if vertical else "center")
+        marks.text(txt, draw_text(d, txt, inner, pal.fg, align="left" if vertical else "center"))
         if i < n - 1:
             _arrow(d, box, boxes[i + 1], vertical, pal.fg, s)
     return img
@@ -195,14 +235,15 @@ def _arrow(d: ImageDraw.ImageDraw, a: tuple, b: tuple, vertical: bool, color: RG
 
 
 # --------------------------------------------------------------------------- b-roll
-def _b_roll(img: Image.Image, req: ImageRequest, pal: Palette, rng: random.Random) -> Image.Image:
+def _b_roll(img: Image.Image, req: ImageRequest, pal: Palette, rng: random.Random, area: Box, marks: Marks) -> Image.Image:
     """The abstract scene of the description; over it, pictures of what the narration and description name
-    (:func:`storyreel.providers.image.art.match_subjects`), the hero where the camera move ends."""
+    (:func:`storyreel.providers.image.art.match_subjects`), the hero where the camera move ends, between
+    the top and bottom of ``area`` (clear of caption banners and the subtitle band)."""
     scene = draw_broll(img, req.description, pal, rng)
     subjects = broll_subjects(req)
     if not subjects:
         return scene
-    return draw_subjects(scene.convert("RGBA"), subjects, pal, rng, req.camera_move)
+    return draw_subjects(scene.convert("RGBA"), subjects, pal, rng, req.camera_move, band=(area.y0, area.y1))
 
 
 def broll_subjects(req: ImageRequest) -> list:
@@ -213,53 +254,74 @@ def broll_subjects(req: ImageRequest) -> list:
 
 
 # --------------------------------------------------------------------------- screen share
-def _screen_share(img: Image.Image, req: ImageRequest, pal: Palette, rng: random.Random) -> Image.Image:
+MOBILE = re.compile(r"\b(mobil\w*|phone|telefon\w*|app|uygulama\w*|handy)\b", re.I)
+
+
+def _screen_share(img: Image.Image, req: ImageRequest, pal: Palette, rng: random.Random, area: Box, marks: Marks) -> Image.Image:
+    """An app mock-up inside ``area``: a phone (with the description beside it on a landscape frame) when the
+    description names one or the frame is portrait, else a browser window."""
     w, h = img.size
     s = min(w, h)
     d = ImageDraw.Draw(img)
-    mobile = bool(re.search(r"\b(mobil\w*|phone|telefon\w*|app|uygulama\w*|handy)\b", req.description, re.I)) or h > w
+    mobile = bool(MOBILE.search(req.description)) or h > w
     surface, ink, line = (246, 247, 249), (34, 40, 49), (214, 218, 224)
+    bezel = s * 0.012
     if mobile:
-        ph = h * 0.84
-        pw = min(ph * 0.5, w * 0.8)
-        x0, y0 = (w - pw) / 2 if h > w else w * 0.56 - pw / 2 + w * 0.12, (h - ph) / 2
-        d.rounded_rectangle((x0 - s * 0.012, y0 - s * 0.012, x0 + pw + s * 0.012, y0 + ph + s * 0.012), radius=int(s * 0.06), fill=(18, 18, 22))
-        d.rounded_rectangle((x0, y0, x0 + pw, y0 + ph), radius=int(s * 0.05), fill=surface)
+        ph = area.height - 2 * bezel
+        pw = min(ph * 0.5, area.width * (0.8 if h > w else 0.4) - 2 * bezel)
+        ph = min(ph, pw * 2.1)
+        if h > w:
+            x0 = (area.x0 + area.x1 - pw) / 2
+        else:
+            x0 = area.x1 - bezel - pw - area.width * 0.04
+        y0 = (area.y0 + area.y1 - ph) / 2
+        phone = (x0 - bezel, y0 - bezel, x0 + pw + bezel, y0 + ph + bezel)
+        d.rounded_rectangle(phone, radius=int(pw * 0.12), fill=(18, 18, 22))
+        d.rounded_rectangle((x0, y0, x0 + pw, y0 + ph), radius=int(pw * 0.1), fill=surface)
+        marks.shape("phone", phone)
         screen = (x0 + pw * 0.08, y0 + ph * 0.06, x0 + pw * 0.92, y0 + ph * 0.95)
         if h <= w:
-            cap = fit_text(req.description, w * 0.34, h * 0.5, kind="bold", max_size=int(s * 0.06), min_size=int(s * 0.025))
-            draw_text(d, cap, (w * 0.07, h * 0.2, w * 0.41, h * 0.8), pal.fg, align="left")
+            cap_box = (area.x0, area.y0, phone[0] - area.width * 0.06, area.y1)
+            cap = fit_text(req.description, cap_box[2] - cap_box[0], cap_box[3] - cap_box[1], kind="bold",
+                           max_size=int(s * 0.06), min_size=int(s * 0.025))
+            marks.text(cap, draw_text(d, cap, cap_box, pal.fg, align="left"))
     else:
-        x0, y0, x1, y1 = w * 0.08, h * 0.1, w * 0.92, h * 0.9
+        x0, y0, x1, y1 = area.x0, area.y0, area.x1, area.y1
+        bar = min(s * 0.06, area.height * 0.1)
         d.rounded_rectangle((x0, y0, x1, y1), radius=int(s * 0.02), fill=surface)
-        d.rounded_rectangle((x0, y0, x1, y0 + s * 0.06), radius=int(s * 0.02), fill=(226, 229, 234))
+        d.rounded_rectangle((x0, y0, x1, y0 + bar), radius=int(s * 0.02), fill=(226, 229, 234))
+        marks.shape("browser window", (x0, y0, x1, y1))
         for i, c in enumerate([(237, 106, 94), (245, 191, 79), (97, 197, 84)]):
             cx = x0 + s * (0.035 + i * 0.03)
-            d.ellipse((cx - s * 0.01, y0 + s * 0.02, cx + s * 0.01, y0 + s * 0.04), fill=c)
-        d.rectangle((x0, y0 + s * 0.06, x0 + (x1 - x0) * 0.22, y1), fill=(236, 238, 242))
+            d.ellipse((cx - bar / 6, y0 + bar / 3, cx + bar / 6, y0 + bar * 2 / 3), fill=c)
+        side = x0 + (x1 - x0) * 0.22
+        d.rectangle((x0, y0 + bar, side, y1), fill=(236, 238, 242))
         for i in range(6):
-            yy = y0 + s * (0.1 + i * 0.06)
-            d.rounded_rectangle((x0 + s * 0.03, yy, x0 + (x1 - x0) * 0.22 - s * 0.03, yy + s * 0.025), radius=6, fill=line if i else pal.accent)
-        screen = (x0 + (x1 - x0) * 0.26, y0 + s * 0.1, x1 - s * 0.04, y1 - s * 0.04)
+            yy = y0 + bar + s * (0.04 + i * 0.06)
+            if yy + s * 0.025 > y1 - s * 0.02:
+                break
+            d.rounded_rectangle((x0 + s * 0.03, yy, side - s * 0.03, yy + s * 0.025), radius=6, fill=line if i else pal.accent)
+        screen = (x0 + (x1 - x0) * 0.26, y0 + bar + s * 0.04, x1 - s * 0.04, y1 - s * 0.04)
     sx0, sy0, sx1, sy1 = screen
     title = fit_text(req.chapter_title, sx1 - sx0, (sy1 - sy0) * 0.16, kind="bold", max_size=int(s * 0.05), min_size=int(s * 0.018), max_lines=2)
-    draw_text(d, title, (sx0, sy0, sx1, sy0 + title.height), ink, align="left", valign="top")
+    marks.text(title, draw_text(d, title, (sx0, sy0, sx1, sy0 + title.height), ink, align="left", valign="top"))
     y = sy0 + title.height + s * 0.03
-    field_h = s * 0.06
-    for i in range(3):
+    field_h = min(s * 0.06, (sy1 - sy0) * 0.1)
+    for _ in range(3):
         if y + field_h * 1.6 > sy1 - field_h * 1.5:
             break
-        d.rounded_rectangle((sx0, y, sx0 + (sx1 - sx0) * rng.uniform(0.25, 0.45), y + s * 0.018), radius=5, fill=line)
-        y += s * 0.03
-        d.rounded_rectangle((sx0, y, sx1, y + field_h), radius=int(s * 0.012), outline=line, width=max(2, s // 360), fill=(255, 255, 255))
+        d.rounded_rectangle((sx0, y, sx0 + (sx1 - sx0) * rng.uniform(0.25, 0.45), y + field_h * 0.3), radius=5, fill=line)
+        y += field_h * 0.5
+        d.rounded_rectangle((sx0, y, sx1, y + field_h), radius=int(field_h * 0.2), outline=line, width=max(2, s // 360), fill=(255, 255, 255))
         d.rounded_rectangle((sx0 + s * 0.02, y + field_h * 0.38, sx0 + (sx1 - sx0) * rng.uniform(0.3, 0.7), y + field_h * 0.62), radius=5, fill=(200, 204, 212))
-        y += field_h + s * 0.035
-    d.rounded_rectangle((sx0, sy1 - field_h * 1.1, sx1, sy1 - field_h * 0.1), radius=int(s * 0.03), fill=pal.accent)
+        y += field_h + field_h * 0.6
+    d.rounded_rectangle((sx0, sy1 - field_h * 1.1, sx1, sy1 - field_h * 0.1), radius=int(field_h * 0.5), fill=pal.accent)
     return img
 
 
 # --------------------------------------------------------------------------- talking head
-def _talking_head(img: Image.Image, req: ImageRequest, pal: Palette, rng: random.Random) -> Image.Image:
+def _talking_head(img: Image.Image, req: ImageRequest, pal: Palette, rng: random.Random, area: Box, marks: Marks) -> Image.Image:
+    """A presenter silhouette (right of centre on a landscape frame, with the chapter title beside it)."""
     w, h = img.size
     s = min(w, h)
     layer = Image.new("RGBA", img.size, (0, 0, 0, 0))
@@ -277,7 +339,13 @@ def _talking_head(img: Image.Image, req: ImageRequest, pal: Palette, rng: random
     d.ellipse((cx - head_r, head_cy - head_r * 1.15, cx + head_r, head_cy + head_r * 1.05), fill=body)
     d.ellipse((cx - head_r, head_cy - head_r * 1.15, cx + head_r, head_cy + head_r * 1.05), outline=pal.accent, width=max(3, s // 300))
     if h < w:
-        label = fit_text(req.chapter_title, w * 0.34, h * 0.3, kind="bold", max_size=int(s * 0.07), min_size=int(s * 0.03))
-        draw_text(d, label, (w * 0.07, h * 0.3, w * 0.41, h * 0.7), pal.fg, align="left")
-        d.rectangle((w * 0.07, h * 0.72, w * 0.07 + s * 0.1, h * 0.72 + s * 0.008), fill=pal.accent)
+        rule_h = s * 0.008
+        label_box = (area.x0, area.y0, min(area.x1, cx - s * 0.34), area.y1 - rule_h - s * 0.03)
+        label = fit_text(req.chapter_title, label_box[2] - label_box[0], min(h * 0.3, label_box[3] - label_box[1]), kind="bold",
+                         max_size=int(s * 0.07), min_size=int(s * 0.03))
+        ink = draw_text(d, label, label_box, pal.fg, align="left")
+        marks.text(label, ink)
+        rule = (area.x0, ink[3] + s * 0.02, area.x0 + s * 0.1, ink[3] + s * 0.02 + rule_h)
+        d.rectangle(rule, fill=pal.accent)
+        marks.shape("label rule", rule)
     return img

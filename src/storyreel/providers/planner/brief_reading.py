@@ -131,7 +131,9 @@ def _describe(phrase: str, b: Brief) -> None:
     """``a refillable stainless-steel water bottle that keeps drinks cold`` → description, product, benefit."""
     clause = re.search(r"\b(?:that|which|who|die|der|das|so you can)\s+([^.;]+)", phrase, re.I)
     if clause:
-        b.benefit = clause.group(1).strip()
+        # the brief's own specification (colours, length, format) is not part of what the product does
+        benefit = re.split(r",?\s*\b(?:in\s+)?(?:colou?rs?|farben|renk\w*)\b|\s*#[0-9a-f]{3,8}\b", clause.group(1), flags=re.I)[0]
+        b.benefit = benefit.strip(" ,") or None
         phrase = phrase[: clause.start()]
     for feature in re.findall(r"\b(?:with|mit)\s+([^,.;]+?)(?=\s+(?:and|und|for|für)\b|[,.;]|$)", phrase, re.I):
         b.features.append(feature.strip())
