@@ -165,7 +165,7 @@ def test_editing_one_shot_reruns_only_its_nodes(made):
 
     expected = {  # a b-roll shot shows what its narration names: its image is drawn again, and the manifest lists it
         f"narration[{target}]", f"image[{target}]", "manifest[images]", f"clip[{target}]", f"segment[{prev_id}+{target}]",
-        f"segment[{target}+{next_id}]", "render[video]", "qc[video]",
+        f"segment[{target}+{next_id}]", "mix[audio]", "render[video]", "qc[video]",
     }
     assert set(stale) == expected
     rerun = cli_json("make", str(INPUTS / "gettysburg-address.txt"), workspace=ws)

@@ -109,11 +109,11 @@ def test_music_bed_reruns_only_the_audio_pass(project, tmp_path):
 
     run_ffmpeg(["-f", "lavfi", "-i", "anoisesrc=d=8:c=brown:a=0.3", "-ac", "2", str(music)], what="music")
     ran = cli_json("render", pid, "--music", str(music), workspace=ws)["executed_nodes"]
-    assert set(ran) == {"render[video]", "qc[video]"}
+    assert set(ran) == {"mix[audio]", "render[video]", "qc[video]"}
     assert (root / "assets" / "music.wav").exists()
     assert json.loads((root / "qc.json").read_text())["passed"] is True
     ran = cli_json("render", pid, "--no-music", workspace=ws)["executed_nodes"]
-    assert set(ran) == {"render[video]", "qc[video]"}
+    assert set(ran) == {"mix[audio]", "render[video]", "qc[video]"}
 
 
 def test_render_refuses_stale_sources_and_bad_options(project, tmp_path):

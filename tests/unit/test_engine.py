@@ -169,3 +169,60 @@ def test_a_stage_concurrency_setting_overrides_max_workers(env):
 
     report = Executor(store, "p", ctx.root).evaluate([Wide()], ctx, execute=True)
     assert len(report.executed) == 4 and not report.failed
+
+
+def test_stages_sharing_a_pool_run_their_nodes_together_longest_first(env):
+    """Consecutive stages naming one ``pool`` share its workers: a short node of the second stage fills the
+    worker the first stage's long node leaves idle, instead of waiting for the whole first stage."""
+    import threading
+    import time
+
+    store, ctx = env
+    ctx.words.update({"c": "three"})
+    started: list[str] = []
+    lock = threading.Lock()
+    short_ran_during_long = threading.Event()
+    long_running = threading.Event()
+
+    class Encode(Upper):
+        pool: ClassVar[str | None] = "encode"
+
+        def cost_hint(self, ctx, unit):
+            return 100.0 if unit == "a" else 10.0
+
+        def run(self, ctx, unit):
+            with lock:
+                started.append(f"upper[{unit}]")
+            if unit == "a":
+                long_running.set()
+                short_ran_during_long.wait(timeout=10)
+            return super().run(ctx, unit)
+
+    class Fade(Stage):
+        name: ClassVar[str] = "fade"
+        code_version: ClassVar[str] = "fade/1"
+        pool: ClassVar[str | None] = "encode"
+
+        def units(self, ctx):
+            return ["x"]
+
+        def cost_hint(self, ctx, unit):
+            return 1.0
+
+        def recipe(self, ctx, unit):
+            return RecipeParts(provider="test:fade", params={})
+
+        def run(self, ctx, unit):
+            with lock:
+                started.append("fade[x]")
+            if long_running.is_set():
+                short_ran_during_long.set()
+            out = ctx.root / "fade.txt"
+            out.write_text("x")
+            return NodeOutput(files=[out])
+
+    t0 = time.perf_counter()
+    report = Executor(store, "p", ctx.root).evaluate([Encode(), Fade(), Join()], ctx, execute=True)
+    assert not report.failed and short_ran_during_long.is_set() and time.perf_counter() - t0 < 9
+    assert started[0] == "upper[a]" and started[-1] == "fade[x]"  # longest first, across both stages
+    assert {n.name for n in report.executed} == {"upper[a]", "upper[b]", "upper[c]", "fade[x]", "join[all]"}

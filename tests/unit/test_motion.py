@@ -140,3 +140,30 @@ def test_chroma_follows_luma_through_the_warp():
         luma_x = float(np.argmax(np.diff(y[h // 2].astype(int))))
         chroma_x = float(np.argmax(np.diff(v[h // 4].astype(int)))) * 2 + 0.5
         assert abs(luma_x - chroma_x) <= 2.0, (k, luma_x, chroma_x)
+
+
+def test_converted_stills_are_cached_until_the_image_changes(tmp_path):
+    """A crossfade reads the planes its neighbours' clips converted; a redrawn image is converted again."""
+    import os
+
+    import numpy as np
+    from PIL import Image
+
+    from storyreel.media.motion import load_still
+
+    img = tmp_path / "ch01-s01.png"
+    Image.new("RGB", (64, 36), (200, 40, 40)).save(img)
+    cache = tmp_path / "stills"
+    first = load_still(img, cache)
+    entries = list(cache.glob("ch01-s01.*.npz"))
+    assert len(entries) == 1
+    again = load_still(img, cache)
+    assert np.array_equal(first.luma, again.luma) and np.array_equal(first.chroma, again.chroma)
+    Image.new("RGB", (64, 36), (40, 40, 200)).save(img)
+    os.utime(img, ns=(1, 1))  # a new stat: the old entry must not be used
+    blue = load_still(img, cache)
+    assert blue.chroma[..., 0].mean() > first.chroma[..., 0].mean()  # Cb up: the new picture, not the cached red one
+    assert [p.name for p in cache.glob("ch01-s01.*.npz")] != [e.name for e in entries] and len(list(cache.glob("*.npz"))) == 1
+    entry = next(cache.glob("*.npz"))
+    entry.write_bytes(b"not an npz")
+    assert np.array_equal(load_still(img, cache).luma, blue.luma)  # an unreadable entry is ignored and rewritten

@@ -141,7 +141,7 @@ def test_black_frames_measured_per_segment_match_a_full_decode(media):
     the concatenated file — including a run split across a segment boundary (2 + 2 frames)."""
     import numpy as np
 
-    from storyreel.media.ffmpeg import Encoding, concat_list, concat_mux_args, encode_args, encode_frames
+    from storyreel.media.ffmpeg import Encoding, aac_encode_args, concat_list, concat_mux_args, encode_args, encode_frames
     from storyreel.media.motion import frame_bytes
     from storyreel.media.qc import blackframe_filter, parse_black_frames
 
@@ -167,7 +167,9 @@ def test_black_frames_measured_per_segment_match_a_full_decode(media):
     listing = media / "segs.txt"
     listing.write_text(concat_list(files, 30))
     video = media / "joined.mp4"
-    run_ffmpeg(concat_mux_args(listing, media / "voice.wav", video, SECONDS, "anull"), what="concat")
+    soundtrack = media / "voice.m4a"
+    run_ffmpeg(["-i", str(media / "voice.wav"), *aac_encode_args(), str(soundtrack)], what="soundtrack")
+    run_ffmpeg(concat_mux_args(listing, soundtrack, video, SECONDS), what="concat")
     probed = run_qc(video, spec(), black_frames=joined)
     decoded = run_qc(video, spec())
     by_p = {c.name: c for c in probed.checks}

@@ -147,7 +147,7 @@ def test_a_person_makes_reviews_fixes_and_deletes_a_video(server, browser) -> No
     page.wait_for_selector("#stale .stale li")
     nodes = [li.inner_text().split()[0] for li in page.locator("#stale .stale li").all()]
     assert "narration[ch01-s02]" in nodes and "render[video]" in nodes
-    own = [n for n in nodes if "[" in n and not n.startswith(("render", "qc", "manifest"))]
+    own = [n for n in nodes if "[" in n and not n.startswith(("render", "qc", "manifest", "mix"))]
     assert all("ch01-s02" in n for n in own), nodes
     shoot(page, "project-edited")
 

@@ -95,22 +95,23 @@ class Executor:
         latest = self.store.latest_success(self.project_id)
         for stage in stages:  # what a progress bar needs before anything runs: every stage's node count
             self.progress("plan", Node(stage.name, "*"), str(len(stage.units(ctx))))
-        for stage in stages:
-            pending: list[tuple[Node, Recipe]] = []
-            for unit in stage.units(ctx):
-                node = Node(stage.name, unit)
-                status, recipe = self._assess(stage, ctx, node, latest, report)
-                selected = only is None or only(node)
-                redo = status.state != State.FRESH or force or status.attention is not None
-                if execute and selected and recipe is not None and redo:
-                    pending.append((node, recipe))
-                else:
-                    if status.state == State.FRESH:
-                        self.progress("skip", node, "fresh")
-                report.statuses[node] = status
+        for group in _pool_groups(stages):
+            pending: list[tuple[Stage[Any], Node, Recipe]] = []
+            for stage in group:
+                for unit in stage.units(ctx):
+                    node = Node(stage.name, unit)
+                    status, recipe = self._assess(stage, ctx, node, latest, report)
+                    selected = only is None or only(node)
+                    redo = status.state != State.FRESH or force or status.attention is not None
+                    if execute and selected and recipe is not None and redo:
+                        pending.append((stage, node, recipe))
+                    else:
+                        if status.state == State.FRESH:
+                            self.progress("skip", node, "fresh")
+                    report.statuses[node] = status
             if pending:  # longest first: the last worker does not run alone for long
-                pending.sort(key=lambda item: -stage.cost_hint(ctx, item[0].unit))
-                self._run_pending(stage, ctx, pending, report)
+                pending.sort(key=lambda item: -item[0].cost_hint(ctx, item[1].unit))
+                self._run_pending(group[0], ctx, pending, report)
                 latest = self.store.latest_success(self.project_id)
             if report.cost_limited:
                 first = next(iter(report.cost_limited.values()))
@@ -159,14 +160,14 @@ class Executor:
         attention = (last.details or {}).get("attention")
         return NodeStatus(node, State.FRESH, [], recipe.key, version, attention), recipe
 
-    def _run_pending(self, stage: Stage[Any], ctx: Any, pending: list[tuple[Node, Recipe]], report: RunReport) -> None:
-        def work(item: tuple[Node, Recipe]) -> None:
-            node, recipe = item
+    def _run_pending(self, lead: Stage[Any], ctx: Any, pending: list[tuple[Stage[Any], Node, Recipe]], report: RunReport) -> None:
+        def work(item: tuple[Stage[Any], Node, Recipe]) -> None:
+            stage, node, recipe = item
             with watching(self.should_stop):
                 checkpoint()  # a stopped job starts no new node
                 self._work(stage, ctx, node, recipe, report)
 
-        self._pool(stage, ctx, pending, work)
+        self._pool(lead, ctx, pending, work)
 
     def _work(self, stage: Stage[Any], ctx: Any, node: Node, recipe: Recipe, report: RunReport) -> None:
         """Run one node and record it: a success, a failure (reported after the stage), or the cost cap."""
@@ -203,7 +204,7 @@ class Executor:
         report.executed.append(node)
         self.progress("attention" if output.attention else "done", node, output.attention or "")
 
-    def _pool(self, stage: Stage[Any], ctx: Any, pending: list[tuple[Node, Recipe]], work: Callable[[tuple[Node, Recipe]], None]) -> None:
+    def _pool(self, stage: Stage[Any], ctx: Any, pending: list, work: Callable[[Any], None]) -> None:
         workers = max(1, min(stage.concurrency(ctx), len(pending)))
         if workers == 1:
             for item in pending:
@@ -251,3 +252,14 @@ class Executor:
         )
         return version
 
+
+
+def _pool_groups(stages: Sequence[Stage[Any]]) -> list[list[Stage[Any]]]:
+    """Stages in order, consecutive ones naming the same ``pool`` grouped (see :class:`Stage`)."""
+    groups: list[list[Stage[Any]]] = []
+    for stage in stages:
+        if groups and stage.pool is not None and groups[-1][0].pool == stage.pool:
+            groups[-1].append(stage)
+        else:
+            groups.append([stage])
+    return groups

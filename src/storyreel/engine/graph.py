@@ -85,13 +85,17 @@ class Stage(Generic[Ctx]):
     must be fresh before ``recipe`` can read their outputs (default: the inputs); units run concurrently
     up to ``concurrency(ctx)`` (default ``max_workers``, 1); the executor starts the units with the largest
     ``cost_hint`` first (default: all equal, storyboard order); ``editable_output`` marks an output the
-    user may edit (edits are not a staleness cause).
+    user may edit (edits are not a staleness cause). Consecutive stages that name the same ``pool`` share
+    one worker pool (sized by the first's ``concurrency``): their pending nodes run together, longest first,
+    so one stage's tail overlaps the next stage's work. A stage in a pool must not require a node of another
+    stage in the same pool.
     """
 
     name: ClassVar[str]
     code_version: ClassVar[str]
     max_workers: ClassVar[int] = 1
     editable_output: ClassVar[bool] = False
+    pool: ClassVar[str | None] = None
 
     def units(self, ctx: Ctx) -> list[str]:
         raise NotImplementedError

@@ -87,6 +87,12 @@ class Encoding:
 
     ``codec`` is ``libx264`` (default preset ``veryfast``, CRF 20) or a hardware encoder from
     :data:`HARDWARE_ENCODERS`; ``threads`` is x264's thread count per segment process.
+
+    ``x264_params`` trims what the preset keeps in memory: veryfast looks 10 frames ahead and plans up to 3
+    B-frames, and x264 holds every frame in flight with its half-pel planes. A 3-frame lookahead with one
+    B-frame holds ≈ 85 MB less per 1080p encoder (268 → 182 MB peak) and encodes ≈ 18 % faster, for the
+    same file size (1.96 against 1.95 MB) and SSIM 0.9907 against 0.9913 — measured on 450 frames of three
+    real Ken Burns shots at CRF 20 on this machine (docs/performance.md "Memory").
     """
 
     preset: str = "veryfast"
@@ -94,6 +100,7 @@ class Encoding:
     threads: int = 1
     fps: int = 30
     codec: str = "libx264"
+    x264_params: str = "rc-lookahead=3:bframes=1"
 
     def codec_args(self) -> list[str]:
         if self.codec == "h264_nvenc":
@@ -102,7 +109,8 @@ class Encoding:
             return ["-c:v", "h264_qsv", "-global_quality", str(self.crf), "-bf", "0"]
         if self.codec == "h264_videotoolbox":
             return ["-c:v", "h264_videotoolbox", "-q:v", str(max(1, min(100, 100 - 2 * self.crf)))]
-        return ["-c:v", "libx264", "-preset", self.preset, "-crf", str(self.crf), "-threads", str(self.threads)]
+        return ["-c:v", "libx264", "-preset", self.preset, "-crf", str(self.crf), "-threads", str(self.threads),
+                *(["-x264-params", self.x264_params] if self.x264_params else [])]
 
     def video_args(self) -> list[str]:
         return [
@@ -115,7 +123,7 @@ class Encoding:
         """What changes the encoded bytes (part of node keys; not ``threads``): codec, preset, CRF, frame
         rate, profile and the ffmpeg build doing the encoding."""
         return {"codec": self.codec, "preset": self.preset, "crf": self.crf, "fps": self.fps, "profile": "high",
-                "ffmpeg": ffmpeg_version()}
+                "x264": self.x264_params if self.codec == "libx264" else None, "ffmpeg": ffmpeg_version()}
 
 
 def _encoder_works(codec: str) -> bool:
@@ -284,12 +292,17 @@ def concat_list(files: list[tuple[Path, int]], fps: int) -> str:
     return "ffconcat version 1.0\n" + "".join(lines)
 
 
-def concat_mux_args(list_file: Path, audio: Path, out: Path, duration_s: float, audio_filter: str) -> list[str]:
-    """argv for the final file: stream-copy concat of the segments + one AAC 48 kHz audio pass, +faststart."""
+def aac_encode_args() -> list[str]:
+    """The soundtrack's encoder: AAC-LC 192 kb/s, 48 kHz stereo (YouTube's recommended upload audio)."""
+    return ["-c:a", "aac", "-aac_coder", "fast", "-b:a", "192k", "-ar", "48000", "-ac", "2"]
+
+
+def concat_mux_args(list_file: Path, audio: Path, out: Path, duration_s: float) -> list[str]:
+    """argv for the final file: stream-copy concat of the segments and a stream copy of the finished
+    soundtrack (``stages/mix.py``), cut to ``duration_s``, +faststart. Nothing is re-encoded."""
     return [
         "-f", "concat", "-safe", "0", "-i", str(list_file), "-i", str(audio),
-        "-map", "0:v:0", "-map", "1:a:0", "-c:v", "copy",
-        "-af", audio_filter, "-c:a", "aac", "-aac_coder", "fast", "-b:a", "192k", "-ar", "48000", "-ac", "2",
+        "-map", "0:v:0", "-map", "1:a:0", "-c:v", "copy", "-c:a", "copy",
         "-t", f"{duration_s:.6f}", "-movflags", "+faststart", str(out),
     ]
 

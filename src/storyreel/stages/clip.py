@@ -100,8 +100,13 @@ def _encode(frames, args: list[str], ctx: ProjectContext, what: str) -> Encoded:
         raise
 
 
+ENCODE_POOL = "encode"
+"""Clips, crossfades and the audio mix share one worker pool (see :class:`storyreel.engine.graph.Stage`)."""
+
+
 class ClipStage(Stage[ProjectContext]):
     name: ClassVar[str] = "clip"
+    pool: ClassVar[str | None] = ENCODE_POOL
     code_version: ClassVar[str] = "clip/6"  # /6: overlays placed by the frame layout; layout record
 
     def concurrency(self, ctx: ProjectContext) -> int:
@@ -210,7 +215,7 @@ class ClipStage(Stage[ProjectContext]):
         layout = ctx.paths.clip_layout(unit)
         atomic_write_text(layout, json.dumps(self.layout_record(ctx, unit, elements), ensure_ascii=False) + "\n")
         # 2. the still along its Ken Burns path, streamed into the encoder (fades, layers, probes in ffmpeg)
-        frames = body_frames(ShotFrames(load_still(ctx.paths.image(unit)), timing, width, height))
+        frames = body_frames(ShotFrames(load_still(ctx.paths.image(unit), ctx.paths.stills), timing, width, height))
         fades = {"fade_in": FADE_FRAMES if timing.fade_in else 0, "fade_out": FADE_FRAMES if timing.fade_out else 0}
         with atomic_path(out) as tmp:
             args = encode_args(layers, tmp, ctx.encoding, width, height, timing.body_frames, probes=PROBES, **fades)
@@ -223,6 +228,11 @@ class ClipStage(Stage[ProjectContext]):
 class SegmentStage(Stage[ProjectContext]):
     name: ClassVar[str] = "segment"
     code_version: ClassVar[str] = "segment/4"
+    pool: ClassVar[str | None] = ENCODE_POOL
+
+    def cost_hint(self, ctx: ProjectContext, unit: str) -> float:
+        """In clip frames: each crossfade frame warps two stills, and the short encode pays x264's start."""
+        return 2.5 * CROSSFADE_FRAMES
 
     def concurrency(self, ctx: ProjectContext) -> int:
         """Encoders at once: ``STORYREEL_WORKERS`` (x264 threads per encoder = cores ÷ workers)."""
@@ -264,8 +274,8 @@ class SegmentStage(Stage[ProjectContext]):
         ta, tb = ctx.shot_timing(a), ctx.shot_timing(b)
         from storyreel.media.motion import ShotFrames, crossfade_frames, load_still
 
-        fa = ShotFrames(load_still(ctx.paths.image(a)), ta, width, height)
-        fb = ShotFrames(load_still(ctx.paths.image(b)), tb, width, height)
+        fa = ShotFrames(load_still(ctx.paths.image(a), ctx.paths.stills), ta, width, height)
+        fb = ShotFrames(load_still(ctx.paths.image(b), ctx.paths.stills), tb, width, height)
         frames = crossfade_frames(fa, fb, CROSSFADE_FRAMES, ta.slot - A_PART, -A_PART)
         with atomic_path(out) as tmp:
             args = encode_args([], tmp, ctx.encoding, width, height, CROSSFADE_FRAMES, probes=PROBES)

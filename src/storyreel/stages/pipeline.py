@@ -6,6 +6,7 @@ from storyreel.stages.clip import ClipStage, SegmentStage
 from storyreel.stages.image import ImageStage
 from storyreel.stages.image_prompt import ImagePromptStage
 from storyreel.stages.manifest import ManifestStage
+from storyreel.stages.mix import MixStage
 from storyreel.stages.narration import NarrationStage
 from storyreel.stages.qc import QcStage
 from storyreel.stages.render import RenderStage
@@ -16,8 +17,8 @@ IMAGE_STAGES = (ImagePromptStage(), ImageStage(), ManifestStage())
 SOURCE_STAGES = (ImagePromptStage(), ImageStage(), NarrationStage())
 """What ``render`` needs fresh before it may run."""
 
-MEDIA_STAGES = (*IMAGE_STAGES, NarrationStage(), ClipStage(), SegmentStage(), RenderStage(), QcStage())
+MEDIA_STAGES = (*IMAGE_STAGES, NarrationStage(), ClipStage(), SegmentStage(), MixStage(), RenderStage(), QcStage())
 """Every stage after planning, in order."""
 
-RENDER_STAGES = frozenset({"clip", "segment", "render", "qc"})
+RENDER_STAGES = frozenset({"clip", "segment", "mix", "render", "qc"})
 """The stages ``render`` (re-)runs."""

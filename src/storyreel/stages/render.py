@@ -1,9 +1,8 @@
-"""Stage ``render``: the final video — stream-copy concat of the segments, one audio pass, sidecars.
+"""Stage ``render``: the final video — stream-copy concat of the segments and of the soundtrack, sidecars.
 
 Outputs ``video.mp4`` (H.264 High, yuv420p, BT.709, +faststart, AAC 48 kHz stereo), ``video.srt``,
-``video.vtt`` and ``thumbnail.jpg``. Narration is placed at each shot's slot start plus its lead-in and
-normalized to −16 LUFS in the same pass that encodes the audio; video is never re-encoded here. An
-optional music bed (``render --music``) is mixed under the voice, ducked, before the loudness pass.
+``video.vtt`` and ``thumbnail.jpg``. The soundtrack (narration on the timeline, an optional ducked music
+bed, −16 LUFS) is the ``mix`` stage's, made while the clips were encoded; nothing is re-encoded here.
 """
 
 from __future__ import annotations
@@ -13,25 +12,24 @@ from typing import ClassVar
 from PIL import Image
 
 from storyreel.core.atomic import atomic_path, atomic_write_text
-from storyreel.core.hashing import hash_file
 from storyreel.engine.graph import Node, NodeOutput, RecipeParts, Stage
-from storyreel.media.audio import TARGET_LUFS, TARGET_TP, build_mix, loudnorm_filter
 from storyreel.media.ffmpeg import concat_list, concat_mux_args, run_ffmpeg
 from storyreel.media.subtitles import make_cues, to_srt, to_vtt
 from storyreel.stages.context import ProjectContext
+from storyreel.stages.mix import UNIT as MIX_UNIT
 
 UNIT = "video"
 
 
 class RenderStage(Stage[ProjectContext]):
     name: ClassVar[str] = "render"
-    code_version: ClassVar[str] = "render/4"
+    code_version: ClassVar[str] = "render/5"  # /5: the soundtrack is the mix stage's, stream-copied
 
     def units(self, ctx: ProjectContext) -> list[str]:
         return [UNIT]
 
     def inputs(self, ctx: ProjectContext, unit: str) -> list[Node]:
-        return [Node(kind, u) for kind, u in ctx.timeline.segments()] + [
+        return [Node(kind, u) for kind, u in ctx.timeline.segments()] + [Node("mix", MIX_UNIT)] + [
             Node("narration", s.shot_id) for s in ctx.timeline.shots
         ]
 
@@ -55,25 +53,19 @@ class RenderStage(Stage[ProjectContext]):
                 "segments": tl.segments(),
                 "total_frames": tl.total_frames,
                 "cues": [(c.text, c.start_s, c.end_s) for c in self.cues(ctx)],
-                "audio": {"lufs": TARGET_LUFS, "true_peak": TARGET_TP, "rate": 48000, "codec": "aac"},
-                "music": hash_file(ctx.music) if ctx.music else None,
+                "audio": "stream copy of mix[audio]",
             },
         )
 
     def run(self, ctx: ProjectContext, unit: str) -> NodeOutput:
         paths, tl = ctx.paths, ctx.timeline
-        # 1. audio: narration on the timeline (+ ducked music bed), measured for loudness
-        placements = [
-            (paths.narration_audio(s.shot_id), s.start / tl.fps + s.narration_offset_s) for s in tl.shots
-        ]
-        mix, measured = build_mix(placements, tl.duration_s, paths.work, ctx.music)
-        # 2. concat list of segments in play order
+        # 1. concat list of segments in play order
         listing = paths.work / "segments.txt"
         atomic_write_text(listing, concat_list([(paths.clip(u), n) for _, u, n in tl.segment_frames()], tl.fps))
-        # 3. stream-copy concat + one audio pass, written atomically
+        # 2. stream-copy concat + the soundtrack, written atomically
         with atomic_path(paths.video) as tmp:
-            run_ffmpeg(concat_mux_args(listing, mix, tmp, tl.duration_s, loudnorm_filter(measured)), what="assembling video.mp4")
-        # 4. sidecars and thumbnail
+            run_ffmpeg(concat_mux_args(listing, paths.audio_mix, tmp, tl.duration_s), what="assembling video.mp4")
+        # 3. sidecars and thumbnail
         cues = self.cues(ctx)
         srt, vtt = paths.root / "video.srt", paths.root / "video.vtt"
         atomic_write_text(srt, to_srt(cues))
@@ -85,5 +77,5 @@ class RenderStage(Stage[ProjectContext]):
             first.save(tmp_thumb, "JPEG", quality=88)
         return NodeOutput(
             files=[paths.video, srt, vtt, thumb],
-            details={"duration_s": tl.duration_s, "frames": tl.total_frames, "loudness_in": measured, "music": bool(ctx.music)},
+            details={"duration_s": tl.duration_s, "frames": tl.total_frames},
         )

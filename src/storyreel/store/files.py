@@ -131,6 +131,16 @@ class ProjectPaths:
         """A shot's body segment, or a crossfade ``<a>+<b>``."""
         return self.clips / f"{unit}.mp4"
 
+    @property
+    def stills(self) -> Path:
+        """Stills converted for the warp (``work/stills``): decoded once, reused by the crossfades."""
+        return self.work / "stills"
+
+    @property
+    def audio_mix(self) -> Path:
+        """The finished soundtrack (AAC 48 kHz, loudness-normalized) the render muxes in."""
+        return self.audio / "narration-mix.m4a"
+
     def clip_layout(self, shot: str) -> Path:
         """A shot's layout record: every text box and its motion (storyreel.media.layout)."""
         return self.clips / f"{shot}.layout.json"
