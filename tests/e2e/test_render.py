@@ -47,9 +47,12 @@ def test_make_writes_a_passing_qc_report(project):
     assert report["passed"] is True
     names = {c["name"] for c in report["checks"] if c["passed"] is True}
     assert names >= {"video_codec", "color_tags", "faststart", "frame_rate", "duration", "av_sync", "loudness",
-                     "true_peak", "black_frames", "subtitle_safe_area", "subtitle_timing"}
+                     "true_peak", "black_frames", "subtitle_safe_area", "subtitle_timing", "text_layout"}
     black = next(c for c in report["checks"] if c["name"] == "black_frames")
-    assert "per segment at encode" in black["measured"]  # the video was not decoded again for QC
+    assert "per segment and on the soundtrack" in black["measured"]  # QC decoded neither the video nor its audio again
+    probe = json.loads((root / "audio" / "narration-mix.qc.json").read_text())
+    loudness = next(c for c in report["checks"] if c["name"] == "loudness")
+    assert loudness["measured"] == f"{probe['integrated_lufs']} LUFS"
     assert black["measured"].startswith("0.00–")  # the start of the fade from black, which is allowed
 
 

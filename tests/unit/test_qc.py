@@ -191,3 +191,18 @@ def test_a_broken_text_layout_fails_qc_and_only_that_check(media):
     check = next(c for c in report.checks if c.name == "text_layout")
     assert "'Özet' leaves the title-safe area" in check.message and "2 shots" in check.measured
     assert next(c for c in run_qc(path, spec()).checks if c.name == "text_layout").passed is None  # bare file: n/a
+
+
+def test_loudness_measured_on_the_soundtrack_spares_the_decode(media, monkeypatch):
+    """With the segments' black frames and the soundtrack's loudness both given, QC decodes nothing; the values
+    given are the ones judged (a soundtrack measured too loud fails the loudness check)."""
+    import storyreel.media.qc as qc_mod
+
+    path = make(media, "probed")
+    decodes = []
+    monkeypatch.setattr(qc_mod, "measure_signal", lambda *a, **k: decodes.append(a) or qc_mod.SignalStats(None, None, []))
+    report = run_qc(path, spec(), black_frames=[], loudness=(-16.2, -2.4))
+    assert report.passed and decodes == []
+    by = {c.name: c for c in report.checks}
+    assert by["loudness"].measured == "-16.2 LUFS" and "soundtrack" in by["black_frames"].measured
+    assert failed(run_qc(path, spec(), black_frames=[], loudness=(-12.0, -0.5))) == {"loudness", "true_peak"}

@@ -310,10 +310,12 @@ def check_layout(spec: QcSpec) -> list[Check]:
     return [_ok("text_layout", passed, expected, measured, "; ".join(failures[:4]) + (f" (+{len(failures) - 4} more)" if len(failures) > 4 else ""))]
 
 
-def run_qc(path: Path, spec: QcSpec | None = None, black_frames: list[int] | None = None) -> QcReport:
+def run_qc(path: Path, spec: QcSpec | None = None, black_frames: list[int] | None = None,
+           loudness: tuple[float, float] | None = None) -> QcReport:
     """Run every check on ``path``. ``black_frames`` (indices on the video's frame clock, measured on the
-    segments as they were encoded) spares the video decode: only the audio is decoded for loudness.
-    Raises :class:`MediaError` if the file cannot be read at all."""
+    segments as they were encoded) spares the video decode; ``loudness`` (integrated LUFS, true peak dBTP,
+    measured on the soundtrack the video carries as a stream copy) spares the audio decode — with both, the
+    file is only probed and demuxed. Raises :class:`MediaError` if the file cannot be read at all."""
     spec = spec or QcSpec()
     if not path.is_file():
         raise MediaError(f"QC: no such file {path}")
@@ -324,6 +326,9 @@ def run_qc(path: Path, spec: QcSpec | None = None, black_frames: list[int] | Non
     checks = check_container(facts) + check_geometry(path, facts, spec)
     if black_frames is None:
         stats = measure_signal(path, facts.video is not None, facts.audio is not None, spec.fps)
+    elif loudness is not None and facts.audio is not None:
+        stats = SignalStats(loudness[0], loudness[1], black_runs(black_frames, spec.fps),
+                            "measured per segment and on the soundtrack as they were encoded")
     else:
         audio = measure_signal(path, False, facts.audio is not None, spec.fps)
         stats = SignalStats(audio.integrated_lufs, audio.true_peak_dbtp, black_runs(black_frames, spec.fps), "measured per segment at encode")

@@ -2,19 +2,22 @@
 
 Narration is placed at each shot's slot start plus its lead-in (and an optional music bed is ducked under
 it), measured per EBU R128, corrected to −16 LUFS / −2 dBTP and encoded once to AAC 48 kHz stereo in
-``audio/narration-mix.m4a``. The stage shares the encoders' worker pool (``pool = "encode"``), so this
+``audio/narration-mix.m4a``, then measured once more as encoded (``audio/narration-mix.qc.json``: what QC
+checks, so QC does not decode the video's audio again). The stage shares the encoders' worker pool (``pool = "encode"``), so this
 single-threaded work overlaps the clips instead of running after them; ``render`` then muxes it in with a
 stream copy.
 """
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import ClassVar
 
-from storyreel.core.atomic import atomic_path
+from storyreel.core.atomic import atomic_path, atomic_write_text
 from storyreel.core.hashing import hash_file
 from storyreel.engine.graph import Node, NodeOutput, RecipeParts, Stage
-from storyreel.media.audio import TARGET_LUFS, TARGET_TP, build_mix, loudnorm_filter
+from storyreel.media.audio import TARGET_LUFS, TARGET_TP, build_mix, loudnorm_filter, measure_loudness
 from storyreel.media.ffmpeg import aac_encode_args, run_ffmpeg
 from storyreel.stages.clip import ENCODE_POOL
 from storyreel.stages.context import ProjectContext
@@ -64,4 +67,27 @@ class MixStage(Stage[ProjectContext]):
         with atomic_path(out) as tmp:
             run_ffmpeg(["-i", str(mix), "-af", loudnorm_filter(measured), *aac_encode_args(), "-t", f"{tl.duration_s:.6f}",
                         "-f", "mp4", str(tmp)], what="encoding the soundtrack")
-        return NodeOutput(files=[out], details={"duration_s": tl.duration_s, "loudness_in": measured, "music": bool(ctx.music)})
+        # what QC checks, measured here on the encoded soundtrack (the video carries a stream copy of it)
+        delivered = measure_loudness(out)
+        probe = soundtrack_probe_path(ctx)
+        atomic_write_text(probe, json.dumps({"integrated_lufs": delivered["input_i"], "true_peak_dbtp": delivered["input_tp"],
+                                             "sha256": hash_file(out)}) + "\n")
+        return NodeOutput(files=[out, probe], details={"duration_s": tl.duration_s, "loudness_in": measured, "music": bool(ctx.music)})
+
+
+def soundtrack_probe_path(ctx: ProjectContext) -> Path:
+    """``audio/narration-mix.qc.json``: the soundtrack's EBU R128 loudness and true peak, measured on the
+    encoded AAC, with the file's hash (QC uses it only for that very file)."""
+    return ctx.paths.audio_mix.with_suffix(".qc.json")
+
+
+def soundtrack_loudness(ctx: ProjectContext) -> tuple[float, float] | None:
+    """(integrated LUFS, true peak dBTP) of the soundtrack as its probe recorded them, or None when the probe
+    is missing or was measured on another file."""
+    try:
+        data = json.loads(soundtrack_probe_path(ctx).read_text(encoding="utf-8"))
+        if data.get("sha256") != hash_file(ctx.paths.audio_mix):
+            return None
+        return float(data["integrated_lufs"]), float(data["true_peak_dbtp"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None

@@ -1,8 +1,8 @@
 """Stage ``qc``: every rendered video is checked (:mod:`storyreel.media.qc`) into ``qc.json``.
 
-The video itself is probed and demuxed (codec, tags, timestamps) and its audio decoded (EBU R128); black
-frames come from the segments' probes (``clips/<unit>.qc.json``), measured as each was encoded, so a
-rebuild after one edit does not decode the whole video again.
+The video itself is probed and demuxed (codec, tags, timestamps); black frames come from the segments'
+probes (``clips/<unit>.qc.json``) and loudness from the soundtrack's (``audio/narration-mix.qc.json``), each
+measured as it was encoded, so a rebuild after one edit decodes nothing again (without a probe, QC decodes).
 
 The spec comes from the project: frame size, the timeline's duration, the intended fades, and every
 subtitle cue as burned in (its frame range and box) with the narration words it covers. A failed
@@ -22,6 +22,7 @@ from storyreel.media.subtitles import cue_box
 from storyreel.media.timeline import FADE_FRAMES
 from storyreel.stages.clip import ClipStage, timeline_black_frames
 from storyreel.stages.context import ProjectContext
+from storyreel.stages.mix import soundtrack_loudness
 
 UNIT = "video"
 
@@ -66,7 +67,7 @@ def layout_records(ctx: ProjectContext) -> list[dict]:
 
 class QcStage(Stage[ProjectContext]):
     name: ClassVar[str] = "qc"
-    code_version: ClassVar[str] = "qc/3"  # /3: text_layout
+    code_version: ClassVar[str] = "qc/3"  # /3: text_layout; loudness from the soundtrack's probe
 
     def units(self, ctx: ProjectContext) -> list[str]:
         return [UNIT]
@@ -93,7 +94,8 @@ class QcStage(Stage[ProjectContext]):
 
     def run(self, ctx: ProjectContext, unit: str) -> NodeOutput:
         # the segments' black frames were measured as they were encoded; the video is a stream copy of them
-        report = qc.run_qc(ctx.paths.video, project_spec(ctx), black_frames=timeline_black_frames(ctx))
+        report = qc.run_qc(ctx.paths.video, project_spec(ctx), black_frames=timeline_black_frames(ctx),
+                           loudness=soundtrack_loudness(ctx))
         out = ctx.paths.qc_report
         atomic_write_text(out, report.model_dump_json(indent=2) + "\n")
         if not report.passed:
