@@ -64,3 +64,13 @@ def test_espeak_narration_has_monotonic_word_timings_in_turkish(tmp_path):
     assert {"Merhaba", "öğreneceğiz"} <= {w.word for w in result.words}
     for w in result.words:
         assert text[w.char_start : w.char_end].startswith(w.word[:3])
+
+
+@pytest.mark.parametrize(("text", "shown"), [
+    ("Why reusing passwords is risky, and how the password manager app fixes it", ["locked", "mobile phone"]),
+    ("A neighbourhood bakery's new sourdough subscription", ["bread"]),
+])
+def test_b_roll_shows_the_things_an_explainer_names(text, shown):
+    from storyreel.providers.image.art import match_subjects
+
+    assert [s.art.annotation for s in match_subjects(text, "en")] == shown

@@ -102,3 +102,24 @@ def test_ad_copy_names_the_product_in_capitalized_sentences(prompt):
     assert all(n[0].isupper() and n.rstrip()[-1] in ".!?" for n in narration)
     assert not any("our product" in n.lower() for n in narration)
     assert board.shots()[0][1].visual.type == "title_card" and board.shots()[0][1].visual.description.lower() == product.lower()
+
+
+@pytest.mark.parametrize(("prompt", "title", "narration"), [
+    ("A 30-second explainer for a password manager app: why reusing passwords is risky and how the app fixes it",
+     "Password manager app", ["Password manager app.", "Why reusing passwords is risky.", "How the app fixes it."]),
+    ("A short video about the water cycle: evaporation, condensation, precipitation and collection",
+     "Water cycle", ["Water cycle.", "Evaporation.", "Condensation.", "Precipitation and collection."]),
+    ("An overview of the Gettysburg Address.", "Gettysburg Address", ["Gettysburg Address."]),
+])
+def test_an_explainer_prompt_narrates_its_topic_not_the_request(prompt, title, narration):
+    board = LocalPlanner().plan(PlannerRequest(kind="prompt", text=prompt, name="prompt", sha256="sha256:" + "0" * 64))
+    assert board.settings.title == title and board.plan.structure == "explainer"
+    assert [s.narration for _, s in board.shots()] == narration
+    assert not any(w in s.narration.lower() for _, s in board.shots() for w in ("explainer", "30-second", "short video", "overview"))
+
+
+def test_a_prompt_that_is_its_own_text_is_narrated_as_written():
+    board = LocalPlanner().plan(PlannerRequest(kind="prompt", text="The tortoise and the hare race. The hare sleeps. The tortoise wins.",
+                                               name="prompt", sha256="sha256:" + "0" * 64))
+    assert board.settings.title == "The tortoise and the hare race"
+    assert "The hare sleeps." in " ".join(s.narration for _, s in board.shots())

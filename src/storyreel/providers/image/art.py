@@ -89,6 +89,8 @@ SYNONYMS = {  # English words the art does not use → the art's word
     "cold": "ice", "win": "trophy", "prize": "trophy", "award": "trophy", "wind": "wind face", "commuter": "bus",
     "city": "cityscape", "miner": "pick", "mining": "pick", "ledger": "ledger", "wallet": "purse", "key": "key",
     "data": "computer", "server": "computer", "machine": "computer", "phone": "mobile phone", "app": "mobile phone",
+    "password": "locked", "security": "locked", "secure": "locked", "safe": "locked", "bakery": "bread", "sourdough": "bread",
+    "loaf": "bread", "baker": "bread",
 }
 
 

@@ -60,9 +60,8 @@ def plan_prompt(req: PlannerRequest, provider_id: str) -> Storyboard:
         aspect = aspect or "9:16"  # ad-mint-ai MVP default: vertical (seed 004 Story 3.2)
     else:
         framework, reason = None, None
-        scenes = explainer_scenes(text)
+        title, scenes = explainer_scenes(text)
         structure = "explainer"
-        title = short_title(text)
         aspect = aspect or "16:9"
     target = brief.duration_s
     chapters = []
@@ -105,12 +104,49 @@ def choose_framework(text: str) -> tuple[str, str]:
     return "AIDA", "no stated problem or transformation: Attention–Interest–Desire–Action suits a product introduction"
 
 
-def explainer_scenes(text: str) -> list[tuple[str, str, str, str, str | None]]:
-    """Scenes for a non-ad prompt: a title card, then one shot per sentence group of the prompt."""
+_EXPLAINER_ASK = re.compile(
+    r"^\s*(?:(?:a|an|the|one)\s+)?(?:\d{1,3}\s*-?\s*(?:seconds?|sec|s|minutes?|min)\b\s*(?:long\s+)?)?"
+    r"(?:(?:short|quick|brief|simple|animated|vertical|square|narrated)\s+)*"
+    r"(?:explainer|explanation|video|clip|tutorial|overview|presentation|introduction|intro|guide|story)"
+    r"(?:\s+video)?\s+(?:for|about|on|of|explaining|introducing|that explains)\s+", re.I)
+"""The request around an explainer's topic ("A 30-second explainer for …"): what the video is, not what it says."""
+
+_POINT_SPLIT = re.compile(r"\s*(?:;|,\s*(?:and\s+)?|\s\band\s+(?=(?:why|how|what|when|where|who|which)\b))\s*", re.I)
+
+
+def explainer_topic(text: str) -> tuple[str, list[str]] | None:
+    """``A 30-second explainer for a password manager app: why reusing passwords is risky and how the app
+    fixes it`` → (``password manager app``, [``why reusing passwords is risky``, ``how the app fixes it``]);
+    None when the prompt does not ask for a video about a topic."""
+    m = _EXPLAINER_ASK.match(text)
+    if not m:
+        return None
+    rest = text[m.end():].strip()
+    parts = re.split(r"\s*[:—–]\s*|\.\s+", rest, maxsplit=1)
+    topic, detail = parts[0], (parts[1] if len(parts) > 1 else "")
+    topic = re.sub(r"^(?:a|an|the|our|my|your)\s+", "", topic.strip(" .!?"), flags=re.I)
+    points = [p.strip(" .!?") for p in _POINT_SPLIT.split(detail) if p and p.strip(" .!?")]
+    return (topic, points) if topic else None
+
+
+def explainer_scenes(text: str) -> tuple[str, list[tuple[str, str, str, str, str | None]]]:
+    """(title, scenes) for a non-ad prompt: a title card, then one shot per point the prompt asks to cover
+    ("…: why A and how B") — or, for a prompt that is itself the text, one shot per sentence group. The
+    request around the topic ("a 30-second explainer for …") is never narrated."""
+    asked = explainer_topic(text)
+    if asked:
+        topic, points = asked
+        title = topic[:1].upper() + topic[1:]
+        if not points:  # nothing more to say than the topic: one picture of it, not the same line twice
+            return title, [(title, "b_roll", sentence(title), topic, None)]
+        scenes: list[tuple[str, str, str, str, str | None]] = [("Introduction", "title_card", sentence(title), title, None)]
+        for point in points:
+            scenes.append((point[:1].upper() + point[1:], "b_roll", sentence(point), f"{topic}: {point}", None))
+        return title, scenes
     title = short_title(text)
-    scenes: list[tuple[str, str, str, str, str | None]] = [("Introduction", "title_card", sentence(title), title, None)]
+    scenes = [("Introduction", "title_card", sentence(title), title, None)]
     for i, group in enumerate(group_sentences(text), start=1):
         items = enumeration_items(group)
         vtype, desc = ("diagram", "Diagram: " + "; ".join(items)) if items else ("b_roll", group)
         scenes.append((f"Part {i}", vtype, group, desc, None))
-    return scenes
+    return title, scenes
