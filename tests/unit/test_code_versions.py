@@ -26,7 +26,7 @@ CLASSES = [
     "storyreel.stages.clip:SegmentStage", "storyreel.stages.mix:MixStage", "storyreel.stages.render:RenderStage", "storyreel.stages.qc:QcStage",
     "storyreel.providers.image.local_cards:LocalCards", "storyreel.providers.image.openai_images:OpenAIImages",
     "storyreel.providers.image.gemini_images:GeminiImages", "storyreel.providers.image.replicate_images:ReplicateImages",
-    "storyreel.providers.image.chat_images:ChatImages", "storyreel.providers.tts.local_espeak:LocalEspeak",
+    "storyreel.providers.image.chat_images:ChatImages", "storyreel.providers.tts.local_espeak:LocalEspeak", "storyreel.providers.scorer.local_technical:LocalTechnical",
     "storyreel.providers.llm.direct:LocalDirect", "storyreel.providers.llm.pydantic_ai_llm:PydanticAILlm",
     "storyreel.providers.planner.local:LocalPlanner", "storyreel.providers.planner.llm:LlmPlanner",
 ]

@@ -253,7 +253,6 @@ class Executor:
         return version
 
 
-
 def _pool_groups(stages: Sequence[Stage[Any]]) -> list[list[Stage[Any]]]:
     """Stages in order, consecutive ones naming the same ``pool`` grouped (see :class:`Stage`)."""
     groups: list[list[Stage[Any]]] = []

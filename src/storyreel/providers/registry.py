@@ -27,7 +27,7 @@ from typing import Any
 
 from storyreel.core.errors import InputError
 
-MODALITIES = ("planner", "image", "tts", "llm")
+MODALITIES = ("planner", "image", "tts", "llm", "scorer")
 ENTRY_POINT_GROUP = "storyreel.providers"
 _LLM = "storyreel.providers.llm.pydantic_ai_llm:PydanticAILlm"
 _PLANNER = "storyreel.providers.planner.llm:LlmPlanner"
@@ -48,6 +48,7 @@ BUILTINS: dict[str, dict[str, str | tuple[str, str]]] = {
         "openrouter": ("storyreel.providers.image.chat_images:ChatImages", "openrouter"),
     },
     "tts": {"local": "storyreel.providers.tts.local_espeak:LocalEspeak"},
+    "scorer": {"local": "storyreel.providers.scorer.local_technical:LocalTechnical"},
     "llm": {
         "local": "storyreel.providers.llm.direct:LocalDirect",
         **{vendor: (_LLM, conn) for vendor, conn in _LLM_VENDORS.items()},

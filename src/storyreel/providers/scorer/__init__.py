@@ -1,0 +1,1 @@
+"""Image scorers: each candidate image scored 0–100 per criterion (issue 13)."""
