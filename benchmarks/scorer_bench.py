@@ -55,7 +55,7 @@ def main() -> None:
             pixels_only.append((time.perf_counter() - t0) * 1000)
     size = "x".join(map(str, arrays[0].shape[1::-1]))
     print(f"{len(paths)} candidates ({size}), {args.runs} runs each")
-    print(f"| local:technical per candidate | median ms | p95 ms | target |\n|---|---|---|---|")
+    print("| local:technical per candidate | median ms | p95 ms | target |\n|---|---|---|---|")
     for label, xs in (("from the PNG file (decode included)", with_decode), ("from decoded pixels", pixels_only)):
         xs.sort()
         print(f"| {label} | {statistics.median(xs):.1f} | {xs[int(0.95 * (len(xs) - 1))]:.1f} | ≤ 60 ms |")

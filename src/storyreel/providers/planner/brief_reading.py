@@ -20,7 +20,7 @@ FORMAT_WORDS = {  # words about the video, never the product
     "second", "seconds", "minute", "minutes", "square", "vertical", "horizontal", "portrait", "landscape", "reel", "reels",
     "story", "stories", "short", "shorts", "tiktok", "color", "colors", "colour", "colours", "brand", "tone", "audience",
     "werbung", "werbespot", "werbevideo", "sekunden", "sekündiger", "farben", "reklam", "reklamı", "saniyelik", "renkler",
-    "tanıtım", "video", "kare", "dikey",
+    "tanıtım", "kare", "dikey",
 }
 PEOPLE = re.compile(
     r"\b(people|person|users?|customers?|commuters?|students?|parents?|families|kids|children|teens?|gamers?|developers?|"
