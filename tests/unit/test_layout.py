@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from storyreel.media.layout import Box, check_text_layout, frame_layout, motion_safe_area, title_safe
@@ -141,7 +141,11 @@ WORDS = st.sampled_from("Bitcoin Nedir? Dijital Para Sorunu Blok Zinciri Madenci
 TEXT = st.lists(WORDS, min_size=1, max_size=14).map(" ".join)
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=80, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@example(aspect="9:16", move="zoom_in", visual="title_card", title="Bitcoin", narrated=False, overlays=[],  # the title's shadow
+         description="Bitcoin Bitcoin Bitcoin Trinkflasche Bitcoin Bitcoin Bitcoin Bitcoin Bitcoin Bitcoin slow")  # passed the area
+@example(aspect="1:1", move="zoom_in", visual="title_card", title="Bitcoin", narrated=False, overlays=[],  # a bold glyph's ink
+         description="Bitcoin Bitcoin Bitcoin Bitcoin Bitcoin Bitcoin Bitcoin Bitcoin Kullanımı Bitcoin steady")  # passed its advance
 @given(aspect=st.sampled_from(list(SIZES)), move=st.sampled_from(MOVES), visual=st.sampled_from(VISUALS), title=TEXT,
        description=TEXT, overlays=st.lists(st.tuples(st.sampled_from(["caption", "lower_third"]), TEXT), max_size=2),
        narrated=st.booleans())

@@ -42,21 +42,37 @@ def font(kind: str, size: int) -> ImageFont.FreeTypeFont:
     return ImageFont.truetype(str(font_dir() / FONT_FILES[kind]), size=size)
 
 
+def extent(fnt: ImageFont.FreeTypeFont, text: str) -> tuple[float, float]:
+    """(left, width) of ``text`` drawn at x = 0: the span that covers both its advance and its ink, so a
+    glyph whose outline overhangs its advance (a bold "y", a "j" reaching left) is measured too."""
+    if not text:
+        return 0.0, 0.0
+    left, _, right, _ = fnt.getbbox(text)
+    lo = min(0.0, float(left))
+    return lo, max(float(fnt.getlength(text)), float(right)) - lo
+
+
+def text_width(fnt: ImageFont.FreeTypeFont, text: str) -> float:
+    """Width in pixels that ``text`` needs: advance and ink (:func:`extent`)."""
+    return extent(fnt, text)[1]
+
+
 def wrap(text: str, fnt: ImageFont.FreeTypeFont, max_width: float) -> list[str]:
-    """Greedy word wrap to ``max_width`` pixels; words longer than a line are broken by characters."""
+    """Greedy word wrap to ``max_width`` pixels (ink included, :func:`text_width`); words longer than a line
+    are broken by characters."""
     lines: list[str] = []
     for paragraph in text.split("\n"):
         current = ""
         for word in paragraph.split():
             candidate = f"{current} {word}".strip()
-            if fnt.getlength(candidate) <= max_width:
+            if text_width(fnt, candidate) <= max_width:
                 current = candidate
                 continue
             if current:
                 lines.append(current)
-            while fnt.getlength(word) > max_width and len(word) > 1:
+            while text_width(fnt, word) > max_width and len(word) > 1:
                 cut = len(word)
-                while cut > 1 and fnt.getlength(word[:cut] + "-") > max_width:
+                while cut > 1 and text_width(fnt, word[:cut] + "-") > max_width:
                     cut -= 1
                 lines.append(word[:cut] + "-")
                 word = word[cut:]
@@ -76,7 +92,7 @@ class FittedText:
         return self.line_height * len(self.lines)
 
     def width(self) -> float:
-        return max(self.font.getlength(ln) for ln in self.lines)
+        return max(text_width(self.font, ln) for ln in self.lines)
 
 
 def fit_text(
@@ -100,7 +116,7 @@ def fit_text(
         fnt = font(kind, size)
         lh = int(size * line_spacing)
         lines = wrap(text, fnt, max_width)
-        whole = all(fnt.getlength(w) <= max_width for w in words)
+        whole = all(text_width(fnt, w) <= max_width for w in words)
         fits = whole and len(lines) * lh <= max_height and (max_lines is None or len(lines) <= max_lines)
         if fits or size <= min_size:
             break
@@ -109,7 +125,7 @@ def fit_text(
     if len(lines) > limit:
         lines = lines[:limit]
         last = lines[-1]
-        while last and fnt.getlength(last + "…") > max_width:
+        while last and text_width(fnt, last + "…") > max_width:
             last = last[:-1].rstrip()
         lines[-1] = last + "…"
     return FittedText(fnt, lines, lh)
@@ -134,8 +150,8 @@ def draw_text(
     ink = [float("inf"), float("inf"), float("-inf"), float("-inf")]
     off = max(2, fitted.font.size // 24) if shadow else 0
     for line in fitted.lines:
-        w = fitted.font.getlength(line)
-        x = x0 if align == "left" else x0 + (x1 - x0 - w) / 2
+        lo, w = extent(fitted.font, line)
+        x = (x0 if align == "left" else x0 + (x1 - x0 - w) / 2) - lo  # the ink starts at the aligned edge
         if shadow:
             draw.text((x + off, y + off), line, font=fitted.font, fill=shadow)
         draw.text((x, y), line, font=fitted.font, fill=fill)

@@ -136,13 +136,17 @@ def _title_card(img: Image.Image, req: ImageRequest, pal: Palette, rng: random.R
     kf = fit_text(kicker.upper(), area.width, min(s * 0.09, area.height * 0.2), kind="sans", max_size=int(s * 0.034),
                   min_size=int(s * 0.02), max_lines=2) if kicker else None
     room = area.height - (kf.height + gap if kf else 0) - gap - bar_h
-    fitted = fit_text(title, area.width, min(h * 0.36, room), kind="bold", max_size=int(s * 0.12), min_size=int(s * 0.03), line_spacing=1.15)
+    title_max = int(s * 0.12)
+    shadow_off = max(2, title_max // 24)  # draw_text's shadow offset at the largest size: the ink reaches that far right
+    fitted = fit_text(title, area.width - shadow_off, min(h * 0.36, room), kind="bold", max_size=title_max, min_size=int(s * 0.03),
+                      line_spacing=1.15)
     block = (kf.height + gap if kf else 0) + fitted.height + gap + bar_h
     top = area.y0 + (area.height - block) / 2
     if kf:
         marks.text(kf, draw_text(d, kf, (area.x0, top, area.x1, top + kf.height), pal.accent, valign="bottom"))
         top += kf.height + gap
-    marks.text(fitted, draw_text(d, fitted, (area.x0, top, area.x1, top + fitted.height), pal.fg, shadow=(*mix(pal.bg, (0, 0, 0), 0.5), 160)))
+    marks.text(fitted, draw_text(d, fitted, (area.x0, top, area.x1 - shadow_off, top + fitted.height), pal.fg,
+                                 shadow=(*mix(pal.bg, (0, 0, 0), 0.5), 160)))
     bar_w = min(fitted.width(), area.width) * 0.35
     cx, y = (area.x0 + area.x1) / 2, top + fitted.height + gap
     bar = (cx - bar_w / 2, y, cx + bar_w / 2, y + bar_h)
