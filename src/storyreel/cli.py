@@ -45,6 +45,11 @@ MaxCost = Annotated[
     Optional[float],
     typer.Option("--max-cost", min=0.0, envvar="STORYREEL_MAX_COST_USD", help="Cost cap of the project in USD (default 10); paid calls never exceed it."),
 ]
+Candidates = Annotated[
+    Optional[int],
+    typer.Option("--candidates", min=1, max=8, envvar="STORYREEL_IMAGE_CANDIDATES",
+                 help="Candidate images per shot, 1–8 (default 1): each is scored and the best is used; `storyreel pick` overrides."),
+]
 ProjectId = Annotated[Optional[str], typer.Option("--project-id", help="Project ID (default: from the title).")]
 Wait = Annotated[bool, typer.Option("--wait/--no-wait", help="When another storyreel is writing the project: wait for it (default), or stop at once.")]
 
@@ -52,7 +57,8 @@ Wait = Annotated[bool, typer.Option("--wait/--no-wait", help="When another story
 FLAGS = {
     "input_path": "INPUT", "prompt": "--prompt", "kind": "--kind", "aspect_ratio": "--aspect-ratio",
     "language": "--language", "project_id": "--project-id", "image_provider": "--image-provider", "llm": "--llm",
-    "max_cost": "--max-cost", "preset": "--preset", "crf": "--crf", "music": "--music", "project": "PROJECT",
+    "max_cost": "--max-cost", "candidates": "--candidates", "candidate": "CANDIDATE", "shot_id": "SHOT", "text": "TEXT", "kind": "--type",
+    "max_iterations": "--max-iterations", "threshold": "--threshold", "preset": "--preset", "crf": "--crf", "music": "--music", "project": "PROJECT",
     "chapter": "--chapter", "shot": "--shot", "target": "TARGET",
 }
 """Request field → the flag or argument the user typed (error messages name what the user can fix)."""
@@ -145,6 +151,7 @@ def make(
     image_provider: ImageProvider = None,
     llm: Llm = None,
     max_cost: MaxCost = None,
+    candidates: Candidates = None,
     wait: Wait = True,
     workspace: Workspace = None,
     as_json: JsonOut = False,
@@ -154,7 +161,7 @@ def make(
 
     request = MakeRequest.build(
         input_path=input, prompt=prompt, kind=kind, aspect_ratio=aspect_ratio, language=language, project_id=project_id,
-        force=force, image_provider=image_provider, llm=llm, max_cost=max_cost, workspace=workspace, wait=wait,
+        force=force, image_provider=image_provider, llm=llm, max_cost=max_cost, candidates=candidates, workspace=workspace, wait=wait,
     )
     result: Any = None
     if not force:  # nothing changed since the last fully fresh make of this request: answer from its stamp
@@ -300,6 +307,7 @@ def imagegen(
     image_provider: ImageProvider = None,
     llm: Llm = None,
     max_cost: MaxCost = None,
+    candidates: Candidates = None,
     wait: Wait = True,
     workspace: Workspace = None,
     as_json: JsonOut = False,
@@ -308,7 +316,8 @@ def imagegen(
     from storyreel import api
 
     request = api.ImagegenRequest.build(project=project, force=force, dry_run=dry_run, chapter=chapter, shot=shot,
-                                        image_provider=image_provider, llm=llm, max_cost=max_cost, workspace=workspace, wait=wait)
+                                        image_provider=image_provider, llm=llm, max_cost=max_cost, candidates=candidates,
+                                        workspace=workspace, wait=wait)
     with _progress(as_json or dry_run) as progress:
         result = api.imagegen(request, progress=progress)
     if as_json:
@@ -378,6 +387,90 @@ def list_(workspace: Workspace = None, as_json: JsonOut = False) -> None:
     for p in projects:
         table.add_row(*(escape(str(p[k] or "")) for k in ("project_id", "title", "input", "status", "video_path")))
     Console().print(table)
+
+
+@app.command()
+@reports_errors
+def pick(
+    project: ProjectArg,
+    shot: Annotated[str, typer.Argument(help="Shot ID (see `storyreel quality PROJECT`).")],
+    candidate: Annotated[str, typer.Argument(help="Candidate number as `storyreel quality` lists it, or auto (the best ranked).")],
+    no_render: Annotated[bool, typer.Option("--no-render", help="Only record the pick; the next make or render uses it.")] = False,
+    wait: Wait = True,
+    workspace: Workspace = None,
+    as_json: JsonOut = False,
+) -> None:
+    """Choose a shot's image among its candidates; the pick always wins and survives re-runs."""
+    from storyreel import api
+
+    request = api.PickRequest.build(project=project, shot_id=shot, candidate=candidate, render=not no_render, wait=wait, workspace=workspace)
+    with _progress(as_json) as progress:
+        result = api.pick(request, progress=progress)
+    if no_render:
+        what = f"candidate {request.candidate}" if request.candidate else "the best ranked candidate"
+        if as_json:
+            print(json.dumps({"project_id": project, "shot_id": shot, "candidate": request.candidate}))
+        else:
+            err.print(f"{escape(shot)}: {what} recorded; the next make or render uses it", highlight=False)
+        return
+    _report_run(result, as_json)
+
+
+@app.command()
+@reports_errors
+def quality(project: ProjectArg, workspace: Workspace = None, as_json: JsonOut = False) -> None:
+    """Per shot: the candidate images, their scores, the selected one and whether a person picked it."""
+    from storyreel import api
+
+    report = api.quality(project=project, workspace=workspace)
+    if as_json:
+        print(json.dumps(report.as_dict(), ensure_ascii=False))
+        return
+    table = Table("shot", "candidate", "total", "scores", "selected", title=escape(f"quality of {project}"))
+    for shot in report.shots:
+        for c in shot["candidates"]:
+            chosen = c["index"] == shot["selected"]
+            subs = ", ".join(f"{k} {v:.0f}" for kind in (c["scores"] or {}).values() for k, v in kind.items() if k != "total")
+            mark = f"[green]✓ {shot['picked_by']}[/]" if chosen else ""
+            total = "—" if c["total"] is None else f"{c['total']:.1f}"
+            table.add_row(escape(shot["shot_id"]), str(c["index"]) if c["path"] else f"{c['index']} (failed)", total, escape(subs), mark)
+        if not shot["candidates"]:
+            table.add_row(escape(shot["shot_id"]), "—", "—", "not selected yet", "")
+    Console().print(table)
+    if report.override_rate is not None:
+        err.print(f"override rate: {report.override_rate:.0%} of the shots were picked by a person", highlight=False)
+
+
+@app.command("enhance-prompt")
+@reports_errors
+def enhance_prompt(
+    text: Annotated[str, typer.Argument(help="The prompt, or - to read it from stdin.")],
+    kind: Annotated[str, typer.Option("--type", help="image | video.")] = "image",
+    max_iterations: Annotated[int, typer.Option("--max-iterations", help="Director/critic rounds at most (1–10).")] = 3,
+    threshold: Annotated[float, typer.Option("--threshold", help="Stop once the critic's overall score reaches this (0–100).")] = 85.0,
+    llm: Llm = None,
+    workspace: Workspace = None,
+    as_json: JsonOut = False,
+) -> None:
+    """Improve a prompt with two agents — a creative director rewrites, a critic scores and says what to change —
+    keeping every version as trace files (workspace/prompt_traces/)."""
+    from storyreel.api.enhance import EnhanceRequest, enhance_prompt as run
+
+    if text == "-":
+        text = sys.stdin.read()
+    result = run(EnhanceRequest.build(text=text, kind=kind, max_iterations=max_iterations, threshold=threshold, llm=llm,
+                                      workspace=workspace))
+    if as_json:
+        print(json.dumps(result.model_dump(mode="json"), ensure_ascii=False))
+        return
+    table = Table("round", "overall", "completeness", "specificity", "professionalism", "cinematography", "brand", title="prompt enhancement")
+    for r in result.iterations:
+        s = r["scores"]
+        table.add_row(str(r["iteration"]), f"{r['overall']:.1f}", *(str(s[k]) for k in
+                      ("completeness", "specificity", "professionalism", "cinematography", "brand_alignment")))
+    Console(stderr=True).print(table)
+    err.print(f"stopped: {result.stop_reason}; traces: {escape(str(result.trace_dir))}", highlight=False)
+    print(result.final)
 
 
 @app.command()

@@ -42,14 +42,18 @@ def test_dry_run_writes_payloads_prices_and_calls_nothing(project):
     assert fake.calls == []
     runs = {r["shot_id"]: r for r in plan["shots"]}
     assert {s for s, r in runs.items() if r["method"] == "generated"} == set(GENERATED)
-    requests = ws / "projects" / PID / "images" / "requests"
-    payload = json.loads((requests / "ch02-s01.json").read_text())["payload"]
+    images = ws / "projects" / PID / "images"
+    payload = json.loads((images / "ch02-s01" / "request-1.json").read_text())["payload"]
     assert payload["size"] == "1536x864" and payload["model"] == "gpt-image-2" and "No text" in payload["prompt"]
     # ch03's visual carries its own image_prompt in the chapter JSON: it wins over the template
     own = json.loads((INPUTS / "chapters-bitcoin-tr.json").read_text())["chapters"][2]["visuals"][0]["image_prompt"]
-    assert json.loads((requests / "ch03-s01.json").read_text())["payload"]["prompt"] == own
+    assert json.loads((images / "ch03-s01" / "request-1.json").read_text())["payload"]["prompt"] == own
     assert plan["estimate_usd"] == pytest.approx(4 * 0.041 * 864 / 1024, rel=1e-3)
-    assert not (ws / "projects" / PID / "images" / "ch03-s01.png").exists()
+    assert not (images / "ch03-s01.png").exists()
+    # best-of-3 is priced as three images per generated shot, one request file each; still nothing called
+    three = imagegen(ws, env, "--dry-run", "--candidates", "3")
+    assert three["estimate_usd"] == pytest.approx(3 * plan["estimate_usd"], rel=1e-6) and fake.calls == []
+    assert sorted(p.name for p in (images / "ch02-s01").glob("request-*.json")) == ["request-1.json", "request-2.json", "request-3.json"]
 
 
 def test_second_run_reuses_everything_and_force_regenerates(project):

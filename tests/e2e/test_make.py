@@ -159,12 +159,12 @@ def test_editing_one_shot_reruns_only_its_nodes(made):
     assert stale[f"narration[{target}]"]["causes"] == ["PARAMS"]
     assert stale[f"narration[{target}]"]["stale_causes"] == [{"category": "PARAMS", "nodes": []}]
     assert stale[f"narration[{target}]"]["state"] == "STALE"
-    assert stale[f"clip[{target}]"]["causes"] == [f"DEPENDENCY:image[{target}],narration[{target}]"]  # waits for both
+    assert stale[f"clip[{target}]"]["causes"] == [f"DEPENDENCY:narration[{target}],select[{target}]"]  # waits for both
     for node in status["nodes"]:
         assert set(node) >= {"stage", "unit", "state", "causes"}
 
     expected = {  # a b-roll shot shows what its narration names: its image is drawn again, and the manifest lists it
-        f"narration[{target}]", f"image[{target}]", "manifest[images]", f"clip[{target}]", f"segment[{prev_id}+{target}]",
+        f"narration[{target}]", f"image[{target}]", f"select[{target}]", "manifest[images]", f"clip[{target}]", f"segment[{prev_id}+{target}]",
         f"segment[{target}+{next_id}]", "mix[audio]", "render[video]", "qc[video]",
     }
     assert set(stale) == expected

@@ -3,9 +3,9 @@ import pytest
 from fontTools.ttLib import TTFont
 from PIL import Image
 
+from storyreel.core.hashing import seed_for
 from storyreel.media.typography import FONT_FILES, font_dir
 from storyreel.providers.base import ImageRequest, SpeechRequest
-from storyreel.core.hashing import seed_for
 from storyreel.providers.image.local_cards import LocalCards
 from storyreel.providers.tts.local_espeak import LocalEspeak
 

@@ -75,7 +75,8 @@ def test_an_edited_description_makes_only_that_shots_prompt_and_image_stale(proj
     assert stale == {
         "image_prompt[ch02-s02]": [StaleCause(Cause.PARAMS)],
         "image[ch02-s02]": [StaleCause(Cause.DEPENDENCY, ("image_prompt[ch02-s02]",))],  # waits for its prompt
-        "manifest[images]": [StaleCause(Cause.DEPENDENCY, ("image[ch02-s02]",))],
+        "select[ch02-s02]": [StaleCause(Cause.DEPENDENCY, ("image[ch02-s02]",))],
+        "manifest[images]": [StaleCause(Cause.DEPENDENCY, ("select[ch02-s02]",))],
     }
 
 
@@ -106,6 +107,7 @@ def test_a_provider_error_that_is_not_a_rejection_fails_the_node_without_a_stand
     failed = [e for e in manifest["images"] if e["status"] == "failed"]
     assert len(failed) == 1 and "HTTP 503" in failed[0]["error"] and failed[0]["file_path"] is None
     assert not ctx.paths.image(failed[0]["shot_id"]).exists()  # no stand-in drawn for a vendor failure
+    assert not ctx.paths.candidate(failed[0]["shot_id"], 1).exists()
     assert CostLedger(project.store.sessions, "hare", 1.0).summary().committed_usd == pytest.approx(2 * 0.05)
 
 

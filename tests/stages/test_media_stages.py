@@ -13,8 +13,8 @@ from storyreel.engine.graph import Node
 from storyreel.engine.staleness import Cause, StaleCause, State
 from storyreel.providers.llm.fake import FakeLlm
 from storyreel.providers.tts.fake import FakeSpeech
-from storyreel.stages.pipeline import MEDIA_STAGES
 from storyreel.stages.narration import NarrationStage
+from storyreel.stages.pipeline import MEDIA_STAGES
 
 from .conftest import new_project
 
@@ -62,7 +62,7 @@ def test_editing_one_shots_narration_reruns_only_its_own_nodes(rendered):
     stale = sorted(n.name for n, s in status.items() if s.state != State.FRESH)
     # a b-roll shot shows what its narration names: its image is drawn again (the manifest lists it)
     assert stale == ["clip[ch02-s02]", "image[ch02-s02]", "manifest[images]", "mix[audio]", "narration[ch02-s02]", "qc[video]", "render[video]",
-                     "segment[ch02-s01+ch02-s02]"]
+                     "segment[ch02-s01+ch02-s02]", "select[ch02-s02]"]
     assert status[Node("narration", "ch02-s02")].causes == [StaleCause(Cause.PARAMS)]
     report = project.run(list(MEDIA_STAGES), ctx)
     # the image is drawn again and comes out the same (it shows the same subjects): the manifest is cut off

@@ -141,7 +141,14 @@ def test_black_frames_measured_per_segment_match_a_full_decode(media):
     the concatenated file — including a run split across a segment boundary (2 + 2 frames)."""
     import numpy as np
 
-    from storyreel.media.ffmpeg import Encoding, aac_encode_args, concat_list, concat_mux_args, encode_args, encode_frames
+    from storyreel.media.ffmpeg import (
+        Encoding,
+        aac_encode_args,
+        concat_list,
+        concat_mux_args,
+        encode_args,
+        encode_frames,
+    )
     from storyreel.media.motion import frame_bytes
     from storyreel.media.qc import blackframe_filter, parse_black_frames
 

@@ -1,7 +1,7 @@
 from storyreel.core.artifact import Storyboard
+from storyreel.core.words import WordTiming
 from storyreel.media.subtitles import make_cues, to_srt, to_vtt
 from storyreel.media.timeline import A_PART, B_PART, CROSSFADE_FRAMES, build_timeline
-from storyreel.core.words import WordTiming
 
 from .test_storyboard import BOARD
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-
 from storyreel.store.accounts import MAX_FAILURES_PER_USER
 from tests.conftest import INPUTS
 from tests.web.conftest import api_client, browser_client

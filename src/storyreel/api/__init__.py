@@ -1,5 +1,5 @@
 """The facade: one module per verb — ``make``, ``plan``, ``render``, ``imagegen``, ``qc``, ``status``,
-``cost``, ``list_projects`` — each taking its request model (:mod:`storyreel.api.requests`) or the same
+``cost``, ``list_projects``, ``pick``, ``quality``, ``enhance_prompt`` — each taking its request model (:mod:`storyreel.api.requests`) or the same
 fields as keyword arguments, and returning a typed result. The CLI and the web call only this.
 
     from storyreel import api
@@ -19,13 +19,14 @@ from typing import Any
 
 VERBS = {
     "make": "make", "plan": "plan", "render": "render", "imagegen": "imagegen", "qc": "qc", "status": "status",
-    "cost": "cost", "list_projects": "projects",
+    "cost": "cost", "list_projects": "projects", "pick": "pick", "quality": "quality",
+    "enhance_prompt": "enhance",
 }
 """Verb function → its module under ``storyreel.api``."""
 
 _NAMES = {
     "MakeRequest": "requests", "PlanRequest": "requests", "RenderRequest": "requests", "ImagegenRequest": "requests",
-    "ProjectRequest": "requests", "QcRequest": "requests", "ListRequest": "requests",
+    "ProjectRequest": "requests", "QcRequest": "requests", "ListRequest": "requests", "PickRequest": "requests",
     "RunResult": "results", "MakeResult": "results", "ImagegenResult": "results", "CostReport": "results",
 }
 

@@ -1,6 +1,6 @@
 """``imagegen``: the image stage on its own (seed 001 §2.2, 002 §11) — prompts, images and the manifest
 for all shots, one chapter's or one shot, with a summary of generated / reused / failed shots and cost;
-``dry_run`` writes the exact request payloads to ``images/requests/<shot>.json`` and prices the plan
+``dry_run`` writes the exact request payloads to ``images/<shot>/request-<candidate>.json`` and prices the plan
 without calling any provider.
 """
 
@@ -46,12 +46,13 @@ def imagegen(request: ImagegenRequest | None = None, *, progress: ProgressFn | N
     board = load_project(request.project, settings)
     paths = ProjectPaths(settings.workspace, request.project)
     choices = {"image_provider": request.image_provider, "llm": request.llm, "max_cost_usd": request.max_cost}
+    overrides = {**choices, "image_candidates": request.candidates}
     with writing(paths, settings, wait=request.wait, verb="imagegen"):
         store = open_store(settings)
-        shots = select_shots(context(board, settings, store, choices), request.chapter, request.shot)
+        shots = select_shots(context(board, settings, store, overrides), request.chapter, request.shot)
         if request.dry_run:  # the flags apply to this plan only: options.json and the project's status stay as they are
-            return dry_run(context(board, settings, store, choices), shots, store)
-        update_options(paths, **choices)
+            return dry_run(context(board, settings, store, overrides), shots, store)
+        update_options(paths, **choices, candidates=request.candidates)
         ctx = context(board, settings, store)
         preflight(ctx)
         try:
@@ -95,14 +96,17 @@ def dry_run(ctx: ProjectContext, shots: list[str], store: RunStore) -> ImagegenR
         row: dict = {"shot_id": unit, "method": method, "provider": stage.provider_for(ctx, unit)[0].provider_id,
                "would_run": not fresh, "estimate_usd": 0.0}
         if method == "generated":
-            request = stage.request(ctx, unit) if ctx.paths.prompt_record(unit).exists() else None
-            if request is None or not fresh:
-                request = _request_without_prompt_node(ctx, unit)
-            provider = ctx.image_provider
-            payload = provider.payload(request)
-            path = ctx.paths.request_payload(unit)
-            atomic_write_text(path, json.dumps({"provider": provider.provider_id, "payload": payload}, indent=2, ensure_ascii=False) + "\n")
-            row.update(request_file=ctx.paths.rel(path), estimate_usd=provider.estimate(request) if provider.paid else 0.0)
+            provider, files, estimate = ctx.image_provider, [], 0.0
+            for index in range(1, stage.count(ctx) + 1):  # one request per candidate (best-of-N)
+                request = stage.request(ctx, unit, candidate=index) if ctx.paths.prompt_record(unit).exists() else None
+                if request is None or not fresh:
+                    request = _request_without_prompt_node(ctx, unit, index)
+                path = ctx.paths.request_payload(unit, index)
+                atomic_write_text(path, json.dumps({"provider": provider.provider_id, "candidate": index, "payload": provider.payload(request)},
+                                                   indent=2, ensure_ascii=False) + "\n")
+                files.append(ctx.paths.rel(path))
+                estimate += provider.estimate(request) if provider.paid else 0.0
+            row.update(request_file=files[0], request_files=files, estimate_usd=round(estimate, 6))
             if not fresh:
                 result.estimate_usd += row["estimate_usd"]
         result.shots.append(row)
@@ -110,7 +114,7 @@ def dry_run(ctx: ProjectContext, shots: list[str], store: RunStore) -> ImagegenR
     return result
 
 
-def _request_without_prompt_node(ctx: ProjectContext, unit: str) -> ImageRequest:
+def _request_without_prompt_node(ctx: ProjectContext, unit: str, candidate: int = 1) -> ImageRequest:
     """The image request with the prompt computed the way the prompt step would: free for the shot's own
     ``image_prompt`` and for the local step; an LLM's text cannot be known without calling it, so the
     payload then shows what the LLM will be asked about."""
@@ -121,7 +125,7 @@ def _request_without_prompt_node(ctx: ProjectContext, unit: str) -> ImageRequest
         prompt = ctx.llm.image_prompt(ctx.template(TEMPLATE), template_values(ctx, unit)).text
     else:
         prompt = f"<written by {ctx.llm.provider_id if ctx.llm else 'the LLM'} from: {shot.visual.description}>"
-    return ImageStage().request(ctx, unit, prompt=prompt)
+    return ImageStage().request(ctx, unit, prompt=prompt, candidate=candidate)
 
 
 def run(ctx: ProjectContext, shots: list[str], store: RunStore, *, force: bool, progress: ProgressFn | None) -> ImagegenResult:

@@ -24,6 +24,7 @@ from storyreel.store.ledger import CostLedger
 from storyreel.store.locks import project_lock
 from storyreel.store.options import ProjectOptions
 from storyreel.store.records import RunStore
+from storyreel.store.scores import ScoreStore
 
 log = logging.getLogger("storyreel.api")
 
@@ -112,6 +113,8 @@ def context(board: Storyboard, settings: Settings, store: RunStore | None = None
         ledger=CostLedger(store.sessions, board.project_id, settings.max_cost_usd),
         llm=resolve("llm", settings.llm, settings),
         assets=AssetStore(store.sessions),
+        scorer=resolve("scorer", settings.scorer, settings),
+        scores=ScoreStore(store.sessions),
     )
 
 

@@ -24,6 +24,9 @@ HINTS = {
     "aspect_ratio": "use 16:9, 9:16 or 1:1",
     "crf": "use 0 (lossless) … 51; 18–23 is typical",
     "max_cost": "give a cap in USD, e.g. 5",
+    "candidates": "give 1 to 8 candidate images per shot",
+    "candidate": "give a candidate number as `storyreel quality PROJECT` lists them (1 = the first)",
+    "shot_id": "see `storyreel quality PROJECT` or storyboard.json for the shot IDs",
     "preset": f"use one of {', '.join(X264_PRESETS)}",
     "image_provider": "use VENDOR:MODEL, e.g. openai:gpt-image-2",
     "llm": "use VENDOR:MODEL, e.g. openai:gpt-5-mini",
@@ -97,6 +100,7 @@ class ProviderChoice(BaseModel):
     image_provider: str | None = None
     llm: str | None = None
     max_cost: float | None = Field(default=None, ge=0, description="Cost cap of the project in USD.")
+    candidates: int | None = Field(default=None, ge=1, le=8, description="Candidate images per shot (best-of-N), 1–8.")
 
     @field_validator("image_provider")
     @classmethod
@@ -192,6 +196,34 @@ class ImagegenRequest(ProjectRequest, ProviderChoice):
     dry_run: bool = False
     chapter: str | None = None
     shot: str | None = None
+
+
+class PickRequest(ProjectRequest):
+    """``storyreel pick``: a person's choice of a shot's candidate image (``auto`` gives the choice back to
+    the ranking); the video is then brought up to date unless ``render`` is False."""
+
+    shot_id: str = Field(min_length=1, description="Shot ID.")
+    candidate: int | None = Field(ge=1, le=8, description="Candidate number as `storyreel quality` lists it; None = automatic.")
+    render: bool = True
+    wait: bool = True
+
+    @field_validator("candidate", mode="before")
+    @classmethod
+    def _auto(cls, v: object) -> object:
+        if isinstance(v, str):
+            if v.strip().lower() == "auto":
+                return None
+            if not v.strip().isdigit():
+                raise ValueError("is not a candidate number (1–8) or auto")
+            return int(v)
+        return v
+
+    @field_validator("shot_id")
+    @classmethod
+    def _shot(cls, v: str) -> str:
+        if not is_valid_id(v):
+            raise ValueError("is not a shot ID")
+        return v
 
 
 class QcRequest(_Request):

@@ -121,6 +121,12 @@ class Visual(_Model):
         max_length=4000,
         description="Explicit image prompt; when set it wins over the generated prompt (seed 001 assumption 8).",
     )
+    selected_candidate: int | None = Field(
+        default=None,
+        ge=1,
+        le=8,
+        description="The candidate image a person picked (`storyreel pick`, 1 = the first); wins over the automatic selection.",
+    )
 
 
 class Shot(_Model):

@@ -21,7 +21,7 @@ from typing import Any
 from storyreel.core.cancel import Canceled, checkpoint, current, watching
 from storyreel.core.errors import CostLimitReached, InputError, StageError
 from storyreel.core.hashing import FileHashes, hash_value
-from storyreel.engine.graph import Node, NodeOutput, Recipe, Stage
+from storyreel.engine.graph import FORCED, Node, NodeOutput, Recipe, Stage
 from storyreel.engine.staleness import (
     Cause,
     NodeStatus,
@@ -65,6 +65,7 @@ class Executor:
         self.progress = progress or (lambda *_: None)
         self.invocation = str(uuid.uuid4())
         self.hashes = FileHashes(root / ".file-hashes.json")
+        self.forcing = False
 
     def evaluate(
         self,
@@ -83,6 +84,7 @@ class Executor:
         :class:`StageError` (carrying the report) is raised at the end naming the failed and the
         not-made nodes. :class:`CostLimitReached` stops the run after the stage that reached the cap.
         """
+        self.forcing = force
         try:
             return self._evaluate(stages, ctx, execute=execute, force=force, only=only)
         finally:
@@ -174,6 +176,7 @@ class Executor:
         self.progress("start", node, "")
         started = datetime.now(timezone.utc)
         t0 = time.perf_counter()
+        token = FORCED.set(self.forcing)
         try:
             output = stage.run(ctx, node.unit)
         except (InputError, Canceled):
@@ -193,6 +196,8 @@ class Executor:
             report.statuses[node] = NodeStatus(node, State.STALE, [StaleCause(Cause.FAILED)], recipe.key)
             self.progress("fail", node, message)
             return
+        finally:
+            FORCED.reset(token)
         if output.attention:
             output.details = {**output.details, "attention": output.attention}
         version = self._record(node, recipe, output, "success", None, started, time.perf_counter() - t0)
@@ -226,7 +231,10 @@ class Executor:
         outputs = {}
         if output is not None:
             outputs = {p.relative_to(self.root).as_posix(): self.hashes.hash(p) for p in output.files}
-        version = hash_value(outputs) if output is not None else None
+        version = None
+        if output is not None:
+            named = output.files if output.versioned is None else output.versioned
+            version = hash_value({p.relative_to(self.root).as_posix(): outputs[p.relative_to(self.root).as_posix()] for p in named})
         self.store.add(
             Run(
                 project_id=self.project_id,

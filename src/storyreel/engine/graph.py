@@ -7,6 +7,7 @@ parameters, and the **data versions** of its input nodes (ARCHITECTURE.md "Engin
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Generic, TypeVar
@@ -14,6 +15,15 @@ from typing import Any, ClassVar, Generic, TypeVar
 from storyreel.core.hashing import hash_value
 
 Ctx = TypeVar("Ctx")
+
+FORCED: ContextVar[bool] = ContextVar("storyreel_forced", default=False)
+"""True while the executor runs a node the caller forced (``--force``): a stage that reuses parts of an
+earlier output inside one node (the image stage's candidates) makes them anew instead."""
+
+
+def forced() -> bool:
+    """Whether the node being run was forced (see :data:`FORCED`)."""
+    return FORCED.get()
 
 
 @dataclass(frozen=True, order=True)
@@ -68,6 +78,10 @@ class NodeOutput:
     cost_usd: float = 0.0
     attention: str | None = None
     cleanup: list[Path] = field(default_factory=list)  # removed once the run record is committed (e.g. a journal entry)
+    versioned: list[Path] | None = None
+    """The files whose hashes make the node's data version (default: all ``files``). A node whose other
+    outputs are records about the result (who picked it, its scores) names the result here, so a change
+    to the records alone leaves downstream nodes fresh (early cutoff)."""
 
 
 @dataclass(frozen=True)

@@ -72,6 +72,11 @@ class ImageRequest(_Msg):
         "the image, clear of the shot's overlays and subtitles and inside the title-safe area at every frame of "
         "the camera move (storyreel.media.layout); None = the title-safe area. Never sent to a vendor.",
     )
+    variant: int = Field(
+        default=0, ge=0, le=7,
+        description="Candidate number − 1 (best-of-N): a renderer that composes (local:cards) varies its "
+        "composition with it; 0 is the house composition. Never sent to a vendor (the seed is).",
+    )
 
 
 class ImageResult(_Msg):

@@ -107,7 +107,7 @@ ENCODE_POOL = "encode"
 class ClipStage(Stage[ProjectContext]):
     name: ClassVar[str] = "clip"
     pool: ClassVar[str | None] = ENCODE_POOL
-    code_version: ClassVar[str] = "clip/6"  # /6: overlays placed by the frame layout; layout record
+    code_version: ClassVar[str] = "clip/7"  # /7: reads the selected image (select[shot]), not the image node
 
     def concurrency(self, ctx: ProjectContext) -> int:
         """Encoders at once: ``STORYREEL_WORKERS`` (x264 threads per encoder = cores ÷ workers)."""
@@ -117,10 +117,10 @@ class ClipStage(Stage[ProjectContext]):
         return [shot.shot_id for _, shot in ctx.storyboard.shots()]
 
     def inputs(self, ctx: ProjectContext, unit: str) -> list[Node]:
-        return [Node("image", unit)]
+        return [Node("select", unit)]
 
     def requires(self, ctx: ProjectContext, unit: str) -> list[Node]:
-        return [Node("image", unit), Node("narration", unit)]
+        return [Node("select", unit), Node("narration", unit)]
 
     def subtitle_cues(self, ctx: ProjectContext, unit: str) -> list[tuple[Cue, int, int]]:
         """The shot's cues with the body-relative frame range [first, last] each is burned in on."""
@@ -227,7 +227,7 @@ class ClipStage(Stage[ProjectContext]):
 
 class SegmentStage(Stage[ProjectContext]):
     name: ClassVar[str] = "segment"
-    code_version: ClassVar[str] = "segment/4"
+    code_version: ClassVar[str] = "segment/5"  # /5: reads the selected images (select[shot])
     pool: ClassVar[str | None] = ENCODE_POOL
 
     def cost_hint(self, ctx: ProjectContext, unit: str) -> float:
@@ -248,11 +248,11 @@ class SegmentStage(Stage[ProjectContext]):
 
     def inputs(self, ctx: ProjectContext, unit: str) -> list[Node]:
         a, b = self.pair(unit)
-        return [Node("image", a), Node("image", b)]
+        return [Node("select", a), Node("select", b)]
 
     def requires(self, ctx: ProjectContext, unit: str) -> list[Node]:
         a, b = self.pair(unit)
-        return [Node("image", a), Node("image", b), Node("narration", a), Node("narration", b)]
+        return [Node("select", a), Node("select", b), Node("narration", a), Node("narration", b)]
 
     def recipe(self, ctx: ProjectContext, unit: str) -> RecipeParts:
         a, b = self.pair(unit)

@@ -6,6 +6,7 @@ import json
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 from storyreel.core.artifact import Storyboard
 from storyreel.core.settings import Settings
@@ -18,6 +19,7 @@ from storyreel.providers.base import ImageGenService, LlmStep, SpeechService
 from storyreel.store.assets import AssetStore
 from storyreel.store.files import ProjectPaths
 from storyreel.store.ledger import CostLedger
+from storyreel.store.scores import ScoreStore
 
 
 @dataclass
@@ -32,6 +34,9 @@ class ProjectContext:
     ledger: CostLedger | None = None
     llm: LlmStep | None = None
     assets: AssetStore | None = None
+    scorer: Any = None
+    """The select stage's image scorer (``score(path) -> scores with total``, ``identity()``, ``kind``)."""
+    scores: ScoreStore | None = None
     _templates: dict[str, PromptTemplate] = field(default_factory=dict)
     music: Path | None = None
     _narration: dict[str, tuple[float, list[WordTiming]]] = field(default_factory=dict)

@@ -1,4 +1,4 @@
-"""Stage ``image``: one image per shot, routed by visual type (seed 001 §4.3).
+"""Stage ``image``: N candidate images per shot (best-of-N), routed by visual type (seed 001 §4.3).
 
 Visual types listed in the project's ``template_types`` (default ``title_card``, ``talking_head``) are
 drawn by the local template renderer; the others go to the configured image provider
@@ -8,9 +8,17 @@ drawn by the local template renderer; the others go to the configured image prov
 Only a *content* rejection (moderation, safety block: :class:`ProviderRejected`) gets a template stand-in
 so the project still renders: its sidecar records ``status: failed`` with the provider's reason, the node
 is marked as needing attention, and the next run retries it (seed 002 §6). Any other provider error —
-missing or wrong key, unknown model, retries exhausted, a malformed answer — fails the node loudly: its
-sidecar says ``failed`` with the error (so the manifest names it), and only what depends on the shot is
-not made. Each node writes ``images/<shot>.png`` and the sidecar ``images/<shot>.meta.json``.
+missing or wrong key, unknown model, retries exhausted, a malformed answer — fails the candidate loudly:
+its sidecar says ``failed`` with the error (so the manifest names it).
+
+Candidates (project option ``candidates``, ``--candidates N``, 1–8): candidate ``i`` is
+``images/<shot>/<i>.png`` with its sidecar ``<i>.meta.json`` and its own ``media_assets`` row, made with
+its own recorded seed (candidate 1 keeps the shot's seed, so N=1 renders what it always did) and, for a
+paid provider, its own request key, reservation and ledger entry. A candidate whose sidecar records the
+same request key and whose file still has the recorded hash is kept as it is (raising N from 3 to 4 buys
+one image, not four), unless the node was forced. A failed candidate fails the shot only when no
+candidate succeeded; otherwise the node needs attention and the next run retries the failed ones. The
+``select`` stage (:mod:`storyreel.stages.select`) scores them and writes the shot's image.
 """
 
 from __future__ import annotations
@@ -19,9 +27,10 @@ import json
 from typing import ClassVar
 
 from storyreel.core.atomic import atomic_write_text
+from storyreel.core.cancel import checkpoint
 from storyreel.core.errors import ProviderError
 from storyreel.core.hashing import hash_file, seed_for
-from storyreel.engine.graph import Node, NodeOutput, RecipeParts, Stage
+from storyreel.engine.graph import Node, NodeOutput, RecipeParts, Stage, forced
 from storyreel.providers.base import ImageGenService, ImageRequest, ImageResult
 from storyreel.providers.http import MalformedResponse, ProviderRejected
 from storyreel.stages.context import ProjectContext
@@ -38,9 +47,23 @@ def route(ctx: ProjectContext, unit: str) -> str:
     return "generated"
 
 
+def candidate_seed(description: str, index: int) -> int:
+    """The recorded seed of candidate ``index`` (1-based): the description's seed for the first, so one
+    candidate renders what storyreel always rendered; a distinct stable seed for each other."""
+    return seed_for(description) if index == 1 else seed_for(f"{description}\x00candidate {index}")
+
+
+def candidate_key(provider: ImageGenService, request: ImageRequest, index: int) -> str:
+    """The request key of candidate ``index``: the first's is the plain :func:`request_key` (journals and
+    idempotency keys of earlier runs stay valid); the others' include the index, so a vendor without a
+    seed parameter (identical payloads) is still asked for, and bills, a distinct image."""
+    payload = provider.payload(request)
+    return request_key(provider.provider_id, payload if index == 1 else {"payload": payload, "candidate": index})
+
+
 class ImageStage(Stage[ProjectContext]):
     name: ClassVar[str] = "image"
-    code_version: ClassVar[str] = "image/3"  # /3: the sidecar is images/<shot>.meta.json
+    code_version: ClassVar[str] = "image/4"  # /4: N candidates in images/<shot>/ (the select stage writes images/<shot>.png)
     max_workers: ClassVar[int] = 4
 
     def concurrency(self, ctx: ProjectContext) -> int:
@@ -55,6 +78,11 @@ class ImageStage(Stage[ProjectContext]):
         not through the record's version, so a re-written record with the same prompt buys nothing."""
         return [Node("image_prompt", unit)] if route(ctx, unit) == "generated" else []
 
+    @staticmethod
+    def count(ctx: ProjectContext) -> int:
+        """Candidates per shot (``image_candidates`` setting / the project's ``candidates`` option)."""
+        return ctx.settings.image_candidates
+
     def provider_for(self, ctx: ProjectContext, unit: str) -> tuple[ImageGenService, str]:
         """The provider for a shot and the manifest's generation method: ``template`` or ``generated``."""
         method = route(ctx, unit)
@@ -66,10 +94,11 @@ class ImageStage(Stage[ProjectContext]):
     def prompt_record(ctx: ProjectContext, unit: str) -> dict:
         return json.loads(ctx.paths.prompt_record(unit).read_text(encoding="utf-8"))
 
-    def request(self, ctx: ProjectContext, unit: str, prompt: str | None = None) -> ImageRequest:
-        """The provider request for a shot. Generated shots take the prompt of their ``image_prompt`` node
-        (or ``prompt`` when given); template shots the style prefix plus the description, unless the shot has
-        its own ``image_prompt`` (which wins, seed 001 assumption 8). Diagrams also see the narration."""
+    def request(self, ctx: ProjectContext, unit: str, prompt: str | None = None, candidate: int = 1) -> ImageRequest:
+        """The provider request for a shot's candidate (1-based). Generated shots take the prompt of their
+        ``image_prompt`` node (or ``prompt`` when given); template shots the style prefix plus the
+        description, unless the shot has its own ``image_prompt`` (which wins, seed 001 assumption 8).
+        Diagrams also see the narration."""
         chapter, shot = ctx.storyboard.shot(unit)
         settings = ctx.storyboard.settings
         width, height = settings.frame_size
@@ -88,101 +117,162 @@ class ImageStage(Stage[ProjectContext]):
             palette=settings.style.palette,
             width=width,
             height=height,
-            seed=seed_for(shot.visual.description),
+            seed=candidate_seed(shot.visual.description, candidate),
             language=settings.language,
             camera_move=shot.camera_move,
             text_area=ctx.text_area(unit),
+            variant=candidate - 1,
         )
 
     def recipe(self, ctx: ProjectContext, unit: str) -> RecipeParts:
-        """Exactly what is sent (the provider's ``payload``: for a vendor its request body, for the local
-        renderer the whole request) plus the output size and the provider's identity — so an edit that
-        does not change the request (a diagram's narration) never makes a paid image stale."""
+        """Exactly what is sent for each candidate (the provider's ``payload``: for a vendor its request
+        body, for the local renderer the whole request) plus the output size and the provider's identity —
+        so an edit that does not change the requests (a diagram's narration) never makes a paid image stale."""
         provider, _ = self.provider_for(ctx, unit)
-        request = self.request(ctx, unit)
+        requests = [self.request(ctx, unit, candidate=i) for i in range(1, self.count(ctx) + 1)]
+        payloads = [provider.payload(r) for r in requests]
         return RecipeParts(
             provider=f"{provider.provider_id}@{provider.code_version}",
-            params={"payload": provider.payload(request), "size": [request.width, request.height], "provider": provider.identity()},
+            params={"payload": payloads[0], **({"candidates": payloads[1:]} if len(payloads) > 1 else {}),
+                    "size": [requests[0].width, requests[0].height], "provider": provider.identity()},
         )
 
     def run(self, ctx: ProjectContext, unit: str) -> NodeOutput:
-        out = ctx.paths.image(unit)
         provider, method = self.provider_for(ctx, unit)
-        request = self.request(ctx, unit)
         record = self.prompt_record(ctx, unit) if method == "generated" else {}
-        # 1. the image: the provider's, or a template stand-in when it rejects the shot's content
+        count = self.count(ctx)
+        ctx.paths.candidates(unit).mkdir(parents=True, exist_ok=True)
+        # 1. every candidate: kept when its request and file are unchanged, else made (a failure is recorded)
+        made: dict[int, dict] = {}
+        failures: dict[int, ProviderError] = {}
+        cleanup: list = []
+        cost = 0.0
+        for index in range(1, count + 1):
+            checkpoint()
+            request = self.request(ctx, unit, candidate=index)
+            key = candidate_key(provider, request, index)
+            kept = None if forced() else self._kept(ctx, unit, index, key)
+            if kept is not None:
+                made[index] = kept
+                if method == "generated" and provider.paid:  # bought by a run that stopped before recording it
+                    cleanup += CallJournal(ctx.paths, key).files()
+                continue
+            try:
+                entry = self._candidate(ctx, unit, index, provider, method, request, key, record)
+            except ProviderError as exc:
+                self._record_failure(ctx, unit, index, provider, method, request, key, exc)
+                failures[index] = exc
+                continue
+            made[index] = entry
+            cost += entry["cost_usd"]
+            if method == "generated" and provider.paid:  # recorded with the run: the journal entry is no longer needed
+                cleanup += CallJournal(ctx.paths, key).files()
+        self._drop_beyond(ctx, unit, count)
+        # 2. no candidate at all: a content rejection gets the template stand-in, anything else fails the node
+        if not made:
+            first = failures[min(failures)]
+            if not isinstance(first, ProviderRejected) or method != "generated" or ctx.template_provider is None:
+                raise first
+            made[1] = self._stand_in(ctx, unit, provider, method, first, record)
+        failed = {i: str(e) for i, e in failures.items() if i not in made}
+        stand_in = next((e for e in made.values() if e.get("stand_in")), None)
+        attention = None
+        if stand_in is not None:
+            attention = f"{provider.provider_id} failed: {stand_in['error']}"
+        elif failed:
+            attention = "; ".join(f"candidate {i} failed: {msg}" for i, msg in sorted(failed.items()))
+        files = [p for i in range(1, count + 1) for p in (ctx.paths.candidate(unit, i), ctx.paths.candidate_meta(unit, i)) if p.exists()]
+        details = {"provider": provider.provider_id, "candidates": count, "made": sorted(made), "failed": sorted(failed)}
+        return NodeOutput(files=files, details=details, cost_usd=round(cost, 6), attention=attention, cleanup=cleanup)
+
+    # ------------------------------------------------------------------------------ one candidate
+    @staticmethod
+    def _kept(ctx: ProjectContext, unit: str, index: int, key: str) -> dict | None:
+        """The sidecar of candidate ``index`` when it was made from the same request and its file still has
+        the recorded hash; None otherwise (a failed or stand-in candidate is always made again)."""
         try:
-            entry, result, attention = self._make(ctx, unit, provider, method, request, out)
-        except ProviderError as exc:  # the node fails; the sidecar tells the manifest why
-            self._record_failure(ctx, unit, provider, method, request, exc)
-            raise
-        # 2. the sidecar (this shot's manifest entry, seed 001 §6)
+            entry = json.loads(ctx.paths.candidate_meta(unit, index).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        out = ctx.paths.candidate(unit, index)
+        if entry.get("request_key") != key or entry.get("status") == "failed" or not out.exists():
+            return None
+        return entry if entry.get("sha256") == hash_file(out) else None
+
+    def _candidate(self, ctx: ProjectContext, unit: str, index: int, provider: ImageGenService, method: str,
+                   request: ImageRequest, key: str, record: dict) -> dict:
+        """Make candidate ``index``: the image, its sidecar (this candidate's manifest entry, seed 001 §6,
+        plus index, seed, request key and hash) and its ``media_assets`` row. Raises
+        :class:`ProviderError` (nothing is written then but the failure sidecar, by the caller)."""
+        out = ctx.paths.candidate(unit, index)
+        if method == "generated" and provider.paid:
+            result = self._bought(ctx, unit, provider, request, key, out)
+        else:
+            result = provider.generate(request, out)
+        entry = self._entry(ctx, unit, index, provider, method, request, key)
+        entry.update(status="generated" if method == "generated" else "template", error=None, cost_usd=result.cost_usd)
+        return self._finish(ctx, unit, index, out, entry, result, record)
+
+    def _stand_in(self, ctx: ProjectContext, unit: str, provider: ImageGenService, method: str, exc: ProviderRejected,
+                  record: dict) -> dict:
+        """Candidate 1 drawn by the template renderer because the provider rejected the shot's content."""
+        request = self.request(ctx, unit)
+        out = ctx.paths.candidate(unit, 1)
+        result = ctx.template_provider.generate(request, out)
+        entry = self._entry(ctx, unit, 1, provider, method, request, None)
+        entry.update(status="failed", error=str(exc), cost_usd=0.0, stand_in=ctx.template_provider.provider_id)
+        return self._finish(ctx, unit, 1, out, entry, result, record)
+
+    def _finish(self, ctx: ProjectContext, unit: str, index: int, out, entry: dict, result: ImageResult, record: dict) -> dict:  # noqa: ANN001
         entry["size_bytes"] = out.stat().st_size
-        layout = result.provider_details.pop("layout", None)  # the boxes of the text it drew (media/layout.py)
+        entry["sha256"] = hash_file(out)
+        details = dict(result.provider_details)
+        layout = details.pop("layout", None)  # the boxes of the text it drew (media/layout.py)
         if layout:
             entry["layout"] = layout
-        if "subjects" in result.provider_details:  # what the picture shows, and the artwork's licence
-            entry.update(subjects=result.provider_details["subjects"], art_license=result.provider_details["art"])
+        if "subjects" in details:  # what the picture shows, and the artwork's licence
+            entry.update(subjects=details["subjects"], art_license=details["art"])
+        entry["metadata"] = details
         if record:
             entry.update(prompt_source=record.get("source"), prompt_version=record.get("prompt_version"))
-        sidecar = ctx.paths.image_meta(unit)
-        atomic_write_text(sidecar, json.dumps(entry, indent=2, ensure_ascii=False) + "\n")
-        # 3. the media_assets row (seed 001 §7)
+        atomic_write_text(ctx.paths.candidate_meta(unit, index), json.dumps(entry, indent=2, ensure_ascii=False) + "\n")
         self._record_asset(ctx, unit, out, entry, record)
-        details = {"provider": result.provider, "status": entry["status"], **result.provider_details}
-        if method == "generated" and provider.paid:  # recorded with the run: the journal entry is no longer needed
-            journal = CallJournal(ctx.paths, request_key(provider.provider_id, provider.payload(request)))
-            cleanup = journal.files()
-        else:
-            cleanup = []
-        return NodeOutput(files=[out, sidecar], details=details, cost_usd=entry["cost_usd"], attention=attention, cleanup=cleanup)
+        return entry
 
     @staticmethod
-    def _entry(ctx: ProjectContext, unit: str, provider: ImageGenService, method: str, request: ImageRequest) -> dict:
-        """The sidecar's fixed fields (seed 001 §6)."""
+    def _entry(ctx: ProjectContext, unit: str, index: int, provider: ImageGenService, method: str, request: ImageRequest,
+               key: str | None) -> dict:
+        """The sidecar's fixed fields (seed 001 §6) and the candidate's identity."""
         chapter, shot = ctx.storyboard.shot(unit)
         return {
             "shot_id": unit, "chapter_id": chapter.chapter_id, "chapter_title": chapter.title,
-            "visual_type": shot.visual.type, "file_path": ctx.paths.rel(ctx.paths.image(unit)),
+            "visual_type": shot.visual.type, "file_path": ctx.paths.rel(ctx.paths.candidate(unit, index)),
             "prompt": request.prompt if method == "generated" else None,
             "generation_method": method, "provider": provider.provider_id,
             "size": f"{request.width}x{request.height}", "mime_type": "image/png",
+            "candidate": index, "seed": request.seed, "request_key": key,
         }
 
-    def _record_failure(self, ctx: ProjectContext, unit: str, provider: ImageGenService, method: str, request: ImageRequest,
-                        exc: Exception) -> None:
-        entry = {**self._entry(ctx, unit, provider, method, request), "file_path": None, "status": "failed",
+    def _record_failure(self, ctx: ProjectContext, unit: str, index: int, provider: ImageGenService, method: str,
+                        request: ImageRequest, key: str, exc: Exception) -> None:
+        entry = {**self._entry(ctx, unit, index, provider, method, request, key), "file_path": None, "status": "failed",
                  "error": str(exc), "cost_usd": 0.0}
-        atomic_write_text(ctx.paths.image_meta(unit), json.dumps(entry, indent=2, ensure_ascii=False) + "\n")
-
-    def _make(self, ctx: ProjectContext, unit: str, provider: ImageGenService, method: str, request: ImageRequest,
-              out) -> tuple[dict, ImageResult, str | None]:  # noqa: ANN001
-        """Reserve the estimate, call the provider, commit its cost (any failure releases the
-        reservation); a content rejection draws the template stand-in. Returns (sidecar entry, result,
-        attention)."""
-        entry = self._entry(ctx, unit, provider, method, request)
-        try:
-            if method == "generated" and provider.paid:
-                result = self._bought(ctx, unit, provider, request, out)
-            else:
-                result = provider.generate(request, out)
-        except ProviderRejected as exc:  # a content decision: not billed, a stand-in keeps the video whole
-            if method != "generated" or ctx.template_provider is None:
-                raise
-            result = ctx.template_provider.generate(request, out)
-            entry.update(status="failed", error=str(exc), cost_usd=0.0, stand_in=ctx.template_provider.provider_id,
-                         metadata=result.provider_details)
-            return entry, result, f"{provider.provider_id} failed: {exc}"
-        entry.update(status="generated" if method == "generated" else "template", error=None,
-                     cost_usd=result.cost_usd, metadata=result.provider_details)
-        return entry, result, None
+        ctx.paths.candidate(unit, index).unlink(missing_ok=True)
+        atomic_write_text(ctx.paths.candidate_meta(unit, index), json.dumps(entry, indent=2, ensure_ascii=False) + "\n")
 
     @staticmethod
-    def _bought(ctx: ProjectContext, unit: str, provider: ImageGenService, request: ImageRequest, out) -> ImageResult:  # noqa: ANN001
+    def _drop_beyond(ctx: ProjectContext, unit: str, count: int) -> None:
+        """Remove candidates numbered above ``count`` (N was lowered): the folder shows exactly N."""
+        for path in ctx.paths.candidates(unit).glob("*.*"):
+            stem = path.name.split(".", 1)[0].removeprefix("request-")
+            if stem.isdigit() and int(stem) > count:
+                path.unlink(missing_ok=True)
+
+    @staticmethod
+    def _bought(ctx: ProjectContext, unit: str, provider: ImageGenService, request: ImageRequest, key: str, out) -> ImageResult:  # noqa: ANN001
         """The paid-call protocol (docs/architecture.md "Paid calls"): an answer already in the received
         journal is used as it is (bought by an earlier, interrupted run; its cost is in the ledger);
         otherwise reserve the estimate, call, journal the answer before anything else, book the cost."""
-        key = request_key(provider.provider_id, provider.payload(request))
         journal = CallJournal(ctx.paths, key)
         received = journal.load()
         if received is None:
@@ -207,7 +297,7 @@ class ImageStage(Stage[ProjectContext]):
         chapter, _ = ctx.storyboard.shot(unit)
         ctx.assets.add(MediaAsset(
             project_id=ctx.storyboard.project_id, asset_type="IMAGE", chapter_id=chapter.chapter_id, shot_id=unit,
-            file_path=ctx.paths.rel(out), mime_type="image/png", size_bytes=entry["size_bytes"], sha256=hash_file(out),
-            meta={k: entry.get(k) for k in ("status", "generation_method", "provider", "error", "cost_usd")},
+            file_path=ctx.paths.rel(out), mime_type="image/png", size_bytes=entry["size_bytes"], sha256=entry["sha256"],
+            meta={k: entry.get(k) for k in ("status", "generation_method", "provider", "error", "cost_usd", "candidate", "seed")},
             prompt_version_id=record.get("prompt_version_id"),
         ))

@@ -1,4 +1,4 @@
-"""Stage ``manifest``: ``images/manifest.json`` (seed 001 §6) from every image node's sidecar, and
+"""Stage ``manifest``: ``images/manifest.json`` (seed 001 §6) from every shot's selected-image sidecar, and
 ``provenance/imagegen_provenance.json`` (seed 001 §8.1: template name/version/hash, models, input hash,
 outputs, tokens, counts, cost).
 
@@ -22,13 +22,31 @@ from storyreel.stages.context import ProjectContext
 SCHEMA_VERSION = "1.0"
 
 
+def _candidates(ctx: ProjectContext, shot_id: str) -> list[dict]:
+    out = []
+    for path in sorted(ctx.paths.candidates(shot_id).glob("*.meta.json")):
+        try:
+            out.append(json.loads(path.read_text(encoding="utf-8")))
+        except ValueError:
+            continue
+    return out
+
+
 def manifest_entries(ctx: ProjectContext) -> list[dict]:
-    """The per-image entries in storyboard order; shots without a sidecar are ``skipped``."""
+    """The per-image entries in storyboard order: the selected image's sidecar (before selection ran, the
+    first candidate made); a shot whose candidates all failed is ``failed`` with the first error; a shot
+    with neither is ``skipped``."""
     entries = []
     for chapter, shot in ctx.storyboard.shots():
         sidecar = ctx.paths.image_meta(shot.shot_id)
-        if sidecar.exists():
+        candidates = _candidates(ctx, shot.shot_id)
+        if candidates and all(c.get("file_path") is None for c in candidates):
+            first = min(candidates, key=lambda c: c.get("candidate") or 0)
+            entries.append({**first, "cost_usd": round(sum(c.get("cost_usd") or 0.0 for c in candidates), 6)})
+        elif sidecar.exists():
             entries.append(json.loads(sidecar.read_text(encoding="utf-8")))
+        elif made := [c for c in candidates if c.get("file_path")]:  # made, not selected yet (the run stopped at the cap)
+            entries.append(min(made, key=lambda c: c.get("candidate") or 0))
         else:
             entries.append({"shot_id": shot.shot_id, "chapter_id": chapter.chapter_id, "chapter_title": chapter.title,
                             "visual_type": shot.visual.type, "file_path": None, "status": "skipped", "error": None})
@@ -83,13 +101,13 @@ def write_provenance(ctx: ProjectContext, manifest: dict) -> None:
 
 class ManifestStage(Stage[ProjectContext]):
     name: ClassVar[str] = "manifest"
-    code_version: ClassVar[str] = "manifest/2"  # /2: the provenance credits the artwork
+    code_version: ClassVar[str] = "manifest/3"  # /3: one entry per selected image (select[shot])
 
     def units(self, ctx: ProjectContext) -> list[str]:
         return ["images"]
 
     def inputs(self, ctx: ProjectContext, unit: str) -> list[Node]:
-        return [Node("image", shot.shot_id) for _, shot in ctx.storyboard.shots()]
+        return [Node("select", shot.shot_id) for _, shot in ctx.storyboard.shots()]
 
     def requires(self, ctx: ProjectContext, unit: str) -> list[Node]:
         """None: the manifest lists what exists, with ``failed`` / ``skipped`` entries for the rest."""

@@ -10,11 +10,12 @@ from storyreel.stages.mix import MixStage
 from storyreel.stages.narration import NarrationStage
 from storyreel.stages.qc import QcStage
 from storyreel.stages.render import RenderStage
+from storyreel.stages.select import SelectStage
 
-IMAGE_STAGES = (ImagePromptStage(), ImageStage(), ManifestStage())
-"""What ``imagegen`` runs: prompts, images and the manifest."""
+IMAGE_STAGES = (ImagePromptStage(), ImageStage(), SelectStage(), ManifestStage())
+"""What ``imagegen`` runs: prompts, candidate images, selection and the manifest."""
 
-SOURCE_STAGES = (ImagePromptStage(), ImageStage(), NarrationStage())
+SOURCE_STAGES = (ImagePromptStage(), ImageStage(), SelectStage(), NarrationStage())
 """What ``render`` needs fresh before it may run."""
 
 MEDIA_STAGES = (*IMAGE_STAGES, NarrationStage(), ClipStage(), SegmentStage(), MixStage(), RenderStage(), QcStage())

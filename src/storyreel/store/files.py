@@ -3,8 +3,10 @@
 Names follow one rule so that no shot ID can take a stage's file: a unit's own files are
 ``<unit><suffix>`` (``images/ch01-s02.png``, ``images/ch01-s02.meta.json``, ``audio/ch01-s02.wav``), while
 stage-owned files either carry a name no ID can have or live where units have none (``images/manifest.json``
-beside ``<id>.png`` and ``<id>.meta.json``; ``images/requests/``; ``.lock``). IDs (``[A-Za-z0-9][A-Za-z0-9_-]*``)
-hold no dot, so ``<id>.meta.json`` is never ``manifest.json`` and ``<a>+<b>`` is never a shot.
+beside ``<id>.png`` and ``<id>.meta.json``; ``.lock``). IDs (``[A-Za-z0-9][A-Za-z0-9_-]*``) hold no dot, so
+``<id>.meta.json`` is never ``manifest.json`` and ``<a>+<b>`` is never a shot. A shot's candidate images live
+in its own folder ``images/<id>/`` (``1.png``, ``1.meta.json``, ``request-1.json``, ``scores.json``): only
+storyreel names files there.
 
 A :class:`ProjectPaths` is built only from a valid project ID, and :meth:`ProjectPaths.check_contained`
 refuses a project folder or sub-folder that is a symbolic link or resolves outside the workspace.
@@ -114,9 +116,25 @@ class ProjectPaths:
         """The image's sidecar: its manifest entry (seed 001 §6)."""
         return self.images / f"{shot}.meta.json"
 
-    def request_payload(self, shot: str) -> Path:
-        """What ``imagegen --dry-run`` would send for a shot."""
-        return self.images / "requests" / f"{shot}.json"
+    def candidates(self, shot: str) -> Path:
+        """A shot's candidate folder ``images/<shot>/`` (best-of-N)."""
+        return self.images / shot
+
+    def candidate(self, shot: str, index: int) -> Path:
+        """Candidate ``index`` (1-based, as ``storyreel pick`` takes it) of a shot."""
+        return self.candidates(shot) / f"{index}.png"
+
+    def candidate_meta(self, shot: str, index: int) -> Path:
+        """A candidate's sidecar: its manifest entry plus seed, request key and hash."""
+        return self.candidates(shot) / f"{index}.meta.json"
+
+    def scores(self, shot: str) -> Path:
+        """The select stage's record of a shot: every candidate's scores, the ranking and the pick."""
+        return self.candidates(shot) / "scores.json"
+
+    def request_payload(self, shot: str, index: int = 1) -> Path:
+        """What ``imagegen --dry-run`` would send for a shot's candidate ``index``."""
+        return self.candidates(shot) / f"request-{index}.json"
 
     def prompt_record(self, shot: str) -> Path:
         return self.prompts / f"{shot}.json"

@@ -127,6 +127,30 @@ class MediaAsset(Base):
     )
 
 
+class ImageScore(Base):
+    """One scorer's verdict on one candidate image (best-of-N): sub-scores 0–100 and the scorer's total.
+    Rows are looked up by (``sha256``, ``scorer``, ``rubric_hash``), so an image scored once is never scored
+    again by the same scorer and rubric, in any project."""
+
+    __tablename__ = "image_scores"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    project_id: Mapped[str] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    shot_id: Mapped[str] = mapped_column(String(64))
+    candidate: Mapped[int] = mapped_column(Integer, doc="1-based, as `storyreel pick` takes it")
+    sha256: Mapped[str] = mapped_column(String(80), doc="the candidate file's tagged sha256")
+    scorer: Mapped[str] = mapped_column(String(128), doc="provider ID @ code version")
+    rubric_hash: Mapped[str] = mapped_column(String(80), doc="hash of the scorer's identity (weights, references, rubric)")
+    scores: Mapped[dict] = mapped_column(JSON, default=dict)
+    total: Mapped[float] = mapped_column(Float)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    __table_args__ = (
+        Index("ix_image_scores_lookup", "sha256", "scorer", "rubric_hash"),
+        Index("ux_image_scores_candidate", "project_id", "shot_id", "candidate", "sha256", "scorer", "rubric_hash", unique=True),
+    )
+
+
 class User(Base):
     """A dashboard account (seed 004 epic 2). Passwords are stored as argon2 hashes (pwdlib)."""
 

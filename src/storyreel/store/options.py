@@ -1,4 +1,4 @@
-"""A project's options (``options.json``): providers, cost cap, encoder preset, CRF and the music bed.
+"""A project's options (``options.json``): providers, candidates per shot, cost cap, encoder preset, CRF and the music bed.
 
 Choices given once (``make``'s providers and cap, ``render``'s preset, CRF and music) are stored so that
 every later verb on the project — ``status``, ``render``, ``imagegen``, ``cost`` — uses the same ones;
@@ -24,6 +24,7 @@ class ProjectOptions(BaseModel):
     image_provider: str | None = Field(default=None, description="Image provider VENDOR:MODEL.")
     llm: str | None = Field(default=None, description="LLM of the prompt steps VENDOR:MODEL.")
     max_cost_usd: float | None = Field(default=None, ge=0, description="Cost cap in USD.")
+    candidates: int | None = Field(default=None, ge=1, le=8, description="Candidate images per shot (best-of-N).")
     preset: str | None = Field(default=None, description="x264 preset.")
     crf: int | None = Field(default=None, ge=0, le=51, description="x264 constant rate factor.")
     music: str | None = Field(default=None, description="Music bed, relative to the project folder.")
@@ -42,7 +43,9 @@ class ProjectOptions(BaseModel):
 
     def settings_overrides(self) -> dict:
         """The stored choices that override process settings."""
-        return {k: v for k, v in {"image_provider": self.image_provider, "llm": self.llm, "max_cost_usd": self.max_cost_usd}.items() if v is not None}
+        chosen = {"image_provider": self.image_provider, "llm": self.llm, "max_cost_usd": self.max_cost_usd,
+                  "image_candidates": self.candidates}
+        return {k: v for k, v in chosen.items() if v is not None}
 
     def music_path(self, paths: ProjectPaths) -> Path | None:
         return paths.root / self.music if self.music else None

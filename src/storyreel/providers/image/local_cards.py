@@ -4,6 +4,11 @@ Every visual type gets a distinct, legible frame at the exact output size in the
 typographic title cards, box-and-arrow diagrams drawn from the shot's description, abstract b-roll
 compositions seeded from the description (never flat fills), an app mock-up for ``screen_share`` and a
 presenter placeholder for ``talking_head``. Text is wrapped and fitted so it never leaves the frame.
+
+Best-of-N candidates differ by seed (background, decoration, b-roll motif) and by ``request.variant``, the
+composition: the title block's alignment and height, the diagram heading's alignment and box style, which
+matched subject is the b-roll hero, the side of the phone or the presenter. Variant 0 is the house
+composition, so one candidate renders what it always did.
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ from storyreel.providers.image.broll import draw_broll, draw_subjects
 class LocalCards(LocalProvider, ImageProvider):
     """Procedural renderer. ``generate(request, out_path)`` writes a PNG of request.width × request.height."""
 
-    code_version: ClassVar[str] = "local-cards/3"  # /3: text and key shapes inside the request's text area
+    code_version: ClassVar[str] = "local-cards/4"  # /4: composition variants (request.variant) for best-of-N
     default_model: ClassVar[str] = "cards"
     max_concurrency: ClassVar[int | None] = 4
 
@@ -141,14 +146,17 @@ def _title_card(img: Image.Image, req: ImageRequest, pal: Palette, rng: random.R
     fitted = fit_text(title, area.width - shadow_off, min(h * 0.36, room), kind="bold", max_size=title_max, min_size=int(s * 0.03),
                       line_spacing=1.15)
     block = (kf.height + gap if kf else 0) + fitted.height + gap + bar_h
-    top = area.y0 + (area.height - block) / 2
+    align = "left" if req.variant % 3 == 1 else "center"  # variant 1: flush left; 2: centred, low in the area
+    top = area.y0 + (area.height - block) * (0.78 if req.variant % 3 == 2 else 0.5)
     if kf:
-        marks.text(kf, draw_text(d, kf, (area.x0, top, area.x1, top + kf.height), pal.accent, valign="bottom"))
+        marks.text(kf, draw_text(d, kf, (area.x0, top, area.x1, top + kf.height), pal.accent, align=align, valign="bottom"))
         top += kf.height + gap
-    marks.text(fitted, draw_text(d, fitted, (area.x0, top, area.x1 - shadow_off, top + fitted.height), pal.fg,
+    marks.text(fitted, draw_text(d, fitted, (area.x0, top, area.x1 - shadow_off, top + fitted.height), pal.fg, align=align,
                                  shadow=(*mix(pal.bg, (0, 0, 0), 0.5), 160)))
     bar_w = min(fitted.width(), area.width) * 0.35
     cx, y = (area.x0 + area.x1) / 2, top + fitted.height + gap
+    if align == "left":
+        cx = area.x0 + bar_w / 2
     bar = (cx - bar_w / 2, y, cx + bar_w / 2, y + bar_h)
     d.rounded_rectangle(bar, radius=4, fill=pal.accent)
     marks.shape("title underline", bar)
@@ -178,8 +186,11 @@ def _diagram(img: Image.Image, req: ImageRequest, pal: Palette, rng: random.Rand
     d = ImageDraw.Draw(img)
     header = fit_text(req.chapter_title, area.width, min(h * 0.12, area.height * 0.22), kind="bold", max_size=int(s * 0.07),
                       min_size=int(s * 0.03), max_lines=2)
-    marks.text(header, draw_text(d, header, (area.x0, area.y0, area.x1, area.y0 + header.height), pal.fg, align="left", valign="top"))
-    rule = (area.x0, area.y0 + header.height + s * 0.015, area.x0 + s * 0.12, area.y0 + header.height + s * 0.022)
+    centred = req.variant % 2 == 1  # odd variants: the heading and its rule centred
+    ink = draw_text(d, header, (area.x0, area.y0, area.x1, area.y0 + header.height), pal.fg, align="center" if centred else "left", valign="top")
+    marks.text(header, ink)
+    rx = (area.x0 + area.x1) / 2 - s * 0.06 if centred else area.x0
+    rule = (rx, area.y0 + header.height + s * 0.015, rx + s * 0.12, area.y0 + header.height + s * 0.022)
     d.rectangle(rule, fill=pal.accent)
     marks.shape("heading rule", rule)
     items = diagram_items(req.description, req.narration)
@@ -188,7 +199,7 @@ def _diagram(img: Image.Image, req: ImageRequest, pal: Palette, rng: random.Rand
     boxes_area = (area.x0, area.y0 + header.height + s * 0.05, area.x1 - shadow_dx, area.y1 - shadow_dy)
     vertical = h > w * 1.1
     gap = s * (0.06 if n > 1 else 0)
-    box_fill = mix(pal.bg, pal.fg, 0.1)
+    box_fill = mix(pal.bg, pal.fg, 0.1) if req.variant % 3 != 2 else mix(pal.bg, pal.accent, 0.22)  # variant 2: tinted boxes
     bx0, by0, bx1, by1 = boxes_area
     if vertical:
         gap = min(gap, (by1 - by0) * 0.3 / max(1, n - 1))
@@ -247,6 +258,8 @@ def _b_roll(img: Image.Image, req: ImageRequest, pal: Palette, rng: random.Rando
     subjects = broll_subjects(req)
     if not subjects:
         return scene
+    turn = req.variant % len(subjects)  # a candidate's variant makes another matched subject the hero
+    subjects = subjects[turn:] + subjects[:turn]
     return draw_subjects(scene.convert("RGBA"), subjects, pal, rng, req.camera_move, band=(area.y0, area.y1))
 
 
@@ -274,8 +287,11 @@ def _screen_share(img: Image.Image, req: ImageRequest, pal: Palette, rng: random
         ph = area.height - 2 * bezel
         pw = min(ph * 0.5, area.width * (0.8 if h > w else 0.4) - 2 * bezel)
         ph = min(ph, pw * 2.1)
+        phone_left = h <= w and req.variant % 2 == 1  # odd variants: the phone left, its caption right
         if h > w:
             x0 = (area.x0 + area.x1 - pw) / 2
+        elif phone_left:
+            x0 = area.x0 + bezel + area.width * 0.04
         else:
             x0 = area.x1 - bezel - pw - area.width * 0.04
         y0 = (area.y0 + area.y1 - ph) / 2
@@ -285,7 +301,7 @@ def _screen_share(img: Image.Image, req: ImageRequest, pal: Palette, rng: random
         marks.shape("phone", phone)
         screen = (x0 + pw * 0.08, y0 + ph * 0.06, x0 + pw * 0.92, y0 + ph * 0.95)
         if h <= w:
-            cap_box = (area.x0, area.y0, phone[0] - area.width * 0.06, area.y1)
+            cap_box = (phone[2] + area.width * 0.06, area.y0, area.x1, area.y1) if phone_left else (area.x0, area.y0, phone[0] - area.width * 0.06, area.y1)
             cap = fit_text(req.description, cap_box[2] - cap_box[0], cap_box[3] - cap_box[1], kind="bold",
                            max_size=int(s * 0.06), min_size=int(s * 0.025))
             marks.text(cap, draw_text(d, cap, cap_box, pal.fg, align="left"))
@@ -330,7 +346,8 @@ def _talking_head(img: Image.Image, req: ImageRequest, pal: Palette, rng: random
     s = min(w, h)
     layer = Image.new("RGBA", img.size, (0, 0, 0, 0))
     d = ImageDraw.Draw(layer)
-    cx = w * (0.5 if h >= w else 0.62)
+    left = h < w and req.variant % 2 == 1  # odd variants: the presenter left of centre, the title right
+    cx = w * (0.5 if h >= w else 0.38 if left else 0.62)
     d.ellipse((cx - s * 0.55, h * 0.05, cx + s * 0.55, h * 0.05 + s * 1.1), fill=_alpha(pal.accent, 0.16))
     layer = layer.filter(ImageFilter.GaussianBlur(s * 0.06))
     img = _overlay(img, layer)
@@ -344,12 +361,15 @@ def _talking_head(img: Image.Image, req: ImageRequest, pal: Palette, rng: random
     d.ellipse((cx - head_r, head_cy - head_r * 1.15, cx + head_r, head_cy + head_r * 1.05), outline=pal.accent, width=max(3, s // 300))
     if h < w:
         rule_h = s * 0.008
-        label_box = (area.x0, area.y0, min(area.x1, cx - s * 0.34), area.y1 - rule_h - s * 0.03)
+        if left:
+            label_box = (max(area.x0, cx + s * 0.34), area.y0, area.x1, area.y1 - rule_h - s * 0.03)
+        else:
+            label_box = (area.x0, area.y0, min(area.x1, cx - s * 0.34), area.y1 - rule_h - s * 0.03)
         label = fit_text(req.chapter_title, label_box[2] - label_box[0], min(h * 0.3, label_box[3] - label_box[1]), kind="bold",
                          max_size=int(s * 0.07), min_size=int(s * 0.03))
         ink = draw_text(d, label, label_box, pal.fg, align="left")
         marks.text(label, ink)
-        rule = (area.x0, ink[3] + s * 0.02, area.x0 + s * 0.1, ink[3] + s * 0.02 + rule_h)
+        rule = (label_box[0], ink[3] + s * 0.02, label_box[0] + s * 0.1, ink[3] + s * 0.02 + rule_h)
         d.rectangle(rule, fill=pal.accent)
         marks.shape("label rule", rule)
     return img

@@ -62,8 +62,10 @@ class LocalTechnical(LocalProvider):
     """``score(image) -> TechnicalScores``; ``image`` is a path or an (h, w, 3) uint8 RGB array."""
 
     modality: ClassVar[str] = "scorer"
-    code_version: ClassVar[str] = "local-technical/1"
+    code_version: ClassVar[str] = "local-technical/2"  # /2: declares its kind (the select stage weighs it)
     default_model: ClassVar[str] = "technical"
+    kind: ClassVar[str] = "technical"
+    """Which weight of the select stage's total this scorer's total takes (storyreel.stages.select)."""
 
     def identity(self) -> dict:
         """The model and every constant that moves a score (part of a score's cache key)."""

@@ -1,0 +1,147 @@
+"""Stage ``select``: a shot's image chosen from its candidates (best-of-N, ARCHITECTURE.md "Data flow").
+
+``select[shot]`` reads the candidates the ``image`` stage made (``images/<shot>/<i>.png``), scores each with
+the project's scorer (``local:technical`` by default; a verdict is cached in ``image_scores`` by the
+candidate's hash, the scorer's identity and the rubric hash, so no image is scored twice), ranks them by
+:func:`weighted_total` and writes the chosen one to ``images/<shot>.png`` with its sidecar
+``images/<shot>.meta.json`` (the manifest entry, plus ``candidate``, ``candidates`` and ``picked_by``), and
+the record ``images/<shot>/scores.json``. With one candidate there is nothing to choose and nothing is scored.
+
+A person's pick (``storyreel pick``, stored in the storyboard as ``visual.selected_candidate``) always wins
+over the ranking and survives re-runs; a pick of a candidate that does not exist (N was lowered) or failed
+is set aside (``pick_ignored`` in the record) and the ranking decides. The node's data version is the chosen
+image's bytes only: picking the candidate that is already in the video changes the record, not the image,
+and leaves every clip fresh (early cutoff).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+from typing import Any, ClassVar
+
+from storyreel.core.atomic import atomic_path, atomic_write_text
+from storyreel.core.cancel import checkpoint
+from storyreel.core.hashing import hash_value
+from storyreel.engine.graph import Node, NodeOutput, RecipeParts, Stage
+from storyreel.stages.context import ProjectContext
+
+log = logging.getLogger(__name__)
+
+SCORER_WEIGHTS: dict[str, float] = {"technical": 1.0}
+"""Weight of each scorer kind in a candidate's total (:func:`weighted_total`); a kind that did not score
+the candidate drops out and the others are re-normalized. The offline default has one scorer, so its total
+is the technical total (``local:technical``: sharpness .3, exposure .3, borders .2, contrast .1,
+colourfulness .1)."""
+
+
+def weighted_total(totals: dict[str, float]) -> float | None:
+    """The documented weighted total (0–100) of a candidate's per-scorer-kind totals (:data:`SCORER_WEIGHTS`);
+    None when no scorer scored it."""
+    weights = {kind: SCORER_WEIGHTS.get(kind, 0.0) for kind in totals}
+    norm = sum(weights.values())
+    if not norm:
+        return None
+    return round(sum(totals[k] * w for k, w in weights.items()) / norm, 2)
+
+
+def ranked(candidates: list[dict]) -> list[dict]:
+    """Candidates best first: by total (unscored last), ties by the lower index (the first made wins)."""
+    return sorted(candidates, key=lambda c: (c["total"] is None, -(c["total"] or 0.0), c["index"]))
+
+
+class SelectStage(Stage[ProjectContext]):
+    name: ClassVar[str] = "select"
+    code_version: ClassVar[str] = "select/1"
+    max_workers: ClassVar[int] = 2
+
+    def units(self, ctx: ProjectContext) -> list[str]:
+        return [shot.shot_id for _, shot in ctx.storyboard.shots()]
+
+    def inputs(self, ctx: ProjectContext, unit: str) -> list[Node]:
+        return [Node("image", unit)]
+
+    def recipe(self, ctx: ProjectContext, unit: str) -> RecipeParts:
+        """The candidates (through the image node's version), the person's pick and — with more than one
+        candidate — the scorer's identity and the weights."""
+        _, shot = ctx.storyboard.shot(unit)
+        count = ctx.settings.image_candidates
+        params: dict[str, Any] = {"candidates": count, "picked": shot.visual.selected_candidate}
+        if count > 1:
+            params.update(scorer=self._scorer_id(ctx), rubric=ctx.scorer.identity(), weights=SCORER_WEIGHTS)
+        return RecipeParts(provider="local:select", params=params)
+
+    def run(self, ctx: ProjectContext, unit: str) -> NodeOutput:
+        _, shot = ctx.storyboard.shot(unit)
+        count = ctx.settings.image_candidates
+        # 1. the candidates the image stage made (a failed one has a sidecar and no file)
+        candidates = []
+        for index in range(1, count + 1):
+            try:
+                entry = json.loads(ctx.paths.candidate_meta(unit, index).read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                continue
+            path = ctx.paths.candidate(unit, index)
+            usable = entry.get("file_path") is not None and path.exists()
+            candidates.append({"index": index, "path": ctx.paths.rel(path) if usable else None, "status": entry.get("status"),
+                               "usable": usable, "entry": entry, "scores": {}, "total": None})
+        usable = [c for c in candidates if c["usable"]]
+        if not usable:
+            raise FileNotFoundError(f"no candidate image of {unit} in {ctx.paths.rel(ctx.paths.candidates(unit))}/")
+        # 2. scores (only when there is a choice to make)
+        if len(usable) > 1:
+            for cand in usable:
+                checkpoint()
+                cand["scores"] = self._scores(ctx, unit, cand)
+                cand["total"] = weighted_total({kind: s["total"] for kind, s in cand["scores"].items()})
+        order = ranked(usable)
+        # 3. the choice: the person's pick when it can be honoured, else the best ranked
+        picked, ignored = shot.visual.selected_candidate, None
+        chosen = next((c for c in usable if c["index"] == picked), None) if picked else None
+        if picked and chosen is None:
+            ignored = f"candidate {picked} {'failed' if any(c['index'] == picked for c in candidates) else 'does not exist'}; the best ranked is used"
+            log.warning("select[%s]: the picked %s", unit, ignored)
+        picked_by = "user" if chosen is not None else "auto"
+        chosen = chosen or order[0]
+        # 4. the shot's image and sidecar, then the record
+        out, sidecar = ctx.paths.image(unit), ctx.paths.image_meta(unit)
+        with atomic_path(out) as tmp:
+            shutil.copyfile(ctx.paths.root / chosen["path"], tmp)
+        entry = dict(chosen["entry"])
+        entry.update(file_path=ctx.paths.rel(out), candidate=chosen["index"], candidates=count, picked_by=picked_by,
+                     candidate_cost_usd=entry.get("cost_usd") or 0.0,
+                     cost_usd=round(sum(c["entry"].get("cost_usd") or 0.0 for c in candidates), 6))
+        atomic_write_text(sidecar, json.dumps(entry, indent=2, ensure_ascii=False) + "\n")
+        rank = {c["index"]: i + 1 for i, c in enumerate(order)}
+        record = {
+            "shot_id": unit,
+            "candidates": [{"index": c["index"], "path": c["path"], "status": c["status"], "scores": c["scores"], "total": c["total"],
+                            "rank": rank.get(c["index"]), **({"error": c["entry"].get("error")} if not c["usable"] else {})}
+                           for c in candidates],
+            "selected": chosen["index"], "picked_by": picked_by, "pick_ignored": ignored,
+            "scorers": [self._scorer_id(ctx)] if len(usable) > 1 else [], "weights": SCORER_WEIGHTS,
+        }
+        atomic_write_text(ctx.paths.scores(unit), json.dumps(record, indent=2, ensure_ascii=False) + "\n")
+        details = {"selected": chosen["index"], "picked_by": picked_by, "total": chosen["total"]}
+        return NodeOutput(files=[out, sidecar, ctx.paths.scores(unit)], details=details, versioned=[out])
+
+    @staticmethod
+    def _scorer_id(ctx: ProjectContext) -> str:
+        return f"{ctx.scorer.provider_id}@{ctx.scorer.code_version}"
+
+    def _scores(self, ctx: ProjectContext, unit: str, cand: dict) -> dict[str, dict]:
+        """``{kind: {sub-score: 0–100, …, "total": 0–100}}`` of one candidate, from the cache when this scorer
+        has seen these bytes under this rubric."""
+        scorer_id, rubric = self._scorer_id(ctx), hash_value(ctx.scorer.identity())
+        sha = cand["entry"].get("sha256")
+        cached = ctx.scores.cached(sha, scorer_id, rubric) if ctx.scores is not None and sha else None
+        if cached is not None:
+            scores, total = cached
+        else:
+            verdict = ctx.scorer.score(ctx.paths.root / cand["path"]).model_dump()
+            total = verdict.pop("total")
+            scores = {k: round(v, 2) for k, v in verdict.items()}
+        if ctx.scores is not None and sha:
+            ctx.scores.record(ctx.storyboard.project_id, unit, cand["index"], sha, scorer_id, rubric, scores, total)
+        return {ctx.scorer.kind: {**scores, "total": round(total, 2)}}
