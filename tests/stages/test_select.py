@@ -64,7 +64,7 @@ def test_the_best_scored_candidate_is_selected_and_recorded(project):
         sidecar = json.loads(ctx.paths.image_meta(unit).read_text())
         assert sidecar["candidate"] == record["selected"] and sidecar["file_path"] == f"images/{unit}.png"
     rows = ScoreStore(project.store.sessions).for_project("hare")
-    assert len(rows) == 12 and {r.scorer for r in rows} == {"local:technical@local-technical/2"}
+    assert len(rows) == 12 and {r.scorer for r in rows} == {f"local:technical@{type(ctx.scorer).code_version}"}
 
 
 def test_a_verdict_is_never_computed_twice(project, monkeypatch):

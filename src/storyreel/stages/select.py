@@ -32,8 +32,8 @@ log = logging.getLogger(__name__)
 SCORER_WEIGHTS: dict[str, float] = {"technical": 1.0}
 """Weight of each scorer kind in a candidate's total (:func:`weighted_total`); a kind that did not score
 the candidate drops out and the others are re-normalized. The offline default has one scorer, so its total
-is the technical total (``local:technical``: sharpness .3, exposure .3, borders .2, contrast .1,
-colourfulness .1)."""
+is the technical total (``local:technical``: sharpness .25, exposure .25, borders .15, BRISQUE quality .1,
+palette fit .1, contrast .075, colourfulness .075)."""
 
 
 def weighted_total(totals: dict[str, float]) -> float | None:
@@ -69,7 +69,7 @@ class SelectStage(Stage[ProjectContext]):
         count = ctx.settings.image_candidates
         params: dict[str, Any] = {"candidates": count, "picked": shot.visual.selected_candidate}
         if count > 1:
-            params.update(scorer=self._scorer_id(ctx), rubric=ctx.scorer.identity(), weights=SCORER_WEIGHTS)
+            params.update(scorer=self._scorer_id(ctx), rubric=self._rubric(ctx), weights=SCORER_WEIGHTS)
         return RecipeParts(provider="local:select", params=params)
 
     def run(self, ctx: ProjectContext, unit: str) -> NodeOutput:
@@ -130,18 +130,24 @@ class SelectStage(Stage[ProjectContext]):
     def _scorer_id(ctx: ProjectContext) -> str:
         return f"{ctx.scorer.provider_id}@{ctx.scorer.code_version}"
 
+    @staticmethod
+    def _rubric(ctx: ProjectContext) -> dict:
+        """What a verdict depends on besides the bytes and the scorer's code: its constants and the project's
+        palette (the palette-fit sub-score)."""
+        return {"scorer": ctx.scorer.identity(), "palette": list(ctx.storyboard.settings.style.palette)}
+
     def _scores(self, ctx: ProjectContext, unit: str, cand: dict) -> dict[str, dict]:
         """``{kind: {sub-score: 0–100, …, "total": 0–100}}`` of one candidate, from the cache when this scorer
         has seen these bytes under this rubric."""
-        scorer_id, rubric = self._scorer_id(ctx), hash_value(ctx.scorer.identity())
+        scorer_id, rubric = self._scorer_id(ctx), hash_value(self._rubric(ctx))
         sha = cand["entry"].get("sha256")
         cached = ctx.scores.cached(sha, scorer_id, rubric) if ctx.scores is not None and sha else None
         if cached is not None:
             scores, total = cached
         else:
-            verdict = ctx.scorer.score(ctx.paths.root / cand["path"]).model_dump()
+            verdict = ctx.scorer.score(ctx.paths.root / cand["path"], list(ctx.storyboard.settings.style.palette) or None).model_dump()
             total = verdict.pop("total")
-            scores = {k: round(v, 2) for k, v in verdict.items()}
+            scores = {k: round(v, 2) for k, v in verdict.items() if v is not None}
         if ctx.scores is not None and sha:
             ctx.scores.record(ctx.storyboard.project_id, unit, cand["index"], sha, scorer_id, rubric, scores, total)
         return {ctx.scorer.kind: {**scores, "total": round(total, 2)}}
