@@ -50,6 +50,11 @@ Candidates = Annotated[
     typer.Option("--candidates", min=1, max=8, envvar="STORYREEL_IMAGE_CANDIDATES",
                  help="Candidate images per shot, 1–8 (default 1): each is scored and the best is used; `storyreel pick` overrides."),
 ]
+Judge = Annotated[
+    Optional[str],
+    typer.Option("--judge", envvar="STORYREEL_JUDGE",
+                 help="A vision-capable LLM VENDOR:MODEL (e.g. openai:gpt-5-mini) that compares the candidates; priced and capped."),
+]
 ProjectId = Annotated[Optional[str], typer.Option("--project-id", help="Project ID (default: from the title).")]
 Wait = Annotated[bool, typer.Option("--wait/--no-wait", help="When another storyreel is writing the project: wait for it (default), or stop at once.")]
 
@@ -57,7 +62,7 @@ Wait = Annotated[bool, typer.Option("--wait/--no-wait", help="When another story
 FLAGS = {
     "input_path": "INPUT", "prompt": "--prompt", "kind": "--kind", "aspect_ratio": "--aspect-ratio",
     "language": "--language", "project_id": "--project-id", "image_provider": "--image-provider", "llm": "--llm",
-    "max_cost": "--max-cost", "candidates": "--candidates", "candidate": "CANDIDATE", "shot_id": "SHOT", "text": "TEXT", "kind": "--type",
+    "max_cost": "--max-cost", "candidates": "--candidates", "judge": "--judge", "candidate": "CANDIDATE", "shot_id": "SHOT", "text": "TEXT", "kind": "--type",
     "max_iterations": "--max-iterations", "threshold": "--threshold", "preset": "--preset", "crf": "--crf", "music": "--music", "project": "PROJECT",
     "chapter": "--chapter", "shot": "--shot", "target": "TARGET",
 }
@@ -152,6 +157,7 @@ def make(
     llm: Llm = None,
     max_cost: MaxCost = None,
     candidates: Candidates = None,
+    judge: Judge = None,
     wait: Wait = True,
     workspace: Workspace = None,
     as_json: JsonOut = False,
@@ -161,7 +167,8 @@ def make(
 
     request = MakeRequest.build(
         input_path=input, prompt=prompt, kind=kind, aspect_ratio=aspect_ratio, language=language, project_id=project_id,
-        force=force, image_provider=image_provider, llm=llm, max_cost=max_cost, candidates=candidates, workspace=workspace, wait=wait,
+        force=force, image_provider=image_provider, llm=llm, max_cost=max_cost, candidates=candidates, judge=judge, workspace=workspace,
+        wait=wait,
     )
     result: Any = None
     if not force:  # nothing changed since the last fully fresh make of this request: answer from its stamp
@@ -308,6 +315,7 @@ def imagegen(
     llm: Llm = None,
     max_cost: MaxCost = None,
     candidates: Candidates = None,
+    judge: Judge = None,
     wait: Wait = True,
     workspace: Workspace = None,
     as_json: JsonOut = False,
@@ -317,7 +325,7 @@ def imagegen(
 
     request = api.ImagegenRequest.build(project=project, force=force, dry_run=dry_run, chapter=chapter, shot=shot,
                                         image_provider=image_provider, llm=llm, max_cost=max_cost, candidates=candidates,
-                                        workspace=workspace, wait=wait)
+                                        judge=judge, workspace=workspace, wait=wait)
     with _progress(as_json or dry_run) as progress:
         result = api.imagegen(request, progress=progress)
     if as_json:

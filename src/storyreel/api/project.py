@@ -115,6 +115,7 @@ def context(board: Storyboard, settings: Settings, store: RunStore | None = None
         assets=AssetStore(store.sessions),
         scorer=resolve("scorer", settings.scorer, settings),
         scores=ScoreStore(store.sessions),
+        judge=resolve("judge", settings.judge, settings) if settings.judge else None,
     )
 
 
@@ -131,6 +132,8 @@ def preflight(ctx: ProjectContext, *, online: bool = True) -> None:
         if any(not ctx.storyboard.shot(u)[1].visual.image_prompt for u in generated) and ctx.llm is not None:
             ctx.llm.preflight()
     ctx.tts_provider.preflight()
+    if ctx.judge is not None and ctx.settings.image_candidates > 1:
+        ctx.judge.preflight()
 
 
 def check_choices(settings: Settings, *, image_provider: str | None = None, llm: str | None = None) -> None:

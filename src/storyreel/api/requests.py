@@ -30,6 +30,7 @@ HINTS = {
     "preset": f"use one of {', '.join(X264_PRESETS)}",
     "image_provider": "use VENDOR:MODEL, e.g. openai:gpt-image-2",
     "llm": "use VENDOR:MODEL, e.g. openai:gpt-5-mini",
+    "judge": "use a vision-capable LLM as VENDOR:MODEL, e.g. openai:gpt-5-mini",
     "project_id": ID_RULE,
     "project": "see `storyreel list` for the project IDs",
     "music": f"pass an audio file ({', '.join(s.lstrip('.') for s in MUSIC_SUFFIXES)})",
@@ -101,6 +102,7 @@ class ProviderChoice(BaseModel):
     llm: str | None = None
     max_cost: float | None = Field(default=None, ge=0, description="Cost cap of the project in USD.")
     candidates: int | None = Field(default=None, ge=1, le=8, description="Candidate images per shot (best-of-N), 1–8.")
+    judge: str | None = Field(default=None, description="VLM judge of the candidates VENDOR:MODEL (a vision-capable LLM).")
 
     @field_validator("image_provider")
     @classmethod
@@ -111,6 +113,11 @@ class ProviderChoice(BaseModel):
     @classmethod
     def _llm(cls, v: str | None) -> str | None:
         return _check_provider_id("llm", v)
+
+    @field_validator("judge")
+    @classmethod
+    def _judge(cls, v: str | None) -> str | None:
+        return _check_provider_id("judge", v)
 
 
 class MakeRequest(InputRequest, ProviderChoice):

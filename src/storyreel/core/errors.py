@@ -61,6 +61,12 @@ class UncertainCall(ProviderError):
     *uncertain*. Exit code 1."""
 
 
+class UnusableAnswer(UncertainCall):
+    """A paid request was answered (and billed) but the answer could not be used — a model's structured
+    output that kept failing validation. Its exact cost is unknown: the ledger keeps its estimate as
+    *uncertain*. Exit code 1."""
+
+
 class CostLimitReached(StoryreelError):
     """A paid call would take the project over its cost cap (``max_cost_usd``); the message says what was
     spent, the cap and what is left undone."""

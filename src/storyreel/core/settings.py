@@ -93,6 +93,7 @@ class Settings(BaseSettings):
     image_timeout_s: float = Field(default=120.0, gt=0, description="Timeout of one image request, seconds.")
     image_candidates: int = Field(default=1, ge=1, le=8, description="Candidate images per shot; the select stage scores them and picks the best (best-of-N).")
     scorer: str = Field(default="local:technical", description="Image scorer of the select stage (vendor:model).")
+    judge: str | None = Field(default=None, description="VLM judge of the select stage (vendor:model of a vision-capable LLM, e.g. openai:gpt-5-mini); None: no judge.")
     image_concurrency: int = Field(default=4, ge=1, le=64, description="Image calls in flight per provider.")
     image_rpm: int | None = Field(default=None, ge=1, description="Image requests per minute per provider (None: unlimited).")
     http_attempts: int = Field(default=4, ge=1, le=10, description="Attempts per provider call (429/5xx/timeouts are retried).")

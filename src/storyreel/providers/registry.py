@@ -27,10 +27,11 @@ from typing import Any
 
 from storyreel.core.errors import InputError
 
-MODALITIES = ("planner", "image", "tts", "llm", "scorer")
+MODALITIES = ("planner", "image", "tts", "llm", "scorer", "judge")
 ENTRY_POINT_GROUP = "storyreel.providers"
 _LLM = "storyreel.providers.llm.pydantic_ai_llm:PydanticAILlm"
 _PLANNER = "storyreel.providers.planner.llm:LlmPlanner"
+_JUDGE = "storyreel.providers.scorer.vlm_judge:VlmJudge"
 _LLM_VENDORS = {"openai": "openai", "openrouter": "openrouter", "openai-compatible": "llm-server",
                 "anthropic": "anthropic", "google": "google"}  # vendor → connection
 
@@ -49,6 +50,7 @@ BUILTINS: dict[str, dict[str, str | tuple[str, str]]] = {
     },
     "tts": {"local": "storyreel.providers.tts.local_espeak:LocalEspeak"},
     "scorer": {"local": "storyreel.providers.scorer.local_technical:LocalTechnical"},
+    "judge": {vendor: (_JUDGE, conn) for vendor, conn in _LLM_VENDORS.items()},
     "llm": {
         "local": "storyreel.providers.llm.direct:LocalDirect",
         **{vendor: (_LLM, conn) for vendor, conn in _LLM_VENDORS.items()},

@@ -37,6 +37,8 @@ class ProjectContext:
     scorer: Any = None
     """The select stage's image scorer (``score(path) -> scores with total``, ``identity()``, ``kind``)."""
     scores: ScoreStore | None = None
+    judge: Any = None
+    """The select stage's VLM judge (``judge(paths, description) -> (verdict, usage, cost)``), or None."""
     _templates: dict[str, PromptTemplate] = field(default_factory=dict)
     music: Path | None = None
     _narration: dict[str, tuple[float, list[WordTiming]]] = field(default_factory=dict)

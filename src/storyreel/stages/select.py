@@ -23,16 +23,21 @@ from typing import Any, ClassVar
 
 from storyreel.core.atomic import atomic_path, atomic_write_text
 from storyreel.core.cancel import checkpoint
+from storyreel.core.errors import ProviderError
 from storyreel.core.hashing import hash_value
 from storyreel.engine.graph import Node, NodeOutput, RecipeParts, Stage
+from storyreel.providers.scorer.vlm_judge import check as check_verdict
+from storyreel.providers.scorer.vlm_judge import judge_total
 from storyreel.stages.context import ProjectContext
+from storyreel.store.ledger import hold
 
 log = logging.getLogger(__name__)
 
-SCORER_WEIGHTS: dict[str, float] = {"technical": 1.0}
+SCORER_WEIGHTS: dict[str, float] = {"technical": 0.3, "judge": 0.7}
 """Weight of each scorer kind in a candidate's total (:func:`weighted_total`); a kind that did not score
-the candidate drops out and the others are re-normalized. The offline default has one scorer, so its total
-is the technical total (``local:technical``: sharpness .25, exposure .25, borders .15, BRISQUE quality .1,
+the candidate drops out and the others are re-normalized. With a VLM judge (``--judge``) what the image
+shows and how well it fits the shot (the judge) outweighs how clean it is (technical). The offline default
+has one scorer, so its total is the technical total (``local:technical``: sharpness .25, exposure .25, borders .15, BRISQUE quality .1,
 palette fit .1, contrast .075, colourfulness .075)."""
 
 
@@ -53,7 +58,7 @@ def ranked(candidates: list[dict]) -> list[dict]:
 
 class SelectStage(Stage[ProjectContext]):
     name: ClassVar[str] = "select"
-    code_version: ClassVar[str] = "select/1"
+    code_version: ClassVar[str] = "select/2"  # /2: the VLM judge
     max_workers: ClassVar[int] = 2
 
     def units(self, ctx: ProjectContext) -> list[str]:
@@ -70,6 +75,9 @@ class SelectStage(Stage[ProjectContext]):
         params: dict[str, Any] = {"candidates": count, "picked": shot.visual.selected_candidate}
         if count > 1:
             params.update(scorer=self._scorer_id(ctx), rubric=self._rubric(ctx), weights=SCORER_WEIGHTS)
+            if ctx.judge is not None:
+                params["judge"] = {"id": f"{ctx.judge.provider_id}@{ctx.judge.code_version}", "identity": ctx.judge.identity(),
+                                   "description": self._description(ctx, unit)}
         return RecipeParts(provider="local:select", params=params)
 
     def run(self, ctx: ProjectContext, unit: str) -> NodeOutput:
@@ -89,11 +97,18 @@ class SelectStage(Stage[ProjectContext]):
         usable = [c for c in candidates if c["usable"]]
         if not usable:
             raise FileNotFoundError(f"no candidate image of {unit} in {ctx.paths.rel(ctx.paths.candidates(unit))}/")
-        # 2. scores (only when there is a choice to make)
+        # 2. scores (only when there is a choice to make): technical for each, then the judge on all at once
+        cost, attention = 0.0, None
         if len(usable) > 1:
             for cand in usable:
                 checkpoint()
                 cand["scores"] = self._scores(ctx, unit, cand)
+            if ctx.judge is not None:
+                judged, cost, attention = self._judged(ctx, unit, usable)
+                for cand in usable:
+                    if cand["index"] in judged:
+                        cand["scores"]["judge"] = judged[cand["index"]]
+            for cand in usable:
                 cand["total"] = weighted_total({kind: s["total"] for kind, s in cand["scores"].items()})
         order = ranked(usable)
         # 3. the choice: the person's pick when it can be honoured, else the best ranked
@@ -120,11 +135,55 @@ class SelectStage(Stage[ProjectContext]):
                             "rank": rank.get(c["index"]), **({"error": c["entry"].get("error")} if not c["usable"] else {})}
                            for c in candidates],
             "selected": chosen["index"], "picked_by": picked_by, "pick_ignored": ignored,
-            "scorers": [self._scorer_id(ctx)] if len(usable) > 1 else [], "weights": SCORER_WEIGHTS,
+            "scorers": ([self._scorer_id(ctx)] + ([f"{ctx.judge.provider_id}@{ctx.judge.code_version}"] if ctx.judge else [])
+                        if len(usable) > 1 else []),
+            "weights": SCORER_WEIGHTS, **({"judge_failed": attention} if attention else {}),
         }
         atomic_write_text(ctx.paths.scores(unit), json.dumps(record, indent=2, ensure_ascii=False) + "\n")
         details = {"selected": chosen["index"], "picked_by": picked_by, "total": chosen["total"]}
-        return NodeOutput(files=[out, sidecar, ctx.paths.scores(unit)], details=details, versioned=[out])
+        return NodeOutput(files=[out, sidecar, ctx.paths.scores(unit)], details=details, versioned=[out], cost_usd=cost,
+                          attention=attention)
+
+    @staticmethod
+    def _description(ctx: ProjectContext, unit: str) -> str:
+        """What the judge compares the candidates with: the shot's own image prompt, else its description."""
+        _, shot = ctx.storyboard.shot(unit)
+        return shot.visual.image_prompt or shot.visual.description
+
+    def _judged(self, ctx: ProjectContext, unit: str, usable: list[dict]) -> tuple[dict[int, dict], float, str | None]:
+        """The VLM judge's verdict per candidate index ``{index: {criterion: 0–100, "reason", "best", "total"}}``,
+        the USD it cost and, when it failed, the attention message (the ranking then is technical only).
+        A paid call is reserved before and booked after (an answer with an invalid index is booked, then
+        refused); a verdict on the same candidates, description and judge is read from ``image_scores``."""
+        judge = ctx.judge
+        judge_id = f"{judge.provider_id}@{judge.code_version}"
+        description = self._description(ctx, unit)
+        shas = [c["entry"].get("sha256") for c in usable]
+        rubric = hash_value({"judge": judge.identity(), "description": description, "candidates": shas})
+        if ctx.scores is not None:
+            cached = {c["index"]: ctx.scores.cached(sha, judge_id, rubric) for c, sha in zip(usable, shas, strict=True)}
+            if all(v is not None for v in cached.values()):
+                return {i: {**v[0], "total": v[1]} for i, v in cached.items()}, 0.0, None
+        booked = 0.0
+        try:
+            with hold(ctx.ledger, f"select[{unit}]", judge.provider_id, lambda: judge.estimate(len(usable)), paid=judge.paid,
+                      request_key=rubric.removeprefix("sha256:")[:32]) as held:
+                verdict, _, booked = judge.judge([ctx.paths.root / c["path"] for c in usable], description)
+                held.commit(booked)
+            check_verdict(verdict, len(usable))
+        except ProviderError as exc:
+            log.warning("select[%s]: the judge failed, the ranking is technical only: %s", unit, exc)
+            return {}, booked, f"judge failed: {exc}"
+        out = {}
+        for judged in verdict.candidates:
+            cand = usable[judged.index - 1]
+            scores = {k: v for k, v in judged.model_dump(exclude={"index"}).items() if v is not None}
+            scores["best"] = judged.index == verdict.best_index
+            total = judge_total(judged)
+            if ctx.scores is not None:
+                ctx.scores.record(ctx.storyboard.project_id, unit, cand["index"], cand["entry"].get("sha256"), judge_id, rubric, scores, total)
+            out[cand["index"]] = {**scores, "total": total}
+        return out, booked, None
 
     @staticmethod
     def _scorer_id(ctx: ProjectContext) -> str:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from storyreel.core.errors import ProviderError
+from storyreel.core.errors import ProviderError, UnusableAnswer
 from storyreel.providers.base import LlmProvider, LlmResult
 from storyreel.providers.connection import CONNECTIONS
 from storyreel.providers.netguard import check_url, httpx_hooks
@@ -60,19 +60,22 @@ class PydanticAILlm(LlmProvider):
         except ImportError as exc:
             raise ProviderError(f"{self.vendor}: install the extra: pip install 'storyreel[{self.vendor}]' ({exc})") from None
 
-    def run(self, instructions: str, user: str, output_type: Any, *, temperature: float, max_tokens: int,
+    def run(self, instructions: str, user: str | list[Any], output_type: Any, *, temperature: float, max_tokens: int,
             model: Any = None) -> tuple[Any, dict[str, int], float]:
-        """Run one agent call: ``(output, {"input_tokens", "output_tokens"}, cost_usd)``. ``model``
+        """Run one agent call: ``(output, {"input_tokens", "output_tokens"}, cost_usd)``; ``user`` is the
+        message text, or a list of text and ``pydantic_ai.BinaryContent`` parts (images). ``model``
         replaces the vendor's model (tests pass pydantic-ai's ``TestModel``/``FunctionModel``). Raises
         :class:`ProviderError` for vendor, transport and validation failures."""
         from pydantic_ai import Agent
-        from pydantic_ai.exceptions import ModelHTTPError
+        from pydantic_ai.exceptions import ModelHTTPError, UnexpectedModelBehavior
 
         agent = Agent(model or self.model_object(), instructions=instructions, output_type=output_type)
         try:
             result = agent.run_sync(user, model_settings={"temperature": temperature, "max_tokens": max_tokens})
         except ModelHTTPError as exc:
             raise ProviderError(f"{self.provider_id}: HTTP {exc.status_code}: {str(exc.body)[:300]}") from None
+        except UnexpectedModelBehavior as exc:  # answered and billed, but the output never validated
+            raise UnusableAnswer(f"{self.provider_id}: the answer could not be used: {exc}") from None
         except ProviderError:
             raise
         except Exception as exc:  # noqa: BLE001 - vendor SDK, transport and output-validation errors alike

@@ -28,7 +28,7 @@ from storyreel.core.artifact import (
     VisualType,
     slugify_id,
 )
-from storyreel.core.errors import ProviderError
+from storyreel.core.errors import ConfigError, ProviderError
 from storyreel.core.text import guess_language
 from storyreel.prompts.registry import load_template
 from storyreel.providers.base import PlannerRequest
@@ -93,10 +93,10 @@ class LlmPlanner(PydanticAILlm):
                 template.render("System", **values), template.render("Input", **values), PlanDraft,
                 temperature=float(template.meta["temperature"]), max_tokens=int(template.meta["max_tokens"]), model=self.test_model,
             )
-        except ProviderError as exc:
-            if type(exc) is not ProviderError:  # a configuration error says what to set: keep it
-                raise
-            raise ProviderError(f"planning failed: {exc}") from None
+        except ConfigError:  # a configuration error says what to set: keep it
+            raise
+        except ProviderError as exc:  # keeps its kind (an unusable answer stays an uncertain, billed call)
+            raise type(exc)(f"planning failed: {exc}") from None
         self.last_usage = {"tokens": tokens, "cost_usd": cost}
         return output
 
