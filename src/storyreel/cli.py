@@ -55,6 +55,10 @@ Judge = Annotated[
     typer.Option("--judge", envvar="STORYREEL_JUDGE",
                  help="A vision-capable LLM VENDOR:MODEL (e.g. openai:gpt-5-mini) that compares the candidates; priced and capped."),
 ]
+Enhance = Annotated[
+    Optional[bool],
+    typer.Option("--enhance/--no-enhance", help="Improve each image prompt with the two-agent loop before it is sent (kept in options.json)."),
+]
 ProjectId = Annotated[Optional[str], typer.Option("--project-id", help="Project ID (default: from the title).")]
 Wait = Annotated[bool, typer.Option("--wait/--no-wait", help="When another storyreel is writing the project: wait for it (default), or stop at once.")]
 
@@ -62,7 +66,7 @@ Wait = Annotated[bool, typer.Option("--wait/--no-wait", help="When another story
 FLAGS = {
     "input_path": "INPUT", "prompt": "--prompt", "kind": "--kind", "aspect_ratio": "--aspect-ratio",
     "language": "--language", "project_id": "--project-id", "image_provider": "--image-provider", "llm": "--llm",
-    "max_cost": "--max-cost", "candidates": "--candidates", "judge": "--judge", "candidate": "CANDIDATE", "shot_id": "SHOT", "text": "TEXT", "kind": "--type",
+    "max_cost": "--max-cost", "candidates": "--candidates", "judge": "--judge", "enhance": "--enhance", "candidate": "CANDIDATE", "shot_id": "SHOT", "text": "TEXT", "prompt_kind": "--type",
     "max_iterations": "--max-iterations", "threshold": "--threshold", "preset": "--preset", "crf": "--crf", "music": "--music", "project": "PROJECT",
     "chapter": "--chapter", "shot": "--shot", "target": "TARGET",
 }
@@ -158,6 +162,7 @@ def make(
     max_cost: MaxCost = None,
     candidates: Candidates = None,
     judge: Judge = None,
+    enhance: Enhance = None,
     wait: Wait = True,
     workspace: Workspace = None,
     as_json: JsonOut = False,
@@ -167,8 +172,8 @@ def make(
 
     request = MakeRequest.build(
         input_path=input, prompt=prompt, kind=kind, aspect_ratio=aspect_ratio, language=language, project_id=project_id,
-        force=force, image_provider=image_provider, llm=llm, max_cost=max_cost, candidates=candidates, judge=judge, workspace=workspace,
-        wait=wait,
+        force=force, image_provider=image_provider, llm=llm, max_cost=max_cost, candidates=candidates, judge=judge, enhance=enhance,
+        workspace=workspace, wait=wait,
     )
     result: Any = None
     if not force:  # nothing changed since the last fully fresh make of this request: answer from its stamp
@@ -316,6 +321,7 @@ def imagegen(
     max_cost: MaxCost = None,
     candidates: Candidates = None,
     judge: Judge = None,
+    enhance: Enhance = None,
     wait: Wait = True,
     workspace: Workspace = None,
     as_json: JsonOut = False,
@@ -325,7 +331,7 @@ def imagegen(
 
     request = api.ImagegenRequest.build(project=project, force=force, dry_run=dry_run, chapter=chapter, shot=shot,
                                         image_provider=image_provider, llm=llm, max_cost=max_cost, candidates=candidates,
-                                        judge=judge, workspace=workspace, wait=wait)
+                                        judge=judge, enhance=enhance, workspace=workspace, wait=wait)
     with _progress(as_json or dry_run) as progress:
         result = api.imagegen(request, progress=progress)
     if as_json:
@@ -466,7 +472,7 @@ def enhance_prompt(
 
     if text == "-":
         text = sys.stdin.read()
-    result = run(EnhanceRequest.build(text=text, kind=kind, max_iterations=max_iterations, threshold=threshold, llm=llm,
+    result = run(EnhanceRequest.build(text=text, prompt_kind=kind, max_iterations=max_iterations, threshold=threshold, llm=llm,
                                       workspace=workspace))
     if as_json:
         print(json.dumps(result.model_dump(mode="json"), ensure_ascii=False))

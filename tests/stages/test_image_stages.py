@@ -137,7 +137,7 @@ def test_an_answer_received_before_a_crash_is_used_not_bought_again(project):
     images = FakeImages(price_usd=0.05)
     ctx = project.ctx(image=images, llm=FakeLlm(default="A tortoise at the finish line"))
     project.run(list(IMAGE_STAGES)[:1], ctx)  # the prompts
-    stage = IMAGE_STAGES[1]
+    stage = next(s for s in IMAGE_STAGES if s.name == "image")
     request = stage.request(ctx, "ch02-s02")
     key = request_key(images.provider_id, images.payload(request))
     # a run that died after the vendor answered: the answer is journaled, its reservation orphaned

@@ -21,7 +21,7 @@ class EnhanceRequest(_Request):
     """``storyreel enhance-prompt``: a prompt (1–4,000 characters) and the loop's limits."""
 
     text: str = Field(min_length=1, max_length=4000, description="The prompt to enhance.")
-    kind: PromptKind = Field(default="image", description="image | video.")
+    prompt_kind: PromptKind = Field(default="image", description="image | video.")
     max_iterations: int = Field(default=3, ge=1, le=10)
     threshold: float = Field(default=85.0, ge=0, le=100)
     llm: str | None = Field(default=None, description="LLM of both agents VENDOR:MODEL (default: the configured LLM; local:… = the offline rules).")
@@ -33,7 +33,7 @@ def agents(settings, llm: str | None = None):  # noqa: ANN001, ANN201
     from storyreel.providers.registry import resolve
 
     model = resolve("llm", llm or settings.llm, settings)
-    if model.offline:
+    if not model.runs_agents:
         return RuleDirector(), ChecklistCritic()
     from storyreel.providers.llm.enhance_agents import LlmCritic, LlmDirector
 
@@ -51,5 +51,5 @@ def enhance_prompt(request: EnhanceRequest | None = None, **fields: object) -> E
     director, critic = agents(settings, request.llm)
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
     folder = Path(settings.workspace) / "prompt_traces" / f"{stamp}-{hash_value(text).removeprefix('sha256:')[:8]}"
-    return enhance(text, director, critic, Brief(kind=request.kind), threshold=request.threshold,
+    return enhance(text, director, critic, Brief(kind=request.prompt_kind), threshold=request.threshold,
                    max_iterations=request.max_iterations, trace_dir=folder)

@@ -46,13 +46,13 @@ def imagegen(request: ImagegenRequest | None = None, *, progress: ProgressFn | N
     board = load_project(request.project, settings)
     paths = ProjectPaths(settings.workspace, request.project)
     choices = {"image_provider": request.image_provider, "llm": request.llm, "max_cost_usd": request.max_cost}
-    overrides = {**choices, "image_candidates": request.candidates, "judge": request.judge}
+    overrides = {**choices, "image_candidates": request.candidates, "judge": request.judge, "enhance_prompts": request.enhance}
     with writing(paths, settings, wait=request.wait, verb="imagegen"):
         store = open_store(settings)
         shots = select_shots(context(board, settings, store, overrides), request.chapter, request.shot)
         if request.dry_run:  # the flags apply to this plan only: options.json and the project's status stay as they are
             return dry_run(context(board, settings, store, overrides), shots, store)
-        update_options(paths, **choices, candidates=request.candidates, judge=request.judge)
+        update_options(paths, **choices, candidates=request.candidates, judge=request.judge, enhance=request.enhance)
         ctx = context(board, settings, store)
         preflight(ctx)
         try:

@@ -62,7 +62,7 @@ def _safe_name(name: str | None) -> str:
 def create_project(*, text: str | None = None, file_name: str | None = None, data: bytes | None = None,
                    title: str | None = None, aspect_ratio: str | None = None, language: str | None = None,
                    image_provider: str | None = None, llm: str | None = None, max_cost: float | None = None,
-                   user_id: int | None = None, workspace: Path | None = None) -> tuple[dict, JobView]:
+                   candidates: int | None = None, user_id: int | None = None, workspace: Path | None = None) -> tuple[dict, JobView]:
     """A new project of ``user_id`` from pasted ``text`` or an uploaded file (``file_name``, ``data``), and
     its ``make`` job on the queue. The input gets the CLI's validation (kind detected from the content,
     size, UTF-8, prompt length, chapter JSON schema) and, with a free planner, is planned at once so the
@@ -85,7 +85,7 @@ def create_project(*, text: str | None = None, file_name: str | None = None, dat
     title = (title or "").strip()[:200] or None
     pid = f"{slugify_id(title or Path(name).stem, fallback='project')[:48]}-{secrets.token_hex(3)}"
     choices = {"aspect_ratio": aspect_ratio or None, "language": language or None, "image_provider": image_provider or None,
-               "llm": llm or None, "max_cost": max_cost}
+               "llm": llm or None, "max_cost": max_cost, "candidates": candidates}
     MakeRequest.build(input_path=Path(name), project_id=pid, **choices)  # the fields, checked before anything is written
     paths = ProjectPaths(settings.workspace, pid)
     paths.input.mkdir(parents=True)
@@ -236,6 +236,44 @@ def edit_shot(project_id: str, shot_id: str, *, user_id: int | None, narration: 
             raise InputError(format_validation_error(exc), field=name if name in ("narration", "image_prompt") else "shot") from None
         atomic_write_text(paths.storyboard, edited.model_dump_json(indent=2) + "\n")
     return edited
+
+
+def pick_candidate(project_id: str, shot_id: str, candidate: int | None, *, user_id: int | None, workspace: Path | None = None) -> None:
+    """A person's pick of a shot's candidate image (None: automatic again), stored in the storyboard without
+    rendering (the stale panel then offers "Update video"). A running job → ``ProjectBusy``; a shot or
+    candidate that does not exist → :class:`InputError` naming ``shot_id`` / ``candidate``."""
+    from storyreel.api.pick import pick
+
+    settings = settings_for(workspace)
+    owned(project_id, user_id, workspace=settings.workspace)
+    pick(project=project_id, shot_id=shot_id, candidate=candidate, render=False, wait=False, workspace=settings.workspace)
+
+
+def quality(project_id: str, *, user_id: int | None, workspace: Path | None = None) -> dict:
+    """The project's quality report (``storyreel quality --json``) with, per criterion, the distribution of
+    every candidate's score (min, median, max rounded to whole points, count; the overall total, not each
+    scorer's) — the dashboard's quality page (FR-043)."""
+    from statistics import median
+
+    from storyreel.api.quality import quality as report
+
+    settings = settings_for(workspace)
+    owned(project_id, user_id, workspace=settings.workspace)
+    data = report(project=project_id, workspace=settings.workspace).as_dict()
+    values: dict[str, list[float]] = {}
+    for shot in data["shots"]:
+        for cand in shot["candidates"]:
+            for kind, scores in (cand.get("scores") or {}).items():
+                for name, v in scores.items():
+                    if name != "total" and isinstance(v, (int, float)) and not isinstance(v, bool):
+                        values.setdefault(f"{kind} {name.replace('_', ' ')}", []).append(float(v))
+            if cand.get("total") is not None:
+                values.setdefault("total", []).append(float(cand["total"]))
+    data["distribution"] = [{"criterion": k, "min": round(min(v)), "median": round(median(v)), "max": round(max(v)),
+                             "count": len(v)} for k, v in sorted(values.items())]
+    data["picked_by_user"] = sum(s["picked_by"] == "user" for s in data["shots"])
+    data["with_choice"] = sum(len(s["candidates"]) > 1 for s in data["shots"])
+    return data
 
 
 def _delete_rows(store, project_id: str) -> None:  # noqa: ANN001

@@ -49,7 +49,7 @@ def _media(request: MakeRequest, board, invocation: str, settings: Settings, sta
     """Steps 2–4 of :func:`make` (the caller holds the project's lock)."""
     # 2. the project's stored choices, then the media stages
     update_options(ProjectPaths(settings.workspace, board.project_id), image_provider=request.image_provider, llm=request.llm, max_cost_usd=request.max_cost,
-                   candidates=request.candidates, judge=request.judge)
+                   candidates=request.candidates, judge=request.judge, enhance=request.enhance)
     store = open_store(settings)
     ctx = context(board, settings, store)
     preflight(ctx)

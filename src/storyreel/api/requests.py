@@ -103,6 +103,7 @@ class ProviderChoice(BaseModel):
     max_cost: float | None = Field(default=None, ge=0, description="Cost cap of the project in USD.")
     candidates: int | None = Field(default=None, ge=1, le=8, description="Candidate images per shot (best-of-N), 1–8.")
     judge: str | None = Field(default=None, description="VLM judge of the candidates VENDOR:MODEL (a vision-capable LLM).")
+    enhance: bool | None = Field(default=None, description="Two-agent enhancement of the image prompts (True/False; None: keep the project's choice).")
 
     @field_validator("image_provider")
     @classmethod

@@ -280,6 +280,9 @@ class LlmProvider(Provider):
     """Base of LLM steps (free by default; paid vendors price their calls)."""
 
     modality: ClassVar[str] = "llm"
+    runs_agents: ClassVar[bool] = False
+    """True when the provider runs free-form agent calls (``run(instructions, user, output_type, …)``, e.g.
+    the prompt-enhancement agents); otherwise those steps use their offline rules."""
 
     def identity(self) -> dict:
         return {"model": self.provider_id}

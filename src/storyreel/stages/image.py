@@ -76,7 +76,9 @@ class ImageStage(Stage[ProjectContext]):
     def requires(self, ctx: ProjectContext, unit: str) -> list[Node]:
         """A generated shot reads its prompt record; the prompt enters the key through the payload (below),
         not through the record's version, so a re-written record with the same prompt buys nothing."""
-        return [Node("image_prompt", unit)] if route(ctx, unit) == "generated" else []
+        if route(ctx, unit) != "generated":
+            return []
+        return [Node("image_prompt", unit)] + ([Node("enhance", unit)] if ctx.settings.enhance_prompts else [])
 
     @staticmethod
     def count(ctx: ProjectContext) -> int:
@@ -92,7 +94,12 @@ class ImageStage(Stage[ProjectContext]):
 
     @staticmethod
     def prompt_record(ctx: ProjectContext, unit: str) -> dict:
-        return json.loads(ctx.paths.prompt_record(unit).read_text(encoding="utf-8"))
+        """The shot's prompt record; with ``--enhance`` its prompt is the enhancement loop's result."""
+        record = json.loads(ctx.paths.prompt_record(unit).read_text(encoding="utf-8"))
+        if ctx.settings.enhance_prompts and ctx.paths.enhanced_prompt(unit).exists():  # (a dry run may come before it)
+            enhanced = json.loads(ctx.paths.enhanced_prompt(unit).read_text(encoding="utf-8"))
+            record.update(prompt=enhanced["prompt"], draft_prompt=record["prompt"], enhanced_score=enhanced["score"])
+        return record
 
     def request(self, ctx: ProjectContext, unit: str, prompt: str | None = None, candidate: int = 1) -> ImageRequest:
         """The provider request for a shot's candidate (1-based). Generated shots take the prompt of their

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from storyreel.stages.clip import ClipStage, SegmentStage
+from storyreel.stages.enhance import EnhanceStage
 from storyreel.stages.image import ImageStage
 from storyreel.stages.image_prompt import ImagePromptStage
 from storyreel.stages.manifest import ManifestStage
@@ -12,10 +13,10 @@ from storyreel.stages.qc import QcStage
 from storyreel.stages.render import RenderStage
 from storyreel.stages.select import SelectStage
 
-IMAGE_STAGES = (ImagePromptStage(), ImageStage(), SelectStage(), ManifestStage())
+IMAGE_STAGES = (ImagePromptStage(), EnhanceStage(), ImageStage(), SelectStage(), ManifestStage())
 """What ``imagegen`` runs: prompts, candidate images, selection and the manifest."""
 
-SOURCE_STAGES = (ImagePromptStage(), ImageStage(), SelectStage(), NarrationStage())
+SOURCE_STAGES = (ImagePromptStage(), EnhanceStage(), ImageStage(), SelectStage(), NarrationStage())
 """What ``render`` needs fresh before it may run."""
 
 MEDIA_STAGES = (*IMAGE_STAGES, NarrationStage(), ClipStage(), SegmentStage(), MixStage(), RenderStage(), QcStage())

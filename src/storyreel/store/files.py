@@ -139,6 +139,10 @@ class ProjectPaths:
     def prompt_record(self, shot: str) -> Path:
         return self.prompts / f"{shot}.json"
 
+    def enhanced_prompt(self, shot: str) -> Path:
+        """The enhancement loop's result for a shot (its trace files are in ``prompts/<shot>/``)."""
+        return self.prompts / f"{shot}.enhanced.json"
+
     def narration_audio(self, shot: str) -> Path:
         return self.audio / f"{shot}.wav"
 

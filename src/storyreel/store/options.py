@@ -26,6 +26,7 @@ class ProjectOptions(BaseModel):
     max_cost_usd: float | None = Field(default=None, ge=0, description="Cost cap in USD.")
     candidates: int | None = Field(default=None, ge=1, le=8, description="Candidate images per shot (best-of-N).")
     judge: str | None = Field(default=None, description="VLM judge of the candidates VENDOR:MODEL.")
+    enhance: bool | None = Field(default=None, description="Two-agent enhancement of the image prompts.")
     preset: str | None = Field(default=None, description="x264 preset.")
     crf: int | None = Field(default=None, ge=0, le=51, description="x264 constant rate factor.")
     music: str | None = Field(default=None, description="Music bed, relative to the project folder.")
@@ -45,7 +46,7 @@ class ProjectOptions(BaseModel):
     def settings_overrides(self) -> dict:
         """The stored choices that override process settings."""
         chosen = {"image_provider": self.image_provider, "llm": self.llm, "max_cost_usd": self.max_cost_usd,
-                  "image_candidates": self.candidates, "judge": self.judge}
+                  "image_candidates": self.candidates, "judge": self.judge, "enhance_prompts": self.enhance}
         return {k: v for k, v in chosen.items() if v is not None}
 
     def music_path(self, paths: ProjectPaths) -> Path | None:

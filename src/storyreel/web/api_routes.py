@@ -42,11 +42,16 @@ class NewProject(BaseModel):
     image_provider: str | None = None
     llm: str | None = None
     max_cost: float | None = Field(default=None, ge=0)
+    candidates: int | None = Field(default=None, ge=1, le=8, description="Candidate images per shot (best-of-N).")
 
 
 class ShotEdit(BaseModel):
     narration: str | None = Field(default=None, max_length=5000)
     image_prompt: str | None = Field(default=None, max_length=4000, description="Empty clears it.")
+
+
+class Pick(BaseModel):
+    candidate: int | None = Field(ge=1, le=8, description="The candidate number (from 1); null: the best ranked again.")
 
 
 class Regenerate(BaseModel):
@@ -130,6 +135,21 @@ def edit_shot(project_id: str, shot_id: str, body: ShotEdit, user: Me, request: 
     return {"shot_id": shot_id, "stale": views.stale_nodes(project_id, workspace)}
 
 
+@router.post("/projects/{project_id}/shots/{shot_id}/pick")
+def pick(project_id: str, shot_id: str, body: Pick, user: Me, request: Request) -> dict:
+    """A person's choice of the shot's candidate image (kept in the storyboard; it always wins); answers the
+    nodes now stale — "Update video" (``POST …/make``) renders it."""
+    workspace = request.app.state.workspace
+    library.pick_candidate(project_id, shot_id, body.candidate, user_id=user.id, workspace=workspace)
+    return {"shot_id": shot_id, "candidate": body.candidate, "stale": views.stale_nodes(project_id, workspace)}
+
+
+@router.get("/projects/{project_id}/quality")
+def quality(project_id: str, user: Me, request: Request) -> dict:
+    """Per shot the candidates, scores, the pick and who made it; score distributions and the override rate."""
+    return library.quality(project_id, user_id=user.id, workspace=request.app.state.workspace)
+
+
 @router.post("/projects/{project_id}/make", status_code=202)
 def update_video(project_id: str, user: Me, request: Request) -> dict:
     """Queue a ``make`` of the project: only the nodes that are not fresh run."""
@@ -196,6 +216,16 @@ def image(project_id: str, shot_id: str, user: Me, request: Request) -> Response
     """A shot's image (PNG)."""
     paths = _paths(project_id, user, request)
     return files.serve(paths, files.shot_image(paths, shot_id))
+
+
+@router.get("/projects/{project_id}/images/{shot_id}/candidates/{index}", response_class=Response)
+def candidate_image(project_id: str, shot_id: str, index: int, user: Me, request: Request) -> Response:
+    """Candidate ``index`` (1–8) of a shot (PNG)."""
+    paths = _paths(project_id, user, request)
+    files.shot_image(paths, shot_id)  # 404 unless an ID
+    if not 1 <= index <= 8:
+        raise HTTPException(404, "no such candidate")
+    return files.serve(paths, paths.candidate(shot_id, index))
 
 
 @router.get("/projects/{project_id}/qc")

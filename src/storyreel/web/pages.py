@@ -148,7 +148,7 @@ def _new_form(request: Request, *, form: dict, errors: dict, status_code: int = 
 
 @router.get("/new")
 def new_page(request: Request, user: Me, example: str = "") -> HTMLResponse:
-    form = {"text": "", "title": "", "aspect_ratio": "", "language": "", "max_cost": "", "image_provider": "", "llm": ""}
+    form = {"text": "", "title": "", "aspect_ratio": "", "language": "", "max_cost": "", "image_provider": "", "llm": "", "candidates": ""}
     chosen = next((e for e in EXAMPLES if e["name"] == example), None)
     if chosen and (EXAMPLES_DIR / chosen["file"]).is_file():
         form.update(text=(EXAMPLES_DIR / chosen["file"]).read_text(encoding="utf-8"), title=chosen["label"])
@@ -167,10 +167,10 @@ def check_csrf(request: Request, token: str) -> None:
 async def create(request: Request, user: Me, csrftoken: Annotated[str, Form()] = "", text: Annotated[str, Form()] = "", title: Annotated[str, Form(max_length=200)] = "",
                  aspect_ratio: Annotated[str, Form()] = "", language: Annotated[str, Form(max_length=16)] = "",
                  max_cost: Annotated[str, Form()] = "", image_provider: Annotated[str, Form()] = "", llm: Annotated[str, Form()] = "",
-                 file: Annotated[UploadFile | None, File()] = None) -> Response:
+                 candidates: Annotated[str, Form()] = "", file: Annotated[UploadFile | None, File()] = None) -> Response:
     check_csrf(request, csrftoken)
     form = {"text": text, "title": title, "aspect_ratio": aspect_ratio, "language": language, "max_cost": max_cost,
-            "image_provider": image_provider, "llm": llm}
+            "image_provider": image_provider, "llm": llm, "candidates": candidates}
     settings = request.app.state.settings
     data, name = None, None
     if file is not None and file.filename:
@@ -183,16 +183,20 @@ async def create(request: Request, user: Me, csrftoken: Annotated[str, Form()] =
         cap = float(max_cost) if max_cost.strip() else None
     except ValueError:
         return await run_in_threadpool(lambda: _new_form(request, form=form, errors={"max_cost": "give a number of USD, e.g. 5"}, status_code=422))
+    count = int(candidates) if candidates.strip().isdigit() else None
+    if candidates.strip() and (count is None or not 1 <= count <= 8):
+        return await run_in_threadpool(lambda: _new_form(request, form=form, errors={"candidates": "give 1 to 8 candidate images per shot"},
+                                                         status_code=422))
 
     def submit():  # noqa: ANN202
         return library.create_project(text=None if data is not None else text, file_name=name, data=data, title=title or None,
                                       aspect_ratio=aspect_ratio or None, language=language or None, image_provider=image_provider or None,
-                                      llm=llm or None, max_cost=cap, user_id=user.id, workspace=request.app.state.workspace)
+                                      llm=llm or None, max_cost=cap, candidates=count, user_id=user.id, workspace=request.app.state.workspace)
     try:
         project, _job = await run_in_threadpool(submit)
     except InputError as exc:
         message = exc.message + (f" — {exc.hint}" if exc.hint else "")
-        field = exc.field if exc.field in ("text", "file", "aspect_ratio", "language", "max_cost", "image_provider", "llm") else "form"
+        field = exc.field if exc.field in ("text", "file", "aspect_ratio", "language", "max_cost", "image_provider", "llm", "candidates") else "form"
         return await run_in_threadpool(lambda: _new_form(request, form=form, errors={field: message}, status_code=422))
     return RedirectResponse(f"/projects/{project['id']}", 303)
 
@@ -287,6 +291,43 @@ def edit_shot(project_id: str, shot_id: str, request: Request, user: Me, narrati
     else:
         page.headers["HX-Reswap"] = "outerHTML"
     return page
+
+
+@router.post("/projects/{project_id}/shots/{shot_id}/pick")
+def pick(project_id: str, shot_id: str, request: Request, user: Me, candidate: Annotated[str, Form()] = "auto") -> Response:
+    """Use one candidate as the shot's image (``auto``: the best ranked); the stale panel then offers "Update video"."""
+    workspace = request.app.state.workspace
+    chosen = None if candidate == "auto" else int(candidate) if candidate.isdigit() else -1
+    try:
+        if chosen == -1:
+            raise InputError(f"{candidate!r} is not a candidate number", field="candidate")
+        library.pick_candidate(project_id, shot_id, chosen, user_id=user.id, workspace=workspace)
+        error = None
+    except InputError as exc:
+        if exc.field == "project":
+            raise
+        error = exc.message
+    if not request.headers.get("hx-request"):
+        return RedirectResponse(f"/projects/{project_id}#shot-{shot_id}", 303) if error is None else error_page(request, 422, "Not picked", error)
+    board = library.storyboard(project_id, user.id, workspace=workspace)
+    rows = [s for ch in views.shots(board, ProjectPaths(workspace, project_id), request.app.state.settings.speech_rate_wpm) for s in ch["shots"]]
+    shot = next(s for s in rows if s["shot_id"] == shot_id)
+    if error is None:  # the record still shows the last selection: show the pick that the next update will use
+        shot["pending_pick"] = chosen or "auto"
+    page = render(request, "_shot.html", status_code=200 if error is None else 422, shot=shot, project_id=project_id,
+                  pick_error=error, bust=int(time.time()))
+    if error is None:
+        page.headers["HX-Trigger"] = "storyboard-changed"
+    else:
+        page.headers["HX-Reswap"] = "outerHTML"
+    return page
+
+
+@router.get("/projects/{project_id}/quality")
+def quality_page(project_id: str, request: Request, user: Me) -> HTMLResponse:
+    """Score distributions, the override rate and per shot the candidates and the pick (FR-043)."""
+    data = library.quality(project_id, user_id=user.id, workspace=request.app.state.workspace)
+    return render(request, "quality.html", q=data, project_id=project_id, bust=int(time.time()), nav="projects")
 
 
 @router.post("/projects/{project_id}/make")

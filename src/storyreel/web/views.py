@@ -62,6 +62,7 @@ def shots(board: Storyboard, paths: ProjectPaths, wpm: int) -> list[dict]:
             timing = read_json(paths.narration_timing(shot.shot_id)) or {}
             words = len(shot.narration.split())
             meta = read_json(paths.image_meta(shot.shot_id)) or {}
+            record = read_json(paths.scores(shot.shot_id)) or {}
             rows.append({
                 "shot_id": shot.shot_id, "narration": shot.narration, "visual_type": shot.visual.type,
                 "description": shot.visual.description, "image_prompt": shot.visual.image_prompt,
@@ -70,9 +71,20 @@ def shots(board: Storyboard, paths: ProjectPaths, wpm: int) -> list[dict]:
                 "has_image": paths.image(shot.shot_id).exists(),
                 "image": {k: meta.get(k) for k in ("generation_method", "provider", "status", "error", "cost_usd", "prompt", "size")}
                 if meta else None,
+                "candidates": [_candidate(c) for c in record.get("candidates", [])] if len(record.get("candidates", [])) > 1 else [],
+                "selected": record.get("selected"), "picked_by": record.get("picked_by"),
             })
         chapters.append({"chapter_id": chapter.chapter_id, "title": chapter.title, "shots": rows})
     return chapters
+
+
+def _candidate(c: dict) -> dict:
+    """One candidate for the shot's grid: index, whether its file exists, total, rank and flat sub-scores."""
+    flat = {f"{kind} {name.replace('_', ' ')}": v for kind, scores in (c.get("scores") or {}).items() for name, v in scores.items()
+            if name != "total" and isinstance(v, (int, float)) and not isinstance(v, bool)}
+    judge = (c.get("scores") or {}).get("judge") or {}
+    return {"index": c["index"], "made": bool(c.get("path")), "total": c.get("total"), "rank": c.get("rank"), "scores": flat,
+            "reason": judge.get("reason"), "status": c.get("status")}
 
 
 WHY = {

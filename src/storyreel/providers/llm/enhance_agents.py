@@ -33,12 +33,22 @@ def _brief_text(brief: Brief) -> str:
     return "Brief:\n" + "\n".join(given) if given else "Brief: (none)"
 
 
+def _estimate(llm: Any, prompt: str, brief: Brief, max_tokens: int) -> float:
+    from storyreel.providers.prices import llm_estimate
+
+    return llm_estimate(llm.model, len(DIRECTOR) + len(CRITIC) + len(_brief_text(brief)) + 2 * len(prompt) + 600, max_tokens)
+
+
 class LlmDirector:
     """``rewrite`` on an LLM provider with ``run(instructions, user, output_type, …)`` (PydanticAILlm)."""
 
     def __init__(self, llm: Any, model: Any = None) -> None:
         self.llm, self.model = llm, model  # model: a pydantic-ai test model replacing the vendor's
         self.provider_id = f"{llm.provider_id} (director)"
+
+    def estimate(self, prompt: str, brief: Brief) -> float:
+        """Upper bound in USD of one rewrite."""
+        return _estimate(self.llm, prompt, brief, 600)
 
     def rewrite(self, prompt: str, feedback: list[str], brief: Brief) -> Said:
         user = f"{_brief_text(brief)}\n\nPrompt:\n{prompt}"
@@ -54,6 +64,10 @@ class LlmCritic:
     def __init__(self, llm: Any, model: Any = None) -> None:
         self.llm, self.model = llm, model
         self.provider_id = f"{llm.provider_id} (critic)"
+
+    def estimate(self, prompt: str, brief: Brief) -> float:
+        """Upper bound in USD of one critique."""
+        return _estimate(self.llm, prompt, brief, 800)
 
     def critique(self, prompt: str, brief: Brief) -> Said:
         crit, usage, cost = self.llm.run(CRITIC.format(kind=brief.kind), f"{_brief_text(brief)}\n\nPrompt:\n{prompt}", Critique,

@@ -56,6 +56,9 @@ class ChecklistCritic:
 
     provider_id: ClassVar[str] = "local:checklist-critic"
 
+    def estimate(self, prompt: str, brief: Brief) -> float:
+        return 0.0
+
     def critique(self, prompt: str, brief: Brief) -> Said:
         found = {name: bool(pattern.search(prompt)) for name, pattern in CHECKS.items()}
         words = _words(prompt)
@@ -98,6 +101,9 @@ class RuleDirector:
     checklist) misses, taken from the brief, appended as one sentence each. Never removes the user's words."""
 
     provider_id: ClassVar[str] = "local:rule-director"
+
+    def estimate(self, prompt: str, brief: Brief) -> float:
+        return 0.0
 
     def rewrite(self, prompt: str, feedback: list[str], brief: Brief) -> Said:
         text = " ".join(prompt.split()).rstrip(".")

@@ -27,6 +27,7 @@ class PydanticAILlm(LlmProvider):
 
     vendor: ClassVar[str] = "openai"
     code_version: ClassVar[str] = "pydantic-ai-llm/1"
+    runs_agents: ClassVar[bool] = True
     connection = CONNECTIONS["openai"]
 
     def model_object(self):  # noqa: ANN201
