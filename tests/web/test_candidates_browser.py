@@ -25,14 +25,14 @@ def test_a_person_compares_candidates_picks_one_and_updates_the_video(server, br
     page.click("button.primary")
     page.wait_for_url(f"{base}/")
     page.goto(f"{base}/new")
-    page.set_input_files("input[name=file]", str(INPUTS / "hare-and-tortoise.txt"))
+    page.set_input_files("input[name=file]", str(INPUTS / "ad-brief.txt"))
     page.fill("input[name=candidates]", "3")
     page.click("text=Make the video")
     page.wait_for_url(re.compile(r".*/projects/[a-z0-9-]+$"))
     project_url = page.url
     assert wait_job_end(page) == "done"
 
-    shot = page.locator("#shot-ch01-s02")
+    shot = page.locator("#shot-ch02-s01")
     assert shot.locator("li.cand").count() == 3 and shot.locator("li.cand.chosen").count() == 1
     shot.scroll_into_view_if_needed()  # the thumbnails load lazily, once in view
     for img in shot.locator("li.cand img").all():  # every thumbnail loads (not a broken image)
@@ -46,15 +46,15 @@ def test_a_person_compares_candidates_picks_one_and_updates_the_video(server, br
     chosen = int(shot.locator("li.cand.chosen span").inner_text().split("·")[0].strip().lstrip("#"))
     other = next(i for i in (1, 2, 3) if i != chosen)
     shot.locator("li.cand").nth(other - 1).locator("button", has_text="Use this").click()
-    page.locator("#shot-ch01-s02 [role=status]", has_text=f"next update uses {other}").wait_for()
+    page.locator("#shot-ch02-s01 [role=status]", has_text=f"next update uses {other}").wait_for()
     panel = page.locator("text=Update video")
     panel.wait_for()
-    page.locator("text=select[ch01-s02]").first.wait_for()
+    page.locator("text=select[ch02-s01]").first.wait_for()
     shoot(page, "candidates-picked")
     panel.click()
     assert wait_job_end(page) == "done"
-    chosen_now = page.locator("#shot-ch01-s02 li.cand.chosen span").inner_text()
-    assert chosen_now.startswith(f"#{other}") and "picked by you" in page.locator("#shot-ch01-s02 .candidates p").first.inner_text()
+    chosen_now = page.locator("#shot-ch02-s01 li.cand.chosen span").inner_text()
+    assert chosen_now.startswith(f"#{other}") and "picked by you" in page.locator("#shot-ch02-s01 .candidates p").first.inner_text()
 
     page.goto(project_url + "/quality")
     assert "Override rate" in page.content() and page.locator("table.dist meter").count() >= 5

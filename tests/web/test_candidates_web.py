@@ -18,7 +18,7 @@ pytestmark = pytest.mark.e2e
 
 @pytest.fixture(scope="module")
 def made(tmp_path_factory):  # noqa: ANN201
-    """alice's fable with three candidates per shot, made by running its queued job to the end."""
+    """alice's ad (the real brief) with three candidates per shot, made by running its queued job to the end."""
     from storyreel.api import jobs
     from storyreel.jobs.runner import run_job
 
@@ -26,8 +26,8 @@ def made(tmp_path_factory):  # noqa: ANN201
     app = create_app(workspace, workers=0)
     with TestClient(app):
         page = browser_client(app, "alice")
-        form = {"csrftoken": page.cookies["csrftoken"], "text": (INPUTS / "hare-and-tortoise.txt").read_text(encoding="utf-8"),
-                "title": "Hare", "candidates": "3"}
+        form = {"csrftoken": page.cookies["csrftoken"], "text": (INPUTS / "ad-brief.txt").read_text(encoding="utf-8"),
+                "title": "Tide & Stone", "candidates": "3"}
         created = page.post("/new", data=form, follow_redirects=False)
         assert created.status_code == 303, created.text
         pid = created.headers["location"].rsplit("/", 1)[1]
@@ -52,23 +52,23 @@ def test_the_quality_api_lists_candidates_scores_and_the_pick(made):
 
 def test_candidate_images_are_served_and_only_those(made):
     _, _, api, pid = made
-    got = api.get(f"/api/projects/{pid}/images/ch01-s02/candidates/2")
+    got = api.get(f"/api/projects/{pid}/images/ch03-s01/candidates/2")
     assert got.status_code == 200 and got.headers["content-type"] == "image/png" and got.content[:8] == b"\x89PNG\r\n\x1a\n"
-    for bad in ("ch01-s02/candidates/9", "ch01-s02/candidates/0", "..%2Fstoryboard/candidates/1", "ch01-s02/candidates/x"):
+    for bad in ("ch03-s01/candidates/9", "ch03-s01/candidates/0", "..%2Fstoryboard/candidates/1", "ch03-s01/candidates/x"):
         assert api.get(f"/api/projects/{pid}/images/{bad}").status_code in (404, 422)
     other = TestClient(made[0])
     other.post("/api/auth/register", json={"username": "mallory", "password": "long enough password"})
     token = other.post("/api/auth/token", json={"username": "mallory", "password": "long enough password"}).json()["access_token"]
     other.headers["Authorization"] = f"Bearer {token}"
-    assert other.get(f"/api/projects/{pid}/images/ch01-s02/candidates/1").status_code == 404
-    assert other.post(f"/api/projects/{pid}/shots/ch01-s02/pick", json={"candidate": 1}).status_code == 404
+    assert other.get(f"/api/projects/{pid}/images/ch03-s01/candidates/1").status_code == 404
+    assert other.post(f"/api/projects/{pid}/shots/ch03-s01/pick", json={"candidate": 1}).status_code == 404
 
 
 def test_the_project_page_shows_each_shots_candidates_with_scores(made):
     _, page, _, pid = made
     html = page.get(f"/projects/{pid}").text
     assert len(re.findall(r'<li class="cand', html)) == 3 * html.count('<article class="shot"')
-    assert f"/api/projects/{pid}/images/ch01-s02/candidates/3" in html and "Compare side by side" in html
+    assert f"/api/projects/{pid}/images/ch03-s01/candidates/3" in html and "Compare side by side" in html
     assert "<meter" in html and "Use this" in html
 
 
