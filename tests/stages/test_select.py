@@ -156,3 +156,35 @@ def test_a_persons_pick_wins_and_picking_the_selected_image_changes_nothing_down
     project.run(list(IMAGE_STAGES), ctx)
     record = json.loads(ctx.paths.scores(unit).read_text())
     assert record["picked_by"] == "auto" and "does not exist" in record["pick_ignored"]
+
+
+def test_a_vendors_candidates_of_one_shot_are_asked_for_together(project):
+    """With a vendor, a shot's candidates do not wait for each other: their calls overlap (the vendor's
+    client caps the calls in flight across shots; benchmarks/candidates_bench.py measures the wall time)."""
+    import threading
+    import time
+
+    class SlowImages(FakeImages):
+        def __init__(self) -> None:
+            super().__init__(price_usd=0.01)
+            self.in_flight: dict[str, int] = {}
+            self.peak: dict[str, int] = {}
+            self.guard = threading.Lock()
+
+        def fetch(self, request, *, jobs=None, key=None):  # noqa: ANN001, ANN202
+            with self.guard:
+                self.in_flight[request.shot_id] = self.in_flight.get(request.shot_id, 0) + 1
+                self.peak[request.shot_id] = max(self.peak.get(request.shot_id, 0), self.in_flight[request.shot_id])
+            try:
+                time.sleep(0.15)
+                return super().fetch(request, jobs=jobs, key=key)
+            finally:
+                with self.guard:
+                    self.in_flight[request.shot_id] -= 1
+
+    project.settings = project.settings.model_copy(update={"image_candidates": 4, "image_concurrency": 4})
+    images = SlowImages()
+    ctx = project.ctx(image=images, llm=FakeLlm())
+    project.run(list(IMAGE_STAGES), ctx)
+    assert len(images.history) == 12 and all(peak >= 2 for peak in images.peak.values()), images.peak
+    assert CostLedger(project.store.sessions, "hare", 1.0).summary().committed_usd == pytest.approx(12 * 0.01)

@@ -23,7 +23,9 @@ candidate succeeded; otherwise the node needs attention and the next run retries
 
 from __future__ import annotations
 
+import contextvars
 import json
+from concurrent.futures import ThreadPoolExecutor
 from typing import ClassVar
 
 from storyreel.core.atomic import atomic_write_text
@@ -154,26 +156,35 @@ class ImageStage(Stage[ProjectContext]):
         failures: dict[int, ProviderError] = {}
         cleanup: list = []
         cost = 0.0
+        todo = []
         for index in range(1, count + 1):
-            checkpoint()
             request = self.request(ctx, unit, candidate=index)
             key = candidate_key(provider, request, index)
             kept = None if forced() else self._kept(ctx, unit, index, key)
-            if kept is not None:
-                made[index] = kept
-                if method == "generated" and provider.paid:  # bought by a run that stopped before recording it
-                    cleanup += CallJournal(ctx.paths, key).files()
+            if kept is None:
+                todo.append((index, request, key))
                 continue
+            made[index] = kept
+            if method == "generated" and provider.paid:  # bought by a run that stopped before recording it
+                cleanup += CallJournal(ctx.paths, key).files()
+
+        def make(item: tuple[int, ImageRequest, str]) -> tuple[int, dict | None, ProviderError | None]:
+            index, request, key = item
+            checkpoint()
             try:
-                entry = self._candidate(ctx, unit, index, provider, method, request, key, record)
+                return index, self._candidate(ctx, unit, index, provider, method, request, key, record), None
             except ProviderError as exc:
                 self._record_failure(ctx, unit, index, provider, method, request, key, exc)
+                return index, None, exc
+
+        for index, entry, exc in self._each(ctx, provider, method, todo, make):
+            if exc is not None:
                 failures[index] = exc
                 continue
             made[index] = entry
             cost += entry["cost_usd"]
             if method == "generated" and provider.paid:  # recorded with the run: the journal entry is no longer needed
-                cleanup += CallJournal(ctx.paths, key).files()
+                cleanup += CallJournal(ctx.paths, entry["request_key"]).files()
         self._drop_beyond(ctx, unit, count)
         # 2. no candidate at all: a content rejection gets the template stand-in, anything else fails the node
         if not made:
@@ -191,6 +202,19 @@ class ImageStage(Stage[ProjectContext]):
         files = [p for i in range(1, count + 1) for p in (ctx.paths.candidate(unit, i), ctx.paths.candidate_meta(unit, i)) if p.exists()]
         details = {"provider": provider.provider_id, "candidates": count, "made": sorted(made), "failed": sorted(failed)}
         return NodeOutput(files=files, details=details, cost_usd=round(cost, 6), attention=attention, cleanup=cleanup)
+
+    def _each(self, ctx: ProjectContext, provider: ImageGenService, method: str, todo: list, make) -> list:  # noqa: ANN001
+        """``make`` applied to every candidate to make: one after the other for a local engine (it already
+        has a worker per shot), concurrently for a vendor — up to the stage's concurrency, while the
+        vendor's client caps the calls in flight across all shots — so N candidates of the last shots do
+        not wait for each other (issue 13: N=4 within 1.15× of the ideal under a concurrency limit).
+        Each worker runs in a copy of the caller's context (the job's cancel, ``forced()``)."""
+        workers = min(len(todo), self.concurrency(ctx)) if method == "generated" and not provider.offline else 1
+        if workers <= 1:
+            return [make(item) for item in todo]
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sr-candidate") as pool:
+            futures = [pool.submit(contextvars.copy_context().run, make, item) for item in todo]
+            return [f.result() for f in futures]
 
     # ------------------------------------------------------------------------------ one candidate
     @staticmethod
