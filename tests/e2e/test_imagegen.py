@@ -50,10 +50,13 @@ def test_dry_run_writes_payloads_prices_and_calls_nothing(project):
     assert json.loads((images / "ch03-s01" / "request-1.json").read_text())["payload"]["prompt"] == own
     assert plan["estimate_usd"] == pytest.approx(4 * 0.041 * 864 / 1024, rel=1e-3)
     assert not (images / "ch03-s01.png").exists()
-    # best-of-3 is priced as three images per generated shot, one request file each; still nothing called
+    # best-of-3 is priced as three images per generated shot, asked for in one call (the Images API's n); still
+    # nothing called
     three = imagegen(ws, env, "--dry-run", "--candidates", "3")
     assert three["estimate_usd"] == pytest.approx(3 * plan["estimate_usd"], rel=1e-6) and fake.calls == []
-    assert sorted(p.name for p in (images / "ch02-s01").glob("request-*.json")) == ["request-1.json", "request-2.json", "request-3.json"]
+    batch = json.loads((images / "ch02-s01" / "request-1.json").read_text())
+    assert batch["payload"]["n"] == 3 and batch["candidates"] == [1, 2, 3]
+    assert sorted(p.name for p in (images / "ch02-s01").glob("request-*.json")) == ["request-1.json"]
 
 
 def test_second_run_reuses_everything_and_force_regenerates(project):

@@ -97,13 +97,16 @@ def dry_run(ctx: ProjectContext, shots: list[str], store: RunStore) -> ImagegenR
                "would_run": not fresh, "estimate_usd": 0.0}
         if method == "generated":
             provider, files, estimate = ctx.image_provider, [], 0.0
-            for index in range(1, stage.count(ctx) + 1):  # one request per candidate (best-of-N)
+            count = stage.count(ctx)
+            size = provider.max_candidates if provider.paid else 1  # candidates per call: the vendor's native batch
+            for index in range(1, count + 1, size):  # one request per call (best-of-N)
                 request = stage.request(ctx, unit, candidate=index) if ctx.paths.prompt_record(unit).exists() else None
                 if request is None or not fresh:
                     request = _request_without_prompt_node(ctx, unit, index)
+                request = request.model_copy(update={"count": min(size, count - index + 1)})
                 path = ctx.paths.request_payload(unit, index)
-                atomic_write_text(path, json.dumps({"provider": provider.provider_id, "candidate": index, "payload": provider.payload(request)},
-                                                   indent=2, ensure_ascii=False) + "\n")
+                atomic_write_text(path, json.dumps({"provider": provider.provider_id, "candidates": list(range(index, index + request.count)),
+                                                    "payload": provider.payload(request)}, indent=2, ensure_ascii=False) + "\n")
                 files.append(ctx.paths.rel(path))
                 estimate += provider.estimate(request) if provider.paid else 0.0
             row.update(request_file=files[0], request_files=files, estimate_usd=round(estimate, 6))

@@ -72,6 +72,10 @@ class ImageRequest(_Msg):
         "the image, clear of the shot's overlays and subtitles and inside the title-safe area at every frame of "
         "the camera move (storyreel.media.layout); None = the title-safe area. Never sent to a vendor.",
     )
+    count: int = Field(
+        default=1, ge=1, le=10,
+        description="Images in one call (a native batch, the vendor's ``n``; at most the provider's ``max_candidates``).",
+    )
     variant: int = Field(
         default=0, ge=0, le=7,
         description="Candidate number − 1 (best-of-N): a renderer that composes (local:cards) varies its "
@@ -100,6 +104,7 @@ class Received(_Msg):
     received journal instead of bought."""
 
     data: bytes
+    more: list[bytes] = Field(default_factory=list, description="The other images of a native batch (``count`` > 1), in order.")
     cost_usd: float = 0.0
     details: dict[str, Any] = Field(default_factory=dict)
     media_type: str = "image/png"
@@ -179,6 +184,8 @@ class ImageGenService(Capable, Protocol):
     def fetch(self, request: ImageRequest, *, jobs: JobLog | None = None, key: str | None = None) -> Received: ...
 
     def finish(self, request: ImageRequest, received: Received, out_path: Path) -> ImageResult: ...
+
+    def finish_batch(self, request: ImageRequest, received: Received, out_paths: list[Path]) -> list[ImageResult]: ...
 
 
 class LlmStep(Capable, Protocol):
@@ -326,6 +333,14 @@ class ImageProvider(Provider):
         save_fitted(received.data, request.width, request.height, out_path)
         details = {**received.details, **({"from_journal": True} if received.from_journal else {})}
         return ImageResult(path=out_path, provider=self.provider_id, cost_usd=received.cost_usd, provider_details=details)
+
+    def finish_batch(self, request: ImageRequest, received: Received, out_paths: list[Path]) -> list[ImageResult]:
+        """:meth:`finish` for each image of a native batch's answer, in order, into ``out_paths`` (the answer may
+        hold fewer images than asked: the results are as many as it has); the cost is shared equally."""
+        images = [received.data, *received.more][: len(out_paths)]
+        share = received.cost_usd / len(images)
+        return [self.finish(request, received.model_copy(update={"data": data, "more": [], "cost_usd": share}), out)
+                for data, out in zip(images, out_paths, strict=False)]
 
     def generate(self, request: ImageRequest, out_path: Path) -> ImageResult:
         """:meth:`fetch` then :meth:`finish` (offline engines draw directly and override this)."""

@@ -168,16 +168,20 @@ class ImageStage(Stage[ProjectContext]):
             if method == "generated" and provider.paid:  # bought by a run that stopped before recording it
                 cleanup += CallJournal(ctx.paths, key).files()
 
-        def make(item: tuple[int, ImageRequest, str]) -> tuple[int, dict | None, ProviderError | None]:
-            index, request, key = item
+        def make(chunk: list[tuple[int, ImageRequest, str]]) -> list[tuple[int, dict | None, ProviderError | None]]:
             checkpoint()
+            if len(chunk) > 1:
+                return self._batch(ctx, unit, chunk, provider, method, record)
+            index, request, key = chunk[0]
             try:
-                return index, self._candidate(ctx, unit, index, provider, method, request, key, record), None
+                return [(index, self._candidate(ctx, unit, index, provider, method, request, key, record), None)]
             except ProviderError as exc:
                 self._record_failure(ctx, unit, index, provider, method, request, key, exc)
-                return index, None, exc
+                return [(index, None, exc)]
 
-        for index, entry, exc in self._each(ctx, provider, method, todo, make):
+        size = provider.max_candidates if method == "generated" and provider.paid else 1  # the vendor's native batch (n)
+        chunks = [todo[i:i + size] for i in range(0, len(todo), max(1, size))]
+        for index, entry, exc in (item for done in self._each(ctx, provider, method, chunks, make) for item in done):
             if exc is not None:
                 failures[index] = exc
                 continue
@@ -226,7 +230,7 @@ class ImageStage(Stage[ProjectContext]):
         except (OSError, ValueError):
             return None
         out = ctx.paths.candidate(unit, index)
-        if entry.get("request_key") != key or entry.get("status") == "failed" or not out.exists():
+        if entry.get("candidate_key", entry.get("request_key")) != key or entry.get("status") == "failed" or not out.exists():
             return None
         return entry if entry.get("sha256") == hash_file(out) else None
 
@@ -237,12 +241,40 @@ class ImageStage(Stage[ProjectContext]):
         :class:`ProviderError` (nothing is written then but the failure sidecar, by the caller)."""
         out = ctx.paths.candidate(unit, index)
         if method == "generated" and provider.paid:
-            result = self._bought(ctx, unit, provider, request, key, out)
+            result = self._bought(ctx, unit, provider, request, key, [out])[0]
         else:
             result = provider.generate(request, out)
         entry = self._entry(ctx, unit, index, provider, method, request, key)
         entry.update(status="generated" if method == "generated" else "template", error=None, cost_usd=result.cost_usd)
         return self._finish(ctx, unit, index, out, entry, result, record)
+
+    def _batch(self, ctx: ProjectContext, unit: str, chunk: list, provider: ImageGenService, method: str,
+               record: dict) -> list[tuple[int, dict | None, ProviderError | None]]:
+        """Several candidates in one paid call (the vendor's native batch ``n``): one reservation of the whole
+        batch's estimate, one journal entry with every image, the cost shared among them. Each candidate
+        still gets its own file, sidecar (``request_key``: the batch's; ``candidate_key``: its own, so it is
+        kept on the next run) and ``media_assets`` row. Images the answer lacks are failed candidates."""
+        first_index, first, _ = chunk[0]
+        batch = first.model_copy(update={"count": len(chunk)})
+        key = candidate_key(provider, batch, first_index)
+        outs = [ctx.paths.candidate(unit, index) for index, _, _ in chunk]
+        try:
+            results = self._bought(ctx, unit, provider, batch, key, outs)
+        except ProviderError as exc:
+            for index, request, ckey in chunk:
+                self._record_failure(ctx, unit, index, provider, method, request, ckey, exc)
+            return [(index, None, exc) for index, _, _ in chunk]
+        done: list[tuple[int, dict | None, ProviderError | None]] = []
+        for position, (index, request, ckey) in enumerate(chunk):
+            if position >= len(results):
+                exc = MalformedResponse(f"{provider.provider_id}: the answer holds {len(results)} of the {len(chunk)} images asked for")
+                self._record_failure(ctx, unit, index, provider, method, request, ckey, exc)
+                done.append((index, None, exc))
+                continue
+            entry = self._entry(ctx, unit, index, provider, method, request, ckey)
+            entry.update(status="generated", error=None, cost_usd=results[position].cost_usd, request_key=key, batch=len(chunk))
+            done.append((index, self._finish(ctx, unit, index, outs[position], entry, results[position], record), None))
+        return done
 
     def _stand_in(self, ctx: ProjectContext, unit: str, provider: ImageGenService, method: str, exc: ProviderRejected,
                   record: dict) -> dict:
@@ -281,7 +313,7 @@ class ImageStage(Stage[ProjectContext]):
             "prompt": request.prompt if method == "generated" else None,
             "generation_method": method, "provider": provider.provider_id,
             "size": f"{request.width}x{request.height}", "mime_type": "image/png",
-            "candidate": index, "seed": request.seed, "request_key": key,
+            "candidate": index, "seed": request.seed, "request_key": key, "candidate_key": key,
         }
 
     def _record_failure(self, ctx: ProjectContext, unit: str, index: int, provider: ImageGenService, method: str,
@@ -300,10 +332,11 @@ class ImageStage(Stage[ProjectContext]):
                 path.unlink(missing_ok=True)
 
     @staticmethod
-    def _bought(ctx: ProjectContext, unit: str, provider: ImageGenService, request: ImageRequest, key: str, out) -> ImageResult:  # noqa: ANN001
+    def _bought(ctx: ProjectContext, unit: str, provider: ImageGenService, request: ImageRequest, key: str, outs: list) -> list[ImageResult]:
         """The paid-call protocol (docs/architecture.md "Paid calls"): an answer already in the received
         journal is used as it is (bought by an earlier, interrupted run; its cost is in the ledger);
-        otherwise reserve the estimate, call, journal the answer before anything else, book the cost."""
+        otherwise reserve the estimate, call, journal the answer before anything else, book the cost.
+        Returns one result per image written into ``outs`` (a native batch's answer may hold fewer)."""
         journal = CallJournal(ctx.paths, key)
         received = journal.load()
         if received is None:
@@ -316,7 +349,9 @@ class ImageStage(Stage[ProjectContext]):
             if provider.bills_once_per_request and ctx.ledger is not None:
                 ctx.ledger.settle_uncertain(key)  # an earlier lost attempt of this request was this purchase
         try:
-            return provider.finish(request, received, out)
+            if len(outs) == 1:
+                return [provider.finish(request, received, outs[0])]
+            return provider.finish_batch(request, received, outs)
         except MalformedResponse:
             journal.discard()  # a paid answer that does not decode: the next run asks again instead of re-reading it
             raise

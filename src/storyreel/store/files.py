@@ -133,7 +133,8 @@ class ProjectPaths:
         return self.candidates(shot) / "scores.json"
 
     def request_payload(self, shot: str, index: int = 1) -> Path:
-        """What ``imagegen --dry-run`` would send for a shot's candidate ``index``."""
+        """What ``imagegen --dry-run`` would send for a shot's call starting at candidate ``index`` (a vendor
+        with a native batch asks for several candidates in one call)."""
         return self.candidates(shot) / f"request-{index}.json"
 
     def prompt_record(self, shot: str) -> Path:

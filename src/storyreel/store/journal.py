@@ -47,24 +47,33 @@ class CallJournal:
     def record_attempt(self) -> None:
         atomic_write_text(self.meta, json.dumps({**self._read(), "attempted": True}))
 
+    def extra(self, position: int) -> Path:
+        """The bytes of image ``position`` (2, 3, …) of a native batch's answer."""
+        return self.data.with_name(f"{self.key}.{position}.bin")
+
     def save(self, received: Received) -> None:
-        """The answer: bytes first, then the record that says they are complete."""
+        """The answer: bytes first (every image of a batch), then the record that says they are complete."""
         atomic_write_bytes(self.data, received.data)
+        for position, more in enumerate(received.more, 2):
+            atomic_write_bytes(self.extra(position), more)
         record = {**self._read(), "received": True, "cost_usd": received.cost_usd, "details": received.details,
-                  "media_type": received.media_type}
+                  "media_type": received.media_type, "images": 1 + len(received.more)}
         atomic_write_text(self.meta, json.dumps(record, ensure_ascii=False))
 
     def load(self) -> Received | None:
         """The journaled answer, or None when there is none (or it is incomplete)."""
         record = self._read()
-        if not record.get("received") or not self.data.is_file():
+        images = int(record.get("images") or 1)
+        if not record.get("received") or not self.data.is_file() or not all(self.extra(p).is_file() for p in range(2, images + 1)):
             return None
-        return Received(data=self.data.read_bytes(), cost_usd=float(record.get("cost_usd") or 0.0),
+        return Received(data=self.data.read_bytes(), more=[self.extra(p).read_bytes() for p in range(2, images + 1)],
+                        cost_usd=float(record.get("cost_usd") or 0.0),
                         details=dict(record.get("details") or {}), media_type=str(record.get("media_type") or "image/png"),
                         from_journal=True)
 
     def files(self) -> list[Path]:
-        return [self.meta, self.data]
+        """Every file of the entry (a batch's extra images included)."""
+        return [self.meta, self.data, *sorted(self.data.parent.glob(f"{self.key}.*.bin"))]
 
     def discard(self) -> None:
         for path in self.files():

@@ -2,8 +2,9 @@
 
 Request fields: ``model``, ``prompt``, ``size`` (chosen from the target aspect: long side
 ``image_long_side`` (1536), short side to the aspect, both multiples of 16 — e.g. 1536x864 for 16:9,
-864x1536 for 9:16), ``quality`` (low | medium | high), ``n`` = 1, ``output_format`` = png. The answer's
-``data[0].b64_json`` is decoded and cover-fitted (scaled, centre-cropped) to the exact output size.
+864x1536 for 9:16), ``quality`` (low | medium | high), ``n`` = the request's ``count`` (1; best-of-N asks
+for a shot's candidates in one call, up to 10), ``output_format`` = png. Each ``data[i].b64_json`` is
+decoded and cover-fitted (scaled, centre-cropped) to the exact output size.
 Cost comes from the returned ``usage`` tokens at the price table's token rates, else the table's
 per-image estimate. A 400 whose error ``code`` is ``moderation_blocked`` or ``content_policy_violation``
 is a rejection of that shot, not a crash.
@@ -67,25 +68,28 @@ class OpenAIImages(HttpImageProvider):
 
     def payload(self, request: ImageRequest) -> dict:
         w, h = provider_size(request.width, request.height, self.settings.image_long_side)
-        return {"model": self.model, "prompt": request.prompt, "size": f"{w}x{h}", "quality": self.quality, "n": 1, "output_format": "png"}
+        return {"model": self.model, "prompt": request.prompt, "size": f"{w}x{h}", "quality": self.quality, "n": request.count,
+                "output_format": "png"}
 
     def estimate(self, request: ImageRequest) -> float:
         w, h = provider_size(request.width, request.height, self.settings.image_long_side)
-        return image_price("openai", self.model, self.quality, w, h)[0]
+        return image_price("openai", self.model, self.quality, w, h)[0] * request.count
 
     def fetch(self, request: ImageRequest, *, jobs: JobLog | None = None, key: str | None = None) -> Received:
         payload = self.payload(request)
         body = self.http.request("POST", "/images/generations", payload, headers=self.idempotency(key), idempotent=key is not None)
         try:
-            item = body["data"][0]
-            b64 = item["b64_json"]
+            items = body["data"]
+            images = [decode_base64(item["b64_json"], f"openai: data[{i}].b64_json") for i, item in enumerate(items)]
+            item = items[0]
         except (KeyError, IndexError, TypeError):
-            raise MalformedResponse("openai: the response has no data[0].b64_json image") from None
-        data = decode_base64(b64, "openai: data[0].b64_json")
+            raise MalformedResponse("openai: the response has no data[i].b64_json images") from None
+        if not images:
+            raise MalformedResponse("openai: the response has no images")
         w, h = (int(v) for v in payload["size"].split("x"))
         estimate, price = image_price("openai", self.model, self.quality, w, h)
         cost = usage_cost(price, body.get("usage") or {})
-        return Received(data=data, cost_usd=estimate if cost is None else cost, details={
+        return Received(data=images[0], more=images[1:], cost_usd=estimate * request.count if cost is None else cost, details={
             "model": self.model, "size": payload["size"], "quality": self.quality,
             "revised_prompt": item.get("revised_prompt"), "usage": body.get("usage"),
             "cost_source": "usage" if cost is not None else f"price table {price.as_of}",
