@@ -67,7 +67,8 @@ FLAGS = {
     "input_path": "INPUT", "prompt": "--prompt", "kind": "--kind", "aspect_ratio": "--aspect-ratio",
     "language": "--language", "project_id": "--project-id", "image_provider": "--image-provider", "llm": "--llm",
     "max_cost": "--max-cost", "candidates": "--candidates", "judge": "--judge", "enhance": "--enhance", "candidate": "CANDIDATE", "shot_id": "SHOT", "text": "TEXT", "prompt_kind": "--type",
-    "max_iterations": "--max-iterations", "threshold": "--threshold", "preset": "--preset", "crf": "--crf", "music": "--music", "project": "PROJECT",
+    "max_iterations": "--max-iterations", "threshold": "--threshold",
+    "entity_id": "ENTITY", "image": "IMAGE", "shots": "--shots", "preset": "--preset", "crf": "--crf", "music": "--music", "project": "PROJECT",
     "chapter": "--chapter", "shot": "--shot", "target": "TARGET",
 }
 """Request field → the flag or argument the user typed (error messages name what the user can fix)."""
@@ -453,6 +454,30 @@ def quality(project: ProjectArg, workspace: Workspace = None, as_json: JsonOut =
     Console().print(table)
     if report.override_rate is not None:
         err.print(f"override rate: {report.override_rate:.0%} of the shots were picked by a person", highlight=False)
+
+
+@app.command()
+@reports_errors
+def reference(
+    project: ProjectArg,
+    entity: Annotated[str, typer.Argument(help="The entity's ID, e.g. hare.")],
+    image: Annotated[Path, typer.Argument(help="Its reference image (PNG, JPEG or WebP).")],
+    name: Annotated[Optional[str], typer.Option("--name", help="Its name (default: the ID).")] = None,
+    kind: Annotated[str, typer.Option("--kind", help="character | product | place.")] = "character",
+    description: Annotated[Optional[str], typer.Option("--description", help="What it looks like.")] = None,
+    shots: Annotated[Optional[str], typer.Option("--shots", help="Comma-separated shot IDs that show it.")] = None,
+    wait: Wait = True,
+    workspace: Workspace = None,
+) -> None:
+    """Give a character, product or place a reference image: the shots that show it are scored on looking like it."""
+    from storyreel.api.reference import ReferenceRequest, reference as run
+
+    request = ReferenceRequest.build(project=project, entity_id=entity, image=image, name=name, kind=kind, description=description,
+                                     shots=[s.strip() for s in (shots or "").split(",") if s.strip()], wait=wait, workspace=workspace)
+    board = run(request)
+    shown = [s.shot_id for _, s in board.shots() if entity in s.visual.entities]
+    err.print(f"{escape(entity)}: reference kept; shown in {len(shown)} shot(s): {escape(', '.join(shown)) or 'none yet (--shots)'}",
+              highlight=False)
 
 
 @app.command("enhance-prompt")

@@ -83,3 +83,46 @@ def test_a_pick_of_a_missing_candidate_or_shot_is_bad_input_and_writes_nothing(m
         proc = run_cli("pick", result["project_id"], *args, workspace=ws)
         assert proc.returncode == 2 and needle in proc.stderr, proc.stderr
     assert (root / "storyboard.json").read_bytes() == before
+
+
+def test_a_reference_image_makes_its_shots_candidates_scored_on_looking_like_it(made, tmp_path):
+    """Issue 13 item 5, offline: the hare gets a reference image (the rabbit artwork, drawn alone); the shots
+    that show it are re-made with their consistency group's seeds and each candidate is scored against it:
+    the candidate whose hero is the rabbit looks most like it."""
+    from storyreel.providers.image.art import art_image, match_subjects
+
+    ws, result, root = made
+    art = art_image(match_subjects("the hare", "en")[0].art, 600)
+    ref = Image.new("RGBA", art.size, (255, 255, 255, 255))
+    ref.alpha_composite(art)
+    ref.convert("RGB").save(tmp_path / "hare.png")
+    shots = ["ch01-s02", "ch02-s01"]
+    proc = run_cli("reference", result["project_id"], "hare", str(tmp_path / "hare.png"), "--name", "Hare", "--shots", ",".join(shots),
+                   workspace=ws)
+    assert proc.returncode == 0, proc.stderr
+    board = load_storyboard(root / "storyboard.json")
+    assert board.entity("hare").reference == "hare.png" and (root / "assets" / "references" / "hare.png").is_file()
+    again = cli_json("make", str(INPUTS / "hare-and-tortoise.txt"), "--candidates", "3", workspace=ws)
+    assert sorted(n for n in again["executed_nodes"] if n.startswith(("image[", "select["))) == sorted(
+        [f"image[{s}]" for s in shots] + [f"select[{s}]" for s in shots])  # only the hare's shots (their seeds changed)
+    record = json.loads((root / "images" / "ch01-s02" / "scores.json").read_text())
+    consistency = {c["index"]: c["scores"]["consistency"]["total"] for c in record["candidates"]}
+    assert max(consistency, key=consistency.get) == 1, consistency  # variant 0: the rabbit is the hero
+    assert all(0 <= v <= 100 for v in consistency.values())
+    metas = [json.loads((root / "images" / s / "1.meta.json").read_text()) for s in shots]
+    assert metas[0]["seed"] == metas[1]["seed"]  # one consistency group, one seed per candidate number
+
+
+def test_a_bad_reference_is_bad_input_and_writes_nothing(made, tmp_path):
+    ws, result, root = made
+    before = (root / "storyboard.json").read_bytes()
+    (tmp_path / "notes.txt").write_text("not an image")
+    Image.new("RGB", (64, 64)).save(tmp_path / "ok.png")
+    for args, needle in (([str(tmp_path / "notes.txt")], "not an image"), ([str(tmp_path / "ok.png"), "--shots", "nope"], "no shot 'nope'"),
+                         ([str(tmp_path / "missing.png")], "no such file")):
+        proc = run_cli("reference", result["project_id"], "fox", *args, workspace=ws)
+        assert proc.returncode == 2 and needle in proc.stderr, proc.stderr
+    proc = run_cli("reference", result["project_id"], "../fox", str(tmp_path / "ok.png"), workspace=ws)
+    assert proc.returncode == 2 and "ENTITY" in proc.stderr
+    assert (root / "storyboard.json").read_bytes() == before
+    assert not (root / "assets" / "references" / "fox.png").exists()

@@ -60,3 +60,24 @@ def test_schema_export_describes_visual_types():
 
 def test_slugify_turkish_title():
     assert slugify_id("Bitcoin Nedir? Blok Zincirine İlk Bakış") == "bitcoin-nedir-blok-zincirine-ilk-bakis"
+
+
+def test_entities_are_checked_where_they_become_file_names_and_references():
+    data = json.loads(json.dumps(BOARD))
+    data["entities"] = [{"entity_id": "hare", "kind": "character", "name": "Hare", "reference": "hare.png"}]
+    data["chapters"][0]["shots"][0]["visual"]["entities"] = ["hare"]
+    board = Storyboard.model_validate(data)
+    assert board.entity("hare").name == "Hare" and board.chapters[0].shots[0].visual.entities == ["hare"]
+    unknown = json.loads(json.dumps(data))
+    unknown["chapters"][0]["shots"][0]["visual"]["entities"] = ["fox"]
+    with pytest.raises(ValidationError, match="entity 'fox', which is not"):
+        Storyboard.model_validate(unknown)
+    for bad in ("../hare.png", "/etc/passwd", "hare.svg", "a/b.png"):
+        hostile = json.loads(json.dumps(data))
+        hostile["entities"][0]["reference"] = bad
+        with pytest.raises(ValidationError):
+            Storyboard.model_validate(hostile)
+    twice = json.loads(json.dumps(data))
+    twice["entities"].append(dict(twice["entities"][0]))
+    with pytest.raises(ValidationError, match="duplicate entity_id"):
+        Storyboard.model_validate(twice)

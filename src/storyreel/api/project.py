@@ -24,6 +24,7 @@ from storyreel.store.ledger import CostLedger
 from storyreel.store.locks import project_lock
 from storyreel.store.options import ProjectOptions
 from storyreel.store.records import RunStore
+from storyreel.providers.scorer.local_consistency import LocalConsistency
 from storyreel.store.scores import ScoreStore
 
 log = logging.getLogger("storyreel.api")
@@ -116,6 +117,7 @@ def context(board: Storyboard, settings: Settings, store: RunStore | None = None
         scorer=resolve("scorer", settings.scorer, settings),
         scores=ScoreStore(store.sessions),
         judge=resolve("judge", settings.judge, settings) if settings.judge else None,
+        consistency=LocalConsistency(),
     )
 
 

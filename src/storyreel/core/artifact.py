@@ -127,6 +127,11 @@ class Visual(_Model):
         le=8,
         description="The candidate image a person picked (`storyreel pick`, 1 = the first); wins over the automatic selection.",
     )
+    entities: list[Identifier] = Field(
+        default_factory=list,
+        max_length=8,
+        description="IDs of the storyboard's entities (characters, products, places) this shot shows: they must look like their references.",
+    )
 
 
 class Shot(_Model):
@@ -162,6 +167,24 @@ class SourceInfo(_Model):
     sha256: str = Field(description="Tagged sha256 of the input text.")
 
 
+REFERENCE_NAME = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}\.png$"
+
+
+class Entity(_Model):
+    """A character, product or place that must look the same in every shot that shows it (seed 004 stories
+    7.1, 7.4, 7.8): its reference image (``assets/references/<file>``, set by ``storyreel reference``) is what
+    the candidates are compared with, and the consistency group's seed is shared by its shots."""
+
+    entity_id: Identifier
+    kind: Literal["character", "product", "place"] = Field(description="character | product | place.")
+    name: Text = Field(min_length=1, max_length=200)
+    description: Text | None = Field(default=None, max_length=2000, description="What it looks like, in words.")
+    reference: str | None = Field(
+        default=None, pattern=REFERENCE_NAME,
+        description="File name of its reference image in the project's assets/references/ (a name, never a path).",
+    )
+
+
 class PlanInfo(_Model):
     """How the storyboard was planned (provenance of the plan stage)."""
 
@@ -183,6 +206,8 @@ class Storyboard(_Model):
     source: SourceInfo
     plan: PlanInfo
     chapters: list[Chapter] = Field(min_length=1, max_length=500)
+    entities: list[Entity] = Field(default_factory=list, max_length=50,
+                                   description="Characters, products and places that recur: each must look the same in every shot.")
 
     @model_validator(mode="after")
     def _unique_ids(self) -> Storyboard:
@@ -199,7 +224,22 @@ class Storyboard(_Model):
                 if shot.shot_id in seen_shots:
                     raise ValueError(f"duplicate shot_id {shot.shot_id!r}; shot IDs must be unique in the storyboard")
                 seen_shots.add(shot.shot_id)
+        known = [e.entity_id for e in self.entities]
+        if len(set(known)) != len(known):
+            raise ValueError("duplicate entity_id; entity IDs must be unique")
+        for chapter in self.chapters:
+            for shot in chapter.shots:
+                unknown = [e for e in shot.visual.entities if e not in known]
+                if unknown:
+                    raise ValueError(f"shot {shot.shot_id} shows entity {unknown[0]!r}, which is not in the storyboard's entities")
         return self
+
+    def entity(self, entity_id: str) -> Entity:
+        """The entity with ``entity_id``. Raises ``KeyError`` if absent."""
+        for entity in self.entities:
+            if entity.entity_id == entity_id:
+                return entity
+        raise KeyError(entity_id)
 
     def shots(self) -> list[tuple[Chapter, Shot]]:
         """Every shot in play order with its chapter."""

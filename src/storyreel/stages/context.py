@@ -38,6 +38,8 @@ class ProjectContext:
     """The select stage's image scorer (``score(path) -> scores with total``, ``identity()``, ``kind``)."""
     scores: ScoreStore | None = None
     judge: Any = None
+    consistency: Any = None
+    """The select stage's consistency scorer (``local:consistency``): candidates against entity references."""
     """The select stage's VLM judge (``judge(paths, description) -> (verdict, usage, cost)``), or None."""
     _templates: dict[str, PromptTemplate] = field(default_factory=dict)
     music: Path | None = None

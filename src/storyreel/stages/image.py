@@ -49,9 +49,13 @@ def route(ctx: ProjectContext, unit: str) -> str:
     return "generated"
 
 
-def candidate_seed(description: str, index: int) -> int:
+def candidate_seed(description: str, index: int, entities: list[str] | None = None) -> int:
     """The recorded seed of candidate ``index`` (1-based): the description's seed for the first, so one
-    candidate renders what storyreel always rendered; a distinct stable seed for each other."""
+    candidate renders what storyreel always rendered; a distinct stable seed for each other. A shot that
+    shows entities takes its consistency group's seeds instead — the same for every shot showing the same
+    entities (seed 004 story 7.4: reuse seeds per consistency group), so a seeded vendor draws them alike."""
+    if entities:
+        return seed_for(f"entities:{','.join(sorted(entities))}\x00candidate {index}")
     return seed_for(description) if index == 1 else seed_for(f"{description}\x00candidate {index}")
 
 
@@ -126,7 +130,7 @@ class ImageStage(Stage[ProjectContext]):
             palette=settings.style.palette,
             width=width,
             height=height,
-            seed=candidate_seed(shot.visual.description, candidate),
+            seed=candidate_seed(shot.visual.description, candidate, shot.visual.entities),
             language=settings.language,
             camera_move=shot.camera_move,
             text_area=ctx.text_area(unit),

@@ -24,7 +24,7 @@ from typing import Any, ClassVar
 from storyreel.core.atomic import atomic_path, atomic_write_text
 from storyreel.core.cancel import checkpoint
 from storyreel.core.errors import ProviderError
-from storyreel.core.hashing import hash_value
+from storyreel.core.hashing import hash_file, hash_value
 from storyreel.engine.graph import Node, NodeOutput, RecipeParts, Stage
 from storyreel.providers.scorer.vlm_judge import check as check_verdict
 from storyreel.providers.scorer.vlm_judge import judge_total
@@ -33,11 +33,13 @@ from storyreel.store.ledger import hold
 
 log = logging.getLogger(__name__)
 
-SCORER_WEIGHTS: dict[str, float] = {"technical": 0.3, "judge": 0.7}
+SCORER_WEIGHTS: dict[str, float] = {"technical": 0.3, "judge": 0.7, "consistency": 0.4}
 """Weight of each scorer kind in a candidate's total (:func:`weighted_total`); a kind that did not score
 the candidate drops out and the others are re-normalized. With a VLM judge (``--judge``) what the image
 shows and how well it fits the shot (the judge) outweighs how clean it is (technical). The offline default
-has one scorer, so its total is the technical total (``local:technical``: sharpness .25, exposure .25, borders .15, BRISQUE quality .1,
+has one scorer, so its total is the technical total — unless the shot shows entities with reference
+images: then ``local:consistency`` (colour histogram and ORB features against the references) weighs 0.4
+beside the technical 0.3 (``local:technical``: sharpness .25, exposure .25, borders .15, BRISQUE quality .1,
 palette fit .1, contrast .075, colourfulness .075)."""
 
 
@@ -58,7 +60,7 @@ def ranked(candidates: list[dict]) -> list[dict]:
 
 class SelectStage(Stage[ProjectContext]):
     name: ClassVar[str] = "select"
-    code_version: ClassVar[str] = "select/2"  # /2: the VLM judge
+    code_version: ClassVar[str] = "select/3"  # /3: consistency with the entities' references
     max_workers: ClassVar[int] = 2
 
     def units(self, ctx: ProjectContext) -> list[str]:
@@ -75,6 +77,10 @@ class SelectStage(Stage[ProjectContext]):
         params: dict[str, Any] = {"candidates": count, "picked": shot.visual.selected_candidate}
         if count > 1:
             params.update(scorer=self._scorer_id(ctx), rubric=self._rubric(ctx), weights=SCORER_WEIGHTS)
+            refs = self._references(ctx, unit)
+            if refs:
+                params["references"] = {name: hash_file(path) for name, path in refs}
+                params["consistency"] = ctx.consistency.identity() if ctx.consistency is not None else None
             if ctx.judge is not None:
                 params["judge"] = {"id": f"{ctx.judge.provider_id}@{ctx.judge.code_version}", "identity": ctx.judge.identity(),
                                    "description": self._description(ctx, unit)}
@@ -100,9 +106,12 @@ class SelectStage(Stage[ProjectContext]):
         # 2. scores (only when there is a choice to make): technical for each, then the judge on all at once
         cost, attention = 0.0, None
         if len(usable) > 1:
+            refs = self._references(ctx, unit)
             for cand in usable:
                 checkpoint()
                 cand["scores"] = self._scores(ctx, unit, cand)
+                if refs and ctx.consistency is not None:
+                    cand["scores"]["consistency"] = self._consistent(ctx, unit, cand, refs)
             if ctx.judge is not None:
                 judged, cost, attention = self._judged(ctx, unit, usable)
                 for cand in usable:
@@ -145,6 +154,33 @@ class SelectStage(Stage[ProjectContext]):
                           attention=attention)
 
     @staticmethod
+    def _references(ctx: ProjectContext, unit: str) -> list[tuple[str, Any]]:
+        """(entity name, reference image path) of each entity the shot shows that has a reference on disk."""
+        _, shot = ctx.storyboard.shot(unit)
+        out = []
+        for entity_id in shot.visual.entities:
+            entity = ctx.storyboard.entity(entity_id)
+            path = ctx.paths.references / entity.reference if entity.reference else None
+            if path is not None and path.is_file():
+                out.append((f"{entity.name} ({entity.kind})", path))
+        return out
+
+    def _consistent(self, ctx: ProjectContext, unit: str, cand: dict, refs: list) -> dict:
+        """The candidate's consistency with the references, from the cache when seen before."""
+        scorer = ctx.consistency
+        scorer_id = f"{scorer.provider_id}@{scorer.code_version}"
+        rubric = hash_value({"scorer": scorer.identity(), "references": [hash_file(p) for _, p in refs]})
+        sha = cand["entry"].get("sha256")
+        cached = ctx.scores.cached(sha, scorer_id, rubric) if ctx.scores is not None and sha else None
+        if cached is not None:
+            return {**cached[0], "total": cached[1]}
+        verdict = scorer.score(ctx.paths.root / cand["path"], [p for _, p in refs])
+        total = verdict.pop("total")
+        if ctx.scores is not None and sha:
+            ctx.scores.record(ctx.storyboard.project_id, unit, cand["index"], sha, scorer_id, rubric, verdict, total)
+        return {**verdict, "total": total}
+
+    @staticmethod
     def _description(ctx: ProjectContext, unit: str) -> str:
         """What the judge compares the candidates with: the shot's own image prompt, else its description."""
         _, shot = ctx.storyboard.shot(unit)
@@ -159,7 +195,8 @@ class SelectStage(Stage[ProjectContext]):
         judge_id = f"{judge.provider_id}@{judge.code_version}"
         description = self._description(ctx, unit)
         shas = [c["entry"].get("sha256") for c in usable]
-        rubric = hash_value({"judge": judge.identity(), "description": description, "candidates": shas})
+        refs = [hash_file(p) for _, p in self._references(ctx, unit)]
+        rubric = hash_value({"judge": judge.identity(), "description": description, "candidates": shas, "references": refs})
         if ctx.scores is not None:
             cached = {c["index"]: ctx.scores.cached(sha, judge_id, rubric) for c, sha in zip(usable, shas, strict=True)}
             if all(v is not None for v in cached.values()):
@@ -168,7 +205,8 @@ class SelectStage(Stage[ProjectContext]):
         try:
             with hold(ctx.ledger, f"select[{unit}]", judge.provider_id, lambda: judge.estimate(len(usable)), paid=judge.paid,
                       request_key=rubric.removeprefix("sha256:")[:32]) as held:
-                verdict, _, booked = judge.judge([ctx.paths.root / c["path"] for c in usable], description)
+                verdict, _, booked = judge.judge([ctx.paths.root / c["path"] for c in usable], description,
+                                                 self._references(ctx, unit))
                 held.commit(booked)
             check_verdict(verdict, len(usable))
         except ProviderError as exc:

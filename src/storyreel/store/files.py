@@ -140,6 +140,11 @@ class ProjectPaths:
     def prompt_record(self, shot: str) -> Path:
         return self.prompts / f"{shot}.json"
 
+    @property
+    def references(self) -> Path:
+        """Reference images of the storyboard's entities (``assets/references/<entity>.png``)."""
+        return self.root / "assets" / "references"
+
     def enhanced_prompt(self, shot: str) -> Path:
         """The enhancement loop's result for a shot (its trace files are in ``prompts/<shot>/``)."""
         return self.prompts / f"{shot}.enhanced.json"
