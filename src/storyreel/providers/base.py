@@ -50,6 +50,16 @@ class PlannerRequest(_Msg):
     words_per_minute: float = 165.0
 
 
+class ReferenceImage(_Msg):
+    """A reference image sent with a request to a provider that accepts input images (an entity the shot
+    shows): ``label`` (what it is), ``sha256`` (the payload names the image by it, so the request key changes
+    with the image) and ``path`` (read when the call is made; never in a payload or a key)."""
+
+    label: str
+    sha256: str
+    path: str = Field(exclude=True)
+
+
 class ImageRequest(_Msg):
     """One image to make. ``width``/``height`` in pixels are the exact output size."""
 
@@ -75,6 +85,10 @@ class ImageRequest(_Msg):
     count: int = Field(
         default=1, ge=1, le=10,
         description="Images in one call (a native batch, the vendor's ``n``; at most the provider's ``max_candidates``).",
+    )
+    references: list[ReferenceImage] = Field(
+        default_factory=list, max_length=8,
+        description="Reference images of the entities the shot shows, for providers with accepts_reference_images.",
     )
     variant: int = Field(
         default=0, ge=0, le=7,

@@ -53,6 +53,18 @@ class ProjectContext:
             self._narration[shot_id] = (float(data["duration_s"]), [WordTiming(**w) for w in data["words"]])
         return self._narration[shot_id]
 
+    def references(self, shot_id: str) -> list[tuple[str, Path]]:
+        """(label, path) of the reference image of each entity the shot shows that has one on disk
+        (``assets/references/``); the label is the entity's name and kind."""
+        _, shot = self.storyboard.shot(shot_id)
+        out = []
+        for entity_id in shot.visual.entities:
+            entity = self.storyboard.entity(entity_id)
+            path = self.paths.references / entity.reference if entity.reference else None
+            if path is not None and path.is_file():
+                out.append((f"{entity.name} ({entity.kind})", path))
+        return out
+
     def template(self, name: str) -> PromptTemplate:
         """A prompt template, the workspace's copy first (loaded once per run)."""
         if name not in self._templates:

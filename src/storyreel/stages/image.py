@@ -33,7 +33,7 @@ from storyreel.core.cancel import checkpoint
 from storyreel.core.errors import ProviderError
 from storyreel.core.hashing import hash_file, seed_for
 from storyreel.engine.graph import Node, NodeOutput, RecipeParts, Stage, forced
-from storyreel.providers.base import ImageGenService, ImageRequest, ImageResult
+from storyreel.providers.base import ImageGenService, ImageRequest, ImageResult, ReferenceImage
 from storyreel.providers.http import MalformedResponse, ProviderRejected
 from storyreel.stages.context import ProjectContext
 from storyreel.store.journal import CallJournal, request_key
@@ -119,6 +119,9 @@ class ImageStage(Stage[ProjectContext]):
             prompt = self.prompt_record(ctx, unit)["prompt"]
         elif prompt is None:
             prompt = shot.visual.image_prompt or f"{settings.style.style_prefix} {shot.visual.description}".strip()
+        provider, _ = self.provider_for(ctx, unit)
+        references = [ReferenceImage(label=label, sha256=hash_file(path), path=str(path)) for label, path in ctx.references(unit)] \
+            if provider.accepts_reference_images else []
         return ImageRequest(
             shot_id=shot.shot_id,
             visual_type=shot.visual.type,
@@ -135,6 +138,7 @@ class ImageStage(Stage[ProjectContext]):
             camera_move=shot.camera_move,
             text_area=ctx.text_area(unit),
             variant=candidate - 1,
+            references=references,
         )
 
     def recipe(self, ctx: ProjectContext, unit: str) -> RecipeParts:

@@ -155,15 +155,7 @@ class SelectStage(Stage[ProjectContext]):
 
     @staticmethod
     def _references(ctx: ProjectContext, unit: str) -> list[tuple[str, Any]]:
-        """(entity name, reference image path) of each entity the shot shows that has a reference on disk."""
-        _, shot = ctx.storyboard.shot(unit)
-        out = []
-        for entity_id in shot.visual.entities:
-            entity = ctx.storyboard.entity(entity_id)
-            path = ctx.paths.references / entity.reference if entity.reference else None
-            if path is not None and path.is_file():
-                out.append((f"{entity.name} ({entity.kind})", path))
-        return out
+        return ctx.references(unit)
 
     def _consistent(self, ctx: ProjectContext, unit: str, cand: dict, refs: list) -> dict:
         """The candidate's consistency with the references, from the cache when seen before."""

@@ -1,7 +1,8 @@
 """``gemini:<model>`` — Gemini image output through ``generateContent`` (the REST call google-genai's
 ``models.generate_content`` makes): ``POST {base}/models/{model}:generateContent`` with
 ``x-goog-api-key``; body ``contents[].parts[].text`` and ``generationConfig.responseModalities = ["IMAGE"]``,
-``generationConfig.imageConfig.aspectRatio`` from the project (16:9, 9:16, 1:1).
+``generationConfig.imageConfig.aspectRatio`` from the project (16:9, 9:16, 1:1); the reference images of the
+entities a shot shows follow the text as ``inlineData`` parts (JPEG).
 
 The image comes back as ``candidates[0].content.parts[].inlineData`` (base64). A safety block arrives as
 HTTP 200: ``promptFeedback.blockReason`` or a candidate ``finishReason`` such as ``IMAGE_SAFETY``,
@@ -10,12 +11,14 @@ HTTP 200: ``promptFeedback.blockReason`` or a candidate ``finishReason`` such as
 
 from __future__ import annotations
 
+import base64
+import copy
 from typing import ClassVar
 
 from storyreel.providers.base import HttpImageProvider, ImageRequest, JobLog, Received
 from storyreel.providers.connection import CONNECTIONS
 from storyreel.providers.http import MalformedResponse, ProviderRejected
-from storyreel.providers.image.pixels import aspect_ratio, decode_base64
+from storyreel.providers.image.pixels import aspect_ratio, decode_base64, reference_jpeg, reference_placeholder
 from storyreel.providers.prices import image_price, usage_cost
 
 SAFETY_FINISH = {"SAFETY", "IMAGE_SAFETY", "PROHIBITED_CONTENT", "BLOCKLIST", "SPII", "RECITATION", "IMAGE_PROHIBITED_CONTENT"}
@@ -32,8 +35,11 @@ class GeminiImages(HttpImageProvider):
     preflight_path: ClassVar[str | None] = "/models/{model}"  # models.get: free; 400/403 bad key, 404 unknown
 
     def payload(self, request: ImageRequest) -> dict:
+        """The body; each reference image is an inline part after the text, its bytes named by their hash
+        here and sent by :meth:`fetch` (JPEG, ≤ 1024 px)."""
+        refs = [{"inlineData": {"mimeType": "image/jpeg", "data": reference_placeholder(r.sha256)}} for r in request.references]
         return {
-            "contents": [{"role": "user", "parts": [{"text": request.prompt}]}],
+            "contents": [{"role": "user", "parts": [{"text": request.prompt}, *refs]}],
             "generationConfig": {"responseModalities": ["IMAGE"], "imageConfig": {"aspectRatio": aspect_ratio(request.width, request.height)}},
         }
 
@@ -43,7 +49,10 @@ class GeminiImages(HttpImageProvider):
     def fetch(self, request: ImageRequest, *, jobs: JobLog | None = None, key: str | None = None) -> Received:
         """One ``generateContent`` call (Gemini has no idempotency key: a lost answer is uncertain)."""
         payload = self.payload(request)
-        body = self.http.request("POST", f"/models/{self.model}:generateContent", payload)
+        sent = copy.deepcopy(payload)
+        for part, ref in zip(sent["contents"][0]["parts"][1:], request.references, strict=True):
+            part["inlineData"]["data"] = base64.b64encode(reference_jpeg(ref.path)).decode()
+        body = self.http.request("POST", f"/models/{self.model}:generateContent", sent)
         data = _image_bytes(body)
         usage = body.get("usageMetadata") or {}
         estimate, price = image_price("gemini", self.model, "auto", 1024, 1024)

@@ -40,6 +40,25 @@ def fit_image(data: bytes, width: int, height: int) -> Image.Image:
         raise MalformedResponse(f"the returned image cannot be decoded: {exc}") from None
 
 
+REFERENCE_SIDE = 1024
+"""Longest side of a reference image as sent to a vendor (JPEG, quality 90)."""
+
+
+def reference_jpeg(path: str | Path) -> bytes:
+    """A reference image as sent: RGB, longest side at most :data:`REFERENCE_SIDE`, JPEG quality 90."""
+    with Image.open(path) as im:
+        rgb = im.convert("RGB")
+    rgb.thumbnail((REFERENCE_SIDE, REFERENCE_SIDE), Image.Resampling.LANCZOS)
+    buf = io.BytesIO()
+    rgb.save(buf, "JPEG", quality=90)
+    return buf.getvalue()
+
+
+def reference_placeholder(sha256: str) -> str:
+    """What a payload holds in place of a reference image's bytes (the call sends the bytes)."""
+    return f"<reference image {sha256}>"
+
+
 def save_png(image: Image.Image, out_path: Path) -> None:
     """Write ``image`` as PNG atomically (fast zlib level 3: these are intermediate frames)."""
     with atomic_path(out_path) as tmp:

@@ -16,6 +16,7 @@ API token (it is on Replicate's delivery host, not the API host).
 
 from __future__ import annotations
 
+import base64
 import re
 import time
 from typing import ClassVar
@@ -25,10 +26,17 @@ from storyreel.core.errors import ConfigError, ProviderError, UncertainCall
 from storyreel.providers.base import HttpImageProvider, ImageRequest, JobLog, Received
 from storyreel.providers.connection import CONNECTIONS
 from storyreel.providers.http import MalformedResponse, ProviderRejected
-from storyreel.providers.image.pixels import aspect_ratio
+from storyreel.providers.image.pixels import aspect_ratio, reference_jpeg, reference_placeholder
 from storyreel.providers.prices import image_price
 
 TERMINAL = {"succeeded", "failed", "canceled", "aborted"}
+REFERENCE_INPUTS: dict[str, tuple[str, bool]] = {
+    "google/nano-banana": ("image_input", True),
+    "black-forest-labs/flux-kontext-pro": ("input_image", False),
+    "black-forest-labs/flux-kontext-max": ("input_image", False),
+}
+"""Models that take input images: the input field and whether it takes a list (else the first reference only).
+From each model's API schema on replicate.com (2026-12); other models get no references."""
 REJECTION = re.compile(r"nsfw|safety|content policy|moderation", re.I)
 
 
@@ -46,6 +54,7 @@ class ReplicateImages(HttpImageProvider):
         if not re.fullmatch(r"[\w.-]+/[\w.-]+", model):
             raise ConfigError(f"replicate: model must be owner/name, got {model!r}", hint="e.g. replicate:black-forest-labs/flux-schnell")
         super().__init__(model, settings)
+        self.accepts_reference_images = model in REFERENCE_INPUTS  # per model (REFERENCE_INPUTS)
 
     def timeout_s(self) -> float:
         """Create and poll calls return at once; only the wait for the result is long (``image_timeout_s``)."""
@@ -53,8 +62,23 @@ class ReplicateImages(HttpImageProvider):
 
 
     def payload(self, request: ImageRequest) -> dict:
-        return {"input": {"prompt": request.prompt, "aspect_ratio": aspect_ratio(request.width, request.height),
-                          "seed": request.seed, "output_format": "png"}}
+        """The prediction's input; a model that takes input images (:data:`REFERENCE_INPUTS`) gets the
+        references, named here by their hash and sent by :meth:`fetch` as data URIs."""
+        body = {"prompt": request.prompt, "aspect_ratio": aspect_ratio(request.width, request.height), "seed": request.seed,
+                "output_format": "png"}
+        if request.references and self.model in REFERENCE_INPUTS:
+            field, many = REFERENCE_INPUTS[self.model]
+            names = [reference_placeholder(r.sha256) for r in request.references]
+            body[field] = names if many else names[0]
+        return {"input": body}
+
+    def _sent(self, request: ImageRequest, payload: dict) -> dict:
+        """The input as sent: reference placeholders replaced by ``data:image/jpeg;base64,…`` URIs."""
+        if not request.references or self.model not in REFERENCE_INPUTS:
+            return payload
+        field, many = REFERENCE_INPUTS[self.model]
+        uris = [f"data:image/jpeg;base64,{base64.b64encode(reference_jpeg(r.path)).decode()}" for r in request.references]
+        return {"input": {**payload["input"], field: uris if many else uris[0]}}
 
     def estimate(self, request: ImageRequest) -> float:
         return image_price("replicate", self.model, "auto", 1024, 1024)[0]
@@ -62,7 +86,7 @@ class ReplicateImages(HttpImageProvider):
     def fetch(self, request: ImageRequest, *, jobs: JobLog | None = None, key: str | None = None) -> Received:
         # 1. the prediction: the one an earlier attempt created, else a new one (recorded at once)
         known = jobs.job_id() if jobs is not None else None
-        payload = self.payload(request)
+        payload = self._sent(request, self.payload(request))
         if known:
             prediction = self.http.request("GET", f"/predictions/{known}")
         else:
