@@ -104,3 +104,30 @@ def test_the_image_stage_sends_an_entitys_reference_only_with_the_shots_that_sho
     assert len(seen) == 3 and len(with_refs) == 1
     meta = json.loads(ctx.paths.candidate_meta("ch02-s01", 1).read_text())
     assert meta["status"] == "generated"
+
+
+def test_openai_sends_references_as_an_edit_with_image_parts(httpserver, tmp_path):
+    from storyreel.core.settings import Settings
+    from storyreel.providers.image.openai_images import OpenAIImages
+
+    seen: list = []
+
+    def edits(req: Request) -> Response:
+        seen.append((dict(req.form), [(f.filename, f.mimetype, f.read()) for f in req.files.getlist("image[]")], dict(req.headers)))
+        return Response(json.dumps({"created": 1, "data": [{"b64_json": base64.b64encode(png(1536, 864)).decode()}],
+                                    "usage": {"input_tokens": 500, "output_tokens": 1056}}), content_type="application/json")
+
+    httpserver.expect_request("/v1/images/edits", method="POST").respond_with_handler(edits)
+    s = Settings(openai_base_url=httpserver.url_for("/v1"), openai_api_key="sk-edit", allow_network=False, http_backoff_s=0.01)
+    openai = OpenAIImages("gpt-image-2", s)
+    refs = [_reference(tmp_path), _reference(tmp_path, (20, 200, 40), "tortoise.png")]
+    req = request().model_copy(update={"references": refs})
+    assert openai.payload(req)["image[]"] == [f"<reference image {r.sha256}>" for r in refs]
+    assert "image[]" not in openai.payload(request())  # without references: the generations body, unchanged
+    result = openai.fetch(req, key="k1")
+    (form, files, headers), = seen
+    assert form == {"model": "gpt-image-2", "prompt": req.prompt, "size": "1536x864", "quality": openai.quality, "n": "1", "output_format": "png"}
+    assert [(name, mime) for name, mime, _ in files] == [("reference-1.jpg", "image/jpeg"), ("reference-2.jpg", "image/jpeg")]
+    assert all(Image.open(io.BytesIO(data)).format == "JPEG" for _, _, data in files)
+    assert headers["Authorization"] == "Bearer sk-edit" and headers["Idempotency-Key"].endswith("k1")
+    assert result.cost_usd > 0

@@ -159,8 +159,9 @@ class JsonHttp:
         return wait
 
     def request(self, method: str, path: str, payload: dict[str, Any] | None = None, headers: dict[str, str] | None = None,
-                *, idempotent: bool | None = None) -> dict[str, Any]:
-        """One call with retries; returns the decoded JSON object.
+                *, idempotent: bool | None = None, files: list[tuple[str, tuple[str, bytes, str]]] | None = None) -> dict[str, Any]:
+        """One call with retries; returns the decoded JSON object. With ``files`` (``(field, (name, bytes,
+        type))``) the request is ``multipart/form-data``: ``payload``'s values become text fields.
 
         ``idempotent`` (default: True for GET, False otherwise) says whether repeating the request is safe:
         a GET, or a create carrying the vendor's idempotency key. A non-idempotent request is retried only
@@ -175,7 +176,7 @@ class JsonHttp:
             retry=retry_if_exception_type(TransientError), reraise=True,
         )
         try:
-            return retrying(self._once, method, path, payload, headers, idempotent)
+            return retrying(self._once, method, path, payload, headers, idempotent, files)
         except TransientError as exc:
             raise ProviderError(f"{self.vendor}: gave up after {self.policy.attempts} attempts: {exc}") from None
 
@@ -189,14 +190,18 @@ class JsonHttp:
                              "done and billed it, so it is not repeated blindly (counted as uncertain in the ledger)")
 
     def _once(self, method: str, path: str, payload: dict[str, Any] | None, headers: dict[str, str] | None = None,
-              idempotent: bool = True) -> dict[str, Any]:
+              idempotent: bool = True, files: list | None = None) -> dict[str, Any]:
         url = self.url(path)
         self._rate.acquire()
         with self._slots:
             self.attempts_made += 1
             t0 = time.monotonic()
             try:
-                response = self._client.request(method, url, json=payload, headers=headers)
+                if files:
+                    form = {k: str(v) for k, v in (payload or {}).items()}
+                    response = self._client.request(method, url, data=form, files=files, headers=headers)
+                else:
+                    response = self._client.request(method, url, json=payload, headers=headers)
             except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.WriteError, httpx.WriteTimeout) as exc:
                 log.info("%s %s %s -> %s (not sent) after %.1f s", self.vendor, method, urlparse(url).path, type(exc).__name__, time.monotonic() - t0)
                 raise TransientError(f"{self.vendor}: could not send the request: {self._scrub(str(exc)) or type(exc).__name__}") from None

@@ -4,7 +4,9 @@ Request fields: ``model``, ``prompt``, ``size`` (chosen from the target aspect: 
 ``image_long_side`` (1536), short side to the aspect, both multiples of 16 — e.g. 1536x864 for 16:9,
 864x1536 for 9:16), ``quality`` (low | medium | high), ``n`` = the request's ``count`` (1; best-of-N asks
 for a shot's candidates in one call, up to 10), ``output_format`` = png. Each ``data[i].b64_json`` is
-decoded and cover-fitted (scaled, centre-cropped) to the exact output size.
+decoded and cover-fitted (scaled, centre-cropped) to the exact output size. A request with reference images
+(the entities a shot shows) goes to ``POST {base}/images/edits`` as ``multipart/form-data`` with the same
+fields and one ``image[]`` file part per reference (JPEG) — gpt-image models take several input images.
 Cost comes from the returned ``usage`` tokens at the price table's token rates, else the table's
 per-image estimate. A 400 whose error ``code`` is ``moderation_blocked`` or ``content_policy_violation``
 is a rejection of that shot, not a crash.
@@ -17,7 +19,7 @@ from typing import ClassVar
 from storyreel.providers.base import HttpImageProvider, ImageRequest, JobLog, Received
 from storyreel.providers.connection import CONNECTIONS
 from storyreel.providers.http import MalformedResponse, ProviderRejected
-from storyreel.providers.image.pixels import decode_base64
+from storyreel.providers.image.pixels import decode_base64, reference_jpeg, reference_placeholder
 from storyreel.providers.prices import image_price, usage_cost
 
 REJECTION_CODES = {"moderation_blocked", "content_policy_violation", "safety_violation"}
@@ -52,6 +54,7 @@ class OpenAIImages(HttpImageProvider):
     code_version: ClassVar[str] = "openai-images/1"
     connection = CONNECTIONS["openai"]
     max_candidates: ClassVar[int] = 10  # Images API ``n``: 1–10
+    accepts_reference_images: ClassVar[bool] = True  # POST /images/edits with image[] input images
     preflight_path: ClassVar[str | None] = "/models/{model}"  # GET /v1/models/{model}: free; 401 bad key, 404 unknown
     idempotency_header: ClassVar[str | None] = "Idempotency-Key"  # the header openai-python sends on every POST retry
     bills_once_per_request: ClassVar[bool] = True
@@ -68,8 +71,11 @@ class OpenAIImages(HttpImageProvider):
 
     def payload(self, request: ImageRequest) -> dict:
         w, h = provider_size(request.width, request.height, self.settings.image_long_side)
-        return {"model": self.model, "prompt": request.prompt, "size": f"{w}x{h}", "quality": self.quality, "n": request.count,
+        body = {"model": self.model, "prompt": request.prompt, "size": f"{w}x{h}", "quality": self.quality, "n": request.count,
                 "output_format": "png"}
+        if request.references:  # an edit with input images: the files, named here by their hash, go as image[] parts
+            body["image[]"] = [reference_placeholder(r.sha256) for r in request.references]
+        return body
 
     def estimate(self, request: ImageRequest) -> float:
         w, h = provider_size(request.width, request.height, self.settings.image_long_side)
@@ -77,7 +83,12 @@ class OpenAIImages(HttpImageProvider):
 
     def fetch(self, request: ImageRequest, *, jobs: JobLog | None = None, key: str | None = None) -> Received:
         payload = self.payload(request)
-        body = self.http.request("POST", "/images/generations", payload, headers=self.idempotency(key), idempotent=key is not None)
+        if request.references:
+            fields = {k: v for k, v in payload.items() if k != "image[]"}
+            files = [("image[]", (f"reference-{i}.jpg", reference_jpeg(r.path), "image/jpeg")) for i, r in enumerate(request.references, 1)]
+            body = self.http.request("POST", "/images/edits", fields, headers=self.idempotency(key), idempotent=key is not None, files=files)
+        else:
+            body = self.http.request("POST", "/images/generations", payload, headers=self.idempotency(key), idempotent=key is not None)
         try:
             items = body["data"]
             images = [decode_base64(item["b64_json"], f"openai: data[{i}].b64_json") for i, item in enumerate(items)]
