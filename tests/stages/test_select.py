@@ -188,3 +188,36 @@ def test_a_vendors_candidates_of_one_shot_are_asked_for_together(project):
     project.run(list(IMAGE_STAGES), ctx)
     assert len(images.history) == 12 and all(peak >= 2 for peak in images.peak.values()), images.peak
     assert CostLedger(project.store.sessions, "hare", 1.0).summary().committed_usd == pytest.approx(12 * 0.01)
+
+
+def test_an_entity_without_a_supplied_reference_gets_one_drawn_once_and_its_shots_are_scored_against_it(project, tmp_path):
+    import numpy as np
+    from PIL import Image
+
+    data = project.board.model_dump(mode="json")
+    data["entities"] = [{"entity_id": "tortoise", "kind": "character", "name": "Tortoise", "description": "a green tortoise"}]
+    for shot in ("ch01-s02", "ch02-s02"):
+        ch = 0 if shot.startswith("ch01") else 1
+        next(s for s in data["chapters"][ch]["shots"] if s["shot_id"] == shot)["visual"]["entities"] = ["tortoise"]
+    project.board = type(project.board).model_validate(data)
+    _candidates(project, 2)
+    ctx = project.ctx(llm=FakeLlm())  # offline: local:cards draws everything
+    report = project.run(list(IMAGE_STAGES), ctx)
+    assert [n.name for n in report.executed if n.stage == "reference"] == ["reference[tortoise]"]
+    drawn = ctx.paths.generated_reference("tortoise")
+    with Image.open(drawn) as im:
+        assert im.size == (1024, 1024) and np.asarray(im.convert("L")).std() > 20  # a picture, not a flat fill
+    for unit in ("ch01-s02", "ch02-s02"):
+        record = json.loads(ctx.paths.scores(unit).read_text())
+        assert all("consistency" in c["scores"] for c in record["candidates"])
+    assert "consistency" not in json.loads(ctx.paths.scores("ch02-s01").read_text())["candidates"][0]["scores"]
+    # drawn once: a second run draws nothing
+    assert not any(n.stage == "reference" for n in project.run(list(IMAGE_STAGES), ctx).executed)
+    # a supplied reference wins: the node is gone and the two shots' selections score against the new image
+    ctx.paths.references.mkdir(parents=True, exist_ok=True)
+    Image.new("RGB", (600, 600), (30, 160, 60)).save(ctx.paths.references / "tortoise.png")
+    data["entities"][0]["reference"] = "tortoise.png"
+    project.board = type(project.board).model_validate(data)
+    ctx = project.ctx(llm=FakeLlm())
+    again = project.run(list(IMAGE_STAGES), ctx)
+    assert sorted(n.name for n in again.executed if n.stage in ("reference", "select", "image")) == ["select[ch01-s02]", "select[ch02-s02]"]

@@ -54,14 +54,14 @@ class ProjectContext:
         return self._narration[shot_id]
 
     def references(self, shot_id: str) -> list[tuple[str, Path]]:
-        """(label, path) of the reference image of each entity the shot shows that has one on disk
-        (``assets/references/``); the label is the entity's name and kind."""
+        """(label, path) of the reference image of each entity the shot shows that has one on disk — the one
+        the user supplied, else the one the ``reference`` stage drew; the label is the entity's name and kind."""
         _, shot = self.storyboard.shot(shot_id)
         out = []
         for entity_id in shot.visual.entities:
             entity = self.storyboard.entity(entity_id)
-            path = self.paths.references / entity.reference if entity.reference else None
-            if path is not None and path.is_file():
+            path = self.paths.references / entity.reference if entity.reference else self.paths.generated_reference(entity_id)
+            if path.is_file():
                 out.append((f"{entity.name} ({entity.kind})", path))
         return out
 

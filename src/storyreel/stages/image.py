@@ -82,9 +82,12 @@ class ImageStage(Stage[ProjectContext]):
     def requires(self, ctx: ProjectContext, unit: str) -> list[Node]:
         """A generated shot reads its prompt record; the prompt enters the key through the payload (below),
         not through the record's version, so a re-written record with the same prompt buys nothing."""
+        from storyreel.stages.reference import reference_nodes
+
+        refs = reference_nodes(ctx, unit)  # drawn references must exist before a request can name them
         if route(ctx, unit) != "generated":
-            return []
-        return [Node("image_prompt", unit)] + ([Node("enhance", unit)] if ctx.settings.enhance_prompts else [])
+            return refs
+        return [Node("image_prompt", unit)] + ([Node("enhance", unit)] if ctx.settings.enhance_prompts else []) + refs
 
     @staticmethod
     def count(ctx: ProjectContext) -> int:
@@ -340,7 +343,8 @@ class ImageStage(Stage[ProjectContext]):
                 path.unlink(missing_ok=True)
 
     @staticmethod
-    def _bought(ctx: ProjectContext, unit: str, provider: ImageGenService, request: ImageRequest, key: str, outs: list) -> list[ImageResult]:
+    def _bought(ctx: ProjectContext, unit: str, provider: ImageGenService, request: ImageRequest, key: str, outs: list,
+                node: str | None = None) -> list[ImageResult]:
         """The paid-call protocol (docs/architecture.md "Paid calls"): an answer already in the received
         journal is used as it is (bought by an earlier, interrupted run; its cost is in the ledger);
         otherwise reserve the estimate, call, journal the answer before anything else, book the cost.
@@ -348,7 +352,7 @@ class ImageStage(Stage[ProjectContext]):
         journal = CallJournal(ctx.paths, key)
         received = journal.load()
         if received is None:
-            with hold(ctx.ledger, f"image[{unit}]", provider.provider_id, lambda: provider.estimate(request),
+            with hold(ctx.ledger, node or f"image[{unit}]", provider.provider_id, lambda: provider.estimate(request),
                       paid=True, request_key=key) as held:
                 attempt = f"{key}-{ctx.ledger.purchases(key) if ctx.ledger else 0}"  # same on resume, new after a purchase
                 received = provider.fetch(request, jobs=journal, key=attempt)

@@ -10,13 +10,14 @@ from storyreel.stages.manifest import ManifestStage
 from storyreel.stages.mix import MixStage
 from storyreel.stages.narration import NarrationStage
 from storyreel.stages.qc import QcStage
+from storyreel.stages.reference import ReferenceStage
 from storyreel.stages.render import RenderStage
 from storyreel.stages.select import SelectStage
 
-IMAGE_STAGES = (ImagePromptStage(), EnhanceStage(), ImageStage(), SelectStage(), ManifestStage())
+IMAGE_STAGES = (ImagePromptStage(), EnhanceStage(), ReferenceStage(), ImageStage(), SelectStage(), ManifestStage())
 """What ``imagegen`` runs: prompts, candidate images, selection and the manifest."""
 
-SOURCE_STAGES = (ImagePromptStage(), EnhanceStage(), ImageStage(), SelectStage(), NarrationStage())
+SOURCE_STAGES = (ImagePromptStage(), EnhanceStage(), ReferenceStage(), ImageStage(), SelectStage(), NarrationStage())
 """What ``render`` needs fresh before it may run."""
 
 MEDIA_STAGES = (*IMAGE_STAGES, NarrationStage(), ClipStage(), SegmentStage(), MixStage(), RenderStage(), QcStage())

@@ -67,7 +67,9 @@ class SelectStage(Stage[ProjectContext]):
         return [shot.shot_id for _, shot in ctx.storyboard.shots()]
 
     def inputs(self, ctx: ProjectContext, unit: str) -> list[Node]:
-        return [Node("image", unit)]
+        from storyreel.stages.reference import reference_nodes
+
+        return [Node("image", unit), *reference_nodes(ctx, unit)]
 
     def recipe(self, ctx: ProjectContext, unit: str) -> RecipeParts:
         """The candidates (through the image node's version), the person's pick and — with more than one

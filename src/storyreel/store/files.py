@@ -145,6 +145,11 @@ class ProjectPaths:
         """Reference images of the storyboard's entities (``assets/references/<entity>.png``)."""
         return self.root / "assets" / "references"
 
+    def generated_reference(self, entity: str) -> Path:
+        """The reference image the ``reference`` stage drew for an entity the user gave none
+        (``assets/references/<entity>.generated.png``: a name no supplied reference can have)."""
+        return self.references / f"{entity}.generated.png"
+
     def enhanced_prompt(self, shot: str) -> Path:
         """The enhancement loop's result for a shot (its trace files are in ``prompts/<shot>/``)."""
         return self.prompts / f"{shot}.enhanced.json"

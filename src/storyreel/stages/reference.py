@@ -1,0 +1,105 @@
+"""Stage ``reference``: a reference image for each entity that shows in a shot and has none supplied
+(seed 004 stories 7.1, 7.4: "reference images — generated once, or supplied by the user").
+
+``reference[entity]`` draws the entity once, alone — whole, centred, on a plain light background — with the
+project's image provider (offline: the artwork its name matches, alone on a plain background, else
+``local:cards``; a vendor gets a reference-sheet prompt, priced and journaled like every paid image) into
+``assets/references/<entity>.generated.png``. A reference the user supplies (``storyreel reference``) wins
+and makes this node unnecessary. The image and select stages of the shots that show the entity wait for
+it: vendors that take input images get it with their prompt, and candidates are scored against it.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import ClassVar
+
+from storyreel.core.atomic import atomic_write_text
+from storyreel.core.hashing import seed_for
+from storyreel.engine.graph import Node, NodeOutput, RecipeParts, Stage
+from storyreel.providers.base import ImageRequest
+from storyreel.stages.context import ProjectContext
+
+SIZE = 1024
+
+
+def needs_reference(ctx: ProjectContext) -> list[str]:
+    """Entities shown in at least one shot without a supplied reference image, in storyboard order."""
+    shown = {e for _, shot in ctx.storyboard.shots() for e in shot.visual.entities}
+    return [e.entity_id for e in ctx.storyboard.entities if e.entity_id in shown and not e.reference]
+
+
+def reference_nodes(ctx: ProjectContext, shot_id: str) -> list[Node]:
+    """The reference nodes a shot's image and selection wait for."""
+    _, shot = ctx.storyboard.shot(shot_id)
+    missing = set(needs_reference(ctx))
+    return [Node("reference", e) for e in shot.visual.entities if e in missing]
+
+
+class ReferenceStage(Stage[ProjectContext]):
+    name: ClassVar[str] = "reference"
+    code_version: ClassVar[str] = "reference/1"
+    max_workers: ClassVar[int] = 2
+
+    def units(self, ctx: ProjectContext) -> list[str]:
+        return needs_reference(ctx)
+
+    @staticmethod
+    def request(ctx: ProjectContext, unit: str) -> ImageRequest:
+        entity = ctx.storyboard.entity(unit)
+        settings = ctx.storyboard.settings
+        about = f"{entity.name}: {entity.description}" if entity.description else entity.name
+        prompt = (f"Reference image of {about}. One {entity.kind}, whole and centred, plain light background, even soft light, "
+                  f"no text. {settings.style.style_prefix}".strip())
+        return ImageRequest(shot_id=unit, visual_type="b_roll", description=about, prompt=prompt, chapter_title=entity.name,
+                            project_title=settings.title, narration=entity.name, palette=settings.style.palette, width=SIZE, height=SIZE,
+                            seed=seed_for(f"reference:{unit}"), language=settings.language, camera_move="zoom_in")
+
+    def recipe(self, ctx: ProjectContext, unit: str) -> RecipeParts:
+        provider = ctx.image_provider
+        return RecipeParts(provider=f"{provider.provider_id}@{provider.code_version}",
+                           params={"payload": provider.payload(self.request(ctx, unit)), "provider": provider.identity()})
+
+    def run(self, ctx: ProjectContext, unit: str) -> NodeOutput:
+        from storyreel.stages.image import ImageStage
+
+        provider, request = ctx.image_provider, self.request(ctx, unit)
+        out = ctx.paths.generated_reference(unit)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        if provider.offline and self._draw_artwork(ctx, unit, out):
+            from storyreel.providers.base import ImageResult
+
+            result = ImageResult(path=out, provider="local:artwork", provider_details={"art": "OpenMoji, CC BY-SA 4.0"})
+        elif provider.paid:
+            from storyreel.providers.base import request_key
+
+            key = request_key(provider.provider_id, provider.payload(request))
+            result = ImageStage._bought(ctx, unit, provider, request, key, [out], node=f"reference[{unit}]")[0]
+        else:
+            result = provider.generate(request, out)
+        sidecar = out.with_suffix(".json")
+        details = {k: v for k, v in result.provider_details.items() if k != "layout"}
+        atomic_write_text(sidecar, json.dumps({"entity_id": unit, "provider": provider.provider_id, "prompt": request.prompt,
+                                               "seed": request.seed, "cost_usd": result.cost_usd, "metadata": details},
+                                              indent=2, ensure_ascii=False) + "\n")
+        return NodeOutput(files=[out, sidecar], details={"provider": result.provider}, cost_usd=result.cost_usd, versioned=[out])
+
+    @staticmethod
+    def _draw_artwork(ctx: ProjectContext, unit: str, out) -> bool:  # noqa: ANN001
+        """Offline: the artwork the entity's name matches (the one the offline cards draw for it), alone and
+        centred on a plain light background. False when no artwork matches (the image provider draws it)."""
+        from PIL import Image
+
+        from storyreel.core.atomic import atomic_path
+        from storyreel.providers.image.art import art_image, match_subjects
+
+        entity = ctx.storyboard.entity(unit)
+        subjects = match_subjects(entity.name, ctx.storyboard.settings.language)
+        if not subjects:
+            return False
+        art = art_image(subjects[0].art, int(SIZE * 0.8))
+        canvas = Image.new("RGBA", (SIZE, SIZE), (246, 244, 239, 255))
+        canvas.alpha_composite(art, ((SIZE - art.width) // 2, (SIZE - art.height) // 2))
+        with atomic_path(out) as tmp:
+            canvas.convert("RGB").save(tmp, format="PNG")
+        return True
