@@ -98,7 +98,7 @@ def dry_run(ctx: ProjectContext, shots: list[str], store: RunStore) -> ImagegenR
         if method == "generated":
             provider, files, estimate = ctx.image_provider, [], 0.0
             count = stage.count(ctx)
-            size = provider.max_candidates if provider.paid else 1  # candidates per call: the vendor's native batch
+            size = provider.max_candidates if provider.paid and ctx.settings.image_batch else 1  # candidates per call: native batch
             for index in range(1, count + 1, size):  # one request per call (best-of-N)
                 request = stage.request(ctx, unit, candidate=index) if ctx.paths.prompt_record(unit).exists() else None
                 if request is None or not fresh:

@@ -97,6 +97,7 @@ class Settings(BaseSettings):
     enhance_max_iterations: int = Field(default=3, ge=1, le=10, description="Director/critic rounds at most per prompt.")
     scorer: str = Field(default="local:technical", description="Image scorer of the select stage (vendor:model).")
     judge: str | None = Field(default=None, description="VLM judge of the select stage (vendor:model of a vision-capable LLM, e.g. openai:gpt-5-mini); None: no judge.")
+    image_batch: bool = Field(default=True, description="Ask a vendor with a native batch (OpenAI n) for a shot's candidates in one call.")
     image_concurrency: int = Field(default=4, ge=1, le=64, description="Image calls in flight per provider.")
     image_rpm: int | None = Field(default=None, ge=1, description="Image requests per minute per provider (None: unlimited).")
     http_attempts: int = Field(default=4, ge=1, le=10, description="Attempts per provider call (429/5xx/timeouts are retried).")

@@ -319,6 +319,11 @@ class ImageProvider(Provider):
     modality: ClassVar[str] = "image"
     max_candidates: ClassVar[int] = 1
     accepts_reference_images: ClassVar[bool] = False
+    client_caps_calls: ClassVar[bool] = False
+    """True when the provider's own client lets at most ``image_concurrency`` calls be in flight (the HTTP
+    adapters): the image stage may then run more shots at once than that — the extra ones wait for a free
+    slot, not for a worker, so a call starts the moment another's answer is in, while that one is still
+    being decoded and saved."""
     bills_once_per_request: ClassVar[bool] = False
     """True when repeating a request (same :func:`request_key`) can never buy a second image: the vendor
     honours an idempotency key, or the adapter finds the job an earlier attempt created. A call of
@@ -351,10 +356,16 @@ class ImageProvider(Provider):
     def finish_batch(self, request: ImageRequest, received: Received, out_paths: list[Path]) -> list[ImageResult]:
         """:meth:`finish` for each image of a native batch's answer, in order, into ``out_paths`` (the answer may
         hold fewer images than asked: the results are as many as it has); the cost is shared equally."""
+        from concurrent.futures import ThreadPoolExecutor
+
         images = [received.data, *received.more][: len(out_paths)]
         share = received.cost_usd / len(images)
-        return [self.finish(request, received.model_copy(update={"data": data, "more": [], "cost_usd": share}), out)
-                for data, out in zip(images, out_paths, strict=False)]
+
+        def one(item: tuple[bytes, Path]) -> ImageResult:
+            return self.finish(request, received.model_copy(update={"data": item[0], "more": [], "cost_usd": share}), item[1])
+
+        with ThreadPoolExecutor(max_workers=min(4, len(images)), thread_name_prefix="sr-finish") as pool:  # decode/resize/encode release the GIL
+            return list(pool.map(one, zip(images, out_paths, strict=False)))
 
     def generate(self, request: ImageRequest, out_path: Path) -> ImageResult:
         """:meth:`fetch` then :meth:`finish` (offline engines draw directly and override this)."""
@@ -366,6 +377,8 @@ class HttpImageProvider(ImageProvider):
     """Base of image adapters that speak JSON over HTTP: the client comes from the connection, lazily
     (no key is needed until the first call). ``classify`` turns a vendor's error response into a
     rejection; ``timeout_s`` overrides the per-request timeout."""
+
+    client_caps_calls: ClassVar[bool] = True
 
     def __init__(self, model: str | None = None, settings: Any = None) -> None:
         super().__init__(model, settings)

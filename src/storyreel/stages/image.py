@@ -72,12 +72,25 @@ class ImageStage(Stage[ProjectContext]):
     code_version: ClassVar[str] = "image/4"  # /4: N candidates in images/<shot>/ (the select stage writes images/<shot>.png)
     max_workers: ClassVar[int] = 4
 
-    def concurrency(self, ctx: ProjectContext) -> int:
+    @staticmethod
+    def limit(ctx: ProjectContext) -> int:
         """Calls in flight: the provider's own limit, else ``STORYREEL_IMAGE_CONCURRENCY``."""
         return ctx.image_provider.max_concurrency or ctx.settings.image_concurrency
 
+    def concurrency(self, ctx: ProjectContext) -> int:
+        """Shots at once: the call limit, doubled when the provider's client holds the calls in flight to
+        that limit itself (``client_caps_calls``) — then a shot whose answer is being decoded and saved does
+        not keep the next shot's call from starting."""
+        return self.limit(ctx) * (2 if ctx.image_provider.client_caps_calls else 1)
+
     def units(self, ctx: ProjectContext) -> list[str]:
         return [shot.shot_id for _, shot in ctx.storyboard.shots()]
+
+    def cost_hint(self, ctx: ProjectContext, unit: str) -> float:
+        """A shot sent to a vendor starts first: its node mostly waits on the network, and that wait then
+        overlaps the local work of the shots the template renderer draws."""
+        provider, method = self.provider_for(ctx, unit)
+        return 4.0 if method == "generated" and not provider.offline else 1.0
 
     def requires(self, ctx: ProjectContext, unit: str) -> list[Node]:
         """A generated shot reads its prompt record; the prompt enters the key through the payload (below),
@@ -190,7 +203,7 @@ class ImageStage(Stage[ProjectContext]):
                 self._record_failure(ctx, unit, index, provider, method, request, key, exc)
                 return [(index, None, exc)]
 
-        size = provider.max_candidates if method == "generated" and provider.paid else 1  # the vendor's native batch (n)
+        size = provider.max_candidates if method == "generated" and provider.paid and ctx.settings.image_batch else 1  # native batch (n)
         chunks = [todo[i:i + size] for i in range(0, len(todo), max(1, size))]
         for index, entry, exc in (item for done in self._each(ctx, provider, method, chunks, make) for item in done):
             if exc is not None:
@@ -224,7 +237,7 @@ class ImageStage(Stage[ProjectContext]):
         vendor's client caps the calls in flight across all shots — so N candidates of the last shots do
         not wait for each other (issue 13: N=4 within 1.15× of the ideal under a concurrency limit).
         Each worker runs in a copy of the caller's context (the job's cancel, ``forced()``)."""
-        workers = min(len(todo), self.concurrency(ctx)) if method == "generated" and not provider.offline else 1
+        workers = min(len(todo), self.limit(ctx)) if method == "generated" and not provider.offline else 1
         if workers <= 1:
             return [make(item) for item in todo]
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sr-candidate") as pool:
