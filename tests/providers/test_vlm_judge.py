@@ -169,3 +169,20 @@ def test_an_unusable_answer_stays_uncertain_in_the_ledger(project, httpserver):
     assert all("could not be used" in report.statuses[Node("select", s.shot_id)].attention for _, s in project.board.shots())
     summary = CostLedger(project.store.sessions, "hare", 1.0).summary()
     assert summary.uncertain_calls == len(list(project.board.shots())) and summary.uncertain_usd > 0
+
+
+def test_a_refusal_is_a_provider_error_and_the_shot_is_ranked_on_technical_scores(project, httpserver):
+    def refuse(request: Request) -> Response:
+        body = json.loads(request.data)
+        message = {"role": "assistant", "content": None, "refusal": "I can't help with evaluating these images."}
+        return Response(json.dumps({"id": "c1", "object": "chat.completion", "created": 1, "model": body["model"],
+                                    "choices": [{"index": 0, "finish_reason": "content_filter", "message": message}], "usage": USAGE}),
+                        content_type="application/json")
+
+    httpserver.expect_request("/v1/chat/completions", method="POST").respond_with_handler(refuse)
+    ctx = _judged_project(project, httpserver)
+    report = project.run(list(IMAGE_STAGES), ctx)  # the run goes on: no shot loses its image
+    unit = project.board.chapters[0].shots[0].shot_id
+    assert report.statuses[Node("select", unit)].attention.startswith("judge failed")
+    record = json.loads(ctx.paths.scores(unit).read_text())
+    assert record["selected"] in (1, 2, 3) and all("judge" not in c["scores"] for c in record["candidates"])
