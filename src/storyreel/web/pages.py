@@ -279,13 +279,21 @@ def edit_shot(project_id: str, shot_id: str, request: Request, user: Me, narrati
         error = exc.message
     if not request.headers.get("hx-request"):
         return RedirectResponse(f"/projects/{project_id}#shot-{shot_id}", 303) if error is None else error_page(request, 422, "Not saved", error)
+    kept = {} if error is None else {"narration": narration, "image_prompt": image_prompt}  # the text the person typed stays in the form
+    return _shot_card(request, user, project_id, shot_id, error, {k: v for k, v in kept.items() if v is not None or k == "image_prompt"},
+                      error=error, saved=error is None)
+
+
+def _shot_card(request: Request, user: User, project_id: str, shot_id: str, error: str | None, update: dict, **context: object) -> Response:
+    """A shot's card after an inline change (HTMX): 200 with ``HX-Trigger: storyboard-changed`` (the stale
+    panel reloads) when it worked, else 422 swapped in place with the message."""
+    workspace = request.app.state.workspace
     board = library.storyboard(project_id, user.id, workspace=workspace)
     rows = [s for ch in views.shots(board, ProjectPaths(workspace, project_id), request.app.state.settings.speech_rate_wpm) for s in ch["shots"]]
     shot = next(s for s in rows if s["shot_id"] == shot_id)
-    if error is not None:
-        shot.update(narration=narration if narration is not None else shot["narration"], image_prompt=image_prompt)
-    page = render(request, "_shot.html", status_code=200 if error is None else 422, shot=shot, project_id=project_id, error=error,
-                  saved=error is None, bust=int(time.time()))
+    shot.update(update)
+    page = render(request, "_shot.html", status_code=200 if error is None else 422, shot=shot, project_id=project_id,
+                  bust=int(time.time()), **context)
     if error is None:
         page.headers["HX-Trigger"] = "storyboard-changed"
     else:
@@ -309,18 +317,9 @@ def pick(project_id: str, shot_id: str, request: Request, user: Me, candidate: A
         error = exc.message
     if not request.headers.get("hx-request"):
         return RedirectResponse(f"/projects/{project_id}#shot-{shot_id}", 303) if error is None else error_page(request, 422, "Not picked", error)
-    board = library.storyboard(project_id, user.id, workspace=workspace)
-    rows = [s for ch in views.shots(board, ProjectPaths(workspace, project_id), request.app.state.settings.speech_rate_wpm) for s in ch["shots"]]
-    shot = next(s for s in rows if s["shot_id"] == shot_id)
-    if error is None:  # the record still shows the last selection: show the pick that the next update will use
-        shot["pending_pick"] = chosen or "auto"
-    page = render(request, "_shot.html", status_code=200 if error is None else 422, shot=shot, project_id=project_id,
-                  pick_error=error, bust=int(time.time()))
-    if error is None:
-        page.headers["HX-Trigger"] = "storyboard-changed"
-    else:
-        page.headers["HX-Reswap"] = "outerHTML"
-    return page
+    # the selection record still shows the last choice: say which one the next update uses
+    return _shot_card(request, user, project_id, shot_id, error, {"pending_pick": chosen or "auto"} if error is None else {},
+                      pick_error=error)
 
 
 @router.get("/projects/{project_id}/quality")
