@@ -103,3 +103,14 @@ def test_the_quality_page_shows_distributions_and_the_override_rate(made):
     html = page.get(f"/projects/{pid}/quality").text
     assert "Score distributions" in html and "Override rate" in html and html.count("<meter") >= 5
     assert re.search(r"sharpness <span class=\"muted small\">technical</span>", html) and f'href="/projects/{pid}#shot-ch01-s01"' in html
+
+
+def test_an_inline_edit_answers_the_shots_card(made):
+    """The page's inline edit (HTMX) answers the shot's card: saved, or the message next to the field."""
+    _, page, _, pid = made
+    token = page.cookies["csrftoken"]
+    ok = page.post(f"/projects/{pid}/shots/ch01-s01", data={"csrftoken": token, "narration": "Tide & Stone. Made to last."},
+                   headers={"HX-Request": "true"})
+    assert ok.status_code == 200 and "Saved." in ok.text and ok.headers["HX-Trigger"] == "storyboard-changed"
+    bad = page.post(f"/projects/{pid}/shots/ch01-s01", data={"csrftoken": token, "narration": "   "}, headers={"HX-Request": "true"})
+    assert bad.status_code == 422 and 'role="alert"' in bad.text and bad.headers["HX-Reswap"] == "outerHTML"

@@ -284,17 +284,18 @@ def edit_shot(project_id: str, shot_id: str, request: Request, user: Me, narrati
                       error=error, saved=error is None)
 
 
-def _shot_card(request: Request, user: User, project_id: str, shot_id: str, error: str | None, update: dict, **context: object) -> Response:
+def _shot_card(request: Request, user: User, project_id: str, shot_id: str, failure: str | None, update: dict, **context: object) -> Response:
     """A shot's card after an inline change (HTMX): 200 with ``HX-Trigger: storyboard-changed`` (the stale
-    panel reloads) when it worked, else 422 swapped in place with the message."""
+    panel reloads) when it worked, else (``failure``: the message, shown by the template from ``context``)
+    422 swapped in place."""
     workspace = request.app.state.workspace
     board = library.storyboard(project_id, user.id, workspace=workspace)
     rows = [s for ch in views.shots(board, ProjectPaths(workspace, project_id), request.app.state.settings.speech_rate_wpm) for s in ch["shots"]]
     shot = next(s for s in rows if s["shot_id"] == shot_id)
     shot.update(update)
-    page = render(request, "_shot.html", status_code=200 if error is None else 422, shot=shot, project_id=project_id,
+    page = render(request, "_shot.html", status_code=200 if failure is None else 422, shot=shot, project_id=project_id,
                   bust=int(time.time()), **context)
-    if error is None:
+    if failure is None:
         page.headers["HX-Trigger"] = "storyboard-changed"
     else:
         page.headers["HX-Reswap"] = "outerHTML"
