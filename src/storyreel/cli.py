@@ -470,7 +470,8 @@ def reference(
     workspace: Workspace = None,
 ) -> None:
     """Give a character, product or place a reference image: the shots that show it are scored on looking like it."""
-    from storyreel.api.reference import ReferenceRequest, reference as run
+    from storyreel.api.reference import ReferenceRequest
+    from storyreel.api.reference import reference as run
 
     request = ReferenceRequest.build(project=project, entity_id=entity, image=image, name=name, kind=kind, description=description,
                                      shots=[s.strip() for s in (shots or "").split(",") if s.strip()], wait=wait, workspace=workspace)
@@ -493,7 +494,8 @@ def enhance_prompt(
 ) -> None:
     """Improve a prompt with two agents — a creative director rewrites, a critic scores and says what to change —
     keeping every version as trace files (workspace/prompt_traces/)."""
-    from storyreel.api.enhance import EnhanceRequest, enhance_prompt as run
+    from storyreel.api.enhance import EnhanceRequest
+    from storyreel.api.enhance import enhance_prompt as run
 
     if text == "-":
         text = sys.stdin.read()

@@ -15,6 +15,7 @@ from storyreel.core.errors import InputError
 from storyreel.core.settings import Settings
 from storyreel.media.ffmpeg import Encoding, choose_encoder, default_threads
 from storyreel.providers.registry import resolve
+from storyreel.providers.scorer.local_consistency import LocalConsistency
 from storyreel.stages.context import ProjectContext
 from storyreel.store.assets import AssetStore
 from storyreel.store.db import session_factory, sqlite_url
@@ -24,7 +25,6 @@ from storyreel.store.ledger import CostLedger
 from storyreel.store.locks import project_lock
 from storyreel.store.options import ProjectOptions
 from storyreel.store.records import RunStore
-from storyreel.providers.scorer.local_consistency import LocalConsistency
 from storyreel.store.scores import ScoreStore
 
 log = logging.getLogger("storyreel.api")

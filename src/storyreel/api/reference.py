@@ -7,16 +7,15 @@ entity's shots share their candidates' seeds."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field
 
 from storyreel.api.project import load_project, settings_for, writing
-from storyreel.api.requests import ProjectRequest
+from storyreel.api.requests import ProjectRequest, id_of
 from storyreel.core.artifact import Storyboard
 from storyreel.core.atomic import atomic_path, atomic_write_text
 from storyreel.core.errors import InputError
-from storyreel.core.vocabulary import is_valid_id
 from storyreel.store.files import ProjectPaths
 
 MAX_BYTES = 20_000_000
@@ -24,20 +23,13 @@ MAX_SIDE = 2048
 
 
 class ReferenceRequest(ProjectRequest):
-    entity_id: str = Field(min_length=1, description="The entity's ID (letters, digits, - and _).")
+    entity_id: Annotated[str, id_of("an entity")] = Field(min_length=1, description="The entity's ID (letters, digits, - and _).")
     image: Path = Field(description="The reference image (PNG, JPEG or WebP).")
     name: str | None = Field(default=None, max_length=200, description="The entity's name (default: the ID).")
     kind: Literal["character", "product", "place"] = "character"
     description: str | None = Field(default=None, max_length=2000)
     shots: list[str] = Field(default_factory=list, max_length=2000, description="Shot IDs that show it (added to those it has).")
     wait: bool = True
-
-    @field_validator("entity_id")
-    @classmethod
-    def _id(cls, v: str) -> str:
-        if not is_valid_id(v):
-            raise ValueError("is not a valid entity ID")
-        return v
 
 
 def reference(request: ReferenceRequest | None = None, **fields: object) -> Storyboard:

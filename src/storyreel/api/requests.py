@@ -9,9 +9,17 @@ it as its flag (``aspect_ratio`` → ``--aspect-ratio``).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Self
+from typing import Annotated, Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from storyreel.core.errors import InputError
 from storyreel.core.vocabulary import ID_RULE, AspectRatio, InputKind, is_valid_id
@@ -68,6 +76,17 @@ def _check_provider_id(modality: str, value: str | None) -> str | None:
     if vendor not in known:
         raise ValueError(f"unknown vendor {vendor!r}; available: {', '.join(f'{v}:…' for v in known)}")
     return value
+
+
+def id_of(what: str) -> AfterValidator:
+    """A validator for an ID field (it becomes a file name): ``ValueError("is not <what> ID")`` otherwise."""
+
+    def check(v: str) -> str:
+        if not is_valid_id(v):
+            raise ValueError(f"is not {what} ID")
+        return v
+
+    return AfterValidator(check)
 
 
 class InputRequest(_Request):
@@ -137,14 +156,7 @@ class MakeRequest(InputRequest, ProviderChoice):
 class ProjectRequest(_Request):
     """A verb on one existing project (``status``, ``cost``)."""
 
-    project: str = Field(min_length=1, description="Project ID (see `storyreel list`).")
-
-    @field_validator("project")
-    @classmethod
-    def _project(cls, v: str) -> str:
-        if not is_valid_id(v):
-            raise ValueError("is not a project ID")
-        return v
+    project: Annotated[str, id_of("a project")] = Field(min_length=1, description="Project ID (see `storyreel list`).")
 
 
 class RenderRequest(ProjectRequest):
@@ -210,7 +222,7 @@ class PickRequest(ProjectRequest):
     """``storyreel pick``: a person's choice of a shot's candidate image (``auto`` gives the choice back to
     the ranking); the video is then brought up to date unless ``render`` is False."""
 
-    shot_id: str = Field(min_length=1, description="Shot ID.")
+    shot_id: Annotated[str, id_of("a shot")] = Field(min_length=1, description="Shot ID.")
     candidate: int | None = Field(ge=1, le=8, description="Candidate number as `storyreel quality` lists it; None = automatic.")
     render: bool = True
     wait: bool = True
@@ -224,13 +236,6 @@ class PickRequest(ProjectRequest):
             if not v.strip().isdigit():
                 raise ValueError("is not a candidate number (1–8) or auto")
             return int(v)
-        return v
-
-    @field_validator("shot_id")
-    @classmethod
-    def _shot(cls, v: str) -> str:
-        if not is_valid_id(v):
-            raise ValueError("is not a shot ID")
         return v
 
 

@@ -79,7 +79,7 @@ class SelectStage(Stage[ProjectContext]):
         params: dict[str, Any] = {"candidates": count, "picked": shot.visual.selected_candidate}
         if count > 1:
             params.update(scorer=self._scorer_id(ctx), rubric=self._rubric(ctx), weights=SCORER_WEIGHTS)
-            refs = self._references(ctx, unit)
+            refs = ctx.references(unit)
             if refs:
                 params["references"] = {name: hash_file(path) for name, path in refs}
                 params["consistency"] = ctx.consistency.identity() if ctx.consistency is not None else None
@@ -108,7 +108,7 @@ class SelectStage(Stage[ProjectContext]):
         # 2. scores (only when there is a choice to make): technical for each, then the judge on all at once
         cost, attention = 0.0, None
         if len(usable) > 1:
-            refs = self._references(ctx, unit)
+            refs = ctx.references(unit)
             for cand in usable:
                 checkpoint()
                 cand["scores"] = self._scores(ctx, unit, cand)
@@ -155,10 +155,6 @@ class SelectStage(Stage[ProjectContext]):
         return NodeOutput(files=[out, sidecar, ctx.paths.scores(unit)], details=details, versioned=[out], cost_usd=cost,
                           attention=attention)
 
-    @staticmethod
-    def _references(ctx: ProjectContext, unit: str) -> list[tuple[str, Any]]:
-        return ctx.references(unit)
-
     def _consistent(self, ctx: ProjectContext, unit: str, cand: dict, refs: list) -> dict:
         """The candidate's consistency with the references, from the cache when seen before."""
         scorer = ctx.consistency
@@ -189,7 +185,7 @@ class SelectStage(Stage[ProjectContext]):
         judge_id = f"{judge.provider_id}@{judge.code_version}"
         description = self._description(ctx, unit)
         shas = [c["entry"].get("sha256") for c in usable]
-        refs = [hash_file(p) for _, p in self._references(ctx, unit)]
+        refs = [hash_file(p) for _, p in ctx.references(unit)]
         rubric = hash_value({"judge": judge.identity(), "description": description, "candidates": shas, "references": refs})
         if ctx.scores is not None:
             cached = {c["index"]: ctx.scores.cached(sha, judge_id, rubric) for c, sha in zip(usable, shas, strict=True)}
@@ -200,7 +196,7 @@ class SelectStage(Stage[ProjectContext]):
             with hold(ctx.ledger, f"select[{unit}]", judge.provider_id, lambda: judge.estimate(len(usable)), paid=judge.paid,
                       request_key=rubric.removeprefix("sha256:")[:32]) as held:
                 verdict, _, booked = judge.judge([ctx.paths.root / c["path"] for c in usable], description,
-                                                 self._references(ctx, unit))
+                                                 ctx.references(unit))
                 held.commit(booked)
             check_verdict(verdict, len(usable))
         except ProviderError as exc:

@@ -18,7 +18,12 @@ from typing import ClassVar
 from storyreel.providers.base import HttpImageProvider, ImageRequest, JobLog, Received
 from storyreel.providers.connection import CONNECTIONS
 from storyreel.providers.http import MalformedResponse, ProviderRejected
-from storyreel.providers.image.pixels import aspect_ratio, decode_base64, reference_jpeg, reference_placeholder
+from storyreel.providers.image.pixels import (
+    aspect_ratio,
+    decode_base64,
+    reference_jpeg,
+    reference_placeholder,
+)
 from storyreel.providers.prices import image_price, usage_cost
 
 SAFETY_FINISH = {"SAFETY", "IMAGE_SAFETY", "PROHIBITED_CONTENT", "BLOCKLIST", "SPII", "RECITATION", "IMAGE_PROHIBITED_CONTENT"}
