@@ -136,6 +136,30 @@ def test_capabilities_are_declared_and_a_missing_key_names_its_variable(wire, ht
     assert p.identity() == p.identity() and "key" not in json.dumps(p.identity()).lower()
 
 
+@pytest.mark.parametrize("wire", WIRES, ids=lambda w: w.provider_id.split(":")[0])
+def test_workers_reaching_the_client_together_share_one(wire, httpserver, monkeypatch):
+    """The image stage's workers reach ``provider.http`` at once on the first calls: they must share one
+    client (a client each would each have its own cap on calls in flight)."""
+    import threading
+    import time
+
+    p = provider(wire, httpserver)
+    made = type(p.connection).client
+
+    def slow_client(self, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202 - widen the window a race needs
+        time.sleep(0.05)
+        return made(self, *args, **kwargs)
+
+    monkeypatch.setattr(type(p.connection), "client", slow_client)
+    start, seen = threading.Barrier(8), []
+    threads = [threading.Thread(target=lambda: (start.wait(), seen.append(p.http))) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(seen) == 8 and len({id(c) for c in seen}) == 1
+
+
 def test_offline_engines_declare_themselves_free():
     for modality, pid in (("image", "local:cards"), ("tts", "local:espeak"), ("llm", "local:direct"), ("planner", "local:planner")):
         p = resolve(modality, pid)

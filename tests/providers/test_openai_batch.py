@@ -27,6 +27,7 @@ class BatchOpenAI:
     def __init__(self, short_by: int = 0) -> None:
         self.calls: list[tuple[dict, dict]] = []
         self.short_by = short_by
+        self.sent: set[bytes] = set()  # every image answered, as bytes
 
     def __call__(self, request: Request) -> Response:
         body = json.loads(request.data)
@@ -36,6 +37,7 @@ class BatchOpenAI:
         for i in range(body["n"] - self.short_by):
             buf = io.BytesIO()
             Image.new("RGB", (w, h), (40 + 60 * i, 90, 140 + len(self.calls) % 100)).save(buf, "PNG")
+            self.sent.add(buf.getvalue())
             data.append({"b64_json": base64.b64encode(buf.getvalue()).decode()})
         usage = {k: v * body["n"] for k, v in USAGE.items()}
         return Response(json.dumps({"created": 1, "data": data, "usage": usage}), content_type="application/json")
@@ -90,3 +92,52 @@ def test_a_short_answer_fails_only_the_missing_candidates(project, httpserver):
     fake.short_by = 0
     project.run(list(IMAGE_STAGES), ctx)
     assert [b["n"] for b, _ in fake.calls[3:]] == [1, 1, 1]
+
+
+def test_candidates_are_kept_as_drawn_and_only_the_chosen_one_is_fitted(project, httpserver):
+    """A vendor's candidates are its bytes as sent (no decode, no resample: N images cost one fit); the shot's
+    image is the chosen one cover-fitted to the frame, its sidecar says the frame size."""
+    fake = BatchOpenAI()
+    httpserver.expect_request("/v1/images/generations", method="POST").respond_with_handler(fake)
+    ctx = _openai(project, httpserver, 3)
+    project.run(list(IMAGE_STAGES), ctx)
+    kept = set()
+    for body, _ in fake.calls:
+        assert body["size"] != "1920x1080"  # the vendor draws at one of its own sizes
+    for unit in GENERATED:
+        for i in (1, 2, 3):
+            meta = json.loads(ctx.paths.candidate_meta(unit, i).read_text())
+            with Image.open(ctx.paths.candidate(unit, i)) as im:
+                assert f"{im.width}x{im.height}" == meta["size"] == fake.calls[0][0]["size"]
+            kept.add(ctx.paths.candidate(unit, i).read_bytes())
+        chosen = json.loads(ctx.paths.image_meta(unit).read_text())
+        with Image.open(ctx.paths.image(unit)) as im:
+            assert im.size == (1920, 1080) and chosen["size"] == "1920x1080"
+    assert len(kept) == 9 and kept <= fake.sent  # nine distinct files, each byte for byte an image the vendor sent
+
+
+@pytest.mark.parametrize("kind", ["jpeg", "truncated png"])
+def test_a_non_png_answer_is_converted_and_a_broken_one_fails_the_candidate(project, httpserver, kind):
+    def handler(request: Request) -> Response:
+        body = json.loads(request.data)
+        buf = io.BytesIO()
+        Image.effect_noise((640, 360), 40).convert("RGB").save(buf, "JPEG" if kind == "jpeg" else "PNG")
+        raw = buf.getvalue() if kind == "jpeg" else buf.getvalue()[: len(buf.getvalue()) // 2]
+        data = [{"b64_json": base64.b64encode(raw).decode()}] * body["n"]
+        return Response(json.dumps({"created": 1, "data": data, "usage": USAGE}), content_type="application/json")
+
+    httpserver.expect_request("/v1/images/generations", method="POST").respond_with_handler(handler)
+    ctx = _openai(project, httpserver, 2)
+    if kind == "jpeg":
+        project.run(list(IMAGE_STAGES), ctx)
+        with Image.open(ctx.paths.candidate(GENERATED[0], 2)) as im:
+            assert im.format == "PNG" and im.size == (640, 360)
+        with Image.open(ctx.paths.image(GENERATED[0])) as im:
+            assert im.size == (1920, 1080)
+        return
+    with pytest.raises(Exception, match="cannot be decoded"):
+        project.run(list(IMAGE_STAGES), ctx)
+    meta = json.loads(ctx.paths.candidate_meta(GENERATED[0], 1).read_text())
+    assert meta["status"] == "failed" and "cannot be decoded" in meta["error"]
+    assert not ctx.paths.candidate(GENERATED[0], 1).exists()
+    assert not any(ctx.paths.received.glob("*")), "an answer that does not decode is not re-read: the next run asks again"

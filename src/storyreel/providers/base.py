@@ -17,6 +17,7 @@ Capabilities (class attributes of :class:`Provider`):
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
@@ -123,6 +124,8 @@ class Received(_Msg):
     details: dict[str, Any] = Field(default_factory=dict)
     media_type: str = "image/png"
     from_journal: bool = False
+    stored: list[Path] = Field(default_factory=list, description="The journal's files holding ``data`` and ``more``, "
+                               "in order, once saved: an image kept as received is linked from there, not written again.")
 
 
 class JobLog(Protocol):
@@ -197,9 +200,9 @@ class ImageGenService(Capable, Protocol):
 
     def fetch(self, request: ImageRequest, *, jobs: JobLog | None = None, key: str | None = None) -> Received: ...
 
-    def finish(self, request: ImageRequest, received: Received, out_path: Path) -> ImageResult: ...
+    def finish(self, request: ImageRequest, received: Received, out_path: Path, *, fit: bool = True) -> ImageResult: ...
 
-    def finish_batch(self, request: ImageRequest, received: Received, out_paths: list[Path]) -> list[ImageResult]: ...
+    def finish_batch(self, request: ImageRequest, received: Received, out_paths: list[Path], *, fit: bool = True) -> list[ImageResult]: ...
 
 
 class LlmStep(Capable, Protocol):
@@ -345,27 +348,38 @@ class ImageProvider(Provider):
         :class:`~storyreel.core.errors.UncertainCall` or ``ProviderError``. Free providers only ``generate``."""
         raise NotImplementedError(f"{type(self).__name__} is not a paid provider")
 
-    def finish(self, request: ImageRequest, received: Received, out_path: Path) -> ImageResult:
-        """Decode a fetched answer, cover-fit it to the exact size and write the PNG atomically (free, local)."""
-        from storyreel.providers.image.pixels import save_fitted
+    def finish(self, request: ImageRequest, received: Received, out_path: Path, *, fit: bool = True) -> ImageResult:
+        """Decode a fetched answer, cover-fit it to the exact size and write the PNG atomically (free, local).
+        ``fit=False`` writes the image at the size the vendor drew it (a best-of-N candidate: only the
+        selected one is fitted, by the ``select`` stage); ``provider_details["size"]`` is then its size."""
+        from storyreel.providers.image.pixels import save_as_received, save_fitted
 
-        save_fitted(received.data, request.width, request.height, out_path)
         details = {**received.details, **({"from_journal": True} if received.from_journal else {})}
+        if fit:
+            save_fitted(received.data, request.width, request.height, out_path)
+        else:
+            width, height = save_as_received(received.data, out_path, stored=received.stored[0] if received.stored else None)
+            details["size"] = f"{width}x{height}"
         return ImageResult(path=out_path, provider=self.provider_id, cost_usd=received.cost_usd, provider_details=details)
 
-    def finish_batch(self, request: ImageRequest, received: Received, out_paths: list[Path]) -> list[ImageResult]:
+    def finish_batch(self, request: ImageRequest, received: Received, out_paths: list[Path], *, fit: bool = True) -> list[ImageResult]:
         """:meth:`finish` for each image of a native batch's answer, in order, into ``out_paths`` (the answer may
         hold fewer images than asked: the results are as many as it has); the cost is shared equally."""
         from concurrent.futures import ThreadPoolExecutor
 
         images = [received.data, *received.more][: len(out_paths)]
         share = received.cost_usd / len(images)
+        stored = received.stored if len(received.stored) == 1 + len(received.more) else []
 
-        def one(item: tuple[bytes, Path]) -> ImageResult:
-            return self.finish(request, received.model_copy(update={"data": item[0], "more": [], "cost_usd": share}), item[1])
+        def one(item: tuple[int, bytes, Path]) -> ImageResult:
+            position, data, out = item
+            update = {"data": data, "more": [], "cost_usd": share, "stored": stored[position:position + 1]}
+            return self.finish(request, received.model_copy(update=update), out, fit=fit)
 
+        if not fit:  # written as received: no pixel work to spread
+            return [one(item) for item in zip(range(len(images)), images, out_paths, strict=False)]
         with ThreadPoolExecutor(max_workers=min(4, len(images)), thread_name_prefix="sr-finish") as pool:  # decode/resize/encode release the GIL
-            return list(pool.map(one, zip(images, out_paths, strict=False)))
+            return list(pool.map(one, zip(range(len(images)), images, out_paths, strict=False)))
 
     def generate(self, request: ImageRequest, out_path: Path) -> ImageResult:
         """:meth:`fetch` then :meth:`finish` (offline engines draw directly and override this)."""
@@ -383,6 +397,7 @@ class HttpImageProvider(ImageProvider):
     def __init__(self, model: str | None = None, settings: Any = None) -> None:
         super().__init__(model, settings)
         self._http: Any = None
+        self._http_lock = threading.Lock()
 
     def classify(self, response: Any) -> Any:
         """A :class:`~storyreel.providers.http.ProviderRejected` for a content rejection, else None."""
@@ -422,8 +437,11 @@ class HttpImageProvider(ImageProvider):
 
     @property
     def http(self) -> Any:
-        """The vendor's :class:`~storyreel.providers.http.JsonHttp` client."""
+        """The vendor's :class:`~storyreel.providers.http.JsonHttp` client, made once (under a lock: the image
+        stage's workers reach it together, and a client each would each have its own cap on calls in flight)."""
         if self._http is None:
-            assert self.connection is not None, f"{type(self).__name__} declares no connection"
-            self._http = self.connection.client(self.settings, classify=self.classify, timeout_s=self.timeout_s())
+            with self._http_lock:
+                if self._http is None:
+                    assert self.connection is not None, f"{type(self).__name__} declares no connection"
+                    self._http = self.connection.client(self.settings, classify=self.classify, timeout_s=self.timeout_s())
         return self._http

@@ -12,7 +12,8 @@ missing or wrong key, unknown model, retries exhausted, a malformed answer — f
 its sidecar says ``failed`` with the error (so the manifest names it).
 
 Candidates (project option ``candidates``, ``--candidates N``, 1–8): candidate ``i`` is
-``images/<shot>/<i>.png`` with its sidecar ``<i>.meta.json`` and its own ``media_assets`` row, made with
+``images/<shot>/<i>.png`` (a vendor's image as drawn, at its size — nothing is decoded or resampled until
+``select`` fits the chosen one to the frame) with its sidecar ``<i>.meta.json`` and its own ``media_assets`` row, made with
 its own recorded seed (candidate 1 keeps the shot's seed, so N=1 renders what it always did) and, for a
 paid provider, its own request key, reservation and ledger entry. A candidate whose sidecar records the
 same request key and whose file still has the recorded hash is kept as it is (raising N from 3 to 4 buys
@@ -69,7 +70,7 @@ def candidate_key(provider: ImageGenService, request: ImageRequest, index: int) 
 
 class ImageStage(Stage[ProjectContext]):
     name: ClassVar[str] = "image"
-    code_version: ClassVar[str] = "image/4"  # /4: N candidates in images/<shot>/ (the select stage writes images/<shot>.png)
+    code_version: ClassVar[str] = "image/5"  # /5: a vendor's candidates kept at the size drawn (select fits the chosen one)
     max_workers: ClassVar[int] = 4
 
     @staticmethod
@@ -265,7 +266,7 @@ class ImageStage(Stage[ProjectContext]):
         :class:`ProviderError` (nothing is written then but the failure sidecar, by the caller)."""
         out = ctx.paths.candidate(unit, index)
         if method == "generated" and provider.paid:
-            result = self._bought(ctx, unit, provider, request, key, [out])[0]
+            result = self._bought(ctx, unit, provider, request, key, [out], fit=False)[0]
         else:
             result = provider.generate(request, out)
         entry = self._entry(ctx, unit, index, provider, method, request, key)
@@ -283,12 +284,13 @@ class ImageStage(Stage[ProjectContext]):
         key = candidate_key(provider, batch, first_index)
         outs = [ctx.paths.candidate(unit, index) for index, _, _ in chunk]
         try:
-            results = self._bought(ctx, unit, provider, batch, key, outs)
+            results = self._bought(ctx, unit, provider, batch, key, outs, fit=False)
         except ProviderError as exc:
             for index, request, ckey in chunk:
                 self._record_failure(ctx, unit, index, provider, method, request, ckey, exc)
             return [(index, None, exc) for index, _, _ in chunk]
         done: list[tuple[int, dict | None, ProviderError | None]] = []
+        rows: list[MediaAsset] = []  # the batch's media_assets rows, inserted in one transaction
         for position, (index, request, ckey) in enumerate(chunk):
             if position >= len(results):
                 exc = MalformedResponse(f"{provider.provider_id}: the answer holds {len(results)} of the {len(chunk)} images asked for")
@@ -297,7 +299,9 @@ class ImageStage(Stage[ProjectContext]):
                 continue
             entry = self._entry(ctx, unit, index, provider, method, request, ckey)
             entry.update(status="generated", error=None, cost_usd=results[position].cost_usd, request_key=key, batch=len(chunk))
-            done.append((index, self._finish(ctx, unit, index, outs[position], entry, results[position], record), None))
+            done.append((index, self._finish(ctx, unit, index, outs[position], entry, results[position], record, rows), None))
+        if rows and ctx.assets is not None:
+            ctx.assets.add(*rows)
         return done
 
     def _stand_in(self, ctx: ProjectContext, unit: str, provider: ImageGenService, method: str, exc: ProviderRejected,
@@ -310,10 +314,15 @@ class ImageStage(Stage[ProjectContext]):
         entry.update(status="failed", error=str(exc), cost_usd=0.0, stand_in=ctx.template_provider.provider_id)
         return self._finish(ctx, unit, 1, out, entry, result, record)
 
-    def _finish(self, ctx: ProjectContext, unit: str, index: int, out, entry: dict, result: ImageResult, record: dict) -> dict:  # noqa: ANN001
+    def _finish(self, ctx: ProjectContext, unit: str, index: int, out, entry: dict, result: ImageResult, record: dict,  # noqa: ANN001
+                rows: list[MediaAsset] | None = None) -> dict:
+        """Complete candidate ``index``'s sidecar (size, hash, layout, what it shows), write it and its
+        ``media_assets`` row — or append the row to ``rows`` for the caller to insert with others."""
         entry["size_bytes"] = out.stat().st_size
         entry["sha256"] = hash_file(out)
         details = dict(result.provider_details)
+        if "size" in details:  # a vendor's image kept at the size it was drawn (select fits the chosen one)
+            entry["size"] = details.pop("size")
         layout = details.pop("layout", None)  # the boxes of the text it drew (media/layout.py)
         if layout:
             entry["layout"] = layout
@@ -323,7 +332,11 @@ class ImageStage(Stage[ProjectContext]):
         if record:
             entry.update(prompt_source=record.get("source"), prompt_version=record.get("prompt_version"))
         atomic_write_text(ctx.paths.candidate_meta(unit, index), json.dumps(entry, indent=2, ensure_ascii=False) + "\n")
-        self._record_asset(ctx, unit, out, entry, record)
+        row = self._asset(ctx, unit, out, entry, record)
+        if row is not None and rows is not None:
+            rows.append(row)
+        elif row is not None:
+            ctx.assets.add(row)
         return entry
 
     @staticmethod
@@ -357,38 +370,39 @@ class ImageStage(Stage[ProjectContext]):
 
     @staticmethod
     def _bought(ctx: ProjectContext, unit: str, provider: ImageGenService, request: ImageRequest, key: str, outs: list,
-                node: str | None = None) -> list[ImageResult]:
+                node: str | None = None, fit: bool = True) -> list[ImageResult]:
         """The paid-call protocol (docs/architecture.md "Paid calls"): an answer already in the received
         journal is used as it is (bought by an earlier, interrupted run; its cost is in the ledger);
         otherwise reserve the estimate, call, journal the answer before anything else, book the cost.
-        Returns one result per image written into ``outs`` (a native batch's answer may hold fewer)."""
+        Returns one result per image written into ``outs`` (a native batch's answer may hold fewer),
+        fitted to the request's size or, with ``fit=False``, at the size the vendor drew them."""
         journal = CallJournal(ctx.paths, key)
         received = journal.load()
         if received is None:
             with hold(ctx.ledger, node or f"image[{unit}]", provider.provider_id, lambda: provider.estimate(request),
                       paid=True, request_key=key) as held:
                 attempt = f"{key}-{ctx.ledger.purchases(key) if ctx.ledger else 0}"  # same on resume, new after a purchase
-                received = provider.fetch(request, jobs=journal, key=attempt)
-                journal.save(received)
+                received = journal.save(provider.fetch(request, jobs=journal, key=attempt))
                 held.commit(received.cost_usd)
             if provider.bills_once_per_request and ctx.ledger is not None:
                 ctx.ledger.settle_uncertain(key)  # an earlier lost attempt of this request was this purchase
         try:
             if len(outs) == 1:
-                return [provider.finish(request, received, outs[0])]
-            return provider.finish_batch(request, received, outs)
+                return [provider.finish(request, received, outs[0], fit=fit)]
+            return provider.finish_batch(request, received, outs, fit=fit)
         except MalformedResponse:
             journal.discard()  # a paid answer that does not decode: the next run asks again instead of re-reading it
             raise
 
     @staticmethod
-    def _record_asset(ctx: ProjectContext, unit: str, out, entry: dict, record: dict) -> None:  # noqa: ANN001
+    def _asset(ctx: ProjectContext, unit: str, out, entry: dict, record: dict) -> MediaAsset | None:  # noqa: ANN001
+        """The candidate's ``media_assets`` row (None without an asset store)."""
         if ctx.assets is None:
-            return
+            return None
         chapter, _ = ctx.storyboard.shot(unit)
-        ctx.assets.add(MediaAsset(
+        return MediaAsset(
             project_id=ctx.storyboard.project_id, asset_type="IMAGE", chapter_id=chapter.chapter_id, shot_id=unit,
             file_path=ctx.paths.rel(out), mime_type="image/png", size_bytes=entry["size_bytes"], sha256=entry["sha256"],
             meta={k: entry.get(k) for k in ("status", "generation_method", "provider", "error", "cost_usd", "candidate", "seed")},
             prompt_version_id=record.get("prompt_version_id"),
-        ))
+        )

@@ -1,6 +1,7 @@
 """Stage ``select``: a shot's image chosen from its candidates (best-of-N, ARCHITECTURE.md "Data flow").
 
-``select[shot]`` reads the candidates the ``image`` stage made (``images/<shot>/<i>.png``), scores each with
+``select[shot]`` reads the candidates the ``image`` stage made (``images/<shot>/<i>.png``; a vendor's at the
+size it drew them, a local renderer's at the frame size), scores each with
 the project's scorer (``local:technical`` by default; a verdict is cached in ``image_scores`` by the
 candidate's hash, the scorer's identity and the rubric hash, so no image is scored twice), ranks them by
 :func:`weighted_total` and writes the chosen one to ``images/<shot>.png`` with its sidecar
@@ -19,6 +20,7 @@ from __future__ import annotations
 import json
 import logging
 import shutil
+from pathlib import Path
 from typing import Any, ClassVar
 
 from storyreel.core.atomic import atomic_path, atomic_write_text
@@ -26,6 +28,7 @@ from storyreel.core.cancel import checkpoint
 from storyreel.core.errors import ProviderError
 from storyreel.core.hashing import hash_file, hash_value
 from storyreel.engine.graph import Node, NodeOutput, RecipeParts, Stage
+from storyreel.providers.image.pixels import image_size, save_fitted
 from storyreel.providers.scorer.vlm_judge import check as check_verdict
 from storyreel.providers.scorer.vlm_judge import judge_total
 from storyreel.stages.context import ProjectContext
@@ -60,7 +63,7 @@ def ranked(candidates: list[dict]) -> list[dict]:
 
 class SelectStage(Stage[ProjectContext]):
     name: ClassVar[str] = "select"
-    code_version: ClassVar[str] = "select/3"  # /3: consistency with the entities' references
+    code_version: ClassVar[str] = "select/4"  # /4: the chosen candidate fitted to the frame (a vendor's are kept as drawn)
     max_workers: ClassVar[int] = 2
 
     def units(self, ctx: ProjectContext) -> list[str]:
@@ -132,10 +135,9 @@ class SelectStage(Stage[ProjectContext]):
         chosen = chosen or order[0]
         # 4. the shot's image and sidecar, then the record
         out, sidecar = ctx.paths.image(unit), ctx.paths.image_meta(unit)
-        with atomic_path(out) as tmp:
-            shutil.copyfile(ctx.paths.root / chosen["path"], tmp)
+        size = self._write_image(ctx, ctx.paths.root / chosen["path"], out)
         entry = dict(chosen["entry"])
-        entry.update(file_path=ctx.paths.rel(out), candidate=chosen["index"], candidates=count, picked_by=picked_by,
+        entry.update(file_path=ctx.paths.rel(out), size=size, candidate=chosen["index"], candidates=count, picked_by=picked_by,
                      candidate_cost_usd=entry.get("cost_usd") or 0.0,
                      cost_usd=round(sum(c["entry"].get("cost_usd") or 0.0 for c in candidates), 6))
         atomic_write_text(sidecar, json.dumps(entry, indent=2, ensure_ascii=False) + "\n")
@@ -169,6 +171,19 @@ class SelectStage(Stage[ProjectContext]):
         if ctx.scores is not None and sha:
             ctx.scores.record(ctx.storyboard.project_id, unit, cand["index"], sha, scorer_id, rubric, verdict, total)
         return {**verdict, "total": total}
+
+    @staticmethod
+    def _write_image(ctx: ProjectContext, chosen: Path, out: Path) -> str:
+        """The chosen candidate as the shot's image, exactly the frame size: copied when it already is (the
+        local renderers draw at the frame size), else cover-fitted (a vendor's candidates are kept at the
+        size drawn, so N candidates cost one fit). Returns the size written, ``WxH``."""
+        width, height = ctx.storyboard.settings.frame_size
+        if image_size(chosen) == (width, height):
+            with atomic_path(out) as tmp:
+                shutil.copyfile(chosen, tmp)
+        else:
+            save_fitted(chosen.read_bytes(), width, height, out)
+        return f"{width}x{height}"
 
     @staticmethod
     def _description(ctx: ProjectContext, unit: str) -> str:

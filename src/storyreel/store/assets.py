@@ -29,9 +29,10 @@ class AssetStore:
                 continue
         raise RuntimeError(f"could not record prompt version {name} {content_hash}")
 
-    def add(self, asset: MediaAsset) -> None:
+    def add(self, *assets: MediaAsset) -> None:
+        """Insert ``assets`` in one transaction (a best-of-N batch's candidates: one commit, not N)."""
         with self.sessions.begin() as s:
-            s.add(asset)
+            s.add_all(assets)
 
     def assets(self, project_id: str, asset_type: str | None = None) -> list[MediaAsset]:
         with self.sessions() as s:

@@ -12,6 +12,7 @@ reservation at the journaled cost. The journal entry is removed once the node's 
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from storyreel.core.atomic import atomic_write_bytes, atomic_write_text
@@ -51,14 +52,22 @@ class CallJournal:
         """The bytes of image ``position`` (2, 3, …) of a native batch's answer."""
         return self.data.with_name(f"{self.key}.{position}.bin")
 
-    def save(self, received: Received) -> None:
-        """The answer: bytes first (every image of a batch), then the record that says they are complete."""
-        atomic_write_bytes(self.data, received.data)
-        for position, more in enumerate(received.more, 2):
-            atomic_write_bytes(self.extra(position), more)
+    def save(self, received: Received) -> Received:
+        """The answer: bytes first (every image of a batch), then the record that says they are complete.
+        Returns ``received`` with ``stored``: the files now holding its images."""
+        files = self._stored(len(received.more))
+        if received.more:  # a batch's images flushed side by side: the file system commits their fsyncs together
+            with ThreadPoolExecutor(max_workers=len(files), thread_name_prefix="sr-journal") as pool:
+                list(pool.map(atomic_write_bytes, files, [received.data, *received.more]))
+        else:
+            atomic_write_bytes(self.data, received.data)
         record = {**self._read(), "received": True, "cost_usd": received.cost_usd, "details": received.details,
                   "media_type": received.media_type, "images": 1 + len(received.more)}
         atomic_write_text(self.meta, json.dumps(record, ensure_ascii=False))
+        return received.model_copy(update={"stored": files})
+
+    def _stored(self, extras: int) -> list[Path]:
+        return [self.data, *(self.extra(p) for p in range(2, extras + 2))]
 
     def load(self) -> Received | None:
         """The journaled answer, or None when there is none (or it is incomplete)."""
@@ -69,7 +78,7 @@ class CallJournal:
         return Received(data=self.data.read_bytes(), more=[self.extra(p).read_bytes() for p in range(2, images + 1)],
                         cost_usd=float(record.get("cost_usd") or 0.0),
                         details=dict(record.get("details") or {}), media_type=str(record.get("media_type") or "image/png"),
-                        from_journal=True)
+                        from_journal=True, stored=self._stored(images - 1))
 
     def files(self) -> list[Path]:
         """Every file of the entry (a batch's extra images included)."""
