@@ -167,3 +167,23 @@ def test_converted_stills_are_cached_until_the_image_changes(tmp_path):
     entry = next(cache.glob("*.npz"))
     entry.write_bytes(b"not an npz")
     assert np.array_equal(load_still(img, cache).luma, blue.luma)  # an unreadable entry is ignored and rewritten
+
+
+def test_the_warp_the_layout_and_the_check_share_one_camera_formula():
+    """``KenBurns.window`` on an array of progress values (what ``text_layout`` replays) gives exactly the
+    warp's maps frame by frame, and the layout's sampled windows, for every move and a still that is not
+    the frame's shape."""
+    from storyreel.media.layout import camera_windows
+    from storyreel.media.timeline import KenBurns
+
+    for move in ("static", "zoom_in", "zoom_out", "pan_left", "pan_right", "pan_up", "pan_down"):
+        camera = KenBurns.for_move(move)
+        p = np.linspace(-0.1, 1.1, 25)  # crossfades extrapolate past both ends
+        s, tx, ty = camera.window(p, 1536, 1024, 1920, 1080)
+        warp = np.array([[a.s, a.tx, a.ty] for a in (camera_affine(camera, float(q), 1536, 1024, 1920, 1080) for q in p)])
+        assert np.allclose(np.stack([s, tx, ty], axis=1), warp, rtol=0, atol=1e-9)
+        sampled = np.array(list(camera_windows(camera, 1536, 1024, 1920, 1080, samples=5)))
+        ends = np.array([[a.s, a.tx, a.ty] for a in (camera_affine(camera, q, 1536, 1024, 1920, 1080) for q in (0, 0.25, 0.5, 0.75, 1))])
+        assert np.allclose(sampled, ends, rtol=0, atol=1e-9)
+        inside = (p >= 0) & (p <= 1)
+        assert np.all(tx[inside] <= 1e-9) and np.all(ty[inside] <= 1e-9)  # inside the move the frame never shows past the still's edge

@@ -148,12 +148,9 @@ def frame_layout(width: int, height: int, overlays: list[tuple[str, str]], subti
 
 def camera_windows(camera: KenBurns, src_w: int, src_h: int, width: int, height: int, samples: int = 33):  # noqa: ANN201
     """The affine maps (s, tx, ty) of the move at ``samples`` evenly spaced progress values in [0, 1]
-    (:func:`storyreel.media.motion.camera_affine`'s formula, kept free of OpenCV here)."""
+    (:meth:`KenBurns.window`, the formula the warp uses)."""
     for i in range(samples):
-        p = i / (samples - 1)
-        z, fx, fy = camera.at(p)
-        s = max(width / src_w, height / src_h) * z
-        yield s, -(src_w * s - width) * fx, -(src_h * s - height) * fy
+        yield camera.window(i / (samples - 1), src_w, src_h, width, height)
 
 
 def motion_safe_area(region: Box, camera: KenBurns, src_w: int, src_h: int, width: int, height: int) -> Box:
@@ -203,12 +200,7 @@ def _check_shot(rec: dict) -> list[str]:
     elements = rec["elements"]
     if not elements:
         return []
-    p = np.arange(span) / max(1, span - 1)
-    z = camera.z0 + (camera.z1 - camera.z0) * p
-    fx = camera.fx0 + (camera.fx1 - camera.fx0) * p
-    fy = camera.fy0 + (camera.fy1 - camera.fy0) * p
-    s = max(width / src_w, height / src_h) * z
-    tx, ty = -(src_w * s - width) * fx, -(src_h * s - height) * fy
+    s, tx, ty = camera.window(np.arange(span) / max(1, span - 1), src_w, src_h, width, height)
     boxes = np.empty((span, len(elements), 4))
     live = np.ones((span, len(elements)), dtype=bool)
     frames = np.arange(span)

@@ -46,16 +46,10 @@ class Affine:
 
 
 def camera_affine(camera: KenBurns, progress: float, src_w: int, src_h: int, width: int, height: int) -> Affine:
-    """The affine map of a camera at ``progress`` (0 = start of the move, 1 = end; values outside are
-    extrapolated linearly, never clamped, so motion continues through crossfades).
-
-    The source is first scaled to cover ``width × height`` (``cover = max(W/src_w, H/src_h)``), then
-    zoomed by the camera's zoom; the output window sits at fraction ``fx, fy`` of the slack
-    (0 = left/top edge, 1 = right/bottom edge). All values are floats: nothing is rounded.
-    """
-    z, fx, fy = camera.at(progress)
-    s = max(width / src_w, height / src_h) * z
-    return Affine(s=s, tx=-(src_w * s - width) * fx, ty=-(src_h * s - height) * fy)
+    """The affine map of a camera at ``progress`` (:meth:`KenBurns.window`: 0 = start of the move, 1 = end,
+    extrapolated outside; all floats, nothing rounded)."""
+    s, tx, ty = camera.window(progress, src_w, src_h, width, height)
+    return Affine(s=s, tx=tx, ty=ty)
 
 
 # BT.709-6 luma coefficients (table 3, item 3.2)

@@ -50,12 +50,24 @@ class KenBurns:
         }[move]
 
     def at(self, p: float) -> tuple[float, float, float]:
-        """(zoom, fx, fy) at progress ``p`` ∈ [0, 1]."""
+        """(zoom, fx, fy) at progress ``p`` ∈ [0, 1] (a float, or a numpy array of them: elementwise)."""
         return (
             self.z0 + (self.z1 - self.z0) * p,
             self.fx0 + (self.fx1 - self.fx0) * p,
             self.fy0 + (self.fy1 - self.fy0) * p,
         )
+
+    def window(self, p, src_w: int, src_h: int, width: int, height: int):  # noqa: ANN001, ANN201 - float or ndarray
+        """The camera's map at progress ``p`` (0 = start of the move, 1 = end; outside, extrapolated
+        linearly, never clamped, so motion continues through crossfades) as ``(s, tx, ty)``: still pixel
+        (u, v) lands on frame pixel (s·u + tx, s·v + ty). The still is first scaled to cover ``width ×
+        height`` (``max(W/src_w, H/src_h)``), then zoomed; the frame sits at fraction ``fx, fy`` of the
+        slack (0 = left/top edge, 1 = right/bottom). Nothing is rounded. The one formula the warp
+        (:func:`storyreel.media.motion.camera_affine`), the layout's motion-safe area and the
+        ``text_layout`` check share; ``p`` may be a numpy array (then so are the results)."""
+        z, fx, fy = self.at(p)
+        s = max(width / src_w, height / src_h) * z
+        return s, -(src_w * s - width) * fx, -(src_h * s - height) * fy
 
 
 @dataclass(frozen=True)
