@@ -4,7 +4,7 @@
 size it drew them, a local renderer's at the frame size), scores each with
 the project's scorer (``local:technical`` by default; a verdict is cached in ``image_scores`` by the
 candidate's hash, the scorer's identity and the rubric hash, so no image is scored twice), ranks them by
-:func:`weighted_total` and writes the chosen one to ``images/<shot>.png`` with its sidecar
+:func:`weighted_total` and writes the chosen one, cover-fitted to the frame, to ``images/<shot>.png`` with its sidecar
 ``images/<shot>.meta.json`` (the manifest entry, plus ``candidate``, ``candidates`` and ``picked_by``), and
 the record ``images/<shot>/scores.json``. With one candidate there is nothing to choose and nothing is scored.
 

@@ -12,7 +12,6 @@ reservation at the journaled cost. The journal entry is removed once the node's 
 from __future__ import annotations
 
 import json
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from storyreel.core.atomic import atomic_write_bytes, atomic_write_text
@@ -56,11 +55,8 @@ class CallJournal:
         """The answer: bytes first (every image of a batch), then the record that says they are complete.
         Returns ``received`` with ``stored``: the files now holding its images."""
         files = self._stored(len(received.more))
-        if received.more:  # a batch's images flushed side by side: the file system commits their fsyncs together
-            with ThreadPoolExecutor(max_workers=len(files), thread_name_prefix="sr-journal") as pool:
-                list(pool.map(atomic_write_bytes, files, [received.data, *received.more]))
-        else:
-            atomic_write_bytes(self.data, received.data)
+        for path, data in zip(files, [received.data, *received.more], strict=True):
+            atomic_write_bytes(path, data)
         record = {**self._read(), "received": True, "cost_usd": received.cost_usd, "details": received.details,
                   "media_type": received.media_type, "images": 1 + len(received.more)}
         atomic_write_text(self.meta, json.dumps(record, ensure_ascii=False))
