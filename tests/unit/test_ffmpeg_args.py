@@ -99,3 +99,32 @@ def test_a_canceled_job_kills_the_ffmpeg_it_waits_for():
     with watching(lambda: time.monotonic() - t0 > 0.3), pytest.raises(Canceled):
         run_ffmpeg(["-re", "-f", "lavfi", "-i", "testsrc=size=320x240:rate=30", "-t", "60", "-f", "null", "-"], what="a long pass")
     assert time.monotonic() - t0 < 3.0  # not the 60 s the pass would take
+
+
+@pytest.mark.skipif(not hasattr(__import__("fcntl"), "F_GETPIPE_SZ"), reason="F_SETPIPE_SZ is Linux-only")
+def test_the_frame_pipe_is_widened_so_a_frame_crosses_in_few_writes(tmp_path):
+    """The encoder's stdin holds PIPE_BYTES (1 MiB) instead of the default 64 KiB, and frames still arrive intact."""
+    import fcntl
+    import os
+
+    import numpy as np
+
+    read_fd, write_fd = os.pipe()
+    try:
+        with os.fdopen(write_fd, "wb", closefd=False) as pipe:
+            assert fcntl.fcntl(write_fd, fcntl.F_GETPIPE_SZ) < ffmpeg.PIPE_BYTES
+            ffmpeg._widen_pipe(pipe)
+            assert fcntl.fcntl(write_fd, fcntl.F_GETPIPE_SZ) == ffmpeg.PIPE_BYTES
+    finally:
+        os.close(read_fd)
+        os.close(write_fd)
+    # a real encode through the widened pipe: every frame arrives, and what comes out is what went in
+    frames = [np.concatenate([np.full(64 * 48, 16 + 20 * i, np.uint8), np.full(64 * 48 // 2, 128, np.uint8)]) for i in range(10)]
+    out = tmp_path / "grey.mp4"
+    args = ffmpeg.encode_args([], out, Encoding(crf=1), 64, 48, len(frames))
+    assert ffmpeg.encode_frames(iter(frames), args, what="test").frames == 10
+    import av
+
+    with av.open(str(out)) as c:
+        lumas = [int(f.to_ndarray()[:48].mean().round()) for f in c.decode(video=0)]  # yuv420p: Y rows first
+    assert all(abs(got - want) <= 1 for got, want in zip(lumas, [16 + 20 * i for i in range(10)], strict=True))

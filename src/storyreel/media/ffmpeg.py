@@ -242,6 +242,21 @@ def _error_tail(log: str) -> str:
     return "\n".join((errors or lines)[-8:])
 
 
+PIPE_BYTES = 1 << 20
+"""Pipe buffer asked for (Linux ``F_SETPIPE_SZ``; 1 MiB is the unprivileged maximum,
+``/proc/sys/fs/pipe-max-size``): a 1080p yuv420p frame (3 MB) then crosses in 3 writes instead of 48 of the
+default 64 KiB, with as many fewer wake-ups of the encoder."""
+
+
+def _widen_pipe(pipe) -> None:  # noqa: ANN001
+    try:
+        import fcntl
+
+        fcntl.fcntl(pipe.fileno(), getattr(fcntl, "F_SETPIPE_SZ", 1031), PIPE_BYTES)
+    except (ImportError, OSError, ValueError):
+        pass  # not Linux, or the limit is lower here: the default buffer works, only slower
+
+
 def encode_frames(frames: Iterable[np.ndarray], args: list[str], *, what: str) -> Encoded:
     """Run ffmpeg with ``args`` (from :func:`encode_args`) and stream ``frames`` to its stdin one at a
     time, so memory holds one frame. Returns the frames written and the log (``-loglevel level+info``,
@@ -251,6 +266,7 @@ def encode_frames(frames: Iterable[np.ndarray], args: list[str], *, what: str) -
     with tempfile.TemporaryFile() as log:
         proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=log)
         assert proc.stdin is not None
+        _widen_pipe(proc.stdin)
         written = 0
         try:
             for frame in frames:
