@@ -141,16 +141,9 @@ def test_black_frames_measured_per_segment_match_a_full_decode(media):
     the concatenated file — including a run split across a segment boundary (2 + 2 frames)."""
     import numpy as np
 
-    from storyreel.media.ffmpeg import (
-        Encoding,
-        aac_encode_args,
-        concat_list,
-        concat_mux_args,
-        encode_args,
-        encode_frames,
-    )
+    from storyreel.media.encoder import encode_segment
+    from storyreel.media.ffmpeg import Encoding, aac_encode_args, concat_list, concat_mux_args
     from storyreel.media.motion import frame_bytes
-    from storyreel.media.qc import blackframe_filter, parse_black_frames
 
     def frame(luma: int) -> np.ndarray:
         f = np.full(frame_bytes(W, H), 128, dtype=np.uint8)
@@ -165,10 +158,9 @@ def test_black_frames_measured_per_segment_match_a_full_decode(media):
     files, joined, offset = [], [], 0
     for i, (n, dark) in enumerate(segments):
         out = media / f"seg{i}.mp4"
-        args = encode_args([], out, Encoding(), W, H, n, probes=[blackframe_filter()])
-        enc = encode_frames((black if k in dark else lit for k in range(n)), args, what="segment")
-        assert sorted(parse_black_frames(enc.log)) == sorted(dark)
-        joined += [offset + k for k in parse_black_frames(enc.log)]
+        enc = encode_segment((black.copy() if k in dark else lit.copy() for k in range(n)), [], out, Encoding(), W, H, n, what="segment")
+        assert enc.black_frames == sorted(dark)
+        joined += [offset + k for k in enc.black_frames]
         files.append((out, n))
         offset += n
     listing = media / "segs.txt"

@@ -1,9 +1,10 @@
 """ffmpeg argv builders, the runners and the encoder choice. ffmpeg comes from the ``imageio-ffmpeg`` wheel.
 
-A segment is encoded by one ffmpeg process fed raw BT.709 limited-range yuv420p frames on stdin (rendered
-by :mod:`storyreel.media.motion`); ffmpeg composites the overlay/subtitle layers, applies fades and
-encodes. Every segment uses identical encoder settings so the final
-concat is a stream copy (RENDER-NOTES.md: per-shot segments in parallel measured 1.11× the encode floor).
+libx264 segments are encoded in this process (:mod:`storyreel.media.encoder`); with a hardware encoder a
+segment is one ffmpeg process fed raw BT.709 limited-range yuv420p frames on stdin (rendered by
+:mod:`storyreel.media.motion`) that composites the overlay/subtitle layers, applies fades, probes and encodes
+(:func:`encode_args`). Every segment uses identical encoder settings so the final concat is a stream copy
+(RENDER-NOTES.md: per-shot segments in parallel measured 1.11× the encode floor).
 """
 
 from __future__ import annotations
@@ -41,6 +42,15 @@ def ffmpeg_version() -> str:
     """The ffmpeg build's version string (``ffmpeg -version``), read once per binary and modification time."""
     exe = ffmpeg_exe()
     return _version_of(exe, os.stat(exe).st_mtime_ns)
+
+
+@lru_cache(maxsize=1)
+def pyav_version() -> str:
+    """The PyAV release whose bundled FFmpeg and x264 encode libx264 segments in this process
+    (:mod:`storyreel.media.encoder`)."""
+    from importlib.metadata import version
+
+    return version("av")
 
 
 @lru_cache(maxsize=4)
@@ -121,9 +131,12 @@ class Encoding:
 
     def identity(self) -> dict:
         """What changes the encoded bytes (part of node keys; not ``threads``): codec, preset, CRF, frame
-        rate, profile and the ffmpeg build doing the encoding."""
+        rate, profile and the build doing the encoding (libx264 runs in-process through PyAV, hardware
+        encoders in the ffmpeg binary)."""
+        software = self.codec == "libx264"
         return {"codec": self.codec, "preset": self.preset, "crf": self.crf, "fps": self.fps, "profile": "high",
-                "x264": self.x264_params if self.codec == "libx264" else None, "ffmpeg": ffmpeg_version()}
+                "x264": self.x264_params if software else None,
+                "ffmpeg": f"pyav {pyav_version()}" if software else ffmpeg_version()}
 
 
 def _encoder_works(codec: str) -> bool:

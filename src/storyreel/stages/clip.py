@@ -18,18 +18,10 @@ from typing import ClassVar
 from storyreel.core.atomic import atomic_path, atomic_write_text
 from storyreel.core.cancel import checkpoint
 from storyreel.engine.graph import Node, NodeOutput, RecipeParts, Stage
-from storyreel.media.ffmpeg import (
-    Encoded,
-    Encoding,
-    Layer,
-    MediaError,
-    encode_args,
-    encode_frames,
-    forget_encoder,
-)
+from storyreel.media.ffmpeg import Encoding, Layer, MediaError, forget_encoder
 from storyreel.media.layout import Box
 from storyreel.media.overlays import render_overlay
-from storyreel.media.qc import blackframe_filter, parse_black_frames
+from storyreel.media.qc import blackframe_filter
 from storyreel.media.subtitles import Cue, cue_box, make_cues, render_cue
 from storyreel.media.timeline import A_PART, CROSSFADE_FRAMES, FADE_FRAMES, ShotTiming
 from storyreel.stages.context import ProjectContext
@@ -42,9 +34,9 @@ def probe_path(ctx: ProjectContext, unit: str) -> Path:
     return ctx.paths.clip_probe(unit)
 
 
-def _write_probe(ctx: ProjectContext, unit: str, encoded: Encoded) -> Path:
+def _write_probe(ctx: ProjectContext, unit: str, encoded) -> Path:  # noqa: ANN001 (media.encoder.Segment)
     out = probe_path(ctx, unit)
-    atomic_write_text(out, json.dumps({"frames": encoded.frames, "black_frames": parse_black_frames(encoded.log)}) + "\n")
+    atomic_write_text(out, json.dumps({"frames": encoded.frames, "black_frames": encoded.black_frames}) + "\n")
     return out
 
 
@@ -85,11 +77,15 @@ def _watched(frames):  # noqa: ANN001, ANN202
         yield frame
 
 
-def _encode(frames, args: list[str], ctx: ProjectContext, what: str) -> Encoded:  # noqa: ANN001
-    """Encode, and when a hardware encoder fails mid-render record the fallback to libx264 so the next
-    run re-encodes every segment with one encoder (a stream-copy concat needs identical settings)."""
+def _encode(frames, layers: list[Layer], out: Path, frame_count: int, ctx: ProjectContext, what: str, **fades: int):  # noqa: ANN001, ANN202
+    """Encode (:func:`storyreel.media.encoder.encode_segment`), and when a hardware encoder fails mid-render
+    record the fallback to libx264 so the next run re-encodes every segment with one encoder (a stream-copy
+    concat needs identical settings)."""
+    from storyreel.media.encoder import encode_segment  # OpenCV and PyAV: only when encoding
+
+    width, height = ctx.storyboard.settings.frame_size
     try:
-        return encode_frames(_watched(frames), args, what=what)
+        return encode_segment(_watched(frames), layers, out, ctx.encoding, width, height, frame_count, what=what, **fades)
     except MediaError:
         if ctx.encoding.codec != Encoding.codec:
             forget_encoder(ctx.settings.workspace)
@@ -107,7 +103,7 @@ ENCODE_POOL = "encode"
 class ClipStage(Stage[ProjectContext]):
     name: ClassVar[str] = "clip"
     pool: ClassVar[str | None] = ENCODE_POOL
-    code_version: ClassVar[str] = "clip/7"  # /7: reads the selected image (select[shot]), not the image node
+    code_version: ClassVar[str] = "clip/8"  # /8: encoded in-process (media/encoder.py)
 
     def concurrency(self, ctx: ProjectContext) -> int:
         """Encoders at once: ``STORYREEL_WORKERS`` (x264 threads per encoder = cores ÷ workers)."""
@@ -214,12 +210,11 @@ class ClipStage(Stage[ProjectContext]):
         layers, elements = self.layers(ctx, unit)
         layout = ctx.paths.clip_layout(unit)
         atomic_write_text(layout, json.dumps(self.layout_record(ctx, unit, elements), ensure_ascii=False) + "\n")
-        # 2. the still along its Ken Burns path, streamed into the encoder (fades, layers, probes in ffmpeg)
+        # 2. the still along its Ken Burns path, finished (layers, fades, black-frame probe) and encoded frame by frame
         frames = body_frames(ShotFrames(load_still(ctx.paths.image(unit), ctx.paths.stills), timing, width, height))
         fades = {"fade_in": FADE_FRAMES if timing.fade_in else 0, "fade_out": FADE_FRAMES if timing.fade_out else 0}
         with atomic_path(out) as tmp:
-            args = encode_args(layers, tmp, ctx.encoding, width, height, timing.body_frames, probes=PROBES, **fades)
-            encoded = _encode(frames, args, ctx, f"encoding clip {unit}")
+            encoded = _encode(frames, layers, tmp, timing.body_frames, ctx, f"encoding clip {unit}", **fades)
         # 3. what the probes measured, for QC
         probe = _write_probe(ctx, unit, encoded)
         return NodeOutput(files=[out, probe, layout], details={"frames": timing.body_frames, "layers": len(layers), "encoder": ctx.encoding.codec})
@@ -227,7 +222,7 @@ class ClipStage(Stage[ProjectContext]):
 
 class SegmentStage(Stage[ProjectContext]):
     name: ClassVar[str] = "segment"
-    code_version: ClassVar[str] = "segment/5"  # /5: reads the selected images (select[shot])
+    code_version: ClassVar[str] = "segment/6"  # /6: encoded in-process (media/encoder.py)
     pool: ClassVar[str | None] = ENCODE_POOL
 
     def cost_hint(self, ctx: ProjectContext, unit: str) -> float:
@@ -278,6 +273,5 @@ class SegmentStage(Stage[ProjectContext]):
         fb = ShotFrames(load_still(ctx.paths.image(b), ctx.paths.stills), tb, width, height)
         frames = crossfade_frames(fa, fb, CROSSFADE_FRAMES, ta.slot - A_PART, -A_PART)
         with atomic_path(out) as tmp:
-            args = encode_args([], tmp, ctx.encoding, width, height, CROSSFADE_FRAMES, probes=PROBES)
-            encoded = _encode(frames, args, ctx, f"encoding crossfade {unit}")
+            encoded = _encode(frames, [], tmp, CROSSFADE_FRAMES, ctx, f"encoding crossfade {unit}")
         return NodeOutput(files=[out, _write_probe(ctx, unit, encoded)], details={"frames": CROSSFADE_FRAMES, "encoder": ctx.encoding.codec})
