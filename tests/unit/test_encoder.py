@@ -158,3 +158,17 @@ def test_encoder_errors_are_media_errors_and_nothing_short_is_kept(tmp_path):
     assert not (tmp_path / "bad.mp4").exists() or (tmp_path / "bad.mp4").stat().st_size == 0
     with pytest.raises(MediaError, match="5 frames arrived, 24 expected"):
         encode_segment((np.zeros(frame_bytes(W, H), np.uint8) for _ in range(5)), [], tmp_path / "short.mp4", Encoding(), W, H, N, what="test")
+
+
+@pytest.mark.parametrize("size", [(320, 180), (360, 200), (720, 1280), (1080, 1080)])
+def test_a_frame_with_padded_rows_reaches_the_encoder_intact(size):
+    """PyAV pads plane rows to its alignment (a 360-wide chroma plane is 180 samples in a longer row); the
+    copy fills exactly the picture."""
+    from storyreel.media.encoder import _picture
+
+    w, h = size
+    frame = np.random.default_rng(7).integers(0, 256, frame_bytes(w, h), dtype=np.uint8)
+    picture = _picture(av, frame, w, h)
+    assert np.array_equal(picture.to_ndarray().reshape(-1), frame)
+    if size == (360, 200):
+        assert picture.planes[1].line_size > w // 2  # the padded case is really exercised

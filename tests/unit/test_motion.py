@@ -123,8 +123,8 @@ def test_crossfade_blends_without_repeating_the_end_frames():
 )
 def test_stills_convert_to_bt709_studio_range(rgb, ycbcr):
     still = Still.from_rgb(np.full((4, 6, 3), rgb, dtype=np.uint8))
-    assert still.luma.shape == (4, 6) and still.chroma.shape == (2, 3, 4)
-    got = (int(still.luma[0, 0]), int(still.chroma[0, 0, 0]), int(still.chroma[0, 0, 1]))
+    assert still.luma.shape == (4, 6) and still.cb.shape == still.cr.shape == (2, 3)
+    got = (int(still.luma[0, 0]), int(still.cb[0, 0]), int(still.cr[0, 0]))
     assert all(abs(g - e) <= 1 for g, e in zip(got, ycbcr, strict=True)), got
 
 
@@ -158,15 +158,20 @@ def test_converted_stills_are_cached_until_the_image_changes(tmp_path):
     entries = list(cache.glob("ch01-s01.*.npz"))
     assert len(entries) == 1
     again = load_still(img, cache)
-    assert np.array_equal(first.luma, again.luma) and np.array_equal(first.chroma, again.chroma)
+    assert np.array_equal(first.luma, again.luma) and np.array_equal(first.cb, again.cb) and np.array_equal(first.cr, again.cr)
     Image.new("RGB", (64, 36), (40, 40, 200)).save(img)
     os.utime(img, ns=(1, 1))  # a new stat: the old entry must not be used
     blue = load_still(img, cache)
-    assert blue.chroma[..., 0].mean() > first.chroma[..., 0].mean()  # Cb up: the new picture, not the cached red one
+    assert blue.cb.mean() > first.cb.mean()  # Cb up: the new picture, not the cached red one
     assert [p.name for p in cache.glob("ch01-s01.*.npz")] != [e.name for e in entries] and len(list(cache.glob("*.npz"))) == 1
     entry = next(cache.glob("*.npz"))
     entry.write_bytes(b"not an npz")
     assert np.array_equal(load_still(img, cache).luma, blue.luma)  # an unreadable entry is ignored and rewritten
+    with open(entry, "wb") as fh:  # an entry of the earlier layout (Cb/Cr interleaved in one array)
+        np.savez(fh, luma=blue.luma, chroma=np.zeros((*blue.cb.shape, 4), np.uint8))
+    assert np.array_equal(load_still(img, cache).cb, blue.cb)
+    with np.load(entry) as data:
+        assert set(data.files) == {"luma", "cb", "cr"}  # rewritten in the current layout
 
 
 def test_the_warp_the_layout_and_the_check_share_one_camera_formula():

@@ -152,6 +152,17 @@ def _finish(frame: np.ndarray, k: int, overlays: list[Overlay], width: int, heig
     return is_black(y)
 
 
+def _picture(av, frame: np.ndarray, width: int, height: int):  # noqa: ANN001, ANN202
+    """A new ``av.VideoFrame`` holding the flat yuv420p ``frame``: one copy per plane into its buffers (whose
+    rows may be padded). ``VideoFrame.from_ndarray`` goes through ``tobytes`` and a row loop: 0.70 against
+    0.24 ms per 1080p frame, measured here."""
+    picture = av.VideoFrame(width, height, "yuv420p")
+    for plane, src in zip(picture.planes, planes(frame, width, height), strict=True):
+        h, w = src.shape
+        np.copyto(np.frombuffer(plane, np.uint8).reshape(h, plane.line_size)[:, :w], src)
+    return picture
+
+
 def encode_segment(
     frames: Iterable[np.ndarray], layers: list[Layer], out: Path, enc: Encoding, width: int, height: int, count: int,
     *, fade_in: int = 0, fade_out: int = 0, what: str,
@@ -188,7 +199,7 @@ def encode_segment(
                     break
                 if _finish(frame, k, overlays, width, height, count, fade_in, fade_out):
                     black.append(k)
-                picture = av.VideoFrame.from_ndarray(frame.reshape(height * 3 // 2, width), format="yuv420p")
+                picture = _picture(av, frame, width, height)
                 picture.pts, picture.time_base = k, time_base
                 picture.colorspace, picture.color_range = BT709, MPEG_RANGE
                 container.mux(stream.encode(picture))
