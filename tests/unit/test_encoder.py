@@ -164,11 +164,13 @@ def test_encoder_errors_are_media_errors_and_nothing_short_is_kept(tmp_path):
 def test_a_frame_with_padded_rows_reaches_the_encoder_intact(size):
     """PyAV pads plane rows to its alignment (a 360-wide chroma plane is 180 samples in a longer row); the
     copy fills exactly the picture."""
-    from storyreel.media.encoder import _picture
+    from storyreel.media.encoder import _Picture
 
     w, h = size
-    frame = np.random.default_rng(7).integers(0, 256, frame_bytes(w, h), dtype=np.uint8)
-    picture = _picture(av, frame, w, h)
-    assert np.array_equal(picture.to_ndarray().reshape(-1), frame)
+    canvas = _Picture(av, w, h)
+    for seed in (7, 8):  # the second frame reuses the buffer: nothing of the first may remain
+        frame = np.random.default_rng(seed).integers(0, 256, frame_bytes(w, h), dtype=np.uint8)
+        picture = canvas.fill(frame)
+        assert np.array_equal(picture.to_ndarray().reshape(-1), frame)
     if size == (360, 200):
         assert picture.planes[1].line_size > w // 2  # the padded case is really exercised

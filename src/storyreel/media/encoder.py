@@ -152,15 +152,25 @@ def _finish(frame: np.ndarray, k: int, overlays: list[Overlay], width: int, heig
     return is_black(y)
 
 
-def _picture(av, frame: np.ndarray, width: int, height: int):  # noqa: ANN001, ANN202
-    """A new ``av.VideoFrame`` holding the flat yuv420p ``frame``: one copy per plane into its buffers (whose
-    rows may be padded). ``VideoFrame.from_ndarray`` goes through ``tobytes`` and a row loop: 0.70 against
-    0.24 ms per 1080p frame, measured here."""
-    picture = av.VideoFrame(width, height, "yuv420p")
-    for plane, src in zip(picture.planes, planes(frame, width, height), strict=True):
-        h, w = src.shape
-        np.copyto(np.frombuffer(plane, np.uint8).reshape(h, plane.line_size)[:, :w], src)
-    return picture
+class _Picture:
+    """The one ``av.VideoFrame`` a segment's frames are copied into, plane by plane (its rows may be padded).
+
+    Reusing it saves the first-touch page faults of a fresh 3 MB buffer per frame: 0.15 against 0.62 ms to
+    copy a 1080p luma plane (``VideoFrame.from_ndarray``, which also goes through ``tobytes``, took 0.70 ms
+    for a whole frame), measured here. libavcodec holds no reference once ``encode`` has returned (libx264
+    copies its input); ``make_writable`` would give the frame a fresh buffer if it did."""
+
+    def __init__(self, av, width: int, height: int) -> None:  # noqa: ANN001
+        self.frame = av.VideoFrame(width, height, "yuv420p")
+        self.width, self.height = width, height
+
+    def fill(self, flat: np.ndarray):  # noqa: ANN201
+        """The frame, holding the flat yuv420p buffer ``flat``."""
+        self.frame.make_writable()
+        for plane, src in zip(self.frame.planes, planes(flat, self.width, self.height), strict=True):
+            h, w = src.shape
+            np.copyto(np.frombuffer(plane, np.uint8).reshape(h, plane.line_size)[:, :w], src)
+        return self.frame
 
 
 def encode_segment(
@@ -194,12 +204,13 @@ def encode_segment(
             cc.thread_count = enc.threads
             cc.color_primaries, cc.color_trc, cc.colorspace, cc.color_range = BT709, BT709, BT709, MPEG_RANGE
             time_base = Fraction(1, enc.fps)
+            canvas = _Picture(av, width, height)
             for k, frame in enumerate(frames):
                 if k >= count:
                     break
                 if _finish(frame, k, overlays, width, height, count, fade_in, fade_out):
                     black.append(k)
-                picture = _picture(av, frame, width, height)
+                picture = canvas.fill(frame)
                 picture.pts, picture.time_base = k, time_base
                 picture.colorspace, picture.color_range = BT709, MPEG_RANGE
                 container.mux(stream.encode(picture))
