@@ -24,10 +24,10 @@ from storyreel.stages.context import ProjectContext
 
 UNIT = "audio"
 
-AAC_SECONDS_PER_CLIP_FRAME = 1.4
-"""Cost hint: seconds of soundtrack that take as long as one clip frame's warp and encode (the mix and
-loudness passes plus ffmpeg's single-threaded AAC encoder run at ≈ 16× real time against ≈ 43 ms of CPU per
-clip frame, measured on this machine), so the pool starts the mix before the shorter clips."""
+CLIP_FRAMES_PER_SECOND = 2.1
+"""Cost hint: clip frames that take as long as one second of soundtrack (mix, two EBU R128 passes and
+ffmpeg's single-threaded AAC encoder: ≈ 35 ms of CPU per second against ≈ 17 ms per clip frame warped and
+encoded in-process; ``render --force`` of the 65 s bench project, 2026-12-02)."""
 
 
 class MixStage(Stage[ProjectContext]):
@@ -45,7 +45,7 @@ class MixStage(Stage[ProjectContext]):
         return [Node("narration", s.shot_id) for s in ctx.timeline.shots]
 
     def cost_hint(self, ctx: ProjectContext, unit: str) -> float:
-        return ctx.timeline.duration_s * AAC_SECONDS_PER_CLIP_FRAME
+        return ctx.timeline.duration_s * CLIP_FRAMES_PER_SECOND
 
     def recipe(self, ctx: ProjectContext, unit: str) -> RecipeParts:
         tl = ctx.timeline
