@@ -174,3 +174,42 @@ def test_a_frame_with_padded_rows_reaches_the_encoder_intact(size):
         assert np.array_equal(picture.to_ndarray().reshape(-1), frame)
     if size == (360, 200):
         assert picture.planes[1].line_size > w // 2  # the padded case is really exercised
+
+
+def test_a_hardware_encoder_gets_the_same_finishing_in_an_ffmpeg_process(tmp_path, layers, monkeypatch):
+    """With a hardware encoder the segment goes to an ffmpeg process whose graph does the layers, the fades
+    and the black-frame probe; its logged black frames come back as the segment's."""
+    import storyreel.media.encoder as encoder
+    from storyreel.media.ffmpeg import Encoded
+
+    seen = {}
+
+    def fake_encode_frames(frames, args, *, what):  # noqa: ANN001, ANN202
+        seen["args"], seen["frames"] = args, sum(1 for _ in frames)
+        return Encoded(seen["frames"], "[info] [Parsed_blackframe_7 @ 0x1] frame:0 pblack:100 pts:0 t:0.000000\n"
+                                       "[info] [Parsed_blackframe_7 @ 0x1] frame:9 pblack:99 pts:9 t:0.300000\n")
+
+    monkeypatch.setattr(encoder, "encode_frames", fake_encode_frames)
+    got = encode_segment(_frames(set()), layers, tmp_path / "hw.mp4", Encoding(codec="h264_nvenc"), W, H, N,
+                         fade_in=5, what="test")
+    graph = seen["args"][seen["args"].index("-filter_complex") + 1]
+    assert seen["frames"] == N and got == encoder.Segment(N, [0, 9])
+    assert "h264_nvenc" in seen["args"] and graph.count("overlay=") == 2 and "fade=t=in" in graph and "blackframe" in graph
+
+
+def test_a_canceled_job_stops_the_encode_and_raises_canceled(tmp_path):
+    """The frames carry the job's cancellation checkpoint (stages/clip.py): a stop asked mid-segment ends the
+    in-process encode at once, as ``Canceled`` (not an encoder error)."""
+    from storyreel.core.cancel import Canceled, checkpoint, watching
+
+    asked = {"stop": False}
+
+    def frames():  # noqa: ANN202
+        for k, frame in enumerate(_frames(set())):
+            if k == 6:
+                asked["stop"] = True
+            checkpoint()
+            yield frame
+
+    with watching(lambda: asked["stop"]), pytest.raises(Canceled):
+        encode_segment(frames(), [], tmp_path / "stopped.mp4", Encoding(), W, H, N, what="test")
