@@ -167,10 +167,10 @@ def test_a_frame_with_padded_rows_reaches_the_encoder_intact(size):
     from storyreel.media.encoder import _Picture
 
     w, h = size
-    canvas = _Picture(av, w, h)
+    canvas = _Picture(av, w, h, 30)
     for seed in (7, 8):  # the second frame reuses the buffer: nothing of the first may remain
         frame = np.random.default_rng(seed).integers(0, 256, frame_bytes(w, h), dtype=np.uint8)
-        picture = canvas.fill(frame)
+        picture = canvas.fill(frame, seed)
         assert np.array_equal(picture.to_ndarray().reshape(-1), frame)
     if size == (360, 200):
         assert picture.planes[1].line_size > w // 2  # the padded case is really exercised

@@ -160,13 +160,16 @@ class _Picture:
     for a whole frame), measured here. libavcodec holds no reference once ``encode`` has returned (libx264
     copies its input); ``make_writable`` would give the frame a fresh buffer if it did."""
 
-    def __init__(self, av, width: int, height: int) -> None:  # noqa: ANN001
+    def __init__(self, av, width: int, height: int, fps: int) -> None:  # noqa: ANN001
         self.frame = av.VideoFrame(width, height, "yuv420p")
+        self.frame.time_base = Fraction(1, fps)
+        self.frame.colorspace, self.frame.color_range = BT709, MPEG_RANGE
         self.width, self.height = width, height
 
-    def fill(self, flat: np.ndarray):  # noqa: ANN201
-        """The frame, holding the flat yuv420p buffer ``flat``."""
+    def fill(self, flat: np.ndarray, pts: int):  # noqa: ANN201
+        """The frame, holding the flat yuv420p buffer ``flat``, at ``pts`` (frames)."""
         self.frame.make_writable()
+        self.frame.pts = pts
         for plane, src in zip(self.frame.planes, planes(flat, self.width, self.height), strict=True):
             h, w = src.shape
             np.copyto(np.frombuffer(plane, np.uint8).reshape(h, plane.line_size)[:, :w], src)
@@ -203,17 +206,13 @@ def encode_segment(
             cc = stream.codec_context
             cc.thread_count = enc.threads
             cc.color_primaries, cc.color_trc, cc.colorspace, cc.color_range = BT709, BT709, BT709, MPEG_RANGE
-            time_base = Fraction(1, enc.fps)
-            canvas = _Picture(av, width, height)
+            canvas = _Picture(av, width, height, enc.fps)
             for k, frame in enumerate(frames):
                 if k >= count:
                     break
                 if _finish(frame, k, overlays, width, height, count, fade_in, fade_out):
                     black.append(k)
-                picture = canvas.fill(frame)
-                picture.pts, picture.time_base = k, time_base
-                picture.colorspace, picture.color_range = BT709, MPEG_RANGE
-                container.mux(stream.encode(picture))
+                container.mux(stream.encode(canvas.fill(frame, k)))
                 written += 1
             container.mux(stream.encode(None))
     except av.FFmpegError as exc:
