@@ -1,3 +1,3 @@
-from storyreel.cli import app
+from storyreel.cli import main
 
-app(prog_name="storyreel")
+main()

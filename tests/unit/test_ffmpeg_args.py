@@ -128,3 +128,39 @@ def test_the_frame_pipe_is_widened_so_a_frame_crosses_in_few_writes(tmp_path):
     with av.open(str(out)) as c:
         lumas = [int(f.to_ndarray()[:48].mean().round()) for f in c.decode(video=0)]  # yuv420p: Y rows first
     assert all(abs(got - want) <= 1 for got, want in zip(lumas, [16 + 20 * i for i in range(10)], strict=True))
+
+
+def test_wait_checking_returns_the_exit_code_and_stops_a_canceled_wait():
+    """The pidfd wait hands back the child's exit code; a job stopped while it waits raises ``Canceled``
+    within one check interval (the caller then kills the child)."""
+    import subprocess
+    import sys
+
+    from storyreel.core.cancel import Canceled, watching
+    from storyreel.media.ffmpeg import wait_checking
+
+    assert wait_checking(subprocess.Popen([sys.executable, "-c", "raise SystemExit(3)"])) == 3
+    assert wait_checking(subprocess.Popen([sys.executable, "-c", "pass"])) == 0
+    slow = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        with watching(lambda: True), pytest.raises(Canceled):
+            wait_checking(slow, interval_s=0.05)
+        assert slow.poll() is None  # still running: killing it is the caller's job
+    finally:
+        slow.kill()
+        slow.wait()
+
+
+def test_the_cli_entry_point_ends_with_the_commands_exit_code_and_flushed_output(tmp_path):
+    """``python -m storyreel`` leaves through ``os._exit`` after the command: stdout is complete, stderr
+    carries the error, and the exit code is the command's (0, and 2 for bad input)."""
+    import json
+    import subprocess
+    import sys
+
+    ok = subprocess.run([sys.executable, "-m", "storyreel", "schema", "--json"], capture_output=True, text=True)
+    assert ok.returncode == 0 and json.loads(ok.stdout)["title"]
+    bad = subprocess.run([sys.executable, "-m", "storyreel", "make", str(tmp_path / "missing.txt"), "--json",
+                          "--workspace", str(tmp_path / "ws")], capture_output=True, text=True)
+    assert bad.returncode == 2
+    assert json.loads(bad.stdout)["exit_code"] == 2 and "missing.txt" in bad.stderr

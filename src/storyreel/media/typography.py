@@ -42,9 +42,14 @@ def font(kind: str, size: int) -> ImageFont.FreeTypeFont:
     return ImageFont.truetype(str(font_dir() / FONT_FILES[kind]), size=size)
 
 
+@lru_cache(maxsize=16384)
 def extent(fnt: ImageFont.FreeTypeFont, text: str) -> tuple[float, float]:
     """(left, width) of ``text`` drawn at x = 0: the span that covers both its advance and its ink, so a
-    glyph whose outline overhangs its advance (a bold "y", a "j" reaching left) is measured too."""
+    glyph whose outline overhangs its advance (a bold "y", a "j" reaching left) is measured too.
+
+    Memoized per (font, text): word wrapping measures the same prefixes again for every candidate line, and
+    the clip stage lays out each shot's subtitles for its key, its layers and its QC records (≈ 0.3 s of a
+    20-shot project's evaluation before, measured with cProfile)."""
     if not text:
         return 0.0, 0.0
     left, _, right, _ = fnt.getbbox(text)
