@@ -165,8 +165,8 @@ def test_editing_one_shot_reruns_only_its_nodes(made):
 
     expected = {  # a b-roll shot shows what its narration names: its image is drawn again, and the manifest lists it
         f"narration[{target}]", f"image[{target}]", f"select[{target}]", "manifest[images]", f"clip[{target}]", f"segment[{prev_id}+{target}]",
-        f"segment[{target}+{next_id}]", "mix[audio]", "render[video]", "qc[video]",
-    }
+        f"segment[{target}+{next_id}]", f"audio_segment[{target}]", "mix[audio]", "render[video]", "qc[video]",
+    }  # the soundtrack: this shot's audio segment encoded again, the others' packets spliced as they are
     assert set(stale) == expected
     rerun = cli_json("make", str(INPUTS / "gettysburg-address.txt"), workspace=ws)
     assert set(rerun["executed_nodes"]) == expected

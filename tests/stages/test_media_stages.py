@@ -61,7 +61,7 @@ def test_editing_one_shots_narration_reruns_only_its_own_nodes(rendered):
     status = project.status(list(MEDIA_STAGES), ctx).statuses
     stale = sorted(n.name for n, s in status.items() if s.state != State.FRESH)
     # a b-roll shot shows what its narration names: its image is drawn again (the manifest lists it)
-    assert stale == ["clip[ch02-s02]", "image[ch02-s02]", "manifest[images]", "mix[audio]", "narration[ch02-s02]", "qc[video]", "render[video]",
+    assert stale == ["audio_segment[ch02-s02]", "clip[ch02-s02]", "image[ch02-s02]", "manifest[images]", "mix[audio]", "narration[ch02-s02]", "qc[video]", "render[video]",
                      "segment[ch02-s01+ch02-s02]", "select[ch02-s02]"]
     assert status[Node("narration", "ch02-s02")].causes == [StaleCause(Cause.PARAMS)]
     report = project.run(list(MEDIA_STAGES), ctx)

@@ -226,3 +226,85 @@ def test_stages_sharing_a_pool_run_their_nodes_together_longest_first(env):
     assert not report.failed and short_ran_during_long.is_set() and time.perf_counter() - t0 < 9
     assert started[0] == "upper[a]" and started[-1] == "fade[x]"  # longest first, across both stages
     assert {n.name for n in report.executed} == {"upper[a]", "upper[b]", "upper[c]", "fade[x]", "join[all]"}
+
+
+class _PoolUpper(Upper):
+    """Upper in the "encode" pool; unit "a" is long: it waits (≤ 10 s) for ``ctx.release`` to be set."""
+
+    pool: ClassVar[str | None] = "encode"
+
+    def cost_hint(self, ctx, unit):
+        return 100.0 if unit == "a" else 10.0
+
+    def run(self, ctx, unit):
+        if unit == "a":
+            ctx.release.wait(timeout=10)
+        return super().run(ctx, unit)
+
+
+class _PoolJoin(Stage):
+    """Joins upper[b] and upper[c] inside the same pool (as ``mix`` joins the audio segments)."""
+
+    name: ClassVar[str] = "pjoin"
+    code_version: ClassVar[str] = "pjoin/1"
+    pool: ClassVar[str | None] = "encode"
+
+    def units(self, ctx):
+        return ["bc"]
+
+    def inputs(self, ctx, unit):
+        return [Node("upper", "b"), Node("upper", "c")]
+
+    def recipe(self, ctx, unit):
+        return RecipeParts(provider="test:pjoin", params={})
+
+    def run(self, ctx, unit):
+        out = ctx.root / "bc.txt"
+        out.write_text("+".join((ctx.root / f"{u}.txt").read_text() for u in ("b", "c")))
+        ctx.release.set()  # upper[a] may finish now: pjoin ran while it was still running
+        return NodeOutput(files=[out])
+
+
+def test_a_node_requiring_nodes_of_its_own_pool_runs_once_they_have_run_while_the_others_go_on(env):
+    """pjoin[bc] requires upper[b] and upper[c], which run in the same pool: it waits for them only (not for
+    the long upper[a], which is still running when it runs), and reads their new outputs; an edit of b
+    re-runs upper[b] and pjoin[bc] and nothing else."""
+    import threading
+
+    store, ctx = env
+    ctx.words.update({"c": "three"})
+    ctx.release = threading.Event()
+    stages = [_PoolUpper(), _PoolJoin()]
+    report = Executor(store, "p", ctx.root).evaluate(stages, ctx, execute=True)
+    assert not report.failed and ctx.release.is_set()
+    assert (ctx.root / "bc.txt").read_text() == "TWO+THREE"
+    order = [n.name for n in report.executed]
+    assert order.index("pjoin[bc]") < order.index("upper[a]")  # a finished only after pjoin had run
+
+    ctx.words["b"] = "deux"
+    ctx.release = threading.Event()
+    status = Executor(store, "p", ctx.root).evaluate(stages, ctx, execute=False)
+    assert status.statuses[Node("pjoin", "bc")].causes == [StaleCause(Cause.DEPENDENCY, ("upper[b]",))]
+    report = Executor(store, "p", ctx.root).evaluate(stages, ctx, execute=True)
+    assert sorted(n.name for n in report.executed) == ["pjoin[bc]", "upper[b]"]
+    assert (ctx.root / "bc.txt").read_text() == "DEUX+THREE"
+
+
+def test_a_failed_requirement_in_the_pool_leaves_its_dependent_unmade_and_the_rest_made(env):
+    """upper[c] fails: pjoin[bc] does not run (stale, waiting on it) and the StageError names both; upper[a]
+    and upper[b] are made, and a re-run makes only what is left."""
+    import threading
+
+    store, ctx = env
+    ctx.words.update({"c": "three"})
+    ctx.release = threading.Event()
+    ctx.release.set()
+    ctx.fail = {"c"}
+    stages = [_PoolUpper(), _PoolJoin()]
+    with pytest.raises(StageError) as failed:
+        Executor(store, "p", ctx.root).evaluate(stages, ctx, execute=True)
+    assert "upper[c]" in str(failed.value) and "pjoin[bc]" in str(failed.value)
+    assert not (ctx.root / "bc.txt").exists() and (ctx.root / "a.txt").exists()
+    ctx.fail = set()
+    report = Executor(store, "p", ctx.root).evaluate(stages, ctx, execute=True)
+    assert sorted(n.name for n in report.executed) == ["pjoin[bc]", "upper[c]"]

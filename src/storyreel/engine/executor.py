@@ -99,21 +99,36 @@ class Executor:
             self.progress("plan", Node(stage.name, "*"), str(len(stage.units(ctx))))
         for group in _pool_groups(stages):
             pending: list[tuple[Stage[Any], Node, Recipe]] = []
+            deferred: list[tuple[Stage[Any], Node]] = []  # waiting for nodes of this group that run first
+            queued: set[Node] = set()
             for stage in group:
                 for unit in stage.units(ctx):
                     node = Node(stage.name, unit)
+                    if execute and any(n in queued for n in stage.requires(ctx, unit)):
+                        deferred.append((stage, node))
+                        queued.add(node)
+                        continue
                     status, recipe = self._assess(stage, ctx, node, latest, report)
-                    selected = only is None or only(node)
-                    redo = status.state != State.FRESH or force or status.attention is not None
-                    if execute and selected and recipe is not None and redo:
+                    if self._should_run(node, status, recipe, execute=execute, force=force, only=only):
                         pending.append((stage, node, recipe))
-                    else:
-                        if status.state == State.FRESH:
-                            self.progress("skip", node, "fresh")
+                        queued.add(node)
+                    elif status.state == State.FRESH:
+                        self.progress("skip", node, "fresh")
                     report.statuses[node] = status
-            if pending:  # longest first: the last worker does not run alone for long
+            if pending or deferred:  # longest first: the last worker does not run alone for long
                 pending.sort(key=lambda item: -item[0].cost_hint(ctx, item[1].unit))
-                self._run_pending(group[0], ctx, pending, report)
+
+                def release(node_stage: Stage[Any], node: Node) -> tuple[Stage[Any], Node, Recipe] | None:
+                    """A deferred node whose requirements have run: assessed now, returned when it must run."""
+                    status, recipe = self._assess(node_stage, ctx, node, self.store.latest_success(self.project_id), report)
+                    report.statuses[node] = status
+                    if self._should_run(node, status, recipe, execute=execute, force=force, only=only):
+                        return node_stage, node, recipe
+                    if status.state == State.FRESH:
+                        self.progress("skip", node, "fresh")
+                    return None
+
+                self._run_pending(group[0], ctx, pending, report, deferred, release)
                 latest = self.store.latest_success(self.project_id)
             if report.cost_limited:
                 first = next(iter(report.cost_limited.values()))
@@ -162,14 +177,57 @@ class Executor:
         attention = (last.details or {}).get("attention")
         return NodeStatus(node, State.FRESH, [], recipe.key, version, attention), recipe
 
-    def _run_pending(self, lead: Stage[Any], ctx: Any, pending: list[tuple[Stage[Any], Node, Recipe]], report: RunReport) -> None:
+    @staticmethod
+    def _should_run(node: Node, status: NodeStatus, recipe: Recipe | None, *, execute: bool, force: bool,
+                    only: Callable[[Node], bool] | None) -> bool:
+        redo = status.state != State.FRESH or force or status.attention is not None
+        return execute and (only is None or only(node)) and recipe is not None and redo
+
+    def _run_pending(self, lead: Stage[Any], ctx: Any, pending: list[tuple[Stage[Any], Node, Recipe]], report: RunReport,
+                     deferred: list[tuple[Stage[Any], Node]] = (), release: Callable[..., Any] | None = None) -> None:
         def work(item: tuple[Stage[Any], Node, Recipe]) -> None:
             stage, node, recipe = item
             with watching(self.should_stop):
                 checkpoint()  # a stopped job starts no new node
                 self._work(stage, ctx, node, recipe, report)
 
-        self._pool(lead, ctx, pending, work)
+        if not deferred:
+            self._pool(lead, ctx, pending, work)
+            return
+        self._pool_graph(lead, ctx, pending, list(deferred), release, report, work)
+
+    def _pool_graph(self, lead: Stage[Any], ctx: Any, pending: list, deferred: list[tuple[Stage[Any], Node]],
+                    release: Callable[..., Any], report: RunReport, work: Callable[[Any], None]) -> None:
+        """Run ``pending`` and each deferred node as soon as the nodes it requires have run (assessed then,
+        with their new versions), on ``lead.concurrency`` workers; whenever a worker frees, the queued node
+        with the largest ``cost_hint`` starts."""
+        from concurrent.futures import FIRST_COMPLETED, wait
+
+        workers = max(1, min(lead.concurrency(ctx), len(pending) + len(deferred)))
+        outstanding = {node for _, node, _ in pending} | {node for _, node in deferred}
+        queue = list(pending)
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"sr-{lead.name}") as pool:
+            running: dict[Any, Node] = {}
+            while True:
+                for stage, node in [(st, n) for st, n in deferred if not any(r in outstanding for r in st.requires(ctx, n.unit))]:
+                    deferred.remove((stage, node))
+                    item = release(stage, node)
+                    if item is None:
+                        outstanding.discard(node)
+                    else:
+                        queue.append(item)
+                queue.sort(key=lambda item: -item[0].cost_hint(ctx, item[1].unit))
+                while queue and len(running) < workers:
+                    item = queue.pop(0)
+                    running[pool.submit(work, item)] = item[1]
+                if not running:
+                    if deferred:  # a requirement that never runs: report, do not hang
+                        raise RuntimeError(f"deferred nodes wait for nothing: {[n.name for _, n in deferred]}")
+                    return
+                done, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in done:
+                    outstanding.discard(running.pop(future))
+                    future.result()  # InputError and Canceled end the evaluation, as in _pool
 
     def _work(self, stage: Stage[Any], ctx: Any, node: Node, recipe: Recipe, report: RunReport) -> None:
         """Run one node and record it: a success, a failure (reported after the stage), or the cost cap."""

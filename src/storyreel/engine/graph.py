@@ -101,8 +101,8 @@ class Stage(Generic[Ctx]):
     ``cost_hint`` first (default: all equal, storyboard order); ``editable_output`` marks an output the
     user may edit (edits are not a staleness cause). Consecutive stages that name the same ``pool`` share
     one worker pool (sized by the first's ``concurrency``): their pending nodes run together, longest first,
-    so one stage's tail overlaps the next stage's work. A stage in a pool must not require a node of another
-    stage in the same pool.
+    so one stage's tail overlaps the next stage's work. A node that requires a node of an earlier stage of
+    the same pool waits for it inside the pool (assessed once it has run) while the other nodes go on.
     """
 
     name: ClassVar[str]

@@ -80,10 +80,12 @@ def parse_ebur128(log: str) -> tuple[float | None, float | None]:
     return integrated, peak
 
 
-def measure_loudness(path: Path) -> dict[str, float]:
-    """EBU R128 measurement of an audio file: ``input_i`` (LUFS) and ``input_tp`` (dBTP). Silence gives
-    −inf. Raises :class:`MediaError` if ffmpeg cannot read the file."""
-    argv = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-i", str(path), "-map", "0:a:0", "-af", "ebur128=peak=true:framelog=quiet", "-f", "null", "-"]
+def measure_loudness(path: Path, *, true_peak: bool = True) -> dict[str, float]:
+    """EBU R128 measurement of an audio file: ``input_i`` (LUFS) and ``input_tp`` (dBTP; −inf when
+    ``true_peak`` is off — the 4× oversampling meter is more than half of the time, 0.71 against 0.31 s
+    for 105 s of AAC here). Silence gives −inf. Raises :class:`MediaError` if ffmpeg cannot read the file."""
+    meter = "ebur128=peak=true:framelog=quiet" if true_peak else "ebur128=framelog=quiet"
+    argv = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-i", str(path), "-map", "0:a:0", "-af", meter, "-f", "null", "-"]
     proc = subprocess.run(argv, capture_output=True, text=True, check=False)
     integrated, peak = parse_ebur128(proc.stderr)
     if proc.returncode != 0 or integrated is None:
@@ -99,7 +101,7 @@ def loudnorm_filter(measured: dict[str, float]) -> str:
     gain = TARGET_LUFS - measured["input_i"]
     chain = f"volume={gain:.2f}dB"
     if measured["input_tp"] + gain > TARGET_TP:
-        chain += f",alimiter=limit={10 ** (TARGET_TP / 20):.4f}:attack=2:release=60:level=false"
+        chain += f",alimiter=limit={10 ** (TARGET_TP / 20):.4f}:attack=2:release=60:level=false:latency=true"
     return chain + ",aresample=48000"
 
 

@@ -90,15 +90,43 @@ def wait_checking(proc: subprocess.Popen, interval_s: float = 0.5) -> int:
 def run_ffmpeg(args: list[str], *, what: str) -> str:
     """Run ``ffmpeg -hide_banner -nostdin -loglevel error -y <args>``; returns stderr.
     Raises :class:`MediaError` with the log tail on a non-zero exit."""
-    argv = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y", *args]
+    return _run([ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y", *args], None, what)
+
+
+def run_ffmpeg_stdin(args: list[str], data: bytes, *, what: str) -> str:
+    """:func:`run_ffmpeg` with ``data`` on ffmpeg's standard input (``-i pipe:0`` in ``args``)."""
+    return _run([ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y", *args], data, what)
+
+
+def _run(argv: list[str], data: bytes | None, what: str) -> str:
+    import threading
+
     with tempfile.TemporaryFile() as err:
-        proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=err)
+        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL if data is None else subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=err)
+        feeder = None
+        if data is not None:
+            def feed() -> None:
+                try:
+                    proc.stdin.write(data)
+                except (BrokenPipeError, OSError):  # ffmpeg stopped reading: its exit code says why
+                    pass
+                finally:
+                    try:
+                        proc.stdin.close()
+                    except OSError:
+                        pass
+
+            feeder = threading.Thread(target=feed, name="sr-ffmpeg-stdin", daemon=True)
+            feeder.start()
         try:
             code = wait_checking(proc)
         except BaseException:
             proc.kill()
             proc.wait()
             raise
+        finally:
+            if feeder is not None:
+                feeder.join()
         err.seek(0)
         stderr = err.read().decode("utf-8", "replace")
     if code != 0:
@@ -344,8 +372,13 @@ def concat_list(files: list[tuple[Path, int]], fps: int) -> str:
 
 
 def aac_encode_args() -> list[str]:
-    """The soundtrack's encoder: AAC-LC 192 kb/s, 48 kHz stereo (YouTube's recommended upload audio)."""
-    return ["-c:a", "aac", "-aac_coder", "fast", "-b:a", "192k", "-ar", "48000", "-ac", "2"]
+    """The soundtrack's encoder: AAC-LC 192 kb/s, 48 kHz stereo (YouTube's recommended upload audio).
+
+    Perceptual noise substitution is off: a decoder fills PNS bands from its own random generator, so the
+    samples a segment decodes to would depend on every packet decoded before it, and the spliced
+    soundtrack (media/soundtrack.py) could not be checked sample for sample; at 96 kb/s per channel the
+    bands it would spare are coded anyway."""
+    return ["-c:a", "aac", "-aac_coder", "fast", "-aac_pns", "0", "-b:a", "192k", "-ar", "48000", "-ac", "2"]
 
 
 def concat_mux_args(list_file: Path, audio: Path, out: Path, duration_s: float) -> list[str]:

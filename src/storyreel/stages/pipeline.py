@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from storyreel.stages.audio_segment import AudioSegmentStage
 from storyreel.stages.clip import ClipStage, SegmentStage
 from storyreel.stages.enhance import EnhanceStage
 from storyreel.stages.image import ImageStage
@@ -20,8 +21,8 @@ IMAGE_STAGES = (ImagePromptStage(), EnhanceStage(), ReferenceStage(), ImageStage
 SOURCE_STAGES = (ImagePromptStage(), EnhanceStage(), ReferenceStage(), ImageStage(), SelectStage(), NarrationStage())
 """What ``render`` needs fresh before it may run."""
 
-MEDIA_STAGES = (*IMAGE_STAGES, NarrationStage(), ClipStage(), SegmentStage(), MixStage(), RenderStage(), QcStage())
+MEDIA_STAGES = (*IMAGE_STAGES, NarrationStage(), AudioSegmentStage(), ClipStage(), SegmentStage(), MixStage(), RenderStage(), QcStage())
 """Every stage after planning, in order."""
 
-RENDER_STAGES = frozenset({"clip", "segment", "mix", "render", "qc"})
+RENDER_STAGES = frozenset({"audio_segment", "clip", "segment", "mix", "render", "qc"})
 """The stages ``render`` (re-)runs."""

@@ -160,6 +160,14 @@ class ProjectPaths:
     def narration_timing(self, shot: str) -> Path:
         return self.audio / f"{shot}.json"
 
+    def audio_segment(self, shot: str) -> Path:
+        """A shot's voice, leveled and AAC-encoded as its piece of the soundtrack (stages/audio_segment.py)."""
+        return self.audio / "segments" / f"{shot}.m4a"
+
+    def audio_segment_probe(self, shot: str) -> Path:
+        """The audio segment's sidecar: frames and loudness before and after (JSON)."""
+        return self.audio / "segments" / f"{shot}.json"
+
     def clip(self, unit: str) -> Path:
         """A shot's body segment, or a crossfade ``<a>+<b>``."""
         return self.clips / f"{unit}.mp4"
