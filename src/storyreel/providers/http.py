@@ -27,30 +27,12 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
-from storyreel.core.errors import ProviderError, UncertainCall
+from storyreel.core.errors import MalformedResponse, ProviderError, ProviderRejected, TransientError, UncertainCall
 from storyreel.providers.netguard import check_url, httpx_hooks
 
 log = logging.getLogger("storyreel.http")
 
-
-class TransientError(ProviderError):
-    """A failure worth retrying (429, 5xx, timeout, connection). ``retry_after`` in seconds if the server said."""
-
-    def __init__(self, message: str, retry_after: float | None = None) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after
-
-
-class ProviderRejected(ProviderError):
-    """The provider refused the content (moderation, safety filter). ``reason`` is the provider's own text."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(f"rejected by the provider: {reason}")
-        self.reason = reason
-
-
-class MalformedResponse(ProviderError):
-    """The provider answered 2xx with a body that does not follow its documented format."""
+__all__ = ["JsonHttp", "MalformedResponse", "ProviderRejected", "RateLimiter", "RetryPolicy", "TransientError"]
 
 
 @dataclass(frozen=True)

@@ -35,7 +35,7 @@ from storyreel.core.errors import ProviderError
 from storyreel.core.hashing import hash_file, seed_for
 from storyreel.engine.graph import Node, NodeOutput, RecipeParts, Stage, forced
 from storyreel.providers.base import ImageGenService, ImageRequest, ImageResult, ReferenceImage
-from storyreel.providers.http import MalformedResponse, ProviderRejected
+from storyreel.core.errors import MalformedResponse, ProviderRejected
 from storyreel.stages.context import ProjectContext
 from storyreel.store.journal import CallJournal, request_key
 from storyreel.store.ledger import hold

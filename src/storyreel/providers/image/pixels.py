@@ -12,7 +12,7 @@ from pathlib import Path
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from storyreel.core.atomic import atomic_path
-from storyreel.providers.http import MalformedResponse
+from storyreel.core.errors import MalformedResponse
 
 
 def aspect_ratio(width: int, height: int) -> str:
