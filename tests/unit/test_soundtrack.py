@@ -114,3 +114,14 @@ def test_segments_that_overlap_or_differ_in_settings_are_refused(voices, tmp_pat
     subprocess.run([ffmpeg_exe(), "-loglevel", "error", "-i", str(b), "-ac", "1", "-c:a", "aac", str(mono)], check=True)
     with pytest.raises(MediaError, match="other AAC settings"):
         splice([Placed(a, 0), Placed(mono, 4000)], 9000, tmp_path / "x.m4a")
+
+
+def test_a_silent_shot_gets_no_gain_and_stays_digital_silence(tmp_path):
+    """A shot without a voice (the meter reads its −70 LUFS floor) is not raised by 54 dB: its segment is
+    encoded as it is and decodes to zeros."""
+    samples = segment_samples(np.zeros(0, np.float32), LEAD)
+    chain = loudnorm_filter(measure_samples(samples))
+    assert "volume" not in chain
+    out = tmp_path / "silent.m4a"
+    encode_voice(samples, chain, out, what="test")
+    assert not _decode(out).any()

@@ -95,8 +95,9 @@ def measure_loudness(path: Path, *, true_peak: bool = True) -> dict[str, float]:
 
 def loudnorm_filter(measured: dict[str, float]) -> str:
     """The correction: gain to −16 LUFS; a limiter at −2 dBFS when the gain would take the true peak past
-    −2 dBTP; then 48 kHz. Silence (below −70 LUFS) is left alone."""
-    if measured["input_i"] == float("-inf") or measured["input_i"] < -70:
+    −2 dBTP; then 48 kHz. Silence is left alone: ffmpeg's meter reads −70 LUFS (its absolute gate, EBU R128)
+    when every block is gated out, and a gain from there would only raise a noise floor."""
+    if measured["input_i"] == float("-inf") or measured["input_i"] <= -70:
         return "aresample=48000"
     gain = TARGET_LUFS - measured["input_i"]
     chain = f"volume={gain:.2f}dB"
