@@ -110,6 +110,10 @@ def test_segments_that_overlap_or_differ_in_settings_are_refused(voices, tmp_pat
         splice([Placed(a, 3)], 4000, tmp_path / "x.m4a")
     with pytest.raises(MediaError, match="past"):
         splice([Placed(a, 0)], 10, tmp_path / "x.m4a")
+    broken = tmp_path / "broken.m4a"
+    broken.write_text("not audio", encoding="utf-8")
+    with pytest.raises(MediaError, match="broken.m4a"):
+        splice([Placed(a, 0), Placed(broken, 4000)], 9000, tmp_path / "x.m4a")
     mono = tmp_path / "mono.m4a"
     subprocess.run([ffmpeg_exe(), "-loglevel", "error", "-i", str(b), "-ac", "1", "-c:a", "aac", str(mono)], check=True)
     with pytest.raises(MediaError, match="other AAC settings"):

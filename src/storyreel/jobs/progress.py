@@ -2,7 +2,9 @@
 
 Progress is the share of planned nodes finished, each weighted by its stage's typical seconds per node:
 measured on ``make`` of the hare-and-tortoise fable, offline, 2 cores (``runs.duration_s`` summed per stage
-over 7 shots: clip 49.1 s, image 10.1 s, segment 8.0 s over 6, render 1.9 s, qc 0.5 s, narration 0.1 s).
+over 7 shots: clip 49.1 s, image 10.1 s, segment 8.0 s over 6, render 1.9 s, qc 0.5 s, narration 0.1 s);
+``audio_segment`` and ``mix`` scaled to ``clip`` by ``render_bench.py``'s per-stage split of 2026-12-02
+(12 shots: clip 4.6 s, audio_segment 0.46 s per node; mix 0.3 s).
 A ``make`` gives planning the first 5 %; the media stages the rest.
 """
 
@@ -14,8 +16,8 @@ from collections.abc import Callable
 
 from storyreel.engine.graph import Node
 
-WEIGHTS = {"image_prompt": 0.01, "enhance": 0.01, "reference": 0.2, "image": 1.4, "select": 0.05, "manifest": 0.01, "narration": 0.05, "audio_segment": 0.2, "clip": 7.0, "segment": 1.3,
-           "mix": 0.3, "render": 0.3, "qc": 0.5}
+WEIGHTS = {"image_prompt": 0.01, "enhance": 0.01, "reference": 0.2, "image": 1.4, "select": 0.05, "manifest": 0.01, "narration": 0.05, "audio_segment": 0.7, "clip": 7.0, "segment": 1.3,
+           "mix": 0.45, "render": 0.3, "qc": 0.5}
 """Relative cost of one node per stage (unknown stages weigh 1)."""
 
 PLAN_SHARE = 5.0

@@ -131,14 +131,24 @@ def _packets(path: Path) -> tuple[list[bytes], list[bytes], object]:
     encoder's delay; the others are its frames, in order, one per :data:`FRAME` samples."""
     import av
 
-    container = av.open(str(path))
-    stream = container.streams.audio[0]
-    if stream.codec_context.name != "aac" or stream.sample_rate != RATE:
-        raise MediaError(f"{path.name}: expected AAC at {RATE} Hz, got {stream.codec_context.name} at {stream.sample_rate} Hz")
-    priming, body = [], []
-    for packet in container.demux(stream):
-        if packet.size:
-            (priming if packet.pts < 0 else body).append(bytes(packet))
+    try:
+        container = av.open(str(path))
+    except av.FFmpegError as exc:
+        raise MediaError(f"{path.name} cannot be read: {exc}") from exc
+    try:
+        stream = container.streams.audio[0]
+        if stream.codec_context.name != "aac" or stream.sample_rate != RATE:
+            raise MediaError(f"{path.name}: expected AAC at {RATE} Hz, got {stream.codec_context.name} at {stream.sample_rate} Hz")
+        priming, body = [], []
+        for packet in container.demux(stream):
+            if packet.size:
+                (priming if packet.pts < 0 else body).append(bytes(packet))
+    except (IndexError, av.FFmpegError) as exc:
+        container.close()
+        raise MediaError(f"{path.name} holds no readable AAC track: {exc}") from exc
+    except MediaError:
+        container.close()
+        raise
     return priming, body, (container, stream)
 
 
@@ -154,8 +164,10 @@ def splice(segments: list[Placed], total_frames: int, out: Path) -> int:
 
     if not segments or segments[0].frame != 0:
         raise MediaError("the soundtrack's first segment must start at frame 0")
-    opened = [_packets(s.path) for s in segments]
+    opened: list[tuple[list[bytes], list[bytes], object]] = []
     try:
+        for seg in segments:
+            opened.append(_packets(seg.path))
         first_stream = opened[0][2][1]
         config = bytes(first_stream.codec_context.extradata or b"")
         for seg, (_, body, (_, stream)) in zip(segments, opened, strict=True):
