@@ -26,8 +26,8 @@ from storyreel.media.soundtrack import (
 )
 from storyreel.providers.base import SpeechRequest
 from storyreel.providers.tts.local_espeak import LocalEspeak
+from tests.conftest import INPUTS
 
-INPUTS = Path(__file__).resolve().parents[3] / "shared" / "inputs"
 LEAD = round(0.45 * RATE)
 
 

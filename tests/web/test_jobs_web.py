@@ -116,7 +116,7 @@ def test_an_edit_makes_one_shots_nodes_stale_and_the_update_reruns_only_those(ma
     assert f"narration[{target}]" in stale and f"clip[{target}]" in stale and "render[video]" in stale and "qc[video]" in stale
     others = [s for s in shots if s != target]
     assert not any(f"[{s}]" in n for s in others for n in stale)  # no other shot's own nodes
-    own = {f"{stage}[{target}]" for stage in ("image", "select", "narration", "clip")}  # a b-roll image shows what the narration names
+    own = {f"{stage}[{target}]" for stage in ("image", "select", "narration", "audio_segment", "clip")}  # a b-roll image shows what the narration names
     around = {n for n in stale if n.startswith("segment[") and target in n[len("segment["):-1].split("+")}
     assert stale <= own | around | {"manifest[images]", "mix[audio]", "render[video]", "qc[video]"}, stale
     assert len(around) == 2  # the crossfades into and out of the shot
