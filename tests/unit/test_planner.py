@@ -123,3 +123,18 @@ def test_a_prompt_that_is_its_own_text_is_narrated_as_written():
                                                name="prompt", sha256="sha256:" + "0" * 64))
     assert board.settings.title == "The tortoise and the hare race"
     assert "The hare sleeps." in " ".join(s.narration for _, s in board.shots())
+
+
+@pytest.mark.parametrize(("prompt", "title"), [
+    ("How a lighthouse keeper on a rocky island kept the lamp burning through the great storm of 1703", "How a lighthouse keeper…"),
+    ("Why bees dance: how honeybees tell each other where the best flowers are", "Why bees dance"),
+    ("Three quick tips for brewing better pour-over coffee at home, for busy mornings", "Three quick tips for brewing better…"),
+])
+def test_a_long_prompt_gets_a_title_that_ends_on_a_word_and_is_narrated_once_punctuated(prompt, title):
+    """Seen on a contact sheet: "How a lighthouse keeper on a…" was the title and "…on a…." its subtitle."""
+    board = LocalPlanner().plan(PlannerRequest(kind="prompt", text=prompt, name="prompt", sha256="sha256:" + "0" * 64))
+    first = board.shots()[0][1]
+    assert board.settings.title == title
+    assert first.visual.type == "title_card"
+    assert first.narration in (title, title + ".")
+    assert not any(s.narration.endswith(("….", "...")) for _, s in board.shots())

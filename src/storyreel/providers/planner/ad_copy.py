@@ -34,10 +34,11 @@ WORDS = {
 
 
 def sentence(text: str) -> str:
-    """``text`` with a capital first letter and final punctuation."""
+    """``text`` with a capital first letter and final punctuation (an ellipsis counts: a cut title is not
+    given a full stop after it)."""
     text = " ".join(text.split())
     text = text[:1].upper() + text[1:]
-    return text if text.endswith((".", "!", "?")) else text + "."
+    return text if text.endswith((".", "!", "?", "…")) else text + "."
 
 
 def _cap(text: str) -> str:

@@ -15,7 +15,7 @@ class LocalPlanner(LocalProvider):
     """Rule-based planner. ``plan(PlannerRequest) -> Storyboard``; deterministic for a given request."""
 
     modality: ClassVar[str] = "planner"
-    code_version: ClassVar[str] = "local-planner/3"  # /3: a benefit stops at the brief's colours; an explainer narrates its topic
+    code_version: ClassVar[str] = "local-planner/4"  # /4: a cut title ends on a content word and is narrated without "…."
     default_model: ClassVar[str] = "planner"
     last_usage: dict = {}
 

@@ -21,7 +21,7 @@ from storyreel.core.artifact import (
     Visual,
     slugify_id,
 )
-from storyreel.core.text import estimate_speech_seconds, guess_language, split_sentences
+from storyreel.core.text import STOPWORDS, estimate_speech_seconds, guess_language, split_sentences
 from storyreel.providers.base import PlannerRequest
 
 SHOT_MIN_S = 4.0
@@ -66,7 +66,7 @@ def plan_script(req: PlannerRequest, provider_id: str) -> Storyboard:
 
 
 def _title_shot(chapter_id: str, title: str, subtitle: str | None) -> Shot:
-    narration = title if title.endswith((".", "!", "?")) else f"{title}."
+    narration = title if title.endswith((".", "!", "?", "…")) else f"{title}."
     return Shot(
         shot_id=f"{chapter_id}-s01",
         narration=narration,
@@ -212,10 +212,30 @@ def _parallel(a: str, b: str) -> bool:
 TITLE_MAX_CHARS = 80
 
 
+_HEAD = re.compile(r"\s*(?::|\s[–—-])\s")
+"""What ends a headline's head: a colon, or a dash between spaces ("Why bees dance: how …")."""
+
+_TRAILING = {w for words in STOPWORDS.values() for w in words} | {
+    "a", "an", "at", "as", "by", "from", "into", "of", "or", "but", "so", "than", "their", "its", "our", "your", "his", "her",
+}
+"""Words a cut title must not end on: "How a lighthouse keeper on a…" reads as a stumble."""
+
+
 def short_title(text: str) -> str:
-    """A title from the first sentence: all of it up to 8 words, else its first 6 words and "…"; never
-    more than :data:`TITLE_MAX_CHARS` characters (a long run without spaces is cut)."""
+    """A title from the first sentence: its head before a colon or a spaced dash when that is 2–8 words;
+    else all of it up to 8 words; else its first 6 words, less the articles, prepositions and conjunctions
+    they end on, and "…". Never more than :data:`TITLE_MAX_CHARS` characters (a long run without spaces is
+    cut)."""
     first = split_sentences(text)[0] if text.strip() else "Untitled"
+    head = _HEAD.split(first, maxsplit=1)[0]
     words = first.rstrip(".!?").split()
-    title = " ".join(words) if len(words) <= 8 else " ".join(words[:6]) + "…"
+    if head != first and 2 <= len(head.split()) <= 8:
+        title = head.strip()
+    elif len(words) <= 8:
+        title = " ".join(words)
+    else:
+        cut = words[:6]
+        while len(cut) > 2 and cut[-1].lower().strip(",;:") in _TRAILING:
+            cut.pop()
+        title = " ".join(cut).rstrip(",;:") + "…"
     return title if len(title) <= TITLE_MAX_CHARS else title[: TITLE_MAX_CHARS - 1].rstrip() + "…"
