@@ -201,3 +201,24 @@ def test_b_roll_shows_what_the_narration_names(made):
                     fable.update(meta["subjects"])
     assert total >= 15 and shown / total >= 0.7, (shown, total)
     assert {"rabbit", "turtle"} <= fable
+
+
+def test_contact_sheet_shows_every_shot_at_both_ends_of_its_move_and_mid_narration(made, tmp_path):
+    """scripts/contact_sheet.py on a made project: one row per shot, three frames in play order, none dark."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("contact_sheet", Path(__file__).resolve().parents[2] / "scripts" / "contact_sheet.py")
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    _, results = made
+    result = results["hare-and-tortoise.txt"]
+    project = Path(result["storyboard_path"]).parent
+    _, tl = _timeline(result)
+    ends = tool.move_ends(project)
+    assert [e[0] for e in ends] == [s.shot_id for s in tl.shots]
+    for (_, first, mid, last), s in zip(ends, tl.shots):
+        assert s.start - s.pre <= first <= mid <= last < s.start + s.slot + s.post
+    frames = tool.frames_at(project / "video.mp4", {k for _, *ks in ends for k in ks})
+    assert all(np.asarray(frames[k].convert("L")).mean() > 20 for _, *ks in ends for k in ks)  # past the fades
+    sheet = tool.sheet(project, thumb=240)
+    assert sheet.size == (3 * 240 + 24, len(ends) * (135 + 22 + 6))
