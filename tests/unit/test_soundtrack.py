@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from storyreel.media.audio import loudnorm_filter, measure_loudness
+from storyreel.media.audio import loudnorm_filter, measure_loudness, parse_ebur128
 from storyreel.media.ffmpeg import MediaError, ffmpeg_exe
 from storyreel.media.soundtrack import (
     FRAME,
@@ -20,6 +20,7 @@ from storyreel.media.soundtrack import (
     frame_at,
     frames_for,
     measure_samples,
+    measure_segment,
     read_voice,
     segment_samples,
     splice,
@@ -129,3 +130,33 @@ def test_a_silent_shot_gets_no_gain_and_stays_digital_silence(tmp_path):
     out = tmp_path / "silent.m4a"
     encode_voice(samples, chain, out, what="test")
     assert not _decode(out).any()
+
+
+def _cli_meter(args: list[str], data: bytes | None = None) -> tuple[float, float]:
+    """(LUFS, dBTP) from the summary of the ffmpeg CLI's ebur128 meter, as QC reads it (0.1 steps)."""
+    proc = subprocess.run([ffmpeg_exe(), "-hide_banner", *args, "-af", "ebur128=peak=true:framelog=quiet", "-f", "null", "-"],
+                          input=data, capture_output=True, check=True)
+    return parse_ebur128(proc.stderr.decode())
+
+
+def test_the_in_process_meter_reads_what_the_ffmpeg_meter_reads(voices):
+    """The leveling's measurements (libavfilter's ebur128 in this process, from frame metadata) agree with
+    the CLI meter QC runs — before the encode on the dual-mono samples, after it on the decoded AAC."""
+    for m4a, samples in voices:
+        before = measure_samples(samples)
+        stereo = np.repeat(samples, 2).astype("<f4").tobytes()
+        cli_i, cli_tp = _cli_meter(["-f", "f32le", "-ar", str(RATE), "-ac", "2", "-i", "pipe:0"], stereo)
+        assert abs(before["input_i"] - cli_i) <= 0.051 and abs(before["input_tp"] - cli_tp) <= 0.051, (before, cli_i, cli_tp)
+        after = measure_segment(m4a)
+        cli_i, cli_tp = _cli_meter(["-i", str(m4a)])
+        assert abs(after["input_i"] - cli_i) <= 0.051 and abs(after["input_tp"] - cli_tp) <= 0.051, (after, cli_i, cli_tp)
+        assert abs(after["input_i"] - before["input_i"]) > 0.3  # leveled: the two are not the same signal
+
+
+def test_the_meter_reads_silence_and_a_too_short_signal_as_its_gate_and_refuses_a_broken_file(tmp_path):
+    assert measure_samples(np.zeros(2 * RATE, np.float32)) == {"input_i": -70.0, "input_tp": float("-inf")}
+    assert measure_samples(np.zeros(100, np.float32))["input_i"] == -70.0  # under one 100 ms block
+    broken = tmp_path / "broken.m4a"
+    broken.write_bytes(b"\x00\x00\x00\x18ftypmp42" + bytes(64))
+    with pytest.raises(MediaError, match="broken.m4a"):
+        measure_segment(broken)

@@ -4,7 +4,8 @@ The narration is resampled to 48 kHz, given its lead-in silence, measured per EB
 −16 LUFS / −2 dBTP on its own (a peak limiter only when the gain would take the true peak past −2 dBTP),
 then AAC-encoded with the soundtrack's settings into ``audio/segments/<shot>.m4a``; the sidecar
 ``audio/segments/<shot>.json`` holds its frame count and its loudness as measured before and after
-(decoded from the AAC). The ``mix`` stage splices the segments (:mod:`storyreel.media.soundtrack`), so
+(decoded from the AAC). Both measurements run libavfilter's ``ebur128`` in this process; the encode is one
+ffmpeg process. The ``mix`` stage splices the segments (:mod:`storyreel.media.soundtrack`), so
 editing one shot's narration re-encodes that shot's audio only.
 
 Leveling each voice on its own keeps the shots even with one another (a quiet line is not left quiet
@@ -19,16 +20,26 @@ from typing import ClassVar
 
 from storyreel.core.atomic import atomic_path
 from storyreel.engine.graph import Node, NodeOutput, RecipeParts, Stage
-from storyreel.media.audio import TARGET_LUFS, TARGET_TP, loudnorm_filter, measure_loudness
+from storyreel.media.audio import TARGET_LUFS, TARGET_TP, loudnorm_filter
 from storyreel.media.ffmpeg import aac_encode_args
-from storyreel.media.soundtrack import FRAME, GUARD_FRAMES, RATE, encode_voice, read_voice, segment_samples, write_probe
+from storyreel.media.soundtrack import (
+    FRAME,
+    GUARD_FRAMES,
+    RATE,
+    encode_voice,
+    measure_samples,
+    measure_segment,
+    read_voice,
+    segment_samples,
+    write_probe,
+)
 from storyreel.stages.clip import ENCODE_POOL
 from storyreel.stages.context import ProjectContext
 
 
 class AudioSegmentStage(Stage[ProjectContext]):
     name: ClassVar[str] = "audio_segment"
-    code_version: ClassVar[str] = "audio_segment/1"
+    code_version: ClassVar[str] = "audio_segment/2"  # /2: both measurements in-process, unrounded
     pool: ClassVar[str | None] = ENCODE_POOL
 
     def concurrency(self, ctx: ProjectContext) -> int:
@@ -65,15 +76,13 @@ class AudioSegmentStage(Stage[ProjectContext]):
     def run(self, ctx: ProjectContext, unit: str) -> NodeOutput:
         paths = ctx.paths
         samples = segment_samples(read_voice(paths.narration_audio(unit)), self.lead(ctx, unit))
-        from storyreel.media.soundtrack import measure_samples
-
         measured = measure_samples(samples)
         chain = loudnorm_filter(measured)
         out, probe = paths.audio_segment(unit), paths.audio_segment_probe(unit)
         out.parent.mkdir(parents=True, exist_ok=True)
         with atomic_path(out) as tmp:
             encode_voice(samples, chain, tmp, what=f"encoding the audio of {unit}")
-        delivered = measure_loudness(out)
+        delivered = measure_segment(out)
         frames = len(samples) // FRAME
         write_probe(probe, {"frames": frames, "lead_samples": self.lead(ctx, unit), "filter": chain,
                             "loudness_in": measured, "integrated_lufs": delivered["input_i"], "true_peak_dbtp": delivered["input_tp"]})
