@@ -5,8 +5,9 @@
 Builds a fixed 12-shot, ~60 s, 1080p30 project (chapter JSON with narration from the real inputs,
 procedural images, espeak narration) and times, in the same run, medians of ``--runs``:
 
-(a) ``storyreel render PROJECT --force`` (clips + crossfades + concat/audio pass + QC), and the same
-    without the QC node (the render proper);
+(a) ``storyreel render PROJECT --force`` (clips + crossfades + audio segments + splice + concat + QC),
+    and the same without the QC node (the render proper); each run of (a) is followed by a run of (c) and
+    (d), and the ratio reported is the median of the per-run ratios (the machine's speed drifts);
 (b) a MoviePy 2.x reference of the same timeline written the way the peer tools write it
     (``moviepy_reference.py``, in its own virtualenv ``benchmarks/.venv-moviepy``);
 (c) the encode floor: the very frames storyreel hands its encoder (finished: layers, fades), captured
@@ -274,8 +275,15 @@ def main() -> None:
     facts_dur = json.loads((root / "qc.json").read_text())
     results["first_make_s"] = first_make
 
-    # (a) storyreel render --force
+    # (c) the encode floor: the frames storyreel hands x264, captured raw, one x264 process on all cores;
+    # (d) the design floor: the same frames as the same segments, two single-threaded encoders at once.
+    # (a) storyreel render --force. Run i of (a), (c) and (d) follow one another, so a machine that slows
+    # down or speeds up over the minutes of the bench moves the render and its floors together; the
+    # ratio reported is the median of the per-run ratios.
+    captured = capture_encoder_input(ws, pid, ws / "captured")
+    concat = "concat:" + "|".join(str(p) for p, _ in captured)
     walls, rss, proper, splits = [], [], [], []
+    floor_walls, floor_rss, design_walls, design_cpu = [], [], [], []
     for _ in range(args.runs):
         wall, peak, out = timed([*STORYREEL, "render", pid, "--force", "--json", "--workspace", str(ws)])
         nodes = json.loads(out)["executed_nodes"]
@@ -284,17 +292,6 @@ def main() -> None:
         rss.append(peak)
         proper.append(wall - per.get("qc", 0.0))
         splits.append(per)
-    results["render_s"], results["render_no_qc_s"], results["render_rss_mb"] = median(walls), median(proper), max(rss) / 2**20
-    results["split"] = {stage: median([p.get(stage, 0.0) for p in splits]) for stage in splits[0]}
-    duration = next(c for c in facts_dur["checks"] if c["name"] == "duration")["measured"]
-    results["video"] = duration
-
-    # (c) the encode floor: the frames storyreel hands x264, captured raw, one x264 process on all cores;
-    # (d) the design floor: the same frames as the same segments, two single-threaded encoders at once
-    captured = capture_encoder_input(ws, pid, ws / "captured")
-    concat = "concat:" + "|".join(str(p) for p, _ in captured)
-    floor_walls, floor_rss, design_walls, design_cpu = [], [], [], []
-    for _ in range(args.runs):
         for p, _n in captured:
             subprocess.run(["cat", str(p)], stdout=subprocess.DEVNULL, check=True)  # page cache warm
         wall, peak, _ = timed([ffmpeg_exe(), "-loglevel", "error", "-y", *raw_input_args(concat), *x264_args(), str(ws / "floor.mp4")])
@@ -303,6 +300,13 @@ def main() -> None:
         wall, cpu = design_floor(captured, ws / "captured")
         design_walls.append(wall)
         design_cpu.append(cpu)
+    results["render_s"], results["render_no_qc_s"], results["render_rss_mb"] = median(walls), median(proper), max(rss) / 2**20
+    results["render_ratio"] = median([a / c for a, c in zip(walls, floor_walls, strict=True)])
+    results["render_design_ratio"] = median([a / d for a, d in zip(walls, design_walls, strict=True)])
+    results["runs"] = [(round(a, 1), round(c, 1), round(d, 1)) for a, c, d in zip(walls, floor_walls, design_walls, strict=True)]
+    results["split"] = {stage: median([p.get(stage, 0.0) for p in splits]) for stage in splits[0]}
+    duration = next(c for c in facts_dur["checks"] if c["name"] == "duration")["measured"]
+    results["video"] = duration
     for p, _n in captured:
         p.unlink()
     results["floor_s"], results["floor_rss_mb"] = median(floor_walls), max(floor_rss) / 2**20
@@ -385,6 +389,8 @@ def report(r: dict, args: argparse.Namespace) -> None:
         f"{r['decoded_floor_s'] / floor:.2f} | | |",
         f"| (a) `storyreel render --force` without the QC pass | {r['render_no_qc_s']:.1f} | {r['render_no_qc_s'] / floor:.2f} | | ≤ 1.25× |",
         f"| (a) `storyreel render --force` incl. QC (demux, audio EBU R128; black frames probed per segment) | {r['render_s']:.1f} | {r['render_s'] / floor:.2f} | {r['render_rss_mb']:.0f} | |",
+        f"| (a) / (c) run by run (each render beside its floors), median of the ratios | | **{r['render_ratio']:.2f}** | | ≤ 1.25× |",
+        f"| (a) / (d) run by run, median of the ratios | | {r['render_design_ratio']:.2f} | | |",
     ]
     if "moviepy_s" in r:
         lines.append(
@@ -401,6 +407,7 @@ def report(r: dict, args: argparse.Namespace) -> None:
     if "long_rss_mb" in r:
         lines.append(f"| ~10-minute video ({r['long_video']}): `render --force` | {r['long_render_s']:.1f} | | {r['long_rss_mb']:.0f} | ≤ 600 MB |")
         lines.append(f"| the same project's first `make` (every stage) | {r['long_make_s']:.1f} | | {r['long_make_rss_mb']:.0f} | |")
+    lines += ["", "Runs (a, c, d wall s): " + ", ".join(f"{a} / {c} / {d}" for a, c, d in r["runs"])]
     lines += ["", "Per stage, `render --force` (summed node seconds from the run records, medians; nodes of one pool overlap):", "",
               "| stage | node seconds |", "|---|---|"]
     lines += [f"| {stage} | {sec:.1f} |" for stage, sec in r["split"].items()]
