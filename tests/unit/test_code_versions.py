@@ -23,7 +23,7 @@ SRC = Path(__file__).resolve().parents[2] / "src"
 CLASSES = [
     "storyreel.stages.plan:PlanStage", "storyreel.stages.image_prompt:ImagePromptStage", "storyreel.stages.image:ImageStage",
     "storyreel.stages.manifest:ManifestStage", "storyreel.stages.narration:NarrationStage", "storyreel.stages.clip:ClipStage",
-    "storyreel.stages.clip:SegmentStage", "storyreel.stages.mix:MixStage", "storyreel.stages.render:RenderStage", "storyreel.stages.qc:QcStage",
+    "storyreel.stages.clip:SegmentStage", "storyreel.stages.audio_segment:AudioSegmentStage", "storyreel.stages.mix:MixStage", "storyreel.stages.render:RenderStage", "storyreel.stages.qc:QcStage",
     "storyreel.providers.image.local_cards:LocalCards", "storyreel.providers.image.openai_images:OpenAIImages",
     "storyreel.providers.image.gemini_images:GeminiImages", "storyreel.providers.image.replicate_images:ReplicateImages",
     "storyreel.providers.image.chat_images:ChatImages", "storyreel.providers.tts.local_espeak:LocalEspeak", "storyreel.providers.scorer.local_technical:LocalTechnical",

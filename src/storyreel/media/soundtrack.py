@@ -148,7 +148,7 @@ def measure_samples(mono: np.ndarray) -> dict[str, float]:
     :data:`RATE` as it will be delivered: dual-mono, the voice centred on both channels (a mono measurement
     reads 3 LU lower than the same signal on two channels). Measured in this process (:func:`_meter`):
     the ffmpeg process it replaced cost ≈ 28 ms to start and the doubled samples on its pipe. Silence
-    reads −70 LUFS."""
+    reads −70 LUFS. Raises :class:`MediaError` if the meter fails."""
     import av
     import numpy as np
 
@@ -158,7 +158,10 @@ def measure_samples(mono: np.ndarray) -> dict[str, float]:
             frame.sample_rate, frame.pts, frame.time_base = RATE, i, Fraction(1, RATE)
             yield frame
 
-    return _meter(frames(), layout="mono", fmt="flt", dual_mono=True)
+    try:
+        return _meter(frames(), layout="mono", fmt="flt", dual_mono=True)
+    except av.FFmpegError as exc:
+        raise MediaError(f"loudness measurement failed: {exc}") from exc
 
 
 def measure_segment(path: Path) -> dict[str, float]:
