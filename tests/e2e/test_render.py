@@ -52,7 +52,7 @@ def test_make_writes_a_passing_qc_report(project):
     assert "per segment and on the soundtrack" in black["measured"]  # QC decoded neither the video nor its audio again
     probe = json.loads((root / "audio" / "narration-mix.qc.json").read_text())
     loudness = next(c for c in report["checks"] if c["name"] == "loudness")
-    assert loudness["measured"] == f"{probe['integrated_lufs']} LUFS"
+    assert loudness["measured"] == f"{probe['integrated_lufs']:.1f} LUFS"
     assert black["measured"].startswith("0.00–")  # the start of the fade from black, which is allowed
 
 

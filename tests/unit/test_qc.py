@@ -205,3 +205,8 @@ def test_loudness_measured_on_the_soundtrack_spares_the_decode(media, monkeypatc
     by = {c.name: c for c in report.checks}
     assert by["loudness"].measured == "-16.2 LUFS" and "soundtrack" in by["black_frames"].measured
     assert failed(run_qc(path, spec(), black_frames=[], loudness=(-12.0, -0.5))) == {"loudness", "true_peak"}
+    # the segments' in-process meter gives every digit; the report shows the meaningful ones
+    by = {c.name: c for c in run_qc(path, spec(), black_frames=[], loudness=(-16.23487, -1.9599421729854107)).checks}
+    assert (by["loudness"].measured, by["true_peak"].measured) == ("-16.2 LUFS", "-1.96 dBTP")
+    by = {c.name: c for c in run_qc(path, spec(), black_frames=[], loudness=(-70.0, float("-inf"))).checks}
+    assert by["true_peak"].measured == "-inf dBTP" and by["true_peak"].passed

@@ -237,15 +237,21 @@ def measure_signal(path: Path, has_video: bool, has_audio: bool, fps: int = 30) 
     return SignalStats(integrated, peak, black)
 
 
+def _level(value: float | None, decimals: int, unit: str) -> str:
+    """A measured level as the report shows it: ``-16.2 LUFS``, ``-1.96 dBTP`` (the meter in-process gives
+    more digits than mean anything), ``-inf dBTP`` for silence, ``none`` when nothing was measured."""
+    return "none" if value is None else f"{value:.{decimals}f} {unit}"
+
+
 def check_signal(stats: SignalStats, spec: QcSpec, duration_s: float) -> list[Check]:
     """Loudness, true peak and black frames (black allowed only inside the intended fades)."""
     checks = []
     lo, hi = LOUDNESS_TARGET - LOUDNESS_TOLERANCE, LOUDNESS_TARGET + LOUDNESS_TOLERANCE
     i = stats.integrated_lufs
     checks.append(_ok("loudness", i is not None and lo <= i <= hi, f"{LOUDNESS_TARGET:g} LUFS ± {LOUDNESS_TOLERANCE:g} LU",
-                      f"{i} LUFS", f"integrated loudness must be within {lo:g}…{hi:g} LUFS (EBU R128)"))
+                      _level(i, 1, "LUFS"), f"integrated loudness must be within {lo:g}…{hi:g} LUFS (EBU R128)"))
     tp = stats.true_peak_dbtp
-    checks.append(_ok("true_peak", tp is not None and tp <= TRUE_PEAK_MAX, f"≤ {TRUE_PEAK_MAX:g} dBTP", f"{tp} dBTP",
+    checks.append(_ok("true_peak", tp is not None and tp <= TRUE_PEAK_MAX, f"≤ {TRUE_PEAK_MAX:g} dBTP", _level(tp, 2, "dBTP"),
                       f"true peak must not exceed {TRUE_PEAK_MAX:g} dBTP"))
     slack = 1.0 / spec.fps + 0.05
     unintended = [

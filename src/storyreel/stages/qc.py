@@ -67,7 +67,7 @@ def layout_records(ctx: ProjectContext) -> list[dict]:
 
 class QcStage(Stage[ProjectContext]):
     name: ClassVar[str] = "qc"
-    code_version: ClassVar[str] = "qc/3"  # /3: text_layout; loudness from the soundtrack's probe
+    code_version: ClassVar[str] = "qc/4"  # /4: levels shown to 0.1 LU / 0.01 dB
 
     def units(self, ctx: ProjectContext) -> list[str]:
         return [UNIT]
