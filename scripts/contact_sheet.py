@@ -25,13 +25,21 @@ from PIL import Image, ImageDraw  # noqa: E402
 
 from storyreel.core.artifact import load_storyboard  # noqa: E402
 from storyreel.media.timeline import FADE_FRAMES, build_timeline  # noqa: E402
+from storyreel.store.files import ProjectPaths  # noqa: E402
+
+
+def _paths(project: Path) -> ProjectPaths:
+    """The project folder's layout (``<workspace>/projects/<id>``)."""
+    project = project.resolve()
+    return ProjectPaths(project.parent.parent, project.name)
 
 
 def move_ends(project: Path) -> list[tuple[str, int, int, int]]:
     """(shot ID, first frame, mid-narration frame, last frame) of every shot's body on the video timeline,
     in play order."""
-    board = load_storyboard(project / "storyboard.json")
-    durations = {s.shot_id: json.loads((project / "audio" / f"{s.shot_id}.json").read_text())["duration_s"] for _, s in board.shots()}
+    paths = _paths(project)
+    board = load_storyboard(paths.storyboard)
+    durations = {s.shot_id: json.loads(paths.narration_timing(s.shot_id).read_text(encoding="utf-8"))["duration_s"] for _, s in board.shots()}
     tl = build_timeline(board, durations)
     ends = []
     for s in tl.shots:
@@ -61,7 +69,7 @@ def frames_at(video: Path, wanted: set[int]) -> dict[int, Image.Image]:
 
 def sheet(project: Path, thumb: int = 480) -> Image.Image:
     ends = move_ends(project)
-    frames = frames_at(project / "video.mp4", {k for _, *ks in ends for k in ks})
+    frames = frames_at(_paths(project).video, {k for _, *ks in ends for k in ks})
     first = next(iter(frames.values()))
     w = thumb
     h = round(thumb * first.height / first.width)
@@ -85,7 +93,7 @@ def main() -> None:
     ap.add_argument("--out", type=Path)
     ap.add_argument("--thumb", type=int, default=480, help="width of each frame on the sheet (px)")
     args = ap.parse_args()
-    out = args.out or args.project / "contact-sheet.png"
+    out = args.out or _paths(args.project).root / "contact-sheet.png"
     sheet(args.project, args.thumb).save(out)
     print(out)
 
