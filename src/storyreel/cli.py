@@ -169,28 +169,18 @@ def make(
     as_json: JsonOut = False,
 ) -> None:
     """Turn a text into a narrated video: storyboard, images, narration, clips, video.mp4."""
-    from storyreel.api.requests import MakeRequest
+    from storyreel import api
 
-    request = MakeRequest.build(
+    request = api.MakeRequest.build(
         input_path=input, prompt=prompt, kind=kind, aspect_ratio=aspect_ratio, language=language, project_id=project_id,
         force=force, image_provider=image_provider, llm=llm, max_cost=max_cost, candidates=candidates, judge=judge, enhance=enhance,
         workspace=workspace, wait=wait,
     )
-    result: Any = None
-    if not force:  # nothing changed since the last fully fresh make of this request: answer from its stamp
-        from storyreel.core.locations import default_workspace
-        from storyreel.engine import uptodate
-
-        result = uptodate.check(workspace or default_workspace(), request.stamp_identity())
-    if result is None:
-        from storyreel import api
-
-        with _progress(as_json) as progress:
-            result = api.make(request, progress=progress)
+    with _progress(as_json) as progress:
+        result = api.make(request, progress=progress)
     _report_run(result, as_json)
     if not as_json:
-        path = result["storyboard_path"] if isinstance(result, dict) else result.storyboard_path
-        err.print(f"storyboard: {path}", highlight=False)
+        _say(f"storyboard: {result.storyboard_path}")
 
 
 @app.command()
@@ -210,21 +200,20 @@ def plan(
     """Plan only: write storyboard.json (chapters → shots) without rendering."""
     from storyreel import api
 
-    board, executor = api.plan(api.PlanRequest.build(
+    result = api.plan(api.PlanRequest.build(
         input_path=input, prompt=prompt, kind=kind, aspect_ratio=aspect_ratio, language=language, project_id=project_id,
         force=force, workspace=workspace, wait=wait,
     ))
-    path = executor.root / "storyboard.json"
-    shots = board.shots()
     if as_json:
-        print(json.dumps({"project_id": board.project_id, "storyboard_path": str(path), "chapters": len(board.chapters),
-                          "shots": len(shots), "framework": board.plan.framework, "aspect_ratio": board.settings.aspect_ratio}, ensure_ascii=False))
+        print(json.dumps(result.as_dict(), ensure_ascii=False))
         return
+    board, path = result.storyboard, result.storyboard_path
+    shots = board.shots()
     table = Table("shot", "type", "camera", "narration", title=escape(f"{board.settings.title} ({board.settings.aspect_ratio})"))
     for _, shot in shots:
         table.add_row(escape(shot.shot_id), shot.visual.type, shot.camera_move, escape(shot.narration[:70]))
     err.print(table)
-    err.print(f"storyboard: {path}", highlight=False)
+    _say(f"storyboard: {path}")
 
 
 @app.command()
@@ -245,9 +234,15 @@ def status(project: ProjectArg, workspace: Workspace = None, as_json: JsonOut = 
     Console().print(table)
 
 
+def _say(text: str) -> None:
+    """A line on stderr, never wrapped: paths in it stay one line that can be copied (Rich would break them
+    at the terminal's width)."""
+    err.print(text, markup=False, highlight=False, soft_wrap=True)
+
+
 def _report_run(result, as_json: bool) -> None:  # noqa: ANN001
-    """Print a run's result (a ``RunResult`` or its ``as_dict()`` form, e.g. from an up-to-date stamp)."""
-    data = result if isinstance(result, dict) else result.as_dict()
+    """Print what a make, render or pick did (its :class:`~storyreel.api.results.RunResult`)."""
+    data = result.as_dict()
     if as_json:
         print(json.dumps(data, ensure_ascii=False))
         return
@@ -257,7 +252,7 @@ def _report_run(result, as_json: bool) -> None:  # noqa: ANN001
         err.print(f"ran {data['executed_count']} node(s) in {data['duration_s']:.1f} s")
     else:
         err.print("nothing to do: every node is fresh (0 nodes executed)")
-    err.print(f"[bold green]video:[/] {escape(str(data['video_path']))}", markup=True, highlight=False)
+    _say(f"video: {data['video_path']}")
 
 
 @app.command()
@@ -470,12 +465,11 @@ def reference(
     workspace: Workspace = None,
 ) -> None:
     """Give a character, product or place a reference image: the shots that show it are scored on looking like it."""
-    from storyreel.api.reference import ReferenceRequest
-    from storyreel.api.reference import reference as run
+    from storyreel import api
 
-    request = ReferenceRequest.build(project=project, entity_id=entity, image=image, name=name, kind=kind, description=description,
+    request = api.ReferenceRequest.build(project=project, entity_id=entity, image=image, name=name, kind=kind, description=description,
                                      shots=[s.strip() for s in (shots or "").split(",") if s.strip()], wait=wait, workspace=workspace)
-    board = run(request)
+    board = api.reference(request)
     shown = [s.shot_id for _, s in board.shots() if entity in s.visual.entities]
     err.print(f"{escape(entity)}: reference kept; shown in {len(shown)} shot(s): {escape(', '.join(shown)) or 'none yet (--shots)'}",
               highlight=False)
@@ -494,12 +488,11 @@ def enhance_prompt(
 ) -> None:
     """Improve a prompt with two agents — a creative director rewrites, a critic scores and says what to change —
     keeping every version as trace files (workspace/prompt_traces/)."""
-    from storyreel.api.enhance import EnhanceRequest
-    from storyreel.api.enhance import enhance_prompt as run
+    from storyreel import api
 
     if text == "-":
         text = sys.stdin.read()
-    result = run(EnhanceRequest.build(text=text, prompt_kind=kind, max_iterations=max_iterations, threshold=threshold, llm=llm,
+    result = api.enhance_prompt(api.EnhanceRequest.build(text=text, prompt_kind=kind, max_iterations=max_iterations, threshold=threshold, llm=llm,
                                       workspace=workspace))
     if as_json:
         print(json.dumps(result.model_dump(mode="json"), ensure_ascii=False))
@@ -510,7 +503,7 @@ def enhance_prompt(
         table.add_row(str(r["iteration"]), f"{r['overall']:.1f}", *(str(s[k]) for k in
                       ("completeness", "specificity", "professionalism", "cinematography", "brand_alignment")))
     Console(stderr=True).print(table)
-    err.print(f"stopped: {result.stop_reason}; traces: {escape(str(result.trace_dir))}", highlight=False)
+    _say(f"stopped: {result.stop_reason}; traces: {result.trace_dir}")
     print(result.final)
 
 
@@ -536,10 +529,10 @@ def worker(
     workspace: Workspace = None,
 ) -> None:
     """Run the dashboard's queued jobs until stopped (Ctrl-C): a consumer of STORYREEL_QUEUE_URL."""
-    from storyreel.api.project import settings_for
+    from storyreel import api
     from storyreel.jobs.queue import run_worker
 
-    run_worker(settings_for(workspace), workers)
+    run_worker(api.Workspace.open(workspace).settings, workers)
 
 
 @app.command()

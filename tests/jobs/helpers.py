@@ -7,7 +7,8 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from storyreel.api import jobs
+from storyreel.api import Workspace
+from storyreel.jobs import service as jobs
 from storyreel.store.models import Run
 
 END = ("done", "failed", "canceled", "interrupted", "cost_limit")
@@ -18,7 +19,7 @@ def wait_for(job_id: str, workspace: Path, states: tuple[str, ...] = END, timeou
     deadline = time.monotonic() + timeout
     view = None
     while time.monotonic() < deadline:
-        view = jobs.job(job_id, workspace=workspace)
+        view = jobs.job(Workspace.open(workspace), job_id)
         if view is not None and (until(view) if until else view.state in states):
             return view
         time.sleep(0.1)

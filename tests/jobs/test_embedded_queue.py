@@ -11,8 +11,8 @@ from pathlib import Path
 import psutil
 import pytest
 
-from storyreel.api import jobs, library
-from storyreel.api.project import open_store, settings_for
+from storyreel.api import Workspace, library
+from storyreel.jobs import service as jobs
 from storyreel.jobs.queue import EmbeddedConsumer
 from storyreel.media.probe import probe
 from storyreel.store.files import ProjectPaths
@@ -26,28 +26,29 @@ pytestmark = pytest.mark.e2e
 
 @pytest.fixture
 def consumer(workspace: Path):
-    running = EmbeddedConsumer(settings_for(workspace), workers=1)
+    running = EmbeddedConsumer(Workspace.open(workspace).settings, workers=1)
     running.start()
     yield running
     running.stop()
 
 
 def test_a_job_from_the_dashboard_call_makes_the_video(workspace: Path, consumer: EmbeddedConsumer) -> None:
+    ws = Workspace.open(workspace)
     text = (INPUTS / "ad-brief.txt").read_text(encoding="utf-8")
-    project, job = library.create_project(text=text, user_id=None, workspace=workspace)
+    project, job = jobs.create_project(ws, text=text, user_id=None)
     assert job.state == "queued" and project["status"] == "queued"
-    assert library.storyboard(project["id"], None, workspace=workspace) is not None  # planned at once (free planner)
+    assert library.storyboard(ws, project["id"], None) is not None  # planned at once (free planner)
     done = wait_for(job.id, workspace)
     assert done.state == "done", done.message
     assert done.progress == 100.0 and done.message.startswith("video ready")
-    events = jobs.events(job.id, workspace=workspace)
+    events = jobs.events(ws, job.id)
     states = [e["state"] for e in events if e["kind"] == "state"]
     assert states == ["queued", "running", "done"]
     nodes = [e for e in events if e["kind"] == "node"]
     progress = [e["progress"] for e in nodes]
     assert progress == sorted(progress) and 0 < progress[0] < 50  # monotonic, from the first node on
     assert {e["stage"] for e in nodes} >= {"image", "narration", "clip", "segment", "render", "qc"}
-    row = library.owned(project["id"], None, workspace=workspace)
+    row = ws.store.project(project["id"])
     assert row.status == "done" and row.duration_s and abs(row.duration_s - 20) < 6
     facts = probe(ProjectPaths(workspace, project["id"]).video)
     assert facts.video and facts.video.height == 1920  # the brief asks for vertical 9:16
@@ -58,25 +59,26 @@ def _ffmpeg_children() -> list[psutil.Process]:
 
 
 def test_cancel_stops_a_render_promptly_and_resume_finishes_without_redoing(workspace: Path, consumer: EmbeddedConsumer) -> None:
+    ws = Workspace.open(workspace)
     text = (INPUTS / "ad-brief.txt").read_text(encoding="utf-8")
-    project, job = library.create_project(text=text, title="Tide & Stone", user_id=None, workspace=workspace)
+    project, job = jobs.create_project(ws, text=text, title="Tide & Stone", user_id=None)
     wait_for(job.id, workspace, until=lambda v: v.stage == "clip" or v.state != "running" and v.state != "queued")
     time.sleep(0.5)  # an encode is under way
     asked = time.monotonic()
-    assert jobs.cancel(job.id, workspace=workspace).cancel_requested
+    assert jobs.cancel(ws, job.id).cancel_requested
     stopped = wait_for(job.id, workspace, timeout=30)
     latency = time.monotonic() - asked
     assert stopped.state == "canceled", stopped.message
     assert latency < 5.0, f"cancel took {latency:.1f} s"
     assert not _ffmpeg_children()  # the encoder was killed, not left running
-    sessions = open_store(settings_for(workspace)).sessions
+    sessions = ws.store.sessions
     before = successful_runs(sessions, project["id"])
     assert any(stage == "image" for stage, _ in before) and not any(stage == "render" for stage, _ in before)
-    assert library.owned(project["id"], None, workspace=workspace).status == "canceled"
+    assert library.owned(ws, project["id"], None).status == "canceled"
     leftovers = [p for p in ProjectPaths(workspace, project["id"]).root.rglob("*") if ".tmp" in p.name]
     assert not leftovers  # no half-written segment
 
-    resumed = jobs.resume(job.id, workspace=workspace)
+    resumed = jobs.resume(ws, job.id)
     assert resumed.state == "queued"
     done = wait_for(job.id, workspace)
     assert done.state == "done", done.message
@@ -87,32 +89,33 @@ def test_cancel_stops_a_render_promptly_and_resume_finishes_without_redoing(work
 
 
 def test_a_job_whose_worker_stopped_beating_is_interrupted(workspace: Path) -> None:
-    settings = settings_for(workspace)
-    store = open_store(settings)
+    ws = Workspace.open(workspace)
+    settings, store = ws.settings, ws.store
     store.upsert_project("lost-1", title="Lost", input_kind="script", input_name="x.txt", status="running")
-    view = jobs.job_store(settings).create(user_id=None, project_id="lost-1", kind="make", request={})
+    view = ws.jobs.create(user_id=None, project_id="lost-1", kind="make", request={})
     with store.sessions.begin() as s:
         row = s.get(Job, view.id)
         row.state, row.heartbeat_at = "running", utcnow() - timedelta(seconds=settings.job_lease_s + 1)
-    seen = jobs.job(view.id, workspace=workspace)
+    seen = jobs.job(ws, view.id)
     assert seen.state == "interrupted" and "resume" in seen.message
     assert store.project("lost-1").status == "interrupted"
-    fresh = jobs.job_store(settings).create(user_id=None, project_id="lost-2", kind="make", request={})
+    fresh = ws.jobs.create(user_id=None, project_id="lost-2", kind="make", request={})
     with store.sessions.begin() as s:
         s.get(Job, fresh.id).state, s.get(Job, fresh.id).heartbeat_at = "running", utcnow()
-    assert jobs.job(fresh.id, workspace=workspace).state == "running"  # a beating job is left alone
+    assert jobs.job(ws, fresh.id).state == "running"  # a beating job is left alone
 
 
 def test_stopping_the_server_interrupts_its_running_job_within_seconds(workspace: Path) -> None:
-    running = EmbeddedConsumer(settings_for(workspace), workers=1)
+    ws = Workspace.open(workspace)
+    running = EmbeddedConsumer(ws.settings, workers=1)
     running.start()
     text = (INPUTS / "ad-brief.txt").read_text(encoding="utf-8")
-    _, job = library.create_project(text=text, user_id=None, workspace=workspace)
+    _, job = jobs.create_project(ws, text=text, user_id=None)
     wait_for(job.id, workspace, until=lambda v: v.stage == "clip" or v.state not in ("queued", "running"))
     t0 = time.monotonic()
     running.stop()  # what Ctrl-C on `storyreel serve` does
     took = time.monotonic() - t0
-    stopped = jobs.job(job.id, workspace=workspace)
+    stopped = jobs.job(ws, job.id)
     assert stopped.state == "interrupted" and "resume" in stopped.message, stopped
     assert took < 10, f"stopping took {took:.1f} s"
     assert not _ffmpeg_children()

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from storyreel.api import jobs, library
-from storyreel.api.project import open_store, settings_for
+from storyreel.api import Workspace, library
+from storyreel.jobs import service as jobs
 from tests.conftest import INPUTS
 from tests.jobs.helpers import successful_runs, wait_for
 
@@ -68,8 +68,9 @@ def _stop(proc: subprocess.Popen) -> None:
 def test_a_worker_process_on_redis_and_postgresql_runs_the_job(workspace: Path, scale_env: dict) -> None:
     worker = _worker(workspace, scale_env)
     try:
-        project, job = library.create_project(text=(INPUTS / "ad-brief.txt").read_text(encoding="utf-8"), user_id=None, workspace=workspace)
-        assert open_store(settings_for(workspace)).sessions.kw["bind"].dialect.name == "postgresql"
+        ws = Workspace.open(workspace)
+        project, job = jobs.create_project(ws, text=(INPUTS / "ad-brief.txt").read_text(encoding="utf-8"), user_id=None)
+        assert ws.store.sessions.kw["bind"].dialect.name == "postgresql"
         done = wait_for(job.id, workspace)
         assert done.state == "done", done.message
         assert done.worker and done.worker.split(":")[1] == str(worker.pid)  # the separate process ran it
@@ -81,8 +82,8 @@ def test_a_worker_process_on_redis_and_postgresql_runs_the_job(workspace: Path, 
 
 def test_a_killed_worker_leaves_the_job_interrupted_and_resume_finishes_it(workspace: Path, scale_env: dict) -> None:
     worker = _worker(workspace, scale_env)
-    project, job = library.create_project(text=(INPUTS / "ad-brief.txt").read_text(encoding="utf-8"), title="Tide & Stone",
-                                          user_id=None, workspace=workspace)
+    ws = Workspace.open(workspace)
+    project, job = jobs.create_project(ws, text=(INPUTS / "ad-brief.txt").read_text(encoding="utf-8"), title="Tide & Stone", user_id=None)
     try:
         wait_for(job.id, workspace, until=lambda v: v.stage == "clip" or v.state not in ("queued", "running"))
         time.sleep(0.5)
@@ -90,12 +91,12 @@ def test_a_killed_worker_leaves_the_job_interrupted_and_resume_finishes_it(works
         worker.wait()
         killed = wait_for(job.id, workspace, timeout=20)
         assert killed.state == "interrupted", killed.message
-        assert library.owned(project["id"], None, workspace=workspace).status == "interrupted"
-        sessions = open_store(settings_for(workspace)).sessions
+        assert library.owned(ws, project["id"], None).status == "interrupted"
+        sessions = ws.store.sessions
         before = successful_runs(sessions, project["id"])
         assert any(stage == "image" for stage, _ in before) and not any(stage == "render" for stage, _ in before)
         worker = _worker(workspace, scale_env)
-        assert jobs.resume(job.id, workspace=workspace).state == "queued"
+        assert jobs.resume(ws, job.id).state == "queued"
         done = wait_for(job.id, workspace)
         assert done.state == "done", done.message
         after = successful_runs(sessions, project["id"])

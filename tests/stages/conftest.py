@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from storyreel.api.project import context, open_store
+from storyreel.api.session import Project as ProjectSession
+from storyreel.api.session import Workspace
 from storyreel.core.artifact import Chapter, PlanInfo, ProjectSettings, Shot, SourceInfo, Storyboard, Visual
 from storyreel.core.atomic import atomic_write_text
 from storyreel.core.settings import Settings
@@ -47,12 +48,20 @@ def small_storyboard(project_id: str = "hare") -> Storyboard:
 class Project:
     settings: Settings
     board: Storyboard
-    store: RunStore
+
+    @property
+    def session(self) -> ProjectSession:
+        """The project opened on ``settings`` as they are now (tests change them)."""
+        return Workspace(self.settings).project(self.board.project_id)
+
+    @property
+    def store(self) -> RunStore:
+        return self.session.store
 
     def ctx(self, **providers: object) -> ProjectContext:
         """The stage context with ``providers`` (image=, llm=, tts=) injected through ``override``."""
         with override(**providers):
-            return context(self.board, self.settings, self.store)
+            return self.session.context(board=self.board)
 
     def run(self, stages: list[Stage], ctx: ProjectContext, **kw: object) -> RunReport:
         return Executor(self.store, self.board.project_id, ctx.paths.root).evaluate(stages, ctx, execute=True, **kw)
@@ -64,11 +73,10 @@ class Project:
 def new_project(tmp_path: Path) -> Project:
     settings = Settings(workspace=tmp_path / "ws", allow_network=False, max_cost_usd=1.0)
     board = small_storyboard()
-    store = open_store(settings)
-    store.upsert_project(board.project_id, title=board.settings.title, input_kind="script", input_name="hare-and-tortoise.txt")
-    root = settings.workspace / "projects" / board.project_id
-    atomic_write_text(root / "storyboard.json", board.model_dump_json(indent=2))
-    return Project(settings, board, store)
+    session = Workspace(settings).project(board.project_id)
+    session.record(title=board.settings.title, input_kind="script", input_name="hare-and-tortoise.txt")
+    atomic_write_text(session.paths.storyboard, board.model_dump_json(indent=2))
+    return Project(settings, board)
 
 
 @pytest.fixture

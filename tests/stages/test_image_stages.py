@@ -143,9 +143,7 @@ def test_an_answer_received_before_a_crash_is_used_not_bought_again(project):
     # a run that died after the vendor answered: the answer is journaled, its reservation orphaned
     CallJournal(ctx.paths, key).save(images.fetch(request))
     CostLedger(project.store.sessions, "hare", 1.0).reserve("image[ch02-s02]", images.provider_id, 0.05, key)
-    from storyreel.api.project import writing
-
-    with writing(ctx.paths, project.settings, wait=False, verb="test"):  # reconciles under the lock
+    with project.session.writing(wait=False, verb="test"):  # reconciles under the lock
         summary = CostLedger(project.store.sessions, "hare", 1.0).summary()
         assert (summary.committed_usd, summary.reserved_usd, summary.uncertain_calls) == (pytest.approx(0.05), 0, 0)
         project.run(list(IMAGE_STAGES), ctx)

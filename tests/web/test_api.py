@@ -118,7 +118,7 @@ def test_uploads_validate_like_the_cli_and_have_a_size_limit(app, monkeypatch) -
     assert short.status_code == 422 and "10–500" in short.json()["detail"]
     projects = alice.get("/api/projects").json()
     assert projects["total"] == 1  # nothing half-made by the refused inputs
-    assert sorted(p.name for p in (app.state.workspace / "projects").iterdir()) == [ok.json()["id"]]
+    assert sorted(p.name for p in (app.state.root / "projects").iterdir()) == [ok.json()["id"]]
 
 
 def test_user_text_is_escaped_in_every_page(app) -> None:  # noqa: ANN001
@@ -131,7 +131,7 @@ def test_user_text_is_escaped_in_every_page(app) -> None:  # noqa: ANN001
                                                                            "image_prompt": f"a hare {evil}"}, headers={"x-csrftoken": token})
     assert edited.status_code == 200
     assert browser.get(f"/api/projects/{pid}").json()["project"]["title"] == f"Hare {evil}"  # JSON keeps the text as given
-    sidecar = app.state.workspace / "projects" / pid / "images" / "ch01-s02.meta.json"
+    sidecar = app.state.root / "projects" / pid / "images" / "ch01-s02.meta.json"
     sidecar.parent.mkdir(parents=True, exist_ok=True)
     sidecar.write_text(json.dumps({"prompt": f"a hare {evil}", "provider": "local:cards"}))  # as the image stage records it
     for url in ("/", f"/projects/{pid}", "/jobs", f"/?q={evil}", f"/projects/{pid}/shots/ch01-s02/provenance"):
@@ -202,4 +202,4 @@ def test_the_new_video_form_prices_the_plan_before_submitting(app, monkeypatch) 
     assert price > 0 and "by openai:gpt-image-2" in paid.text
     bad = browser.post("/new/estimate", data={"csrftoken": token, "text": "short"})
     assert "10–500" in bad.text and "error" in bad.text
-    assert not (app.state.workspace / "projects").exists() or not any((app.state.workspace / "projects").iterdir())  # nothing written
+    assert not (app.state.root / "projects").exists() or not any((app.state.root / "projects").iterdir())  # nothing written

@@ -19,7 +19,8 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture(scope="module")
 def made(tmp_path_factory):  # noqa: ANN201
     """alice's ad (the real brief) with three candidates per shot, made by running its queued job to the end."""
-    from storyreel.api import jobs
+    from storyreel.api import Workspace
+    from storyreel.jobs import service as jobs
     from storyreel.jobs.runner import run_job
 
     workspace = tmp_path_factory.mktemp("cands") / "ws"
@@ -31,7 +32,7 @@ def made(tmp_path_factory):  # noqa: ANN201
         created = page.post("/new", data=form, follow_redirects=False)
         assert created.status_code == 303, created.text
         pid = created.headers["location"].rsplit("/", 1)[1]
-        job = jobs.active(pid, workspace=workspace)
+        job = jobs.active(Workspace.open(workspace), pid)
         assert run_job(job.id, workspace) == "done"
         api = TestClient(app)
         token = api.post("/api/auth/token", json={"username": "alice", "password": "long enough password"}).json()["access_token"]
@@ -83,7 +84,7 @@ def test_a_pick_on_the_page_is_stored_and_makes_that_shots_nodes_stale(made):
     assert swapped.headers["HX-Trigger"] == "storyboard-changed"
     from storyreel.core.artifact import load_storyboard
 
-    board = load_storyboard(made[0].state.workspace / "projects" / pid / "storyboard.json")
+    board = load_storyboard(made[0].state.root / "projects" / pid / "storyboard.json")
     assert board.shot("ch02-s01")[1].visual.selected_candidate == other
     stale = {n["node"] for n in api.get(f"/api/projects/{pid}/status").json()["stale"]}
     assert {"select[ch02-s01]", "clip[ch02-s01]", "render[video]"} <= stale

@@ -1,51 +1,105 @@
-"""The facade: one module per verb — ``make``, ``plan``, ``render``, ``imagegen``, ``qc``, ``status``,
-``cost``, ``list_projects``, ``pick``, ``quality``, ``enhance_prompt`` — each taking its request model (:mod:`storyreel.api.requests`) or the same
-fields as keyword arguments, and returning a typed result. The CLI and the web call only this.
+"""The facade: every verb of storyreel as a function taking its request model
+(:mod:`storyreel.api.requests`) or the same fields as keyword arguments, and returning a typed result.
+The CLI, the job runner and the web call only this.
 
     from storyreel import api
     result = api.make(input_path=Path("fable.txt"))      # or api.make(api.MakeRequest(...))
 
-Verbs are imported on first use, so ``storyreel.api.requests`` stays cheap to import (the CLI's no-op
-``make`` builds its request before deciding to load the engine). ``storyreel.api.make`` is the function;
-its module is ``sys.modules["storyreel.api.make"]``.
+Verbs that write a project (``plan``, ``make``, ``imagegen``, ``render``, ``pick``, ``reference``) run
+through the one verb runner (:mod:`storyreel.api.runner`); their implementations are the
+:class:`~storyreel.api.runner.Verb` classes in :mod:`storyreel.api.verbs`. Read-only verbs (``status``,
+``cost``, ``qc``, ``quality``, ``list_projects``, ``enhance_prompt``) and the session
+(:class:`~storyreel.api.session.Workspace`, :class:`~storyreel.api.session.Project`) are loaded on first
+use (PEP 562), so importing this package — which the CLI's no-op ``make`` does — loads no engine code.
 """
 
 from __future__ import annotations
 
 import importlib
-import sys
-import types
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-VERBS = {
-    "make": "make", "plan": "plan", "render": "render", "imagegen": "imagegen", "qc": "qc", "status": "status",
-    "cost": "cost", "list_projects": "projects", "pick": "pick", "quality": "quality",
-    "enhance_prompt": "enhance",
+from storyreel.api import runner
+from storyreel.api.requests import (
+    EnhanceRequest,
+    ImagegenRequest,
+    ListRequest,
+    MakeRequest,
+    PickRequest,
+    PlanRequest,
+    ProjectRequest,
+    QcRequest,
+    ReferenceRequest,
+    RenderRequest,
+)
+from storyreel.api.results import CostReport, ImagegenResult, MakeResult, PlanResult, RunResult
+
+if TYPE_CHECKING:
+    from storyreel.core.artifact import Storyboard
+    from storyreel.engine.executor import ProgressFn
+
+LAZY: dict[str, str] = {
+    "status": "storyreel.api.verbs.status", "cost": "storyreel.api.verbs.cost", "qc": "storyreel.api.verbs.qc",
+    "quality": "storyreel.api.verbs.quality", "list_projects": "storyreel.api.verbs.projects",
+    "enhance_prompt": "storyreel.api.verbs.enhance", "Workspace": "storyreel.api.session", "Project": "storyreel.api.session",
+    "NotFound": "storyreel.api.library", "JobConflict": "storyreel.store.jobs", "ProjectBusy": "storyreel.store.locks",
 }
-"""Verb function → its module under ``storyreel.api``."""
+"""Name → the module defining it, imported on first use (with the errors a caller maps: not found, busy)."""
 
-_NAMES = {
-    "MakeRequest": "requests", "PlanRequest": "requests", "RenderRequest": "requests", "ImagegenRequest": "requests",
-    "ProjectRequest": "requests", "QcRequest": "requests", "ListRequest": "requests", "PickRequest": "requests",
-    "RunResult": "results", "MakeResult": "results", "ImagegenResult": "results", "CostReport": "results",
-}
-
-__all__ = sorted([*VERBS, *_NAMES])
+__all__ = sorted([
+    "make", "plan", "imagegen", "render", "pick", "reference", *LAZY,
+    "MakeRequest", "PlanRequest", "RenderRequest", "ImagegenRequest", "ProjectRequest", "QcRequest", "ListRequest",
+    "PickRequest", "ReferenceRequest", "EnhanceRequest", "RunResult", "MakeResult", "PlanResult", "ImagegenResult", "CostReport",
+])
 
 
-class _Facade(types.ModuleType):
-    """Module type of ``storyreel.api``: a verb name always means the verb function, also after the
-    import system has set the package attribute of the same name to the verb's module."""
-
-    def __getattribute__(self, name: str) -> Any:
-        if name in VERBS:
-            return getattr(importlib.import_module(f"{__name__}.{VERBS[name]}"), name)
-        return super().__getattribute__(name)
-
-    def __getattr__(self, name: str) -> Any:
-        if name in _NAMES:
-            return getattr(importlib.import_module(f"{__name__}.{_NAMES[name]}"), name)
+def __getattr__(name: str) -> Any:
+    if name not in LAZY:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(LAZY[name]), name)
+    globals()[name] = value
+    return value
 
 
-sys.modules[__name__].__class__ = _Facade
+def plan(request: PlanRequest | None = None, *, progress: ProgressFn | None = None, **fields: object) -> PlanResult:
+    """Plan the input into ``storyboard.json`` (kept as it is, edits included, while the plan node is
+    fresh). Raises :class:`~storyreel.core.errors.InputError` (exit 2) before writing anything when the
+    input is bad; :class:`~storyreel.store.locks.ProjectBusy` when another process writes the project and
+    ``wait`` is False; :class:`~storyreel.core.errors.CostLimitReached` when a paid planner would pass the cap."""
+    return runner.run("plan", request or PlanRequest.build(**fields), progress)
+
+
+def make(request: MakeRequest | None = None, *, progress: ProgressFn | None = None, **fields: object) -> RunResult:
+    """Make the video of the input: storyboard, images, narration, clips, ``video.mp4`` and QC — running
+    only the nodes that are not fresh (a repeated request with nothing changed answers from its stamp).
+    Raises :class:`~storyreel.core.errors.InputError` (exit 2) for bad input, :class:`~storyreel.core.errors.StageError`
+    (exit 1) when nodes fail and :class:`~storyreel.core.errors.CostLimitReached` at the cost cap; finished
+    nodes stay cached for the next run either way."""
+    return runner.run("make", request or MakeRequest.build(**fields), progress)
+
+
+def imagegen(request: ImagegenRequest | None = None, *, progress: ProgressFn | None = None, **fields: object) -> ImagegenResult:
+    """Image prompts, images and ``images/manifest.json`` for all shots, a ``chapter``'s or one ``shot``;
+    ``dry_run`` writes the exact request payloads and prices the plan without calling anything. Raises
+    :class:`~storyreel.core.errors.InputError` (exit 2) for an unknown project, chapter or shot."""
+    return runner.run("imagegen", request or ImagegenRequest.build(**fields), progress)
+
+
+def render(request: RenderRequest | None = None, *, progress: ProgressFn | None = None, **fields: object) -> RunResult:
+    """Re-render ``video.mp4`` from the existing images and narration (``force``: every segment), with the
+    preset, CRF and music bed kept in ``options.json``. Raises :class:`~storyreel.core.errors.InputError`
+    (exit 2) when images or narration are missing or stale (run ``make`` first)."""
+    return runner.run("render", request or RenderRequest.build(**fields), progress)
+
+
+def pick(request: PickRequest | None = None, *, progress: ProgressFn | None = None, **fields: object) -> RunResult:
+    """Use candidate ``candidate`` (None: the best ranked again) as a shot's image and, with ``render``,
+    update the video. Raises :class:`~storyreel.core.errors.InputError` (exit 2) naming ``shot_id`` or
+    ``candidate`` when it does not exist."""
+    return runner.run("pick", request or PickRequest.build(**fields), progress)
+
+
+def reference(request: ReferenceRequest | None = None, **fields: object) -> Storyboard:
+    """Give an entity (character, product, place) a reference image and name the shots that show it; the
+    storyboard as written. Raises :class:`~storyreel.core.errors.InputError` (exit 2) naming ``image`` or
+    ``shots``; nothing is written then."""
+    return runner.run("reference", request or ReferenceRequest.build(**fields))

@@ -1,15 +1,10 @@
-"""Accounts for the dashboard and the JSON API (:mod:`storyreel.store.accounts` on the workspace's database)."""
+"""The dashboard's accounts as callers see them: the user record, how long a session lives, and the error of a
+throttled login. The accounts themselves are :attr:`Workspace.accounts <storyreel.api.session.Workspace.accounts>`
+(:class:`storyreel.store.accounts.Accounts`: argon2id passwords, sessions, API tokens, throttling)."""
 
 from __future__ import annotations
 
-from pathlib import Path
+from storyreel.store.accounts import SESSION_TTL, Throttled
+from storyreel.store.models import User
 
-from storyreel.api.project import open_store, settings_for
-from storyreel.store.accounts import Accounts, Throttled
-
-__all__ = ["Throttled", "accounts"]
-
-
-def accounts(workspace: Path | None = None) -> Accounts:
-    """The accounts of the workspace's database (``STORYREEL_DATABASE_URL`` when set)."""
-    return Accounts(open_store(settings_for(workspace)).sessions)
+__all__ = ["SESSION_TTL", "Throttled", "User"]

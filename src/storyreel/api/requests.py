@@ -9,7 +9,7 @@ it as its flag (``aspect_ratio`` → ``--aspect-ratio``).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any, Self
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import (
     AfterValidator,
@@ -247,3 +247,26 @@ class QcRequest(_Request):
 
 class ListRequest(_Request):
     """``storyreel list``."""
+
+
+class ReferenceRequest(ProjectRequest):
+    """``storyreel reference``: an entity (character, product, place), its reference image and the shots
+    that show it."""
+
+    entity_id: Annotated[str, id_of("an entity")] = Field(min_length=1, description="The entity's ID (letters, digits, - and _).")
+    image: Path = Field(description="The reference image (PNG, JPEG or WebP).")
+    name: str | None = Field(default=None, max_length=200, description="The entity's name (default: the ID).")
+    kind: Literal["character", "product", "place"] = "character"
+    description: str | None = Field(default=None, max_length=2000)
+    shots: list[str] = Field(default_factory=list, max_length=2000, description="Shot IDs that show it (added to those it has).")
+    wait: bool = True
+
+
+class EnhanceRequest(_Request):
+    """``storyreel enhance-prompt``: a prompt (1–4,000 characters) and the loop's limits."""
+
+    text: str = Field(min_length=1, max_length=4000, description="The prompt to enhance.")
+    prompt_kind: Literal["image", "video"] = Field(default="image", description="image | video.")
+    max_iterations: int = Field(default=3, ge=1, le=10)
+    threshold: float = Field(default=85.0, ge=0, le=100)
+    llm: str | None = Field(default=None, description="LLM of both agents VENDOR:MODEL (default: the configured LLM; local:… = the offline rules).")

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
 
+if TYPE_CHECKING:
+    from storyreel.api.session import Project
+    from storyreel.engine.executor import RunReport
+
 
 class RunResult(BaseModel):
-    """What a ``make`` or ``render`` did: the project's status word (``done`` | ``partial``), its files,
-    the nodes executed by this call, and the nodes whose output is a stand-in needing attention."""
+    """What a ``make``, ``render`` or ``pick`` did: the project's status word (``done`` | ``partial``), its
+    files, the nodes executed by this call, and the nodes whose output is a stand-in needing attention."""
 
     project_id: str
     status: str
@@ -19,6 +25,23 @@ class RunResult(BaseModel):
     invocation: str = ""
     duration_s: float = 0.0
     attention: dict[str, str] = Field(default_factory=dict)
+
+    @classmethod
+    def of(cls, project: Project, report: RunReport, status: str, started: float, executed: list[str] | None = None) -> RunResult:
+        """The result of an evaluation of ``project`` that began at ``started`` (``time.perf_counter``);
+        ``executed`` defaults to the nodes this evaluation ran."""
+        return cls(
+            project_id=project.id, status=status, storyboard_path=project.paths.storyboard, video_path=project.paths.video,
+            attention={s.node.name: s.attention for s in report.statuses.values() if s.attention},
+            executed=[n.name for n in report.executed] if executed is None else executed, invocation=report.invocation,
+            duration_s=time.perf_counter() - started,
+        )
+
+    @classmethod
+    def from_stamp(cls, done: dict[str, Any]) -> RunResult:
+        """The result an up-to-date stamp recorded (its :meth:`as_dict` form)."""
+        return cls(project_id=done["project_id"], status=done["status"], storyboard_path=Path(done["storyboard_path"]),
+                   video_path=Path(done["video_path"]) if done.get("video_path") else None, attention=done.get("attention") or {})
 
     def as_dict(self) -> dict:
         return {
@@ -35,6 +58,21 @@ class RunResult(BaseModel):
 
 
 MakeResult = RunResult
+
+
+class PlanResult(BaseModel):
+    """``plan``: the project and its storyboard as planned (or kept, when the plan node was fresh)."""
+
+    model_config = {"arbitrary_types_allowed": True}
+
+    project_id: str
+    storyboard: Any = Field(description="The validated :class:`~storyreel.core.artifact.Storyboard`.")
+    storyboard_path: Path
+
+    def as_dict(self) -> dict:
+        board = self.storyboard
+        return {"project_id": self.project_id, "storyboard_path": str(self.storyboard_path), "chapters": len(board.chapters),
+                "shots": len(board.shots()), "framework": board.plan.framework, "aspect_ratio": board.settings.aspect_ratio}
 
 
 class ImagegenResult(BaseModel):

@@ -8,6 +8,7 @@ and a checkpoint costs a context-variable lookup.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -17,17 +18,23 @@ from storyreel.core.errors import StoryreelError
 
 _should_stop: ContextVar[Callable[[], bool] | None] = ContextVar("storyreel_should_stop", default=None)
 
+SHUTDOWN = threading.Event()
+"""Set when this process's job consumer stops (Ctrl-C on ``serve`` or ``worker``): running jobs stop at their
+next checkpoint and end ``interrupted`` — resumable — instead of holding the shutdown for minutes."""
+
 
 class Canceled(StoryreelError):
     """The work was asked to stop. What was finished stays valid and cached. Exit code 1.
 
     ``call_in_flight``: raised after a paid request was sent and before its answer (e.g. while polling a
     prediction, which is then cancelled at the vendor): the vendor may bill the work done so far, so the
-    call's reservation is kept as uncertain instead of released (:func:`storyreel.store.ledger.hold`)."""
+    call's reservation is kept as uncertain instead of released (:func:`storyreel.store.ledger.hold`).
+    ``interrupted``: the process is shutting down (:data:`SHUTDOWN`) rather than a person canceling."""
 
     def __init__(self, message: str = "canceled", *, call_in_flight: bool = False) -> None:
         super().__init__(message)
         self.call_in_flight = call_in_flight
+        self.interrupted = SHUTDOWN.is_set()
 
 
 @contextmanager

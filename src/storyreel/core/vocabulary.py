@@ -4,6 +4,7 @@ building the storyboard models, so the CLI's request models stay cheap."""
 from __future__ import annotations
 
 import re
+from enum import StrEnum
 from typing import Literal
 
 from storyreel.core.errors import InputError
@@ -15,6 +16,26 @@ Transition = Literal["cut", "crossfade"]
 OverlayType = Literal["lower_third", "caption"]
 InputKind = Literal["script", "prompt", "chapters"]
 Framework = Literal["AIDA", "PAS", "BAB"]
+
+
+class ProjectStatus(StrEnum):
+    """A project's status word, as the gallery, ``storyreel list`` and the API show it.
+
+    ``planned``: a storyboard, nothing made yet; ``queued`` / ``running``: a job waits for, or a verb holds,
+    the project; then the outcome of the last verb that ran on it — ``done`` (every node fresh, nothing
+    needing attention), ``partial`` (some node missing, stale or a stand-in), ``failed``, ``cost_limit``,
+    ``canceled`` or ``interrupted`` (its process stopped; resume continues from what is done). Verbs settle
+    it in one place (:func:`storyreel.api.runner.settle`)."""
+
+    PLANNED = "planned"
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    PARTIAL = "partial"
+    FAILED = "failed"
+    COST_LIMIT = "cost_limit"
+    CANCELED = "canceled"
+    INTERRUPTED = "interrupted"
 
 
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"

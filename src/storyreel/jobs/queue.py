@@ -17,7 +17,9 @@ from pathlib import Path
 from huey import Huey, RedisHuey, SqliteHuey
 from huey.consumer import Consumer
 
+from storyreel.core.cancel import SHUTDOWN
 from storyreel.core.settings import Settings
+from storyreel.jobs import runner
 
 log = logging.getLogger("storyreel.jobs")
 
@@ -42,9 +44,7 @@ def _queue(workspace: str, url: str | None) -> Huey:
 
     @huey.task(name="storyreel.run_job")
     def run_job(job_id: str) -> None:  # in this consumer's workspace: each machine has its own path to the shared folder
-        from storyreel.jobs.runner import run_job as run
-
-        run(job_id, Path(workspace))
+        runner.run_job(job_id, Path(workspace))
 
     huey.storyreel_run_job = run_job  # type: ignore[attr-defined]
     return huey
@@ -60,8 +60,6 @@ class _Consumer(Consumer):
     ``interrupted``, resumable), so Ctrl-C takes seconds, not the rest of a render."""
 
     def stop(self, graceful: bool = False) -> None:
-        from storyreel.jobs.runner import SHUTDOWN
-
         SHUTDOWN.set()
         super().stop(graceful=graceful)
 
@@ -91,8 +89,6 @@ class EmbeddedConsumer:
         if self.started:
             self.consumer.stop(graceful=True)
             self.started = False
-        from storyreel.jobs.runner import SHUTDOWN
-
         SHUTDOWN.clear()  # a later consumer in this process (tests) runs jobs again
 
 

@@ -2,10 +2,11 @@
 
 A job's request (the ``request`` column) holds the verb's fields; a file input is stored relative to the
 workspace, so a worker on another machine finds it under its own mount of the shared folder. Every
-outcome ends the job in one state — ``done | failed | canceled | cost_limit`` — with a message a person
-can act on; a worker that dies mid-job leaves it ``running`` until the lease runs out, and then readers
-see it ``interrupted`` (:meth:`storyreel.store.jobs.JobStore.reap`). Resuming re-submits: the engine's
-cache skips every node that finished.
+outcome ends the job in one state — ``done | failed | canceled | interrupted | cost_limit`` — with a message
+a person can act on; the verb has settled the project's status by then (:func:`storyreel.api.runner.settle`).
+A worker that dies mid-job leaves it ``running`` until the lease runs out, and then readers see it
+``interrupted`` (:meth:`storyreel.store.jobs.JobStore.reap`). Resuming re-submits: the engine's cache skips
+every node that finished.
 """
 
 from __future__ import annotations
@@ -17,20 +18,14 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from storyreel.api.jobs import job_store
-from storyreel.api.project import open_store, project_settings, settings_for
-from storyreel.core.cancel import Canceled, throttled, watching
+from storyreel import api
+from storyreel.core.cancel import SHUTDOWN, Canceled, throttled, watching
 from storyreel.core.errors import CostLimitReached, StoryreelError
-from storyreel.core.settings import Settings
+from storyreel.core.vocabulary import ProjectStatus
 from storyreel.jobs.progress import JobProgress
 from storyreel.store.jobs import JobStore, JobView
-from storyreel.store.ledger import CostLedger
 
 log = logging.getLogger("storyreel.jobs")
-
-SHUTDOWN = threading.Event()
-"""Set when this process's consumer stops (Ctrl-C on ``serve`` or ``worker``): running jobs stop at their
-next checkpoint and end ``interrupted`` — resumable — instead of holding the shutdown for minutes."""
 
 
 def worker_name() -> str:
@@ -38,77 +33,68 @@ def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{threading.get_native_id()}"
 
 
-def _spent(settings: Settings, project_id: str) -> float:
+def _spent(project: api.Project) -> float:
     """What the project's ledger has committed or holds as uncertain, in USD."""
-    summary = CostLedger(open_store(settings).sessions, project_id, project_settings(settings, project_id).max_cost_usd).summary()
+    summary = project.ledger.summary()
     return summary.committed_usd + summary.uncertain_usd
 
 
-def _make(job: JobView, settings: Settings, progress: JobProgress, fields: dict | None = None) -> str:
+def _make(ws: api.Workspace, job: JobView, progress: JobProgress, fields: dict | None = None) -> str:
     """``make`` with the job's fields: the whole video, running only the nodes that are not fresh."""
-    from storyreel import api
-
     fields = dict(job.request if fields is None else fields)
     if fields.get("input_path"):
-        fields["input_path"] = settings.workspace / fields["input_path"]
-    result = api.make(api.MakeRequest.build(workspace=settings.workspace, **fields), progress=progress)
+        fields["input_path"] = ws.root / fields["input_path"]
+    result = api.make(api.MakeRequest.build(workspace=ws.root, **fields), progress=progress)
     made = f"{len(result.executed)} node(s) made"
     return f"video ready: {made}" + (f", {len(result.attention)} need attention" if result.attention else "")
 
 
-def _regenerate(job: JobView, settings: Settings, progress: JobProgress) -> str:
+def _regenerate(ws: api.Workspace, job: JobView, progress: JobProgress) -> str:
     """New images for the job's ``shots`` (all when empty), then ``make``: only what depends on them re-runs."""
-    from storyreel import api
-
     fields = dict(job.request)
     for shot in fields.pop("shots", None) or [None]:
-        api.imagegen(api.ImagegenRequest.build(workspace=settings.workspace, project=job.project_id, shot=shot, force=True),
-                     progress=progress)
-    return _make(job, settings, progress, fields)
+        api.imagegen(api.ImagegenRequest.build(workspace=ws.root, project=job.project_id, shot=shot, force=True), progress=progress)
+    return _make(ws, job, progress, fields)
 
 
-def _render(job: JobView, settings: Settings, progress: JobProgress) -> str:
-    from storyreel import api
-
-    result = api.render(api.RenderRequest.build(workspace=settings.workspace, project=job.project_id, **job.request), progress=progress)
+def _render(ws: api.Workspace, job: JobView, progress: JobProgress) -> str:
+    result = api.render(api.RenderRequest.build(workspace=ws.root, project=job.project_id, **job.request), progress=progress)
     return f"video rendered: {len(result.executed)} node(s) made"
 
 
-KINDS: dict[str, Callable[[JobView, Settings, JobProgress], str]] = {"make": _make, "regenerate": _regenerate, "render": _render}
-"""Job kind → what it runs."""
-
-VIDEO_KINDS = ("make", "regenerate", "render")
+RUNS: dict[str, Callable[[api.Workspace, JobView, JobProgress], str]] = {"make": _make, "regenerate": _regenerate, "render": _render}
+"""Job kind → what it runs: the one list of job kinds (every kind makes or updates the video)."""
 
 
 def run_job(job_id: str, workspace: Path) -> str:
     """Run job ``job_id`` of ``workspace`` to its end; returns its final state (``skipped`` when it was not
     queued any more, e.g. canceled before a consumer took it). Never raises for the job's own failure:
     that is the job's state and message."""
-    settings = settings_for(workspace)
-    jobs = job_store(settings)
+    ws = api.Workspace.open(workspace)
+    jobs = ws.jobs
     if not jobs.start(job_id, worker_name()):
         return "skipped"
     job = jobs.get(job_id)
     assert job is not None
-    before = _spent(settings, job.project_id)
-    open_store(settings).upsert_project(job.project_id, status="running")
+    project = ws.project(job.project_id)
+    before = _spent(project)
+    project.mark(ProjectStatus.RUNNING)
     stop_beating = threading.Event()
-    beat = threading.Thread(target=_beat, args=(jobs, job_id, settings.job_lease_s / 3, stop_beating), daemon=True,
+    beat = threading.Thread(target=_beat, args=(jobs, job_id, ws.settings.job_lease_s / 3, stop_beating), daemon=True,
                             name=f"job-beat-{job_id[:8]}")
     beat.start()
 
     def report(value: float, stage: str | None, node: str | None, event: dict | None) -> None:
-        jobs.progress(job_id, progress=value, stage=stage, node=node, event=event,
-                      cost_usd=round(_spent(settings, job.project_id) - before, 6))
+        jobs.progress(job_id, progress=value, stage=stage, node=node, event=event, cost_usd=round(_spent(project) - before, 6))
 
-    progress = JobProgress(report, plans=job.kind in ("make",))
+    progress = JobProgress(report, plans=job.kind == "make")
     state, message = "done", ""
     try:
         asked = throttled(lambda: jobs.cancel_requested(job_id))
         with watching(lambda: SHUTDOWN.is_set() or asked()):
-            message = KINDS[job.kind](job, settings, progress)
-    except Canceled:
-        if SHUTDOWN.is_set():
+            message = RUNS[job.kind](ws, job, progress)
+    except Canceled as exc:
+        if exc.interrupted:
             state, message = "interrupted", "the server or worker stopped; resume to continue from what is done"
         else:
             state, message = "canceled", "canceled; what was finished is kept — resume continues from there"
@@ -122,13 +108,11 @@ def run_job(job_id: str, workspace: Path) -> str:
     finally:
         stop_beating.set()
         beat.join(timeout=5)
-    store = open_store(settings)
+    if project.status in (ProjectStatus.QUEUED, ProjectStatus.RUNNING):  # the verb stopped before it could settle
+        project.mark(ProjectStatus(state) if state != "done" else ProjectStatus.PARTIAL)
     if state == "done":
-        store.upsert_project(job.project_id, duration_s=_duration(settings, job.project_id))
-    else:
-        store.upsert_project(job.project_id, status=state)
-    jobs.finish(job_id, state, message, cost_usd=round(_spent(settings, job.project_id) - before, 6),
-                video_made=state == "done" and job.kind in VIDEO_KINDS)
+        project.record(duration_s=_duration(project))
+    jobs.finish(job_id, state, message, cost_usd=round(_spent(project) - before, 6), video_made=state == "done")
     log.info("job %s (%s %s): %s — %s", job_id, job.kind, job.project_id, state, message)
     return state
 
@@ -141,11 +125,11 @@ def _beat(jobs: JobStore, job_id: str, every_s: float, stop: threading.Event) ->
             log.warning("job %s: heartbeat failed", job_id, exc_info=True)
 
 
-def _duration(settings: Settings, project_id: str) -> float | None:
+def _duration(project: api.Project) -> float | None:
+    """The length of the project's video in seconds (None when there is none or it cannot be read)."""
     from storyreel.media.probe import probe
-    from storyreel.store.files import ProjectPaths
 
-    video = ProjectPaths(settings.workspace, project_id).video
+    video = project.paths.video
     try:
         facts = probe(video, count_frames=False) if video.exists() else None
         return round(facts.video.duration_s, 2) if facts and facts.video else None

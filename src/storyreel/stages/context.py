@@ -45,6 +45,28 @@ class ProjectContext:
     music: Path | None = None
     _narration: dict[str, tuple[float, list[WordTiming]]] = field(default_factory=dict)
 
+    def route(self, shot_id: str) -> str:
+        """How a shot's image is made (seed 001 §4.3): ``template`` (the local renderer: visual types in the
+        project's ``template_types``, or every shot when the image provider is offline) or ``generated`` (the
+        configured image provider)."""
+        _, shot = self.storyboard.shot(shot_id)
+        if shot.visual.type in self.storyboard.settings.template_types or self.image_provider.offline:
+            return "template"
+        return "generated"
+
+    def preflight(self, *, online: bool = True) -> None:
+        """Check, before any paid work, every provider this project's run will call: keys present, base
+        URLs allowed and — ``online`` — one free call per paid image provider (key refused, unknown model,
+        unreachable URL). Raises :class:`~storyreel.core.errors.ConfigError` naming what to set."""
+        generated = [shot.shot_id for _, shot in self.storyboard.shots() if self.route(shot.shot_id) == "generated"]
+        if generated:
+            self.image_provider.preflight(online=online and self.image_provider.paid)
+            if self.llm is not None and any(not self.storyboard.shot(u)[1].visual.image_prompt for u in generated):
+                self.llm.preflight()
+        self.tts_provider.preflight()
+        if self.judge is not None and self.settings.image_candidates > 1:
+            self.judge.preflight()
+
     def narration(self, shot_id: str) -> tuple[float, list[WordTiming]]:
         """(duration seconds, word timings) of a shot's narration, read from ``audio/<shot>.json``."""
         if shot_id not in self._narration:

@@ -20,8 +20,8 @@ from typing import Any, ClassVar
 from storyreel.core.atomic import atomic_write_text
 from storyreel.engine.graph import Node, NodeOutput, RecipeParts, Stage
 from storyreel.prompts.enhance import Brief, Said, enhance
+from storyreel.providers.base import LlmStep
 from storyreel.stages.context import ProjectContext
-from storyreel.stages.image import route
 from storyreel.store.ledger import hold
 
 
@@ -30,15 +30,16 @@ def enhancing(ctx: ProjectContext) -> bool:
     return bool(ctx.settings.enhance_prompts)
 
 
-def agents(ctx: ProjectContext) -> tuple[Any, Any]:
-    """(director, critic): the offline rules for a local LLM, else the project's LLM as both agents."""
+def agents(llm: LlmStep | None) -> tuple[Any, Any]:
+    """(director, critic): the offline rules when ``llm`` runs no agents (a local LLM, or none), else ``llm``
+    as both agents (pydantic-ai, imported only then)."""
     from storyreel.providers.llm.enhance_rules import ChecklistCritic, RuleDirector
 
-    if ctx.llm is None or not ctx.llm.runs_agents:
+    if llm is None or not llm.runs_agents:
         return RuleDirector(), ChecklistCritic()
     from storyreel.providers.llm.enhance_agents import LlmCritic, LlmDirector
 
-    return LlmDirector(ctx.llm), LlmCritic(ctx.llm)
+    return LlmDirector(llm), LlmCritic(llm)
 
 
 class _Metered:
@@ -70,7 +71,7 @@ class EnhanceStage(Stage[ProjectContext]):
     def units(self, ctx: ProjectContext) -> list[str]:
         if not enhancing(ctx):
             return []
-        return [shot.shot_id for _, shot in ctx.storyboard.shots() if route(ctx, shot.shot_id) == "generated"]
+        return [shot.shot_id for _, shot in ctx.storyboard.shots() if ctx.route(shot.shot_id) == "generated"]
 
     def inputs(self, ctx: ProjectContext, unit: str) -> list[Node]:
         return [Node("image_prompt", unit)]
@@ -84,7 +85,7 @@ class EnhanceStage(Stage[ProjectContext]):
                      aspect_ratio=settings.aspect_ratio)
 
     def recipe(self, ctx: ProjectContext, unit: str) -> RecipeParts:
-        director, critic = agents(ctx)
+        director, critic = agents(ctx.llm)
         s = ctx.settings
         return RecipeParts(provider=f"{director.provider_id}+{critic.provider_id}", params={
             "llm": ctx.llm.identity() if ctx.llm is not None and ctx.llm.runs_agents else None,
@@ -93,7 +94,7 @@ class EnhanceStage(Stage[ProjectContext]):
 
     def run(self, ctx: ProjectContext, unit: str) -> NodeOutput:
         record = json.loads(ctx.paths.prompt_record(unit).read_text(encoding="utf-8"))
-        director, critic = agents(ctx)
+        director, critic = agents(ctx.llm)
         node = f"enhance[{unit}]"
         trace = ctx.paths.prompts / unit
         if trace.is_dir():  # the previous run's versions: a new run's numbering starts at 00 again

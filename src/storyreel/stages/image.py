@@ -42,14 +42,6 @@ from storyreel.store.ledger import hold
 from storyreel.store.models import MediaAsset
 
 
-def route(ctx: ProjectContext, unit: str) -> str:
-    """``template`` (local renderer) or ``generated`` (the configured provider) for a shot."""
-    _, shot = ctx.storyboard.shot(unit)
-    if shot.visual.type in ctx.storyboard.settings.template_types or ctx.image_provider.offline:
-        return "template"
-    return "generated"
-
-
 def candidate_seed(description: str, index: int, entities: list[str] | None = None) -> int:
     """The recorded seed of candidate ``index`` (1-based): the description's seed for the first, so one
     candidate renders what storyreel always rendered; a distinct stable seed for each other. A shot that
@@ -99,7 +91,7 @@ class ImageStage(Stage[ProjectContext]):
         from storyreel.stages.reference import reference_nodes
 
         refs = reference_nodes(ctx, unit)  # drawn references must exist before a request can name them
-        if route(ctx, unit) != "generated":
+        if ctx.route(unit) != "generated":
             return refs
         return [Node("image_prompt", unit)] + ([Node("enhance", unit)] if ctx.settings.enhance_prompts else []) + refs
 
@@ -110,7 +102,7 @@ class ImageStage(Stage[ProjectContext]):
 
     def provider_for(self, ctx: ProjectContext, unit: str) -> tuple[ImageGenService, str]:
         """The provider for a shot and the manifest's generation method: ``template`` or ``generated``."""
-        method = route(ctx, unit)
+        method = ctx.route(unit)
         if method == "template" and not ctx.image_provider.offline and ctx.template_provider:
             return ctx.template_provider, method
         return ctx.image_provider, method
@@ -132,7 +124,7 @@ class ImageStage(Stage[ProjectContext]):
         chapter, shot = ctx.storyboard.shot(unit)
         settings = ctx.storyboard.settings
         width, height = settings.frame_size
-        if prompt is None and route(ctx, unit) == "generated":
+        if prompt is None and ctx.route(unit) == "generated":
             prompt = self.prompt_record(ctx, unit)["prompt"]
         elif prompt is None:
             prompt = shot.visual.image_prompt or f"{settings.style.style_prefix} {shot.visual.description}".strip()

@@ -16,7 +16,6 @@ from typing import ClassVar
 from storyreel.core.atomic import atomic_write_text
 from storyreel.engine.graph import NodeOutput, RecipeParts, Stage
 from storyreel.stages.context import ProjectContext
-from storyreel.stages.image import route
 from storyreel.store.ledger import hold
 
 TEMPLATE = "imagegen"
@@ -46,7 +45,7 @@ class ImagePromptStage(Stage[ProjectContext]):
     max_workers: ClassVar[int] = 4
 
     def units(self, ctx: ProjectContext) -> list[str]:
-        return [shot.shot_id for _, shot in ctx.storyboard.shots() if route(ctx, shot.shot_id) == "generated"]
+        return [shot.shot_id for _, shot in ctx.storyboard.shots() if ctx.route(shot.shot_id) == "generated"]
 
     def recipe(self, ctx: ProjectContext, unit: str) -> RecipeParts:
         _, shot = ctx.storyboard.shot(unit)

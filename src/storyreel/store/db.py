@@ -8,6 +8,8 @@ from pathlib import Path
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+from storyreel.core.settings import Settings
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
@@ -123,3 +125,12 @@ def _head_revision() -> str:
 
 def session_factory(url: str) -> sessionmaker[Session]:
     return sessionmaker(engine_for(url), expire_on_commit=False)
+
+
+def database(settings: Settings) -> sessionmaker[Session]:
+    """Sessions of the database ``settings`` name: ``STORYREEL_DATABASE_URL``, else ``storyreel.db`` in the
+    workspace (the folder is created). Migrated on first open; one engine per URL and process."""
+    if settings.database_url:
+        return session_factory(settings.database_url)
+    settings.workspace.mkdir(parents=True, exist_ok=True)
+    return session_factory(sqlite_url(settings.workspace))

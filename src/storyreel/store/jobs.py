@@ -15,6 +15,10 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from storyreel.core.errors import StoryreelError
+from storyreel.core.settings import Settings
+from storyreel.core.vocabulary import ProjectStatus
+from storyreel.store.db import database
 from storyreel.store.models import Job, JobEvent, Project, User
 
 LEASE = timedelta(seconds=30)
@@ -68,12 +72,26 @@ class JobView:
                 "finished_at": self.finished_at.isoformat() if self.finished_at else None}
 
 
+class JobConflict(StoryreelError):
+    """The project already has a queued or running job (HTTP 409)."""
+
+    def __init__(self, job: JobView) -> None:
+        super().__init__(f"project {job.project_id} already has a {job.state} job ({job.id}); wait for it or cancel it")
+        self.job = job
+
+
 class JobStore:
-    """Queries over ``jobs`` and ``job_events`` (short transactions)."""
+    """Queries over ``jobs`` and ``job_events`` (short transactions). ``lease``: how long a running job's
+    worker may go without beating before the job counts as interrupted."""
 
     def __init__(self, sessions: sessionmaker[Session], lease: timedelta = LEASE) -> None:
         self.sessions = sessions
         self.lease = lease
+
+    @classmethod
+    def open(cls, settings: Settings) -> JobStore:
+        """The jobs of the database ``settings`` name, with the lease ``STORYREEL_JOB_LEASE_S``."""
+        return cls(database(settings), lease=timedelta(seconds=settings.job_lease_s))
 
     def create(self, *, user_id: int | None, project_id: str, kind: str, request: dict) -> JobView:
         job = Job(id=str(uuid.uuid4()), user_id=user_id, project_id=project_id, kind=kind, request=request, state="queued")
@@ -215,7 +233,7 @@ class JobStore:
             stale = s.scalars(lapsed).all()
             for job in stale:
                 job.state, job.finished_at, job.message = "interrupted", utcnow(), "the worker stopped (crash or restart); resume to continue"
-                s.execute(update(Project).where(Project.id == job.project_id).values(status="interrupted"))
+                s.execute(update(Project).where(Project.id == job.project_id).values(status=ProjectStatus.INTERRUPTED.value))
                 s.add(JobEvent(job_id=job.id, kind="state", data={"state": "interrupted"}))
             return len(stale)
 

@@ -20,16 +20,16 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import HTTPException
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
+from filelock import FileLock, Timeout
 from starlette.datastructures import MutableHeaders
 
-from storyreel import __version__
-from storyreel.api.jobs import JobConflict
-from storyreel.api.library import NotFound
-from storyreel.api.project import settings_for
+from storyreel import __version__, api
+from storyreel.api.accounts import Throttled
 from storyreel.core.errors import InputError, StoryreelError
-from storyreel.store.accounts import Throttled
-from storyreel.store.locks import ProjectBusy
-from storyreel.web.auth import LoginRequired
+from storyreel.jobs.queue import EmbeddedConsumer
+from storyreel.web.deps import LoginRequired
+from storyreel.web.routes import ROUTERS
+from storyreel.web.templating import error_page
 
 log = logging.getLogger("storyreel.web")
 HERE = Path(__file__).parent
@@ -63,7 +63,7 @@ class SecurityHeaders:
 
 
 MULTIPART_FORMS = frozenset({"/new"})
-"""Pages whose multipart form checks its CSRF field itself (:func:`storyreel.web.pages.check_csrf`):
+"""Pages whose multipart form checks its CSRF field itself (:func:`storyreel.web.routes.projects.check_csrf`):
 asgi-csrf 0.11's multipart parser calls python-multipart with an argument that python-multipart ≥ 0.0.13
 no longer takes, so asgi-csrf is told to skip exactly these requests."""
 
@@ -99,20 +99,15 @@ def _api_error(request: Request, status: int, detail: str, **extra: object) -> J
 def create_app(workspace: Path | None = None, *, workers: int = 1) -> FastAPI:
     """The dashboard for ``workspace`` (default: the settings' workspace). ``workers`` > 0 runs that many
     jobs at once inside this process (the embedded Huey consumer); 0 leaves jobs to ``storyreel worker``."""
-    settings = settings_for(workspace)
+    ws = api.Workspace.open(workspace)
+    settings = ws.settings
     settings.workspace.mkdir(parents=True, exist_ok=True)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):  # noqa: ANN202
-        from storyreel.api.project import open_store
-
-        open_store(settings)  # migrate before the first request
+        ws.store  # noqa: B018 - the database is migrated before the first request
         consumer, lock = None, None
         if workers > 0:
-            from filelock import FileLock, Timeout
-
-            from storyreel.jobs.queue import EmbeddedConsumer
-
             lock = FileLock(settings.workspace / "consumer.lock")
             try:  # one consumer per workspace among this server's processes (and other servers of it)
                 lock.acquire(timeout=0)
@@ -134,13 +129,10 @@ def create_app(workspace: Path | None = None, *, workers: int = 1) -> FastAPI:
                   description="Text to finished video. Everything the dashboard does, as JSON. Authenticate with "
                               "`POST /api/auth/token` and send `Authorization: Bearer <access_token>`.")
     app.state.settings = settings
-    app.state.workspace = settings.workspace
+    app.state.root = settings.workspace
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-
-    from storyreel.web import api_routes, pages
-
-    app.include_router(api_routes.router)
-    app.include_router(pages.router)
+    for router in ROUTERS:
+        app.include_router(router)
 
     @app.exception_handler(LoginRequired)
     async def _login(request: Request, exc: LoginRequired):  # noqa: ANN202
@@ -149,28 +141,28 @@ def create_app(workspace: Path | None = None, *, workers: int = 1) -> FastAPI:
             return JSONResponse({"detail": "sign in"}, status_code=401, headers={"HX-Redirect": "/login"})
         return RedirectResponse(f"/login?next={target}" if target.startswith("/") and not target.startswith("//") else "/login", 303)
 
-    @app.exception_handler(NotFound)
-    async def _not_found(request: Request, exc: NotFound):  # noqa: ANN202
-        return _api_error(request, 404, exc.message) or pages.error_page(request, 404, "Not found", exc.message)
+    @app.exception_handler(api.NotFound)
+    async def _not_found(request: Request, exc: api.NotFound):  # noqa: ANN202
+        return _api_error(request, 404, exc.message) or error_page(request, 404, "Not found", exc.message)
 
     @app.exception_handler(InputError)
     async def _bad_input(request: Request, exc: InputError):  # noqa: ANN202
         return (_api_error(request, 422, exc.message, field=exc.field, hint=exc.hint)
-                or pages.error_page(request, 422, "That did not work", str(exc)))
+                or error_page(request, 422, "That did not work", str(exc)))
 
     @app.exception_handler(Throttled)
     async def _throttled(request: Request, exc: Throttled):  # noqa: ANN202
         return JSONResponse({"detail": str(exc)}, status_code=429, headers={"Retry-After": str(exc.retry_after_s)})
 
-    @app.exception_handler(JobConflict)
-    @app.exception_handler(ProjectBusy)
+    @app.exception_handler(api.JobConflict)
+    @app.exception_handler(api.ProjectBusy)
     async def _busy(request: Request, exc: StoryreelError):  # noqa: ANN202
-        return _api_error(request, 409, str(exc)) or pages.error_page(request, 409, "Busy", str(exc))
+        return _api_error(request, 409, str(exc)) or error_page(request, 409, "Busy", str(exc))
 
     @app.exception_handler(HTTPException)
     async def _http(request: Request, exc: HTTPException):  # noqa: ANN202
         return (_api_error(request, exc.status_code, str(exc.detail), headers=exc.headers)
-                or pages.error_page(request, exc.status_code, "Not found" if exc.status_code == 404 else "Error", str(exc.detail)))
+                or error_page(request, exc.status_code, "Not found" if exc.status_code == 404 else "Error", str(exc.detail)))
 
     app.add_middleware(asgi_csrf, signing_secret=_signing_key(settings), cookie_secure=settings.cookie_secure,
                        always_protect={"/logout"}, skip_if_scope=checked_in_route)

@@ -33,9 +33,9 @@ def serve(*, workspace: Path | None, host: str, port: int, workers: int, process
     (default: one per core, up to 4). Binds 127.0.0.1 unless told otherwise."""
     import uvicorn
 
-    from storyreel.api.project import settings_for
+    from storyreel import api
 
-    settings = settings_for(workspace)
+    settings = api.Workspace.open(workspace).settings
     settings.workspace.mkdir(parents=True, exist_ok=True)
     processes = processes or default_processes()
     if host not in ("127.0.0.1", "localhost", "::1"):

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from storyreel.api.project import context, load_project, settings_for
 from storyreel.api.requests import QcRequest
+from storyreel.api.session import Workspace
 from storyreel.core.errors import InputError
 from storyreel.core.vocabulary import check_id
 from storyreel.media.qc import QcReport, run_qc
@@ -21,8 +21,7 @@ def qc(request: QcRequest | None = None, **fields: object) -> QcReport:
     if path.is_file():
         return run_qc(path)
     check_id(request.target, "TARGET")  # not a file: it must be a project ID
-    settings = settings_for(request.workspace)
-    ctx = context(load_project(request.target, settings), settings)
-    if not ctx.paths.video.exists():
+    project = Workspace.open(request.workspace).existing(request.target)
+    if not project.paths.video.exists():
         raise InputError(f"project {request.target!r} has no video.mp4 yet", field="PROJECT", hint="run `storyreel make` first")
-    return run_qc(ctx.paths.video, project_spec(ctx))
+    return run_qc(project.paths.video, project_spec(project.context()))

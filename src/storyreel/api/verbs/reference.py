@@ -7,44 +7,35 @@ entity's shots share their candidates' seeds."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal
 
-from pydantic import Field
-
-from storyreel.api.project import load_project, settings_for, writing
-from storyreel.api.requests import ProjectRequest, id_of
+from storyreel.api.requests import ReferenceRequest
+from storyreel.api.runner import Verb
+from storyreel.api.session import Project
 from storyreel.core.artifact import Storyboard
 from storyreel.core.atomic import atomic_path, atomic_write_text
 from storyreel.core.errors import InputError
-from storyreel.store.files import ProjectPaths
+from storyreel.engine.executor import Executor
 
 MAX_BYTES = 20_000_000
 MAX_SIDE = 2048
 
 
-class ReferenceRequest(ProjectRequest):
-    entity_id: Annotated[str, id_of("an entity")] = Field(min_length=1, description="The entity's ID (letters, digits, - and _).")
-    image: Path = Field(description="The reference image (PNG, JPEG or WebP).")
-    name: str | None = Field(default=None, max_length=200, description="The entity's name (default: the ID).")
-    kind: Literal["character", "product", "place"] = "character"
-    description: str | None = Field(default=None, max_length=2000)
-    shots: list[str] = Field(default_factory=list, max_length=2000, description="Shot IDs that show it (added to those it has).")
-    wait: bool = True
+class Reference(Verb[ReferenceRequest, Storyboard]):
+    """``storyreel reference PROJECT ENTITY IMAGE``: add or update the entity and its reference image.
+    Raises :class:`InputError` (exit 2) naming ``image`` (not an image, too large), ``shots`` (an unknown
+    shot) or the entity; nothing is written then."""
 
+    name = "reference"
 
-def reference(request: ReferenceRequest | None = None, **fields: object) -> Storyboard:
-    """Add or update the entity and its reference image. Raises :class:`InputError` (exit 2) naming
-    ``IMAGE`` (not an image, too large), ``--shots`` (an unknown shot) or the entity; nothing is written then."""
-    request = request or ReferenceRequest.build(**fields)
-    settings = settings_for(request.workspace)
-    paths = ProjectPaths(settings.workspace, request.project)
-    with writing(paths, settings, wait=request.wait, verb="reference"):
-        board = load_project(request.project, settings)
+    def check(self, project: Project, request: ReferenceRequest) -> None:
+        board = project.storyboard()
         unknown = [s for s in request.shots if not any(sh.shot_id == s for _, sh in board.shots())]
         if unknown:
             raise InputError(f"no shot {unknown[0]!r} in {board.project_id}", field="shots", hint="see `storyreel quality PROJECT`")
-        image = _checked_image(request.image)
-        data = board.model_dump(mode="json")
+        self.image = _checked_image(request.image)
+
+    def prepare(self, project: Project, request: ReferenceRequest, executor: Executor) -> Storyboard:
+        data = project.storyboard().model_dump(mode="json")
         entity = next((e for e in data.get("entities", []) if e["entity_id"] == request.entity_id), None)
         if entity is None:
             entity = {"entity_id": request.entity_id, "kind": request.kind, "name": request.name or request.entity_id}
@@ -56,11 +47,12 @@ def reference(request: ReferenceRequest | None = None, **fields: object) -> Stor
                 if shot["shot_id"] in request.shots and request.entity_id not in shot["visual"].get("entities", []):
                     shot["visual"].setdefault("entities", []).append(request.entity_id)
         edited = Storyboard.model_validate(data)
+        paths = project.paths
         paths.references.mkdir(parents=True, exist_ok=True)
         with atomic_path(paths.references / entity["reference"]) as tmp:
-            image.save(tmp, format="PNG")
+            self.image.save(tmp, format="PNG")
         atomic_write_text(paths.storyboard, edited.model_dump_json(indent=2) + "\n")
-    return edited
+        return edited
 
 
 def _checked_image(path: Path):  # noqa: ANN202

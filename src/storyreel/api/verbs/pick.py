@@ -1,0 +1,70 @@
+"""``pick``: a person chooses a shot's candidate image; the choice is stored in the storyboard
+(``visual.selected_candidate``), always wins over the ranking, survives re-runs, and the video is brought
+up to date — only that shot's selection, clip, its crossfades, the assembly and QC run again (and nothing
+when the picked candidate is the one already in the video: early cutoff)."""
+
+from __future__ import annotations
+
+import json
+
+from storyreel.api.requests import PickRequest
+from storyreel.api.results import RunResult
+from storyreel.api.runner import Verb
+from storyreel.api.session import Project
+from storyreel.core.artifact import Storyboard
+from storyreel.core.atomic import atomic_write_text
+from storyreel.core.errors import InputError
+from storyreel.core.vocabulary import ProjectStatus
+from storyreel.engine.executor import Executor
+from storyreel.store.files import ProjectPaths
+
+
+class Pick(Verb[PickRequest, RunResult]):
+    """``storyreel pick PROJECT SHOT N``: record candidate ``N`` (None: automatic again) as the shot's image
+    and, with ``render``, update the video. Raises :class:`InputError` (exit 2) naming ``shot_id`` or
+    ``candidate`` when the shot or a made candidate of that number does not exist."""
+
+    name = "pick"
+
+    def check(self, project: Project, request: PickRequest) -> None:
+        board = project.storyboard()
+        try:
+            board.shot(request.shot_id)
+        except KeyError:
+            raise InputError(f"no shot {request.shot_id!r} in {board.project_id}", field="shot_id",
+                             hint="see `storyreel quality PROJECT` for the shot IDs") from None
+        if request.candidate is not None:
+            _check_candidate(project.paths, request.shot_id, request.candidate)
+
+    def prepare(self, project: Project, request: PickRequest, executor: Executor) -> RunResult | None:
+        _record(project.storyboard(), project.paths, request.shot_id, request.candidate)
+        if request.render:
+            return None
+        return RunResult(project_id=project.id, status=project.status or ProjectStatus.PLANNED, storyboard_path=project.paths.storyboard,
+                         video_path=None)
+
+
+def _record(board: Storyboard, paths: ProjectPaths, shot_id: str, candidate: int | None) -> None:
+    """Store the pick in the storyboard (written atomically, only when it changed)."""
+    data = board.model_dump(mode="json")
+    shot = next(s for ch in data["chapters"] for s in ch["shots"] if s["shot_id"] == shot_id)
+    if shot["visual"].get("selected_candidate") == candidate:
+        return
+    shot["visual"]["selected_candidate"] = candidate
+    atomic_write_text(paths.storyboard, Storyboard.model_validate(data).model_dump_json(indent=2) + "\n")
+
+
+def _check_candidate(paths: ProjectPaths, shot_id: str, candidate: int) -> None:
+    """A pick must name a candidate that exists and was made (not a failed one)."""
+    made = []
+    for meta in sorted(paths.candidates(shot_id).glob("*.meta.json")):
+        try:
+            entry = json.loads(meta.read_text(encoding="utf-8"))
+        except ValueError:
+            continue
+        index = entry.get("candidate")
+        if isinstance(index, int) and entry.get("file_path") and paths.candidate(shot_id, index).exists():
+            made.append(index)
+    if candidate not in made:
+        listing = ", ".join(map(str, sorted(made))) or "none yet (run make or imagegen first)"
+        raise InputError(f"shot {shot_id} has no candidate {candidate}; its candidates: {listing}", field="candidate")

@@ -1,0 +1,110 @@
+"""What a person reviews of a project, read from its folder as plain dicts for the dashboard: chapters → shots
+with their image sidecars (provider, method, cost, failure reason), each shot's candidate grid with its
+scores flattened to one level, the QC report, and whether it has a picture to show yet.
+
+Files are parsed once per version (keyed on their size and mtime), so many viewers of one project cost one
+parse of each file; an edit changes the stat, so what a page shows after an edit is always read again."""
+
+from __future__ import annotations
+
+import json
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from storyreel.core.artifact import Storyboard, load_storyboard
+from storyreel.store.files import ProjectPaths
+
+
+def _by_version(path: Path, parse: Any) -> Any:
+    """``parse(path, mtime_ns, size)`` — an LRU-cached parser keyed on the file's stat — or None when the
+    file is missing: each version of a file is parsed once."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return parse(str(path), st.st_mtime_ns, st.st_size)
+
+
+def read_json(path: Path) -> dict | None:
+    """The JSON file's content (None if missing or unreadable), parsed once per version of the file."""
+    return _by_version(path, _parsed)
+
+
+@lru_cache(maxsize=4096)
+def _parsed(path: str, mtime_ns: int, size: int) -> dict | None:
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return json.load(fh)
+    except (OSError, ValueError):
+        return None
+
+
+def storyboard(paths: ProjectPaths) -> Storyboard | None:
+    """The validated storyboard (None before it is planned), parsed once per version of the file."""
+    return _by_version(paths.storyboard, _board)
+
+
+@lru_cache(maxsize=256)
+def _board(path: str, mtime_ns: int, size: int) -> Storyboard:
+    return load_storyboard(Path(path))
+
+
+def shots(board: Storyboard, paths: ProjectPaths, wpm: int) -> list[dict]:
+    """Chapters with their shots: narration, visual type, camera move, duration in seconds (the measured
+    narration when made, else estimated at ``wpm`` words per minute), image prompt, the image's sidecar and,
+    for a shot with more than one candidate, the candidate grid (:func:`candidate`)."""
+    chapters = []
+    for chapter in board.chapters:
+        rows = []
+        for shot in chapter.shots:
+            timing = read_json(paths.narration_timing(shot.shot_id)) or {}
+            words = len(shot.narration.split())
+            meta = read_json(paths.image_meta(shot.shot_id)) or {}
+            record = read_json(paths.scores(shot.shot_id)) or {}
+            made = record.get("candidates", [])
+            rows.append({
+                "shot_id": shot.shot_id, "narration": shot.narration, "visual_type": shot.visual.type,
+                "description": shot.visual.description, "image_prompt": shot.visual.image_prompt,
+                "camera_move": shot.camera_move,
+                "duration_s": round(timing.get("duration_s") or words * 60.0 / wpm, 1), "duration_measured": bool(timing),
+                "has_image": paths.image(shot.shot_id).exists(),
+                "image": {k: meta.get(k) for k in ("generation_method", "provider", "status", "error", "cost_usd", "prompt", "size")}
+                if meta else None,
+                "candidates": [candidate(c) for c in made] if len(made) > 1 else [],
+                "selected": record.get("selected"), "picked_by": record.get("picked_by"),
+            })
+        chapters.append({"chapter_id": chapter.chapter_id, "title": chapter.title, "shots": rows})
+    return chapters
+
+
+def candidate(entry: dict) -> dict:
+    """One candidate of the select stage's record (``images/<shot>/scores.json``) for a shot's grid: index,
+    whether its file exists, total, rank, the judge's reason and every sub-score as ``"<scorer> <criterion>"``."""
+    flat = {f"{kind} {name.replace('_', ' ')}": v for kind, scores in (entry.get("scores") or {}).items() for name, v in scores.items()
+            if name != "total" and isinstance(v, (int, float)) and not isinstance(v, bool)}
+    judge = (entry.get("scores") or {}).get("judge") or {}
+    return {"index": entry["index"], "made": bool(entry.get("path")), "total": entry.get("total"), "rank": entry.get("rank"),
+            "scores": flat, "reason": judge.get("reason"), "status": entry.get("status")}
+
+
+def qc_report(paths: ProjectPaths) -> dict | None:
+    """The project's ``qc.json`` (None before the first render)."""
+    return read_json(paths.qc_report)
+
+
+def has_picture(paths: ProjectPaths) -> bool:
+    """Whether the project has a picture to show: the video's thumbnail, else any image made."""
+    if (paths.root / "thumbnail.jpg").exists():
+        return True
+    try:
+        with os.scandir(paths.images) as entries:
+            return any(e.name.endswith(".png") for e in entries)
+    except OSError:
+        return False
+
+
+def provenance(paths: ProjectPaths, shot_id: str) -> dict | None:
+    """A shot's image sidecar: its provenance record (None before the image is made)."""
+    return read_json(paths.image_meta(shot_id))

@@ -1,0 +1,62 @@
+"""A project's media for the browser and API clients: the video (range requests; a download names it
+``storyreel_<project>.mp4``), its WebVTT subtitles, the thumbnail, each shot's image and candidates, and the
+QC report."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, HTTPException
+from fastapi.responses import Response
+
+from storyreel.api import library
+from storyreel.web import files
+from storyreel.web.deps import ApiProject
+
+api_router = APIRouter(prefix="/api/projects/{project_id}", tags=["media"])
+
+
+@api_router.get("/video", response_class=Response)
+def video(project: ApiProject, download: bool = False) -> Response:
+    """``video.mp4`` with HTTP range requests (206); ``download=1`` names it ``storyreel_<project>.mp4``."""
+    return files.serve(project, project.paths.video, download_name=f"storyreel_{project.id}.mp4" if download else None)
+
+
+@api_router.get("/subtitles.vtt", response_class=Response)
+def subtitles(project: ApiProject) -> Response:
+    """The WebVTT subtitle track of the video."""
+    return files.serve(project, project.paths.root / "video.vtt")
+
+
+@api_router.get("/thumbnail", response_class=Response)
+def thumbnail(project: ApiProject) -> Response:
+    """The video's thumbnail, else the first shot's image."""
+    paths = project.paths
+    thumb = paths.root / "thumbnail.jpg"
+    if not thumb.exists():
+        first = next(iter(sorted(paths.images.glob("*.png"))), None) if paths.images.is_dir() else None
+        if first is None:
+            raise HTTPException(404, "no thumbnail yet")
+        thumb = first
+    return files.serve(project, thumb)
+
+
+@api_router.get("/images/{shot_id}", response_class=Response)
+def image(shot_id: str, project: ApiProject) -> Response:
+    """A shot's image (PNG)."""
+    return files.serve(project, project.paths.image(files.checked_shot(shot_id)))
+
+
+@api_router.get("/images/{shot_id}/candidates/{index}", response_class=Response)
+def candidate_image(shot_id: str, index: int, project: ApiProject) -> Response:
+    """Candidate ``index`` (1–8) of a shot (PNG)."""
+    if not 1 <= index <= 8:
+        raise HTTPException(404, "no such candidate")
+    return files.serve(project, project.paths.candidate(files.checked_shot(shot_id), index))
+
+
+@api_router.get("/qc")
+def qc(project: ApiProject) -> dict:
+    """The QC report (``qc.json``)."""
+    report = library.qc_report(project)
+    if report is None:
+        raise HTTPException(404, "no QC report yet")
+    return report

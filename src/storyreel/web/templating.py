@@ -1,0 +1,51 @@
+"""What every page route shares: the Jinja2 templates (autoescaped) with the page's common context, the error
+page, the answer after a form post, local-only redirects, the client's address and bounded uploads."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from fastapi import HTTPException, Request, UploadFile
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from storyreel import __version__
+
+templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+
+
+def render(request: Request, name: str, status_code: int = 200, **context: object) -> HTMLResponse:
+    """A template with the page's common context: user, CSRF token, version."""
+    base = {"user": getattr(request.state, "user", None), "csrf": request.scope["csrftoken"](), "version": __version__}
+    return templates.TemplateResponse(request, name, {**base, **context}, status_code=status_code)
+
+
+def error_page(request: Request, status: int, heading: str, message: str) -> HTMLResponse:
+    return render(request, "error.html", status_code=status, heading=heading, message=message)
+
+
+def safe_next(target: str | None) -> str:
+    """Only a local path: never an open redirect."""
+    if not target or not target.startswith("/") or target.startswith("//") or urlsplit(target).netloc:
+        return "/"
+    return target
+
+
+def back(request: Request, url: str) -> Response:
+    """After a form post: a 303 to ``url`` (HTMX follows with ``HX-Redirect``)."""
+    if request.headers.get("hx-request"):
+        return Response(status_code=204, headers={"HX-Redirect": url})
+    return RedirectResponse(url, 303)
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+async def read_upload(file: UploadFile, limit: int) -> bytes:
+    """The upload's bytes, refusing more than ``limit`` (413) without reading the rest."""
+    data = await file.read(limit + 1)
+    if len(data) > limit:
+        raise HTTPException(413, f"the file is over the limit of {limit:,} bytes; split the text")
+    return data
