@@ -1,7 +1,12 @@
 """Chaos: ``make`` killed with SIGKILL at random moments — before, during and just after the vendor's
 answers, mid-encode, mid-commit — and resumed. After every kill nothing final is torn; at the end the
 video is whole, no image the vendor made is bought twice, and the ledger's committed + uncertain total
-equals what the vendor billed."""
+equals what the vendor billed.
+
+The vendor is Replicate: a prediction is journaled the moment its create answers, and one whose create
+answer a kill lost is found in the vendor's list and adopted, so a kill can never buy an image twice. (A
+vendor that documents no deduplication — OpenAI — pays again for a create a kill interrupted, and the ledger
+counts it as uncertain: ``test_uncertain_spend.py``.)"""
 
 from __future__ import annotations
 
@@ -38,7 +43,7 @@ def test_make_survives_sigkill_anywhere_and_never_pays_twice(tmp_path):
     rng = random.Random(2026)
     try:
         ws, source = tmp_path / "ws", fable_file(tmp_path, SHORT)
-        env = {**os.environ, "COLUMNS": "200", **fake.settings_env("openai")}
+        env = {**os.environ, "COLUMNS": "200", **fake.settings_env("replicate")}
         argv = [sys.executable, "-m", "storyreel", "make", str(source), "--workspace", str(ws)]
         moments, finished_early, takes = [], 0, 0
         while len(moments) < KILLS and len(moments) + finished_early < 3 * KILLS:
@@ -57,13 +62,13 @@ def test_make_survives_sigkill_anywhere_and_never_pays_twice(tmp_path):
             proc.wait()
             if (ws / "projects" / "hare-chaos").is_dir():
                 assert_artifacts_whole(ws / "projects" / "hare-chaos")
-        final = cli_json("make", str(source), workspace=ws, env=fake.settings_env("openai"))
+        final = cli_json("make", str(source), workspace=ws, env=fake.settings_env("replicate"))
         assert final["status"] == "done"
         root = ws / "projects" / "hare-chaos"
         assert assert_artifacts_whole(root) >= 4 * 3 + 1
-        again = cli_json("make", str(source), workspace=ws, env=fake.settings_env("openai"))
+        again = cli_json("make", str(source), workspace=ws, env=fake.settings_env("replicate"))
         assert again["executed_count"] == 0
-        cost = cli_json("cost", "hare-chaos", workspace=ws, env=fake.settings_env("openai"))
+        cost = cli_json("cost", "hare-chaos", workspace=ws, env=fake.settings_env("replicate"))
         prompts = [p for _, p, _ in fake.bill.items]
         print(f"\nkilled {len(moments)} runs at {sorted(moments)} s ({finished_early} finished first); vendor: "
               f"{fake.bill.requests} requests, {len(prompts)} images billed ${fake.bill.total:.6f}; ledger committed "

@@ -1,8 +1,9 @@
 """A loopback server speaking four image vendors' wire formats that keeps the vendor's bill and misbehaves
 on purpose.
 
-Wire formats: OpenAI Images (``POST /openai/v1/images/generations``, ``Idempotency-Key`` honoured: a
-repeated key is answered from the first result and not billed again; ``GET /openai/v1/models/{m}``),
+Wire formats: OpenAI Images (``POST /openai/v1/images/generations``; the ``Idempotency-Key`` header is
+ignored, as OpenAI documents no deduplication — ``honour_idempotency=True`` answers a repeated key from the
+first result without billing it again; ``GET /openai/v1/models/{m}``),
 Gemini (``POST /gemini/v1beta/models/{m}:generateContent``), Replicate (create, poll, list, download) and
 chat-completions image output (``POST /chat/api/v1/chat/completions``).
 
@@ -10,7 +11,8 @@ Billing follows what each vendor does: an image is billed when the vendor *made*
 answer never reached the client. Faults (probability ``fault_rate`` per answer, seeded): 429 with
 ``Retry-After: 0``, 500 and 503 before any work (not billed); 502 after the work (billed); a *timeout*
 — the work is done and billed, the answer comes only after the client gave up; a *reset* — the work is
-done and billed, then the connection is closed without an answer. ``latency_s`` slows every answer.
+done and billed, then the connection is closed without an answer. ``first_faults`` are the faults of the
+first creates (POSTs), in order, before the random ones. ``latency_s`` slows every answer.
 """
 
 from __future__ import annotations
@@ -29,9 +31,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from PIL import Image
 
-PRICE = {"openai": 0.0, "gemini": 0.039, "replicate": 0.003, "chat": 0.039}  # openai: from usage (below)
-OPENAI_USAGE = {"input_tokens": 60, "output_tokens": 1056}
-OPENAI_COST = 60 * 5e-6 + 1056 * 30e-6
+from storyreel.providers.prices import image_price
+
+PRICE = {"openai": 0.0, "gemini": 0.039, "replicate": 0.003, "chat": 0.039}  # openai: the list price of the size (below)
 FAULTS = ("429", "500", "503", "502", "timeout", "reset")
 
 
@@ -58,8 +60,11 @@ class FakeVendors:
     """Start with :meth:`start`; ``url`` is the base (``http://127.0.0.1:PORT``); ``bill`` the vendor's side."""
 
     def __init__(self, *, fault_rate: float = 0.0, seed: int = 7, latency_s: float = 0.0, timeout_s: float = 1.5,
-                 faults: tuple[str, ...] = FAULTS) -> None:
+                 faults: tuple[str, ...] = FAULTS, first_faults: tuple[str, ...] = (), honour_idempotency: bool = False) -> None:
         self.fault_rate, self.latency_s, self.timeout_s, self.faults = fault_rate, latency_s, timeout_s, faults
+        self.scripted = list(first_faults)
+        self.honour_idempotency = honour_idempotency
+        self.creates = 0  # POSTs received (counted when they arrive)
         self.rng = random.Random(seed)
         self.bill = Bill()
         self.lock = threading.Lock()
@@ -94,9 +99,13 @@ class FakeVendors:
         }[vendor]}
 
     # ------------------------------------------------------------------------------------------ server
-    def _fault(self) -> str | None:
+    def _fault(self, create: bool = False) -> str | None:
         with self.lock:
             self.bill.requests += 1
+            if create and self.scripted:
+                kind = self.scripted.pop(0)
+                self.bill.faults[kind] = self.bill.faults.get(kind, 0) + 1
+                return kind
             if self.rng.random() >= self.fault_rate:
                 return None
             kind = self.rng.choice(self.faults)
@@ -157,8 +166,10 @@ class FakeVendors:
 
             def do_POST(self) -> None:  # noqa: N802
                 body = self._body()
+                with fake.lock:
+                    fake.creates += 1
                 fake_latency()
-                fault = fake._fault()
+                fault = fake._fault(create=True)
                 if fault in ("429", "500", "503"):  # refused before any work: not billed
                     return self._json(int(fault), {"error": {"message": f"injected {fault}"}}, {"Retry-After": "0"})
                 status, answer, vendor, prompt = self._work(body)  # the vendor does (and bills) the work
@@ -174,13 +185,14 @@ class FakeVendors:
 
             def _work(self, body: dict) -> tuple[int, bytes, str, str]:
                 if self.path.startswith("/openai/"):
-                    key = self.headers.get("Idempotency-Key")
+                    key = self.headers.get("Idempotency-Key") if fake.honour_idempotency else None
                     if key and key in fake.idempotent:
                         return 200, fake.idempotent[key], "openai", body["prompt"]
                     w, h = (int(v) for v in body["size"].split("x"))
-                    answer = json.dumps({"created": 1, "data": [{"b64_json": base64.b64encode(png(body["prompt"], (w // 2, h // 2))).decode()}],
-                                         "usage": OPENAI_USAGE}).encode()
-                    fake._charge("openai", body["prompt"], OPENAI_COST)
+                    answer = json.dumps({"created": 1, "data": [{"b64_json": base64.b64encode(png(body["prompt"], (w // 2, h // 2))).decode()}]}).encode()
+                    # billed at the list price of its size (the price table storyreel estimates from); no usage in the
+                    # answer, so the adapter books that price too and an uncertain create counts exactly what was billed
+                    fake._charge("openai", body["prompt"], image_price("openai", body["model"], body["quality"], w, h)[0])
                     if key:
                         fake.idempotent[key] = answer
                     return 200, answer, "openai", body["prompt"]

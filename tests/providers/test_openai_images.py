@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 from werkzeug import Response
 
-from storyreel.core.errors import ProviderError
+from storyreel.core.errors import ProviderError, UncertainCall
 from storyreel.core.settings import Settings
 from storyreel.providers.base import ImageRequest
 from storyreel.providers.http import MalformedResponse, ProviderRejected, RateLimiter
@@ -95,14 +95,24 @@ def test_5xx_is_retried_a_bounded_number_of_times(httpserver, settings, tmp_path
     assert len(httpserver.log) == 3
 
 
-def test_5xx_then_success(httpserver, settings, tmp_path):
-    httpserver.expect_ordered_request(PATH).respond_with_data("upstream", status=502)
+def test_a_500_before_any_work_is_retried_then_succeeds(httpserver, settings, tmp_path):
+    httpserver.expect_ordered_request(PATH).respond_with_data("overloaded", status=500)
     httpserver.expect_ordered_request(PATH).respond_with_json(ok_body())
     OpenAIImages("gpt-image-2", settings).generate(request(), tmp_path / "i.png")
     assert (tmp_path / "i.png").exists()
 
 
-def test_a_hang_past_the_timeout_is_retried_then_fails(httpserver, settings, tmp_path):
+def test_a_gateway_error_after_the_create_is_uncertain_and_not_sent_again(httpserver, settings, tmp_path):
+    """OpenAI documents no idempotency for image creates: a 502 may come after the image was made (and billed),
+    so the create is not repeated, even though it carries an Idempotency-Key header."""
+    httpserver.expect_request(PATH).respond_with_data("upstream", status=502)
+    with pytest.raises(UncertainCall):
+        OpenAIImages("gpt-image-2", settings).generate(request(), tmp_path / "i.png")
+    assert len([r for r, _ in httpserver.log if r.path == PATH]) == 1
+    assert OpenAIImages.deduplication is None and not OpenAIImages("gpt-image-2", settings).repeatable_create
+
+
+def test_a_hang_past_the_timeout_is_uncertain_and_not_sent_again(httpserver, settings, tmp_path):
     calls = []
 
     def hang(_req):
@@ -111,9 +121,9 @@ def test_a_hang_past_the_timeout_is_retried_then_fails(httpserver, settings, tmp
         return Response(json.dumps(ok_body()), content_type="application/json")
 
     httpserver.expect_request(PATH).respond_with_handler(hang)
-    with pytest.raises(ProviderError, match="timeout"):
+    with pytest.raises(UncertainCall, match="timeout"):
         OpenAIImages("gpt-image-2", settings).generate(request(), tmp_path / "i.png")
-    assert len(calls) == settings.http_attempts == 3  # every attempt reached the server: retried, and bounded
+    assert len(calls) == 1  # the answer was lost after the request was sent: it may have been made, so it is not repeated
     assert not (tmp_path / "i.png").exists()
 
 

@@ -84,13 +84,14 @@ def test_an_uncertain_call_counts_against_the_cap_until_settled(sessions):
     assert ledger.summary().uncertain_calls == 0
 
 
-def test_reconcile_commits_journaled_answers_and_keeps_the_rest_uncertain(sessions):
+def test_reconcile_commits_journaled_answers_releases_unsent_requests_and_keeps_the_rest_uncertain(sessions):
     ledger = CostLedger(sessions, "p", cap_usd=5.0)
     ledger.reserve("image[a]", "openai:gpt-image-2", 0.05, "answered")
     ledger.reserve("image[b]", "openai:gpt-image-2", 0.05, "lost")
     ledger.reserve("image[c]", "openai:gpt-image-2", 0.05, None)
-    counts = ledger.reconcile(lambda key: 0.033 if key == "answered" else None)
-    assert counts == {"committed": 1, "uncertain": 2}
+    ledger.reserve("image[d]", "openai:gpt-image-2", 0.05, "waiting")  # reserved, then waited for a free slot: never sent
+    counts = ledger.reconcile(lambda key: 0.033 if key == "answered" else None, lambda key: key != "waiting")
+    assert counts == {"committed": 1, "uncertain": 2, "released": 1}
     s = ledger.summary()
     assert s.committed_usd == pytest.approx(0.033) and s.uncertain_usd == pytest.approx(0.10) and s.reserved_usd == 0
     assert ledger.purchases("answered") == 1 and ledger.purchases("lost") == 0

@@ -40,7 +40,7 @@ from storyreel.store.db import database
 from storyreel.store.files import ProjectPaths
 from storyreel.store.gallery import ProjectQueries
 from storyreel.store.jobs import JobStore
-from storyreel.store.journal import received_cost
+from storyreel.store.journal import CallJournal, received_cost
 from storyreel.store.ledger import CostLedger
 from storyreel.store.locks import project_lock
 from storyreel.store.options import ProjectOptions, update_options
@@ -199,11 +199,12 @@ class Project:
         """Hold the project's lock for a verb that writes it (:func:`storyreel.store.locks.project_lock`)
         and, once it is held, settle what a run that died left in the ledger: reservations whose answer is
         in the received journal are committed at its cost, the others kept as uncertain (never silently
-        released). Raises :class:`~storyreel.store.locks.ProjectBusy` when busy and ``wait`` is False."""
+        released), and reservations of requests that never went out are released. Raises
+        :class:`~storyreel.store.locks.ProjectBusy` when busy and ``wait`` is False."""
         with project_lock(self.paths, wait=wait, verb=verb):
             if self.paths.received.is_dir() or self.paths.storyboard.exists():
-                settled = self.ledger.reconcile(lambda key: received_cost(self.paths, key))
-                if any(settled.values()):
+                settled = self.ledger.reconcile(lambda key: received_cost(self.paths, key), lambda key: CallJournal(self.paths, key).attempted())
+                if settled["committed"] or settled["uncertain"]:
                     log.warning("%s: a run that stopped left paid calls behind: %d committed from the received journal, "
                                 "%d uncertain (see `storyreel cost %s`)", self.id, settled["committed"], settled["uncertain"], self.id)
             yield self

@@ -12,14 +12,19 @@ Capabilities (class attributes of :class:`Provider`):
 * ``paid``: calls are priced and reserved in the cost ledger before they run;
 * ``needs_key`` / ``key_env_var``: taken from the provider's :class:`~storyreel.providers.connection.Connection`;
 * ``max_concurrency``: calls in flight the vendor tolerates (None: the settings decide);
-* image providers also declare ``max_candidates`` (native batch size) and ``accepts_reference_images``.
+* ``deduplication``: how a repeated paid request is billed once, with the vendor's documentation of it
+  (:class:`Deduplication`), or None — then a create whose answer was lost is an *uncertain* spend, never
+  sent again blindly;
+* image providers also declare ``max_candidates`` (native batch size), ``accepts_reference_images`` and
+  ``client_caps_calls``; LLM providers ``runs_agents``.
 """
 
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar, Protocol, runtime_checkable
+from typing import Any, ClassVar, Literal, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -136,10 +141,12 @@ class JobLog(Protocol):
     def record_job(self, job_id: str) -> None: ...
 
     def attempted(self) -> bool:
-        """True when an earlier run started this request (its job may exist without a recorded ID)."""
+        """True when this request went out at least once (the vendor may have its job without a recorded ID)."""
         ...
 
-    def record_attempt(self) -> None: ...
+    def record_attempt(self) -> None:
+        """Mark that the request is about to go out (the HTTP client calls it right before sending)."""
+        ...
 
 
 class SpeechRequest(_Msg):
@@ -168,6 +175,21 @@ class LlmResult(_Msg):
     cost_usd: float = 0.0
 
 
+@dataclass(frozen=True)
+class Deduplication:
+    """How a vendor makes a repeated paid request bill once — a capability a provider may claim only with the
+    vendor's documentation of it (``source``, a URL, and when it was read).
+
+    ``idempotency-key``: the vendor answers a repeated key with the first result and does not bill it again,
+    so a create whose answer was lost may be sent again with the same key. ``adopt-by-listing``: the
+    vendor keeps the jobs it made and lists them, so the adapter finds the one an earlier attempt created
+    and adopts it instead of creating another (Replicate: ``GET /v1/predictions``)."""
+
+    mechanism: Literal["idempotency-key", "adopt-by-listing"]
+    source: str
+    as_of: str
+
+
 # ---------------------------------------------------------------------------------------- protocols
 @runtime_checkable
 class Capable(Protocol):
@@ -180,6 +202,7 @@ class Capable(Protocol):
     needs_key: ClassVar[bool]
     key_env_var: ClassVar[str | None]
     max_concurrency: ClassVar[int | None]
+    deduplication: ClassVar[Deduplication | None]
 
     def identity(self) -> dict: ...
 
@@ -191,6 +214,7 @@ class ImageGenService(Capable, Protocol):
 
     max_candidates: ClassVar[int]
     accepts_reference_images: ClassVar[bool]
+    client_caps_calls: ClassVar[bool]
 
     def estimate(self, request: ImageRequest) -> float: ...
 
@@ -206,7 +230,11 @@ class ImageGenService(Capable, Protocol):
 
 
 class LlmStep(Capable, Protocol):
-    """An LLM used by a stage: renders a prompt template's sections and returns the model's text."""
+    """An LLM used by a stage: renders a prompt template's sections and returns the model's text.
+    ``runs_agents``: it also runs free-form agent calls (the prompt-enhancement agents); otherwise those
+    steps use their offline rules."""
+
+    runs_agents: ClassVar[bool]
 
     def estimate(self, template: Any, values: dict[str, Any]) -> float: ...
 
@@ -245,6 +273,7 @@ class Provider:
     needs_key: ClassVar[bool] = False
     key_env_var: ClassVar[str | None] = None
     max_concurrency: ClassVar[int | None] = None
+    deduplication: ClassVar[Deduplication | None] = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -327,10 +356,6 @@ class ImageProvider(Provider):
     adapters): the image stage may then run more shots at once than that — the extra ones wait for a free
     slot, not for a worker, so a call starts the moment another's answer is in, while that one is still
     being decoded and saved."""
-    bills_once_per_request: ClassVar[bool] = False
-    """True when repeating a request (same :func:`request_key`) can never buy a second image: the vendor
-    honours an idempotency key, or the adapter finds the job an earlier attempt created. A call of
-    unknown outcome is then settled by the next successful attempt instead of staying uncertain."""
 
     def estimate(self, request: ImageRequest) -> float:
         """Price in USD of one call, reserved in the ledger before it runs (0 for free providers)."""
@@ -428,12 +453,29 @@ class HttpImageProvider(ImageProvider):
                               hint="check the model name after the colon")
 
     idempotency_header: ClassVar[str | None] = None
-    """The header the vendor reads an idempotency key from (a retried create returns the first answer
-    instead of making and billing a second); None when the vendor has none."""
+    """The header an idempotency key is sent in (e.g. ``Idempotency-Key``, which OpenAI's own SDK sends on
+    retries). Sending it is harmless; it makes a create safe to repeat only when the vendor documents
+    deduplication by it (:attr:`deduplication` with mechanism ``idempotency-key``)."""
 
     def idempotency(self, key: str | None) -> dict[str, str]:
-        """The idempotency header for request ``key`` (empty when the vendor has no such mechanism)."""
+        """The idempotency header for request ``key`` (empty when the adapter sends none)."""
         return {self.idempotency_header: f"storyreel-{key}"} if key and self.idempotency_header else {}
+
+    def create(self, path: str, payload: dict[str, Any], *, jobs: JobLog | None, key: str | None = None,
+               files: list[tuple[str, tuple[str, bytes, str]]] | None = None) -> dict[str, Any]:
+        """``POST path`` — a paid create, sent the way every paid create is: with the idempotency header for
+        ``key`` (when the adapter has one), repeated after a lost answer only when the vendor documents
+        deduplication by it (:attr:`repeatable_create`), and marked in the received journal (``jobs``) just
+        before it goes out, so a run that dies after that counts it as uncertain spend rather than as never
+        sent. Raises what :meth:`~storyreel.providers.http.JsonHttp.request` raises."""
+        return self.http.request("POST", path, payload, headers=self.idempotency(key), idempotent=self.repeatable_create, files=files,
+                                 sending=jobs.record_attempt if jobs is not None else None)
+
+    @property
+    def repeatable_create(self) -> bool:
+        """Whether a create whose answer was lost may be sent again: only when the vendor documents that a
+        repeated idempotency key is answered with the first result and billed once."""
+        return self.deduplication is not None and self.deduplication.mechanism == "idempotency-key"
 
     @property
     def http(self) -> Any:

@@ -14,6 +14,7 @@ import ssl
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlparse
@@ -150,7 +151,8 @@ class JsonHttp:
         return wait
 
     def request(self, method: str, path: str, payload: dict[str, Any] | None = None, headers: dict[str, str] | None = None,
-                *, idempotent: bool | None = None, files: list[tuple[str, tuple[str, bytes, str]]] | None = None) -> dict[str, Any]:
+                *, idempotent: bool | None = None, files: list[tuple[str, tuple[str, bytes, str]]] | None = None,
+                sending: Callable[[], None] | None = None) -> dict[str, Any]:
         """One call with retries; returns the decoded JSON object. With ``files`` (``(field, (name, bytes,
         type))``) the request is ``multipart/form-data``: ``payload``'s values become text fields.
 
@@ -158,8 +160,10 @@ class JsonHttp:
         a GET, or a create carrying the vendor's idempotency key. A non-idempotent request is retried only
         when it surely did not reach the vendor (connection refused, 429, 500, 503); when its answer is lost
         after it was sent (read timeout, reset, 502/504) :class:`UncertainCall` is raised instead, never a
-        blind second create. Raises :class:`ProviderRejected`, :class:`MalformedResponse`, :class:`UncertainCall`,
-        or :class:`ProviderError` once retries are exhausted."""
+        blind second create. ``sending()`` is called right before each attempt goes out (after the wait for
+        a free slot and the rate limit): a paid create records there that it may have reached the vendor.
+        Raises :class:`ProviderRejected`, :class:`MalformedResponse`, :class:`UncertainCall`, or
+        :class:`ProviderError` once retries are exhausted."""
         if idempotent is None:
             idempotent = method.upper() in ("GET", "HEAD", "OPTIONS")
         retrying = Retrying(
@@ -167,7 +171,7 @@ class JsonHttp:
             retry=retry_if_exception_type(TransientError), reraise=True,
         )
         try:
-            return retrying(self._once, method, path, payload, headers, idempotent, files)
+            return retrying(self._once, method, path, payload, headers, idempotent, files, sending)
         except TransientError as exc:
             raise ProviderError(f"{self.vendor}: gave up after {self.policy.attempts} attempts: {exc}") from None
 
@@ -181,10 +185,12 @@ class JsonHttp:
                              "done and billed it, so it is not repeated blindly (counted as uncertain in the ledger)")
 
     def _once(self, method: str, path: str, payload: dict[str, Any] | None, headers: dict[str, str] | None = None,
-              idempotent: bool = True, files: list | None = None) -> dict[str, Any]:
+              idempotent: bool = True, files: list | None = None, sending: Callable[[], None] | None = None) -> dict[str, Any]:
         url = self.url(path)
         self._rate.acquire()
         with self._slots:
+            if sending is not None:
+                sending()
             self.attempts_made += 1
             t0 = time.monotonic()
             try:

@@ -31,14 +31,14 @@ from typing import ClassVar
 
 from storyreel.core.atomic import atomic_write_text
 from storyreel.core.cancel import checkpoint
-from storyreel.core.errors import ProviderError
+from storyreel.core.errors import MalformedResponse, ProviderError, ProviderRejected
 from storyreel.core.hashing import hash_file, seed_for
 from storyreel.engine.graph import Node, NodeOutput, RecipeParts, Stage, forced
-from storyreel.providers.base import ImageGenService, ImageRequest, ImageResult, ReferenceImage
-from storyreel.core.errors import MalformedResponse, ProviderRejected
+from storyreel.providers.base import ImageGenService, ImageRequest, ImageResult, ReferenceImage, request_key
 from storyreel.stages.context import ProjectContext
-from storyreel.store.journal import CallJournal, request_key
-from storyreel.store.ledger import hold
+from storyreel.stages.purchase import image_purchase
+from storyreel.stages.reference import reference_nodes
+from storyreel.store.journal import CallJournal
 from storyreel.store.models import MediaAsset
 
 
@@ -88,8 +88,6 @@ class ImageStage(Stage[ProjectContext]):
     def requires(self, ctx: ProjectContext, unit: str) -> list[Node]:
         """A generated shot reads its prompt record; the prompt enters the key through the payload (below),
         not through the record's version, so a re-written record with the same prompt buys nothing."""
-        from storyreel.stages.reference import reference_nodes
-
         refs = reference_nodes(ctx, unit)  # drawn references must exist before a request can name them
         if ctx.route(unit) != "generated":
             return refs
@@ -258,7 +256,7 @@ class ImageStage(Stage[ProjectContext]):
         :class:`ProviderError` (nothing is written then but the failure sidecar, by the caller)."""
         out = ctx.paths.candidate(unit, index)
         if method == "generated" and provider.paid:
-            result = self._bought(ctx, unit, provider, request, key, [out], fit=False)[0]
+            result = image_purchase(ctx, f"image[{unit}]", provider, request, key, [out], fit=False)[0]
         else:
             result = provider.generate(request, out)
         entry = self._entry(ctx, unit, index, provider, method, request, key)
@@ -276,7 +274,7 @@ class ImageStage(Stage[ProjectContext]):
         key = candidate_key(provider, batch, first_index)
         outs = [ctx.paths.candidate(unit, index) for index, _, _ in chunk]
         try:
-            results = self._bought(ctx, unit, provider, batch, key, outs, fit=False)
+            results = image_purchase(ctx, f"image[{unit}]", provider, batch, key, outs, fit=False)
         except ProviderError as exc:
             for index, request, ckey in chunk:
                 self._record_failure(ctx, unit, index, provider, method, request, ckey, exc)
@@ -359,32 +357,6 @@ class ImageStage(Stage[ProjectContext]):
             stem = path.name.split(".", 1)[0].removeprefix("request-")
             if stem.isdigit() and int(stem) > count:
                 path.unlink(missing_ok=True)
-
-    @staticmethod
-    def _bought(ctx: ProjectContext, unit: str, provider: ImageGenService, request: ImageRequest, key: str, outs: list,
-                node: str | None = None, fit: bool = True) -> list[ImageResult]:
-        """The paid-call protocol (docs/architecture.md "Paid calls"): an answer already in the received
-        journal is used as it is (bought by an earlier, interrupted run; its cost is in the ledger);
-        otherwise reserve the estimate, call, journal the answer before anything else, book the cost.
-        Returns one result per image written into ``outs`` (a native batch's answer may hold fewer),
-        fitted to the request's size or, with ``fit=False``, at the size the vendor drew them."""
-        journal = CallJournal(ctx.paths, key)
-        received = journal.load()
-        if received is None:
-            with hold(ctx.ledger, node or f"image[{unit}]", provider.provider_id, lambda: provider.estimate(request),
-                      paid=True, request_key=key) as held:
-                attempt = f"{key}-{ctx.ledger.purchases(key) if ctx.ledger else 0}"  # same on resume, new after a purchase
-                received = journal.save(provider.fetch(request, jobs=journal, key=attempt))
-                held.commit(received.cost_usd)
-            if provider.bills_once_per_request and ctx.ledger is not None:
-                ctx.ledger.settle_uncertain(key)  # an earlier lost attempt of this request was this purchase
-        try:
-            if len(outs) == 1:
-                return [provider.finish(request, received, outs[0], fit=fit)]
-            return provider.finish_batch(request, received, outs, fit=fit)
-        except MalformedResponse:
-            journal.discard()  # a paid answer that does not decode: the next run asks again instead of re-reading it
-            raise
 
     @staticmethod
     def _asset(ctx: ProjectContext, unit: str, out, entry: dict, record: dict) -> MediaAsset | None:  # noqa: ANN001

@@ -14,11 +14,12 @@ from __future__ import annotations
 import json
 from typing import ClassVar
 
-from storyreel.core.atomic import atomic_write_text
+from storyreel.core.atomic import atomic_path, atomic_write_text
 from storyreel.core.hashing import seed_for
 from storyreel.engine.graph import Node, NodeOutput, RecipeParts, Stage
-from storyreel.providers.base import ImageRequest
+from storyreel.providers.base import ImageRequest, ImageResult, request_key
 from storyreel.stages.context import ProjectContext
+from storyreel.stages.purchase import image_purchase
 
 SIZE = 1024
 
@@ -61,20 +62,14 @@ class ReferenceStage(Stage[ProjectContext]):
                            params={"payload": provider.payload(self.request(ctx, unit)), "provider": provider.identity()})
 
     def run(self, ctx: ProjectContext, unit: str) -> NodeOutput:
-        from storyreel.stages.image import ImageStage
-
         provider, request = ctx.image_provider, self.request(ctx, unit)
         out = ctx.paths.generated_reference(unit)
         out.parent.mkdir(parents=True, exist_ok=True)
         if provider.offline and self._draw_artwork(ctx, unit, out):
-            from storyreel.providers.base import ImageResult
-
             result = ImageResult(path=out, provider="local:artwork", provider_details={"art": "OpenMoji, CC BY-SA 4.0"})
         elif provider.paid:
-            from storyreel.providers.base import request_key
-
             key = request_key(provider.provider_id, provider.payload(request))
-            result = ImageStage._bought(ctx, unit, provider, request, key, [out], node=f"reference[{unit}]")[0]
+            result = image_purchase(ctx, f"reference[{unit}]", provider, request, key, [out])[0]
         else:
             result = provider.generate(request, out)
         sidecar = out.with_suffix(".json")
@@ -90,7 +85,6 @@ class ReferenceStage(Stage[ProjectContext]):
         centred on a plain light background. False when no artwork matches (the image provider draws it)."""
         from PIL import Image
 
-        from storyreel.core.atomic import atomic_path
         from storyreel.providers.image.art import art_image, match_subjects
 
         entity = ctx.storyboard.entity(unit)

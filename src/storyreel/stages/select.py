@@ -32,6 +32,7 @@ from storyreel.providers.image.pixels import image_size, save_fitted
 from storyreel.providers.scorer.vlm_judge import check as check_verdict
 from storyreel.providers.scorer.vlm_judge import judge_total
 from storyreel.stages.context import ProjectContext
+from storyreel.stages.reference import reference_nodes
 from storyreel.store.ledger import hold
 
 log = logging.getLogger(__name__)
@@ -70,8 +71,6 @@ class SelectStage(Stage[ProjectContext]):
         return [shot.shot_id for _, shot in ctx.storyboard.shots()]
 
     def inputs(self, ctx: ProjectContext, unit: str) -> list[Node]:
-        from storyreel.stages.reference import reference_nodes
-
         return [Node("image", unit), *reference_nodes(ctx, unit)]
 
     def recipe(self, ctx: ProjectContext, unit: str) -> RecipeParts:

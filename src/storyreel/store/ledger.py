@@ -103,11 +103,12 @@ class CostLedger:
         counted against the cap and say why."""
         self._set(entry_id, status="uncertain", note=note[:500])
 
-    def reconcile(self, received_cost: Callable[[str], float | None]) -> dict[str, int]:
+    def reconcile(self, received_cost: Callable[[str], float | None], sent: Callable[[str], bool]) -> dict[str, int]:
         """Settle the entries left ``reserved`` by a run that died (call only while holding the project's
         lock, when no live run can own one): committed at ``received_cost(request_key)`` when the answer was
-        journaled, else uncertain. Returns the counts."""
-        counts = {"committed": 0, "uncertain": 0}
+        journaled; released when ``sent(request_key)`` says the request never went out (it waited for a free
+        slot when the run died); else — or without a request key — uncertain. Returns the counts."""
+        counts = {"committed": 0, "uncertain": 0, "released": 0}
         with self.sessions() as s:
             orphans = s.scalars(select(CostEntry).where(CostEntry.project_id == self.project_id, CostEntry.status == "reserved")).all()
         for entry in orphans:
@@ -115,6 +116,9 @@ class CostLedger:
             if cost is not None:
                 self.commit(entry.id, cost, note="reconciled: the vendor's answer was received before the run stopped")
                 counts["committed"] += 1
+            elif entry.request_key and not sent(entry.request_key):
+                self.release(entry.id)
+                counts["released"] += 1
             else:
                 self.mark_uncertain(entry.id, "the run that reserved it stopped before the vendor's answer was recorded; "
                                               "the vendor may have billed it (see its usage page)")

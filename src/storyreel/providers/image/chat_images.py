@@ -55,7 +55,7 @@ class ChatImages(HttpImageProvider):
 
     def fetch(self, request: ImageRequest, *, jobs: JobLog | None = None, key: str | None = None) -> Received:
         """One chat completion (no idempotency key on this wire: a lost answer is uncertain)."""
-        body = self.http.request("POST", "/chat/completions", self.payload(request))
+        body = self.create("/chat/completions", self.payload(request), jobs=jobs)
         data = _image_bytes(body, self.vendor)
         usage = body.get("usage") or {}
         cost = usage.get("cost")

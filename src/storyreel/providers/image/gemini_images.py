@@ -57,7 +57,7 @@ class GeminiImages(HttpImageProvider):
         sent = copy.deepcopy(payload)
         for part, ref in zip(sent["contents"][0]["parts"][1:], request.references, strict=True):
             part["inlineData"]["data"] = base64.b64encode(reference_jpeg(ref.path)).decode()
-        body = self.http.request("POST", f"/models/{self.model}:generateContent", sent)
+        body = self.create(f"/models/{self.model}:generateContent", sent, jobs=jobs)
         data = _image_bytes(body)
         usage = body.get("usageMetadata") or {}
         estimate, price = image_price("gemini", self.model, "auto", 1024, 1024)

@@ -57,7 +57,8 @@ class OpenAIImages(HttpImageProvider):
     accepts_reference_images: ClassVar[bool] = True  # POST /images/edits with image[] input images
     preflight_path: ClassVar[str | None] = "/models/{model}"  # GET /v1/models/{model}: free; 401 bad key, 404 unknown
     idempotency_header: ClassVar[str | None] = "Idempotency-Key"  # the header openai-python sends on every POST retry
-    bills_once_per_request: ClassVar[bool] = True
+    # deduplication: None — OpenAI's API reference (https://platform.openai.com/docs/api-reference/images, read
+    # 2026-12) documents no idempotency for image creates, so a create whose answer was lost is uncertain spend
 
     @property
     def quality(self) -> str:
@@ -86,9 +87,9 @@ class OpenAIImages(HttpImageProvider):
         if request.references:
             fields = {k: v for k, v in payload.items() if k != "image[]"}
             files = [("image[]", (f"reference-{i}.jpg", reference_jpeg(r.path), "image/jpeg")) for i, r in enumerate(request.references, 1)]
-            body = self.http.request("POST", "/images/edits", fields, headers=self.idempotency(key), idempotent=key is not None, files=files)
+            body = self.create("/images/edits", fields, jobs=jobs, key=key, files=files)
         else:
-            body = self.http.request("POST", "/images/generations", payload, headers=self.idempotency(key), idempotent=key is not None)
+            body = self.create("/images/generations", payload, jobs=jobs, key=key)
         try:
             items = body["data"]
             images = [decode_base64(item["b64_json"], f"openai: data[{i}].b64_json") for i, item in enumerate(items)]

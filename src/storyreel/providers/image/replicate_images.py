@@ -23,7 +23,7 @@ from typing import ClassVar
 
 from storyreel.core.cancel import Canceled, checkpoint
 from storyreel.core.errors import ConfigError, ProviderError, UncertainCall
-from storyreel.providers.base import HttpImageProvider, ImageRequest, JobLog, Received
+from storyreel.providers.base import Deduplication, HttpImageProvider, ImageRequest, JobLog, Received
 from storyreel.providers.connection import CONNECTIONS
 from storyreel.providers.http import MalformedResponse, ProviderRejected
 from storyreel.providers.image.pixels import aspect_ratio, reference_jpeg, reference_placeholder
@@ -48,7 +48,8 @@ class ReplicateImages(HttpImageProvider):
     code_version: ClassVar[str] = "replicate-images/1"
     connection = CONNECTIONS["replicate"]
     preflight_path: ClassVar[str | None] = "/models/{model}"  # models.get: free; 401 bad token, 404 unknown
-    bills_once_per_request: ClassVar[bool] = True  # an earlier attempt's prediction is found and adopted
+    deduplication = Deduplication(  # no idempotency key; an earlier attempt's prediction is found in the list and adopted
+        "adopt-by-listing", "https://replicate.com/docs/reference/http#predictions.list (newest first, with each input)", "2026-12")
 
     def __init__(self, model: str, settings=None) -> None:  # noqa: ANN001
         if not re.fullmatch(r"[\w.-]+/[\w.-]+", model):
@@ -89,11 +90,9 @@ class ReplicateImages(HttpImageProvider):
         payload = self._sent(request, self.payload(request))
         if known:
             prediction = self.http.request("GET", f"/predictions/{known}")
-        else:
+        else:  # a create that went out before (the journal says so) may have made a prediction: look for it first
             earlier = self._find(payload["input"]) if jobs is not None and jobs.attempted() else None
-            if jobs is not None:
-                jobs.record_attempt()  # before the create: a run that stops now looks for it next time
-            prediction = earlier or self._create(payload)
+            prediction = earlier or self._create(payload, jobs)
             if jobs is not None and prediction.get("id"):
                 jobs.record_job(str(prediction["id"]))
         # 2. wait for its end, then download the output
@@ -121,16 +120,16 @@ class ReplicateImages(HttpImageProvider):
         except ProviderError:
             pass  # the reason we cancel is the error to report
 
-    def _create(self, payload: dict) -> dict:
+    def _create(self, payload: dict, jobs: JobLog | None) -> dict:
         """Create the prediction; when the create's answer is lost, adopt the prediction the vendor made from
         it if the list shows one, else create again (it was not made)."""
         try:
-            return self.http.request("POST", f"/models/{self.model}/predictions", payload)
+            return self.create(f"/models/{self.model}/predictions", payload, jobs=jobs)
         except UncertainCall:
             made = self._find(payload["input"])
             if made is not None:
                 return made
-            return self.http.request("POST", f"/models/{self.model}/predictions", payload)
+            return self.create(f"/models/{self.model}/predictions", payload, jobs=jobs)
 
     def _find(self, inputs: dict) -> dict | None:
         """A recent prediction of this model with exactly ``inputs`` (the first page of ``GET /predictions``)."""

@@ -1,0 +1,69 @@
+"""The paid-call protocol every stage that buys from a vendor follows — images and references today, video
+clips and voices next (docs/architecture.md "Paid calls"):
+
+1. journal — an answer to this request already in the project's received journal is used as it is: a run that
+   stopped before recording it bought it, and its cost is in the ledger;
+2. reserve — otherwise the estimate is reserved against the cap (:func:`storyreel.store.ledger.hold`);
+3. call — the provider's paid part (``fetch``), with the request's key (a resumed attempt repeats it, a
+   forced one gets a new one) and the journal as its job log (an asynchronous vendor's job ID is kept there);
+4. record — the answer's bytes are journaled before anything else can fail, then its cost is committed. A
+   vendor that bills one request once (:attr:`~storyreel.providers.base.Provider.deduplication`) settles the
+   uncertain entries of earlier lost attempts of the same request; any other vendor leaves them counted;
+5. decode — the caller's decoding of the answer; an answer that does not decode is dropped from the journal,
+   so the next run asks again instead of reading it back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
+
+from storyreel.core.errors import MalformedResponse
+from storyreel.providers.base import Capable, ImageGenService, ImageRequest, ImageResult, JobLog, Received
+from storyreel.stages.context import ProjectContext
+from storyreel.store.journal import CallJournal
+from storyreel.store.ledger import hold
+
+T = TypeVar("T")
+
+
+def purchase(ctx: ProjectContext, *, node: str, provider: Capable, key: str, estimate: Callable[[], float],
+             fetch: Callable[[JobLog, str], Received], decode: Callable[[Received], T]) -> T:
+    """Buy the answer to request ``key`` for ``node`` from ``provider`` once, and decode it.
+
+    ``estimate()``: USD reserved before the call; ``fetch(jobs, attempt_key)``: the paid call (raises
+    :class:`~storyreel.core.errors.ProviderRejected`, :class:`~storyreel.core.errors.UncertainCall` — the
+    reservation is then kept as uncertain —, ``MalformedResponse`` or ``ProviderError``);
+    ``decode(received)``: the answer made into the caller's result. Raises
+    :class:`~storyreel.core.errors.CostLimitReached` (nothing sent) when the estimate does not fit under the cap."""
+    journal = CallJournal(ctx.paths, key)
+    received = journal.load()
+    if received is None:
+        with hold(ctx.ledger, node, provider.provider_id, estimate, paid=True, request_key=key) as held:
+            attempt = f"{key}-{ctx.ledger.purchases(key) if ctx.ledger else 0}"  # the same on resume, a new one after a purchase
+            received = journal.save(fetch(journal, attempt))
+            held.commit(received.cost_usd)
+        if provider.deduplication is not None and ctx.ledger is not None:
+            ctx.ledger.settle_uncertain(key)  # an earlier lost attempt of this request was this purchase
+    try:
+        return decode(received)
+    except MalformedResponse:
+        journal.discard()  # a paid answer that does not decode: the next run asks again instead of re-reading it
+        raise
+
+
+def image_purchase(ctx: ProjectContext, node: str, provider: ImageGenService, request: ImageRequest, key: str, outs: list[Path], *,
+                   fit: bool = True) -> list[ImageResult]:
+    """:func:`purchase` of images: ``request`` (an :class:`~storyreel.providers.base.ImageRequest`) to an image
+    provider; one :class:`~storyreel.providers.base.ImageResult` per image written into ``outs`` (a native
+    batch's answer may hold fewer), fitted to the request's size or, with ``fit=False``, at the size the
+    vendor drew them."""
+
+    def decode(received: Received) -> list[ImageResult]:
+        if len(outs) == 1:
+            return [provider.finish(request, received, outs[0], fit=fit)]
+        return provider.finish_batch(request, received, outs, fit=fit)
+
+    return purchase(ctx, node=node, provider=provider, key=key, estimate=lambda: provider.estimate(request),
+                    fetch=lambda jobs, attempt: provider.fetch(request, jobs=jobs, key=attempt), decode=decode)
