@@ -31,7 +31,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from PIL import Image
 
-from storyreel.providers.prices import image_price
+from storyreel.providers import prices
 
 PRICE = {"openai": 0.0, "gemini": 0.039, "replicate": 0.003, "chat": 0.039}  # openai: the list price of the size (below)
 FAULTS = ("429", "500", "503", "502", "timeout", "reset")
@@ -192,7 +192,7 @@ class FakeVendors:
                     answer = json.dumps({"created": 1, "data": [{"b64_json": base64.b64encode(png(body["prompt"], (w // 2, h // 2))).decode()}]}).encode()
                     # billed at the list price of its size (the price table storyreel estimates from); no usage in the
                     # answer, so the adapter books that price too and an uncertain create counts exactly what was billed
-                    fake._charge("openai", body["prompt"], image_price("openai", body["model"], body["quality"], w, h)[0])
+                    fake._charge("openai", body["prompt"], prices.image_price(prices.OPENAI, body["model"], body["quality"], w, h)[0])
                     if key:
                         fake.idempotent[key] = answer
                     return 200, answer, "openai", body["prompt"]

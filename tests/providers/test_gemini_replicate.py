@@ -28,8 +28,7 @@ def png(w=1344, h=768, colour=(20, 160, 90)) -> bytes:
 
 @pytest.fixture
 def settings(httpserver) -> Settings:
-    return Settings(gemini_base_url=httpserver.url_for("/v1beta"), gemini_api_key=GKEY,
-                    replicate_base_url=httpserver.url_for("/v1"), replicate_api_token=RTOKEN, http_backoff_s=0.01,
+    return Settings(environ={"STORYREEL_GEMINI_BASE_URL": httpserver.url_for("/v1beta"), "GEMINI_API_KEY": GKEY, "STORYREEL_REPLICATE_BASE_URL": httpserver.url_for("/v1"), "REPLICATE_API_TOKEN": RTOKEN}, http_backoff_s=0.01,
                     http_attempts=3, image_timeout_s=2.0, image_poll_s=0.05, allow_network=False)
 
 
@@ -147,7 +146,7 @@ def test_replicate_output_elsewhere_is_refused_offline(httpserver, settings, tmp
 def test_openai_compatible_chat_image_output(httpserver, tmp_path):
     from storyreel.providers.image.chat_images import ChatImages
 
-    settings = Settings(image_base_url=httpserver.url_for("/api/v1"), image_api_key="or-key", allow_network=False,
+    settings = Settings(environ={"STORYREEL_IMAGE_BASE_URL": httpserver.url_for("/api/v1"), "STORYREEL_IMAGE_API_KEY": "or-key"}, allow_network=False,
                         http_backoff_s=0.01, http_attempts=2)
     data_url = "data:image/png;base64," + base64.b64encode(png()).decode()
     httpserver.expect_request("/api/v1/chat/completions", method="POST", headers={"Authorization": "Bearer or-key"}, json={
@@ -169,7 +168,7 @@ def test_openai_compatible_chat_image_output(httpserver, tmp_path):
 def test_openai_compatible_rejections_and_malformed(httpserver, tmp_path, status, body, exc):
     from storyreel.providers.image.chat_images import ChatImages
 
-    settings = Settings(image_base_url=httpserver.url_for("/api/v1"), allow_network=False, http_backoff_s=0.01, http_attempts=2)
+    settings = Settings(environ={"STORYREEL_IMAGE_BASE_URL": httpserver.url_for("/api/v1")}, allow_network=False, http_backoff_s=0.01, http_attempts=2)
     httpserver.expect_request("/api/v1/chat/completions").respond_with_json(body, status=status)
     with pytest.raises(exc):
         ChatImages("google/gemini-2.5-flash-image", settings).generate(request(), tmp_path / "o.png")

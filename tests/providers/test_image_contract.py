@@ -51,29 +51,34 @@ class Wire:
 
 WIRES = [
     Wire("openai:gpt-image-2", "/v1/images/generations",
-         lambda url: {"openai_base_url": f"{url}/v1", "openai_api_key": KEY}, ("Authorization", f"Bearer {KEY}"),
+         lambda url: {"STORYREEL_OPENAI_BASE_URL": f"{url}/v1", "OPENAI_API_KEY": KEY}, ("Authorization", f"Bearer {KEY}"),
          lambda s: {"data": [{"b64_json": B64}], "usage": {"input_tokens": 50, "output_tokens": 1000}},
          (400, {"error": {"code": "moderation_blocked", "message": "rejected by the safety system"}}),
          {"data": []}, 50 * 5e-6 + 1000 * 30e-6),
     Wire("gemini:gemini-2.5-flash-image", "/v1beta/models/gemini-2.5-flash-image:generateContent",
-         lambda url: {"gemini_base_url": f"{url}/v1beta", "gemini_api_key": KEY}, ("x-goog-api-key", KEY),
+         lambda url: {"STORYREEL_GEMINI_BASE_URL": f"{url}/v1beta", "GEMINI_API_KEY": KEY}, ("x-goog-api-key", KEY),
          lambda s: {"candidates": [{"content": {"parts": [{"inlineData": {"mimeType": "image/png", "data": B64}}]}, "finishReason": "STOP"}],
                     "usageMetadata": {"promptTokenCount": 10, "candidatesTokenCount": 1290}},
          (200, {"promptFeedback": {"blockReason": "SAFETY"}}),
          {"candidates": []}, 10 * 0.30e-6 + 1290 * 30e-6),
     Wire("replicate:black-forest-labs/flux-schnell", "/v1/models/black-forest-labs/flux-schnell/predictions",
-         lambda url: {"replicate_base_url": f"{url}/v1", "replicate_api_token": KEY}, ("Authorization", f"Bearer {KEY}"),
+         lambda url: {"STORYREEL_REPLICATE_BASE_URL": f"{url}/v1", "REPLICATE_API_TOKEN": KEY}, ("Authorization", f"Bearer {KEY}"),
          lambda s: {"id": "p1", "status": "succeeded", "output": [s.url_for("/files/out.png")]},
          (201, {"id": "p1", "status": "failed", "error": "NSFW content detected. Try running it again."}),
          {"id": "p1", "status": "succeeded", "output": None}, 0.003),
+    Wire("together:black-forest-labs/FLUX.1-schnell", "/v1/images/generations",
+         lambda url: {"STORYREEL_TOGETHER_BASE_URL": f"{url}/v1", "TOGETHER_API_KEY": KEY}, ("Authorization", f"Bearer {KEY}"),
+         lambda s: {"id": "t1", "model": "black-forest-labs/FLUX.1-schnell", "object": "list", "data": [{"index": 0, "b64_json": B64}]},
+         (400, {"error": {"message": "NSFW content detected in the prompt", "type": "invalid_request_error"}}),
+         {"data": [{"url": "https://example.invalid/x.png"}]}, round(0.0027 * 1024 * 576 / 1024**2, 6)),
     Wire("openai-compatible:google/gemini-2.5-flash-image", "/api/v1/chat/completions",
-         lambda url: {"image_base_url": f"{url}/api/v1", "image_api_key": KEY}, ("Authorization", f"Bearer {KEY}"),
+         lambda url: {"STORYREEL_IMAGE_BASE_URL": f"{url}/api/v1", "STORYREEL_IMAGE_API_KEY": KEY}, ("Authorization", f"Bearer {KEY}"),
          lambda s: {"choices": [{"finish_reason": "stop", "message": {"images": [{"image_url": {"url": f"data:image/png;base64,{B64}"}}]}}],
                     "usage": {"cost": 0.039}},
          (400, {"error": {"code": 400, "message": "Input was flagged by moderation"}}),
          {"choices": [{"finish_reason": "stop", "message": {"content": "Here is a description instead."}}]}, 0.039),
     Wire("openrouter:google/gemini-2.5-flash-image", "/or/v1/chat/completions",
-         lambda url: {"openrouter_base_url": f"{url}/or/v1", "openrouter_api_key": KEY}, ("Authorization", f"Bearer {KEY}"),
+         lambda url: {"STORYREEL_OPENROUTER_BASE_URL": f"{url}/or/v1", "OPENROUTER_API_KEY": KEY}, ("Authorization", f"Bearer {KEY}"),
          lambda s: {"choices": [{"finish_reason": "stop", "message": {"images": [{"image_url": {"url": f"data:image/png;base64,{B64}"}}]}}],
                     "usage": {"cost": 0.04}},
          (200, {"choices": [{"finish_reason": "content_filter", "message": {"refusal": "I can't draw that."}}]}),
@@ -83,7 +88,7 @@ WIRES = [
 
 def provider(wire: Wire, httpserver):  # noqa: ANN001, ANN201
     fields = wire.settings(httpserver.url_for("").rstrip("/"))
-    settings = Settings(allow_network=False, http_attempts=2, http_backoff_s=0.01, image_poll_s=0.01, image_timeout_s=5, **fields)
+    settings = Settings(allow_network=False, http_attempts=2, http_backoff_s=0.01, image_poll_s=0.01, image_timeout_s=5, environ=fields)
     return resolve("image", wire.provider_id, settings)
 
 
@@ -126,8 +131,8 @@ def test_a_malformed_body_is_a_malformed_response(wire, httpserver, tmp_path):
 def test_capabilities_are_declared_and_a_missing_key_names_its_variable(wire, httpserver):
     p = provider(wire, httpserver)
     assert p.paid and not p.offline and p.max_candidates >= 1 and isinstance(p.accepts_reference_images, bool)
-    fields = {k: v for k, v in wire.settings(httpserver.url_for("").rstrip("/")).items() if "key" not in k and "token" not in k}
-    keyless = resolve("image", wire.provider_id, Settings(allow_network=False, _env_file=None, **fields))
+    fields = {k: v for k, v in wire.settings(httpserver.url_for("").rstrip("/")).items() if "KEY" not in k and "TOKEN" not in k}
+    keyless = resolve("image", wire.provider_id, Settings(allow_network=False, _env_file=None, environ=fields))
     if keyless.needs_key:
         with pytest.raises(ConfigError, match=keyless.key_env_var):
             keyless.preflight()

@@ -24,7 +24,7 @@ def completion(text: str) -> dict:
 
 @pytest.fixture
 def settings(httpserver) -> Settings:
-    return Settings(openai_base_url=httpserver.url_for("/v1"), openai_api_key=KEY, allow_network=False)
+    return Settings(environ={"STORYREEL_OPENAI_BASE_URL": httpserver.url_for("/v1"), "OPENAI_API_KEY": KEY}, allow_network=False)
 
 
 def test_template_sections_go_to_the_model_and_usage_is_priced(httpserver, settings):
@@ -58,13 +58,13 @@ def test_openai_compatible_needs_a_base_url_and_the_guard_holds():
     with pytest.raises(ProviderError, match="STORYREEL_LLM_BASE_URL"):
         resolve("llm", "openai-compatible:llama3", Settings(allow_network=False)).image_prompt(load_template("imagegen"), VALUES)
     with pytest.raises(ProviderError, match="network calls are disabled"):
-        resolve("llm", "openrouter:openai/gpt-5-mini", Settings(allow_network=False, llm_api_key="k")).image_prompt(
+        resolve("llm", "openrouter:openai/gpt-5-mini", Settings(environ={"STORYREEL_LLM_API_KEY": "k"}, allow_network=False)).image_prompt(
             load_template("imagegen"), VALUES)
 
 
 def test_a_non_reasoning_model_gets_the_templates_sampling_parameters(httpserver):
     httpserver.expect_request("/v1/chat/completions", method="POST").respond_with_json(completion("A lighthouse at dusk."))
-    settings = Settings(llm_base_url=httpserver.url_for("/v1"), allow_network=False)
+    settings = Settings(environ={"STORYREEL_LLM_BASE_URL": httpserver.url_for("/v1")}, allow_network=False)
     result = resolve("llm", "openai-compatible:llama3.1", settings).image_prompt(load_template("imagegen"), VALUES)
     assert result.text == "A lighthouse at dusk." and result.cost_usd == 0.0  # no listed price: usage recorded, $0 billed
     (req, _), = httpserver.log

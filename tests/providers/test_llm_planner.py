@@ -45,7 +45,7 @@ def request() -> PlannerRequest:
 
 def test_structured_output_becomes_a_valid_storyboard_with_our_ids(httpserver):
     httpserver.expect_request("/v1/chat/completions", method="POST").respond_with_handler(tool_call_reply)
-    settings = Settings(openai_base_url=httpserver.url_for("/v1"), openai_api_key="sk-plan", allow_network=False)
+    settings = Settings(environ={"STORYREEL_OPENAI_BASE_URL": httpserver.url_for("/v1"), "OPENAI_API_KEY": "sk-plan"}, allow_network=False)
     board = resolve("planner", "openai:gpt-5-mini", settings).plan(request())
     assert board.plan.provider == "openai:gpt-5-mini"
     assert [c.chapter_id for c in board.chapters] == ["ch01", "ch02"]
@@ -59,7 +59,7 @@ def test_structured_output_becomes_a_valid_storyboard_with_our_ids(httpserver):
 
 def test_planner_failures_are_provider_errors(httpserver):
     httpserver.expect_request("/v1/chat/completions").respond_with_json({"error": {"message": "overloaded"}}, status=503)
-    settings = Settings(openai_base_url=httpserver.url_for("/v1"), openai_api_key="sk-plan", allow_network=False)
+    settings = Settings(environ={"STORYREEL_OPENAI_BASE_URL": httpserver.url_for("/v1"), "OPENAI_API_KEY": "sk-plan"}, allow_network=False)
     with pytest.raises(ProviderError, match="planning failed"):
         resolve("planner", "openai:gpt-5-mini", settings).plan(request())
 

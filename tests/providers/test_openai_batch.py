@@ -45,7 +45,7 @@ class BatchOpenAI:
 
 def _openai(project, httpserver, n: int):  # noqa: ANN001, ANN202
     project.settings = project.settings.model_copy(update={
-        "image_provider": "openai:gpt-image-2", "openai_base_url": httpserver.url_for("/v1"), "openai_api_key": "sk-batch",
+        "image_provider": "openai:gpt-image-2", "environ": {"STORYREEL_OPENAI_BASE_URL": httpserver.url_for("/v1"), "OPENAI_API_KEY": "sk-batch"},
         "image_candidates": n, "image_concurrency": 1, "http_backoff_s": 0.01})
     return project.ctx(llm=FakeLlm())
 

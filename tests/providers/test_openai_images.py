@@ -34,7 +34,7 @@ def ok_body(**usage) -> dict:
 
 @pytest.fixture
 def settings(httpserver) -> Settings:
-    return Settings(openai_base_url=httpserver.url_for("/v1"), openai_api_key=KEY, http_backoff_s=0.01,
+    return Settings(environ={"STORYREEL_OPENAI_BASE_URL": httpserver.url_for("/v1"), "OPENAI_API_KEY": KEY}, http_backoff_s=0.01,
                     http_attempts=3, image_timeout_s=0.8, allow_network=False, image_quality="medium")
 
 
@@ -166,9 +166,9 @@ def test_the_key_never_appears_in_errors(httpserver, settings, tmp_path):
 
 def test_missing_key_and_network_guard(tmp_path):
     with pytest.raises(ProviderError, match="OPENAI_API_KEY"):
-        OpenAIImages("gpt-image-2", Settings(openai_api_key=None, allow_network=False)).generate(request(), tmp_path / "i.png")
+        OpenAIImages("gpt-image-2", Settings(environ={}, allow_network=False)).generate(request(), tmp_path / "i.png")
     with pytest.raises(ProviderError, match="network calls are disabled"):
-        OpenAIImages("gpt-image-2", Settings(openai_api_key=KEY, allow_network=False)).generate(request(), tmp_path / "i.png")
+        OpenAIImages("gpt-image-2", Settings(environ={"OPENAI_API_KEY": KEY}, allow_network=False)).generate(request(), tmp_path / "i.png")
 
 
 def test_rate_limiter_spaces_calls_to_the_rpm(monkeypatch):

@@ -118,7 +118,7 @@ def test_openai_sends_references_as_an_edit_with_image_parts(httpserver, tmp_pat
                                     "usage": {"input_tokens": 500, "output_tokens": 1056}}), content_type="application/json")
 
     httpserver.expect_request("/v1/images/edits", method="POST").respond_with_handler(edits)
-    s = Settings(openai_base_url=httpserver.url_for("/v1"), openai_api_key="sk-edit", allow_network=False, http_backoff_s=0.01)
+    s = Settings(environ={"STORYREEL_OPENAI_BASE_URL": httpserver.url_for("/v1"), "OPENAI_API_KEY": "sk-edit"}, allow_network=False, http_backoff_s=0.01)
     openai = OpenAIImages("gpt-image-2", s)
     refs = [_reference(tmp_path), _reference(tmp_path, (20, 200, 40), "tortoise.png")]
     req = request().model_copy(update={"references": refs})

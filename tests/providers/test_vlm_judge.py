@@ -56,7 +56,7 @@ class FakeVision:
 
 
 def settings_for(httpserver, **more) -> Settings:  # noqa: ANN001, ANN003
-    return Settings(openai_base_url=httpserver.url_for("/v1"), openai_api_key="sk-judge", allow_network=False, **more)
+    return Settings(environ={"STORYREEL_OPENAI_BASE_URL": httpserver.url_for("/v1"), "OPENAI_API_KEY": "sk-judge"}, allow_network=False, **more)
 
 
 @pytest.fixture

@@ -31,7 +31,7 @@ HOSTILE = {
 
 
 def planner(tmp_path, model):  # noqa: ANN001
-    p = resolve("planner", "openai:gpt-5-mini", Settings(workspace=tmp_path, allow_network=False, openai_api_key="sk-unused"))
+    p = resolve("planner", "openai:gpt-5-mini", Settings(environ={"OPENAI_API_KEY": "sk-unused"}, workspace=tmp_path, allow_network=False))
     p.test_model = model
     return p
 

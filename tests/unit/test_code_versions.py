@@ -20,16 +20,21 @@ from pathlib import Path
 
 LOCK = Path(__file__).with_name("code_versions.lock.json")
 SRC = Path(__file__).resolve().parents[2] / "src"
-CLASSES = [
-    "storyreel.stages.plan:PlanStage", "storyreel.stages.image_prompt:ImagePromptStage", "storyreel.stages.image:ImageStage",
-    "storyreel.stages.manifest:ManifestStage", "storyreel.stages.narration:NarrationStage", "storyreel.stages.clip:ClipStage",
-    "storyreel.stages.clip:SegmentStage", "storyreel.stages.audio_segment:AudioSegmentStage", "storyreel.stages.mix:MixStage", "storyreel.stages.render:RenderStage", "storyreel.stages.qc:QcStage",
-    "storyreel.providers.image.local_cards:LocalCards", "storyreel.providers.image.openai_images:OpenAIImages",
-    "storyreel.providers.image.gemini_images:GeminiImages", "storyreel.providers.image.replicate_images:ReplicateImages",
-    "storyreel.providers.image.chat_images:ChatImages", "storyreel.providers.tts.local_espeak:LocalEspeak", "storyreel.providers.scorer.local_technical:LocalTechnical",
-    "storyreel.providers.llm.direct:LocalDirect", "storyreel.providers.llm.pydantic_ai_llm:PydanticAILlm",
-    "storyreel.providers.planner.local:LocalPlanner", "storyreel.providers.planner.llm:LlmPlanner",
-]
+def _classes() -> list[str]:
+    """Every stage of the pipeline and every built-in provider class of the registry (``module:Class``): a
+    new stage or vendor is covered without being listed here (the lock then asks for it to be recorded)."""
+    from storyreel.providers.registry import BUILTINS
+    from storyreel.stages.pipeline import MEDIA_STAGES
+    from storyreel.stages.plan import PlanStage
+
+    stages = [f"{type(s).__module__}:{type(s).__name__}" for s in (PlanStage(), *MEDIA_STAGES)]
+    providers = [spec[0] if isinstance(spec, tuple) else spec for vendors in BUILTINS.values() for spec in vendors.values()]
+    providers.append("storyreel.providers.scorer.local_consistency:LocalConsistency")  # built into the select stage
+    return list(dict.fromkeys(stages + sorted(providers)))
+
+
+CLASSES = _classes()
+
 FOLLOW = ("storyreel.media.", "storyreel.providers.")  # dependencies whose code changes outputs
 TRANSPORT = {  # the contract and the wire's plumbing: how a call is made, not what it makes
     "storyreel.providers.base", "storyreel.providers.connection", "storyreel.providers.http",

@@ -117,7 +117,7 @@ def test_model_agents_speak_the_vendors_wire_format(httpserver, tmp_path):
     from storyreel.providers.llm.enhance_agents import LlmCritic, LlmDirector
 
     httpserver.expect_request("/v1/chat/completions", method="POST").respond_with_handler(_chat)
-    llm = resolve("llm", "openai:gpt-5-mini", Settings(openai_base_url=httpserver.url_for("/v1"), openai_api_key="sk-x", allow_network=False))
+    llm = resolve("llm", "openai:gpt-5-mini", Settings(environ={"STORYREEL_OPENAI_BASE_URL": httpserver.url_for("/v1"), "OPENAI_API_KEY": "sk-x"}, allow_network=False))
     out = enhance("a hare mocking a tortoise", LlmDirector(llm), LlmCritic(llm), Brief(brand="Aesop"), trace_dir=tmp_path)
     assert out.stop_reason == "threshold" and out.final.startswith("Wide establishing shot")
     assert out.iterations[0]["scores"]["cinematography"] == 95 and out.usage == {"input_tokens": 600, "output_tokens": 200}
@@ -140,7 +140,7 @@ def test_a_malformed_critique_is_a_provider_error(httpserver):
                         content_type="application/json")
 
     httpserver.expect_request("/v1/chat/completions", method="POST").respond_with_handler(bad)
-    llm = resolve("llm", "openai:gpt-5-mini", Settings(openai_base_url=httpserver.url_for("/v1"), openai_api_key="sk-x", allow_network=False))
+    llm = resolve("llm", "openai:gpt-5-mini", Settings(environ={"STORYREEL_OPENAI_BASE_URL": httpserver.url_for("/v1"), "OPENAI_API_KEY": "sk-x"}, allow_network=False))
     with pytest.raises(ProviderError):
         LlmCritic(llm).critique("a hare", Brief())
 

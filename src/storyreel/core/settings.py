@@ -6,9 +6,11 @@ in the current directory, defaults.
 
 from __future__ import annotations
 
+import os
+from functools import lru_cache
 from pathlib import Path
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import Field, SecretStr
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -41,7 +43,7 @@ class Settings(BaseSettings):
     cookie_secure: bool = Field(default=False, description="Mark the dashboard's cookies Secure (behind an HTTPS proxy).")
     dashboard_image_providers: list[str] = Field(
         default=["local:cards", "openai:gpt-image-2", "gemini:gemini-2.5-flash-image", "replicate:black-forest-labs/flux-schnell",
-                 "openrouter:google/gemini-2.5-flash-image"],
+                 "together:black-forest-labs/FLUX.1-schnell", "openrouter:google/gemini-2.5-flash-image"],
         description="Image providers the dashboard offers (those whose key is configured are shown).",
     )
     dashboard_llms: list[str] = Field(
@@ -52,18 +54,15 @@ class Settings(BaseSettings):
     planner: str = Field(default="local:planner", description="Planner provider (vendor:model).")
     image_provider: str = Field(default="local:cards", description="Image provider (vendor:model).")
     llm: str = Field(default="local:direct", description="LLM of the prompt steps (vendor:model); local:direct renders templates without a model.")
-    llm_base_url: str | None = Field(default=None, description="Base URL of the OpenAI-compatible LLM server of openai-compatible: (e.g. Ollama).")
-    llm_api_key: SecretStr | None = Field(
-        default=None, description="API key of the openai-compatible: LLM server; fallback key of openrouter:, anthropic: and google:.",
-    )
-    openrouter_base_url: str = Field(default="https://openrouter.ai/api/v1", description="OpenRouter API base URL.")
-    openrouter_api_key: SecretStr | None = Field(
-        default=None, validation_alias=AliasChoices("OPENROUTER_API_KEY", "STORYREEL_OPENROUTER_API_KEY"), description="OpenRouter API key.",
-    )
-    anthropic_api_key: SecretStr | None = Field(
-        default=None, validation_alias=AliasChoices("ANTHROPIC_API_KEY", "STORYREEL_ANTHROPIC_API_KEY"), description="Anthropic API key.",
-    )
     tts_provider: str = Field(default="local:espeak", description="Narration provider (vendor:model).")
+    environ: dict[str, str] = Field(
+        default_factory=dict,
+        description="Vendor variables (API keys, STORYREEL_<VENDOR>_BASE_URL) given explicitly, e.g. by an embedder: read "
+        "before the process environment (see Settings.variable).",
+    )
+    keys_file: Path | None = Field(
+        default=None, description="A file of vendor variables (KEY=value lines, .env syntax), read after the environment and .env.",
+    )
     allow_network: bool = Field(default=True, description="False refuses every network call (tests set 0).")
     workers: int = Field(default=2, ge=1, le=64, description="Parallel render workers (x264 threads × workers ≤ cores).")
     x264_preset: str = Field(default="veryfast", description="libx264 preset of every segment.")
@@ -73,20 +72,6 @@ class Settings(BaseSettings):
         description="H.264 encoder: auto (first working hardware encoder, else libx264), libx264, h264_nvenc, h264_qsv, h264_videotoolbox.",
     )
     max_cost_usd: float = Field(default=10.0, ge=0, description="Cost cap per project in USD (paid provider calls).")
-    openai_base_url: str = Field(default="https://api.openai.com/v1", description="OpenAI API base URL (STORYREEL_OPENAI_BASE_URL).")
-    openai_api_key: SecretStr | None = Field(
-        default=None, validation_alias=AliasChoices("OPENAI_API_KEY", "STORYREEL_OPENAI_API_KEY"), description="OpenAI API key.",
-    )
-    gemini_base_url: str = Field(default="https://generativelanguage.googleapis.com/v1beta", description="Gemini API base URL.")
-    gemini_api_key: SecretStr | None = Field(
-        default=None, validation_alias=AliasChoices("GEMINI_API_KEY", "GOOGLE_API_KEY", "STORYREEL_GEMINI_API_KEY"), description="Gemini API key.",
-    )
-    replicate_base_url: str = Field(default="https://api.replicate.com/v1", description="Replicate API base URL.")
-    replicate_api_token: SecretStr | None = Field(
-        default=None, validation_alias=AliasChoices("REPLICATE_API_TOKEN", "STORYREEL_REPLICATE_API_TOKEN"), description="Replicate API token.",
-    )
-    image_base_url: str = Field(default="https://openrouter.ai/api/v1", description="Base URL of openai-compatible: image output (chat completions).")
-    image_api_key: SecretStr | None = Field(default=None, description="API key of the openai-compatible: image server.")
     image_poll_s: float = Field(default=1.0, gt=0, description="Polling interval of asynchronous image APIs (Replicate), seconds.")
     image_quality: str = Field(default="medium", description="Image quality asked of the provider (gpt-image-2: low | medium | high).")
     image_long_side: int = Field(default=1536, ge=256, le=3840, description="Long side in pixels asked of the provider (rounded to 16).")
@@ -104,15 +89,23 @@ class Settings(BaseSettings):
     http_backoff_s: float = Field(default=1.0, ge=0, description="First retry wait in seconds (exponential, jittered, capped at 30 s).")
     speech_rate_wpm: int = Field(default=165, ge=80, le=400, description="Narration speed, words per minute.")
 
+    def variable(self, name: str) -> str | None:
+        """A vendor's variable (an API key such as ``OPENAI_API_KEY``, a base URL such as
+        ``STORYREEL_OPENAI_BASE_URL``): from :attr:`environ`, else the process environment, else ``.env`` in the
+        current directory, else :attr:`keys_file`; None (or empty) when none sets it. Vendors declare which
+        variables they read (:class:`storyreel.providers.connection.Connection`), so a vendor added by entry
+        point is configured exactly like a built-in one."""
+        for source in (self.environ, os.environ, _dotenv(Path(".env")), _dotenv(self.keys_file)):
+            value = source.get(name)
+            if value:
+                return value
+        return None
+
     @classmethod
     def env_names(cls) -> list[str]:
-        """Every environment variable the settings read: ``STORYREEL_<FIELD>`` and the declared aliases
-        (e.g. ``OPENAI_API_KEY``)."""
-        names = {f"STORYREEL_{name.upper()}" for name in cls.model_fields}
-        for info in cls.model_fields.values():
-            if isinstance(info.validation_alias, AliasChoices):
-                names.update(c for c in info.validation_alias.choices if isinstance(c, str))
-        return sorted(names)
+        """Every environment variable the settings read: ``STORYREEL_<FIELD>`` (vendors' variables are read
+        when a vendor is used: :meth:`variable`)."""
+        return sorted(f"STORYREEL_{name.upper()}" for name in cls.model_fields)
 
     @classmethod
     def settings_customise_sources(
@@ -124,3 +117,21 @@ class Settings(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         return (init_settings, env_settings, dotenv_settings, TomlConfigSettingsSource(settings_cls))
+
+
+def _dotenv(path: Path | None) -> dict[str, str]:
+    """The variables of a ``.env``-syntax file (empty when there is none), parsed once per version of the file."""
+    if path is None:
+        return {}
+    try:
+        st = path.stat()
+    except OSError:
+        return {}
+    return _parsed_dotenv(str(path.resolve()), st.st_mtime_ns, st.st_size)
+
+
+@lru_cache(maxsize=16)
+def _parsed_dotenv(path: str, mtime_ns: int, size: int) -> dict[str, str]:
+    from dotenv import dotenv_values
+
+    return {k: v for k, v in dotenv_values(path).items() if v is not None}

@@ -76,13 +76,23 @@ class Said:
 
 
 class Director(Protocol):
+    """The agent that rewrites the prompt. ``paid``: its turns are priced (``estimate`` in USD before each)."""
+
     provider_id: str
+    paid: bool
+
+    def estimate(self, prompt: str, brief: Brief) -> float: ...
 
     def rewrite(self, prompt: str, feedback: list[str], brief: Brief) -> Said: ...
 
 
 class Critic(Protocol):
+    """The agent that scores the prompt and says what to change. ``paid`` as for :class:`Director`."""
+
     provider_id: str
+    paid: bool
+
+    def estimate(self, prompt: str, brief: Brief) -> float: ...
 
     def critique(self, prompt: str, brief: Brief) -> Said: ...
 

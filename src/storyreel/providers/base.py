@@ -31,10 +31,12 @@ from pydantic import BaseModel, ConfigDict, Field
 from storyreel.core.artifact import AspectRatio, CameraMove, InputKind, Storyboard, VisualType
 from storyreel.core.words import WordTiming
 from storyreel.providers.connection import Connection
+from storyreel.providers.prices import PriceTable, llm_cost, llm_estimate
 
 __all__ = [
-    "ImageGenService", "ImageProvider", "ImageRequest", "ImageResult", "JobLog", "LlmResult", "LlmStep", "Planner",
-    "PlannerRequest", "Provider", "Received", "SpeechRequest", "SpeechResult", "SpeechService", "WordTiming",
+    "ConsistencyScorer", "Deduplication", "ImageGenService", "ImageProvider", "ImageRequest", "ImageResult", "ImageScorer", "JobLog",
+    "Judge", "LlmResult", "LlmStep", "Planner", "PlannerRequest", "Provider", "Received", "SpeechRequest", "SpeechResult",
+    "SpeechService", "WordTiming",
 ]
 
 
@@ -245,6 +247,44 @@ class SpeechService(Capable, Protocol):
     def synthesize(self, request: SpeechRequest, out_path: Path) -> SpeechResult: ...
 
 
+class Scores(Protocol):
+    """A scorer's verdict on one image: criteria 0–100 and ``total`` (a pydantic model)."""
+
+    total: float
+
+    def model_dump(self) -> dict[str, Any]: ...
+
+
+class ImageScorer(Capable, Protocol):
+    """The select stage's image scorer (``scorer`` modality, ``local:technical``): ``score(image, palette)``
+    → scores with a ``total``, 0–100; ``kind`` names its scores in the shot's record."""
+
+    kind: ClassVar[str]
+
+    def score(self, image: Path, palette: list[str] | None = None) -> Scores: ...
+
+
+class ConsistencyScorer(Capable, Protocol):
+    """How much a candidate looks like the reference images of the entities its shot shows: ``{criterion: 0–100,
+    "total": 0–100}``."""
+
+    kind: ClassVar[str]
+
+    def score(self, candidate: Path, references: list[Path]) -> dict[str, float]: ...
+
+
+class Judge(Capable, Protocol):
+    """The VLM judge (``judge`` modality): every candidate of a shot in one call. ``estimate(images)``: USD of
+    judging that many images (candidates and references); ``judge(...)`` → (verdict, token usage, USD)."""
+
+    kind: ClassVar[str]
+
+    def estimate(self, images: int) -> float: ...
+
+    def judge(self, candidates: list[Path], description: str, references: list[tuple[str, Path]] | None = None,
+              *, model: Any = None) -> tuple[Any, dict[str, int], float]: ...
+
+
 class Planner(Capable, Protocol):
     """Plans a script or prompt into a storyboard. ``last_usage`` holds the last call's tokens and cost."""
 
@@ -280,6 +320,11 @@ class Provider:
         if cls.connection is not None:
             cls.needs_key = cls.connection.key_required
             cls.key_env_var = cls.connection.key_env_var
+
+    @property
+    def prices(self) -> PriceTable:
+        """The vendor's price table (its connection's; empty for a provider without one)."""
+        return self.connection.prices if self.connection is not None else PriceTable()
 
     default_model: ClassVar[str] = ""
 
@@ -317,8 +362,8 @@ class Provider:
         from storyreel.providers.netguard import check_url
 
         self.connection.key(self.settings)
-        if self.connection.base_url_fields:
-            check_url(self.connection.base_url(self.settings), self.settings.allow_network, self.provider_id)
+        if self.connection.over_http:
+            check_url(self.connection.url(self.settings), self.settings.allow_network, self.provider_id)
 
 
 class LocalProvider(Provider):
@@ -343,6 +388,15 @@ class LlmProvider(Provider):
     def estimate(self, template: Any, values: dict[str, Any]) -> float:
         """Upper bound in USD of one ``image_prompt`` call (0 for free providers)."""
         return 0.0
+
+    def token_estimate(self, input_chars: int, max_output_tokens: int) -> float:
+        """Upper bound in USD of one call with ``input_chars`` of input and up to ``max_output_tokens`` out, at
+        the model's rates in the vendor's price table (:func:`~storyreel.providers.prices.llm_estimate`)."""
+        return llm_estimate(self.prices, self.model, input_chars, max_output_tokens)
+
+    def token_cost(self, input_tokens: int, output_tokens: int) -> float:
+        """USD of a call from its reported token usage (:func:`~storyreel.providers.prices.llm_cost`)."""
+        return llm_cost(self.prices, self.model, input_tokens, output_tokens)
 
 
 class ImageProvider(Provider):

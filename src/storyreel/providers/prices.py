@@ -1,14 +1,16 @@
 """Dated price table of paid providers, with sources. Used to estimate (and reserve) a call's cost
 before it runs; the committed cost comes from the provider's reported usage when it has one.
 
-Prices change: each entry says when it was read and where. Unknown models estimate from the vendor's
-most expensive listed entry so the cost cap errs on the safe side. Every price and every usage → cost
+Prices change: each entry says when it was read and where. Each vendor's prices are one :class:`PriceTable`,
+declared by its connection (:mod:`storyreel.providers.connection`); unknown models estimate from the most
+expensive listed entry so the cost cap errs on the safe side. Every built-in price and every usage → cost
 formula of storyreel is in this module.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
@@ -16,7 +18,6 @@ class ImagePrice:
     """Per-image price at a reference size; other sizes scale with pixel count (output tokens grow
     with area). Token rates are USD per token, for computing the actual cost from ``usage``."""
 
-    vendor: str
     model: str
     quality: str
     ref_size: tuple[int, int]
@@ -27,40 +28,61 @@ class ImagePrice:
     source: str = ""
 
 
+@dataclass(frozen=True)
+class PriceTable:
+    """One vendor's prices, declared by its :class:`~storyreel.providers.connection.Connection`: ``images``
+    (per model and quality) and ``llm`` (USD per input and output token by model name; ``llm_source`` says
+    where and when they were read). A vendor added by entry point declares its own table the same way."""
+
+    images: tuple[ImagePrice, ...] = ()
+    llm: Mapping[str, tuple[float, float]] = field(default_factory=dict)
+    llm_source: str = ""
+
+
 _OPENAI = "https://openai.com/api/pricing/ (gpt-image-2 launch pricing, image generation guide cost examples)"
-IMAGE_PRICES: list[ImagePrice] = [
-    ImagePrice("openai", "gpt-image-2", q, (1536, 1024), usd, 5e-6, 30e-6, "2026-04-21", _OPENAI)
-    for q, usd in (("low", 0.005), ("medium", 0.041), ("high", 0.165), ("auto", 0.165))
-] + [
-    ImagePrice("openai", "gpt-image-2", q, (1024, 1024), usd, 5e-6, 30e-6, "2026-04-21", _OPENAI)
-    for q, usd in (("low", 0.006), ("medium", 0.053), ("high", 0.211), ("auto", 0.211))
-]
+OPENAI = PriceTable(
+    images=tuple(
+        [ImagePrice("gpt-image-2", q, (1536, 1024), usd, 5e-6, 30e-6, "2026-04-21", _OPENAI)
+         for q, usd in (("low", 0.005), ("medium", 0.041), ("high", 0.165), ("auto", 0.165))]
+        + [ImagePrice("gpt-image-2", q, (1024, 1024), usd, 5e-6, 30e-6, "2026-04-21", _OPENAI)
+           for q, usd in (("low", 0.006), ("medium", 0.053), ("high", 0.211), ("auto", 0.211))]
+    ),
+    llm={"gpt-5": (1.25e-6, 10e-6), "gpt-5-mini": (0.25e-6, 2e-6), "gpt-5-nano": (0.05e-6, 0.4e-6)},
+    llm_source="https://openai.com/api/pricing/ (read 2025-08-07)",
+)
 
 _GEMINI = "https://ai.google.dev/gemini-api/docs/pricing (image output $30 / 1M tokens; 1290 tokens per 1K image)"
-IMAGE_PRICES += [
-    ImagePrice("gemini", "gemini-2.5-flash-image", "auto", (1024, 1024), 0.039, 0.30e-6, 30e-6, "2025-10-02", _GEMINI),
-    ImagePrice("gemini", "gemini-3-pro-image", "auto", (1024, 1024), 0.134, 2e-6, 120e-6, "2025-11-20", _GEMINI),
-]
+GEMINI = PriceTable(images=(
+    ImagePrice("gemini-2.5-flash-image", "auto", (1024, 1024), 0.039, 0.30e-6, 30e-6, "2025-10-02", _GEMINI),
+    ImagePrice("gemini-3-pro-image", "auto", (1024, 1024), 0.134, 2e-6, 120e-6, "2025-11-20", _GEMINI),
+))
+
 _OPENROUTER = "https://openrouter.ai/google/gemini-2.5-flash-image (Google's rates passed through: $30 / 1M image output tokens)"
-IMAGE_PRICES += [
-    ImagePrice(vendor, "google/gemini-2.5-flash-image", "auto", (1024, 1024), 0.039, 0.30e-6, 30e-6, "2025-10-02", _OPENROUTER)
-    for vendor in ("openrouter", "openai-compatible")
-]
+OPENROUTER = PriceTable(images=(
+    ImagePrice("google/gemini-2.5-flash-image", "auto", (1024, 1024), 0.039, 0.30e-6, 30e-6, "2025-10-02", _OPENROUTER),
+))
+"""OpenRouter's — and, for an OpenAI-compatible image server, the estimate until it reports the real cost."""
+
 _REPLICATE = "https://replicate.com/pricing (per output image)"
-IMAGE_PRICES += [
-    ImagePrice("replicate", "black-forest-labs/flux-schnell", "auto", (1024, 1024), 0.003, as_of="2025-11-01", source=_REPLICATE),
-    ImagePrice("replicate", "black-forest-labs/flux-dev", "auto", (1024, 1024), 0.025, as_of="2025-11-01", source=_REPLICATE),
-    ImagePrice("replicate", "black-forest-labs/flux-1.1-pro", "auto", (1024, 1024), 0.04, as_of="2025-11-01", source=_REPLICATE),
-]
+REPLICATE = PriceTable(images=(
+    ImagePrice("black-forest-labs/flux-schnell", "auto", (1024, 1024), 0.003, as_of="2025-11-01", source=_REPLICATE),
+    ImagePrice("black-forest-labs/flux-dev", "auto", (1024, 1024), 0.025, as_of="2025-11-01", source=_REPLICATE),
+    ImagePrice("black-forest-labs/flux-1.1-pro", "auto", (1024, 1024), 0.04, as_of="2025-11-01", source=_REPLICATE),
+))
+
+BUILT_IN = (OPENAI, GEMINI, OPENROUTER, REPLICATE)
+"""Every built-in table: a model no table lists is estimated at the dearest entry of all (the cap errs on the
+safe side)."""
 
 
-def image_price(vendor: str, model: str, quality: str, width: int, height: int) -> tuple[float, ImagePrice]:
-    """Estimated USD for one image of ``width × height`` and the entry it came from."""
-    entries = [p for p in IMAGE_PRICES if p.vendor == vendor and model.startswith(p.model) and p.quality in (quality, "auto")]
+def image_price(table: PriceTable, model: str, quality: str, width: int, height: int) -> tuple[float, ImagePrice]:
+    """Estimated USD for one image of ``width × height`` from ``table`` and the entry it came from; a model
+    the table does not list is priced at the table's dearest entry (or the dearest of every built-in table)."""
+    entries = [p for p in table.images if model.startswith(p.model) and p.quality in (quality, "auto")]
     if any(p.quality == quality for p in entries):
         entries = [p for p in entries if p.quality == quality]
     if not entries:
-        listed = [p for p in IMAGE_PRICES if p.vendor == vendor] or IMAGE_PRICES  # an unknown vendor: the dearest of all
+        listed = list(table.images) or [p for t in BUILT_IN for p in t.images]
         entries = [max(listed, key=lambda p: p.usd_per_image / (p.ref_size[0] * p.ref_size[1]))]
     square = width == height
     best = min(entries, key=lambda p: (p.ref_size[0] == p.ref_size[1]) != square)
@@ -79,29 +101,22 @@ def usage_cost(price: ImagePrice, usage: dict) -> float | None:
 
 
 # --------------------------------------------------------------------------------------------- LLMs
-LLM_PRICES: dict[str, tuple[float, float]] = {
-    "gpt-5": (1.25e-6, 10e-6),
-    "gpt-5-mini": (0.25e-6, 2e-6),
-    "gpt-5-nano": (0.05e-6, 0.4e-6),
-}
-"""USD per token (input, output) by model name; read 2025-08-07 from https://openai.com/api/pricing/.
-A model not listed is *estimated* at the most expensive listed rates (the cap errs on the safe side) and
-*billed* at 0 in the ledger, its reported token usage recorded beside it."""
-
 CHARS_PER_TOKEN = 4
 """Rough characters per token for English text (OpenAI's tokenizer guide) — for estimates only."""
 
 
-def llm_estimate(model: str, input_chars: int, max_output_tokens: int) -> float:
+def llm_estimate(table: PriceTable, model: str, input_chars: int, max_output_tokens: int) -> float:
     """Upper bound in USD of one LLM call: ``input_chars`` / :data:`CHARS_PER_TOKEN` tokens in,
-    ``max_output_tokens`` out, at the model's rates (or the highest listed rates when unknown)."""
-    rate_in, rate_out = LLM_PRICES.get(model, max(LLM_PRICES.values()))
+    ``max_output_tokens`` out, at the model's rates in ``table`` — a model not listed at the most expensive
+    rates any built-in table lists (the cap errs on the safe side)."""
+    rate_in, rate_out = table.llm.get(model) or max((r for t in BUILT_IN for r in t.llm.values()), key=lambda r: r[1])
     return round(input_chars / CHARS_PER_TOKEN * rate_in + max_output_tokens * rate_out, 8)
 
 
-def llm_cost(model: str, input_tokens: int, output_tokens: int) -> float:
-    """Actual USD of a call from its reported token usage (0 for a model without a listed price)."""
-    rates = LLM_PRICES.get(model)
+def llm_cost(table: PriceTable, model: str, input_tokens: int, output_tokens: int) -> float:
+    """Actual USD of a call from its reported token usage: 0 for a model ``table`` does not list (its token
+    usage is recorded beside it)."""
+    rates = table.llm.get(model)
     if rates is None:
         return 0.0
     return round(input_tokens * rates[0] + output_tokens * rates[1], 8)

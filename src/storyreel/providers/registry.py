@@ -45,6 +45,7 @@ BUILTINS: dict[str, dict[str, str | tuple[str, str]]] = {
         "openai": "storyreel.providers.image.openai_images:OpenAIImages",
         "gemini": "storyreel.providers.image.gemini_images:GeminiImages",
         "replicate": "storyreel.providers.image.replicate_images:ReplicateImages",
+        "together": "storyreel.providers.image.together_images:TogetherImages",
         "openai-compatible": ("storyreel.providers.image.chat_images:ChatImages", "image-server"),
         "openrouter": ("storyreel.providers.image.chat_images:ChatImages", "openrouter"),
     },

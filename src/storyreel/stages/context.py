@@ -6,7 +6,6 @@ import json
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any
 
 from storyreel.core.artifact import Storyboard
 from storyreel.core.settings import Settings
@@ -15,7 +14,7 @@ from storyreel.media.ffmpeg import Encoding
 from storyreel.media.layout import FrameLayout, frame_layout, motion_safe_area
 from storyreel.media.timeline import KenBurns, Timeline, build_timeline
 from storyreel.prompts.registry import PromptTemplate, load_template
-from storyreel.providers.base import ImageGenService, LlmStep, SpeechService
+from storyreel.providers.base import ConsistencyScorer, ImageGenService, ImageScorer, Judge, LlmStep, SpeechService
 from storyreel.store.assets import AssetStore
 from storyreel.store.files import ProjectPaths
 from storyreel.store.ledger import CostLedger
@@ -34,13 +33,13 @@ class ProjectContext:
     ledger: CostLedger | None = None
     llm: LlmStep | None = None
     assets: AssetStore | None = None
-    scorer: Any = None
-    """The select stage's image scorer (``score(path) -> scores with total``, ``identity()``, ``kind``)."""
+    scorer: ImageScorer | None = None
+    """The select stage's image scorer (``local:technical``)."""
     scores: ScoreStore | None = None
-    judge: Any = None
-    consistency: Any = None
+    judge: Judge | None = None
+    """The select stage's VLM judge, or None."""
+    consistency: ConsistencyScorer | None = None
     """The select stage's consistency scorer (``local:consistency``): candidates against entity references."""
-    """The select stage's VLM judge (``judge(paths, description) -> (verdict, usage, cost)``), or None."""
     _templates: dict[str, PromptTemplate] = field(default_factory=dict)
     music: Path | None = None
     _narration: dict[str, tuple[float, list[WordTiming]]] = field(default_factory=dict)

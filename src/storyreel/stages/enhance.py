@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import json
 import shutil
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from storyreel.core.atomic import atomic_write_text
 from storyreel.engine.graph import Node, NodeOutput, RecipeParts, Stage
-from storyreel.prompts.enhance import Brief, Said, enhance
+from storyreel.prompts.enhance import Brief, Critic, Director, Said, enhance
 from storyreel.providers.base import LlmStep
 from storyreel.stages.context import ProjectContext
 from storyreel.store.ledger import hold
@@ -30,7 +30,7 @@ def enhancing(ctx: ProjectContext) -> bool:
     return bool(ctx.settings.enhance_prompts)
 
 
-def agents(llm: LlmStep | None) -> tuple[Any, Any]:
+def agents(llm: LlmStep | None) -> tuple[Director, Critic]:
     """(director, critic): the offline rules when ``llm`` runs no agents (a local LLM, or none), else ``llm``
     as both agents (pydantic-ai, imported only then)."""
     from storyreel.providers.llm.enhance_rules import ChecklistCritic, RuleDirector
@@ -45,10 +45,10 @@ def agents(llm: LlmStep | None) -> tuple[Any, Any]:
 class _Metered:
     """An agent whose every turn is reserved (its ``estimate``) and booked in the ledger as ``node``."""
 
-    def __init__(self, agent: Any, ctx: ProjectContext, node: str) -> None:
+    def __init__(self, agent: Director | Critic, ctx: ProjectContext, node: str) -> None:
         self.agent, self.ctx, self.node = agent, ctx, node
         self.provider_id = agent.provider_id
-        self.paid = bool(getattr(getattr(agent, "llm", None), "paid", False))
+        self.paid = agent.paid
 
     def _turn(self, call, estimate) -> Said:  # noqa: ANN001
         with hold(self.ctx.ledger, self.node, self.provider_id, estimate, paid=self.paid) as held:

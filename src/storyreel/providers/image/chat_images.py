@@ -51,7 +51,7 @@ class ChatImages(HttpImageProvider):
     def estimate(self, request: ImageRequest) -> float:
         """Reserved before the call: the price table's entry for the model, else its most expensive image
         (the server reports the real cost afterwards)."""
-        return image_price(self.vendor, self.model, "auto", 1024, 1024)[0]
+        return image_price(self.prices, self.model, "auto", 1024, 1024)[0]
 
     def fetch(self, request: ImageRequest, *, jobs: JobLog | None = None, key: str | None = None) -> Received:
         """One chat completion (no idempotency key on this wire: a lost answer is uncertain)."""

@@ -49,7 +49,7 @@ class GeminiImages(HttpImageProvider):
         }
 
     def estimate(self, request: ImageRequest) -> float:
-        return image_price("gemini", self.model, "auto", 1024, 1024)[0]
+        return image_price(self.prices, self.model, "auto", 1024, 1024)[0]
 
     def fetch(self, request: ImageRequest, *, jobs: JobLog | None = None, key: str | None = None) -> Received:
         """One ``generateContent`` call (Gemini has no idempotency key: a lost answer is uncertain)."""
@@ -60,7 +60,7 @@ class GeminiImages(HttpImageProvider):
         body = self.create(f"/models/{self.model}:generateContent", sent, jobs=jobs)
         data = _image_bytes(body)
         usage = body.get("usageMetadata") or {}
-        estimate, price = image_price("gemini", self.model, "auto", 1024, 1024)
+        estimate, price = image_price(self.prices, self.model, "auto", 1024, 1024)
         cost = usage_cost(price, {"input_tokens": usage.get("promptTokenCount", 0), "output_tokens": usage.get("candidatesTokenCount")})
         return Received(data=data, cost_usd=estimate if cost is None else cost, details={
             "model": self.model, "aspect_ratio": payload["generationConfig"]["imageConfig"]["aspectRatio"], "usage": usage,

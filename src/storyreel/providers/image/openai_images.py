@@ -80,7 +80,7 @@ class OpenAIImages(HttpImageProvider):
 
     def estimate(self, request: ImageRequest) -> float:
         w, h = provider_size(request.width, request.height, self.settings.image_long_side)
-        return image_price("openai", self.model, self.quality, w, h)[0] * request.count
+        return image_price(self.prices, self.model, self.quality, w, h)[0] * request.count
 
     def fetch(self, request: ImageRequest, *, jobs: JobLog | None = None, key: str | None = None) -> Received:
         payload = self.payload(request)
@@ -99,7 +99,7 @@ class OpenAIImages(HttpImageProvider):
         if not images:
             raise MalformedResponse("openai: the response has no images")
         w, h = (int(v) for v in payload["size"].split("x"))
-        estimate, price = image_price("openai", self.model, self.quality, w, h)
+        estimate, price = image_price(self.prices, self.model, self.quality, w, h)
         cost = usage_cost(price, body.get("usage") or {})
         return Received(data=images[0], more=images[1:], cost_usd=estimate * request.count if cost is None else cost, details={
             "model": self.model, "size": payload["size"], "quality": self.quality,

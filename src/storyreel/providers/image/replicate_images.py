@@ -82,7 +82,7 @@ class ReplicateImages(HttpImageProvider):
         return {"input": {**payload["input"], field: uris if many else uris[0]}}
 
     def estimate(self, request: ImageRequest) -> float:
-        return image_price("replicate", self.model, "auto", 1024, 1024)[0]
+        return image_price(self.prices, self.model, "auto", 1024, 1024)[0]
 
     def fetch(self, request: ImageRequest, *, jobs: JobLog | None = None, key: str | None = None) -> Received:
         # 1. the prediction: the one an earlier attempt created, else a new one (recorded at once)
@@ -108,7 +108,7 @@ class ReplicateImages(HttpImageProvider):
         if not isinstance(url, str) or not url:
             raise MalformedResponse("replicate: succeeded without an output URL")
         data = self.http.get_bytes(url)
-        estimate, price = image_price("replicate", self.model, "auto", 1024, 1024)
+        estimate, price = image_price(self.prices, self.model, "auto", 1024, 1024)
         metrics = prediction.get("metrics") or {}
         return Received(data=data, cost_usd=estimate, details={
             "model": self.model, "prediction_id": prediction.get("id"), "seed": request.seed,

@@ -34,9 +34,7 @@ def _brief_text(brief: Brief) -> str:
 
 
 def _estimate(llm: Any, prompt: str, brief: Brief, max_tokens: int) -> float:
-    from storyreel.providers.prices import llm_estimate
-
-    return llm_estimate(llm.model, len(DIRECTOR) + len(CRITIC) + len(_brief_text(brief)) + 2 * len(prompt) + 600, max_tokens)
+    return llm.token_estimate(len(DIRECTOR) + len(CRITIC) + len(_brief_text(brief)) + 2 * len(prompt) + 600, max_tokens)
 
 
 class LlmDirector:
@@ -45,6 +43,7 @@ class LlmDirector:
     def __init__(self, llm: Any, model: Any = None) -> None:
         self.llm, self.model = llm, model  # model: a pydantic-ai test model replacing the vendor's
         self.provider_id = f"{llm.provider_id} (director)"
+        self.paid = llm.paid
 
     def estimate(self, prompt: str, brief: Brief) -> float:
         """Upper bound in USD of one rewrite."""
@@ -64,6 +63,7 @@ class LlmCritic:
     def __init__(self, llm: Any, model: Any = None) -> None:
         self.llm, self.model = llm, model
         self.provider_id = f"{llm.provider_id} (critic)"
+        self.paid = llm.paid
 
     def estimate(self, prompt: str, brief: Brief) -> float:
         """Upper bound in USD of one critique."""

@@ -55,6 +55,7 @@ class ChecklistCritic:
     """``critique(prompt, brief)``: scores 0–100 from the checklist (formulas per method), feedback per miss."""
 
     provider_id: ClassVar[str] = "local:checklist-critic"
+    paid: ClassVar[bool] = False
 
     def estimate(self, prompt: str, brief: Brief) -> float:
         return 0.0
@@ -101,6 +102,7 @@ class RuleDirector:
     checklist) misses, taken from the brief, appended as one sentence each. Never removes the user's words."""
 
     provider_id: ClassVar[str] = "local:rule-director"
+    paid: ClassVar[bool] = False
 
     def estimate(self, prompt: str, brief: Brief) -> float:
         return 0.0

@@ -17,9 +17,6 @@ from storyreel.core.errors import ProviderError, UnusableAnswer
 from storyreel.providers.base import LlmProvider, LlmResult
 from storyreel.providers.connection import CONNECTIONS
 from storyreel.providers.netguard import check_url, httpx_hooks
-from storyreel.providers.prices import llm_cost, llm_estimate
-
-_OPENAI_WIRE = ("openai", "openrouter", "openai-compatible")  # chat completions through OpenAIChatModel
 
 
 class PydanticAILlm(LlmProvider):
@@ -35,12 +32,12 @@ class PydanticAILlm(LlmProvider):
         (missing key or base URL, network disabled) or :class:`ProviderError` (extra not installed)."""
         conn = self.connection
         assert conn is not None
-        if self.vendor in _OPENAI_WIRE:
+        if conn.wire == "openai-chat":
             import httpx2  # the HTTP client of openai ≥ 3 and pydantic-ai's OpenAI provider
             from pydantic_ai.models.openai import OpenAIChatModel
             from pydantic_ai.providers.openai import OpenAIProvider
 
-            base = conn.base_url(self.settings)
+            base = conn.url(self.settings)
             check_url(base, self.settings.allow_network, self.vendor)
             client = httpx2.AsyncClient(event_hooks=httpx_hooks(self.settings.allow_network, self.vendor)["async"], timeout=120.0)
             key = conn.key(self.settings) or "not-needed"
@@ -49,7 +46,7 @@ class PydanticAILlm(LlmProvider):
         if not self.settings.allow_network:
             check_url(f"https://{self.vendor}.invalid", False, self.vendor)  # SDK vendors have no loopback mode
         try:
-            if self.vendor == "anthropic":
+            if conn.wire == "anthropic":
                 from pydantic_ai.models.anthropic import AnthropicModel
                 from pydantic_ai.providers.anthropic import AnthropicProvider
 
@@ -59,7 +56,7 @@ class PydanticAILlm(LlmProvider):
 
             return GoogleModel(self.model, provider=GoogleProvider(api_key=key))
         except ImportError as exc:
-            raise ProviderError(f"{self.vendor}: install the extra: pip install 'storyreel[{self.vendor}]' ({exc})") from None
+            raise ProviderError(f"{self.vendor}: install the extra: pip install 'storyreel[{conn.wire}]' ({exc})") from None
 
     def run(self, instructions: str, user: str | list[Any], output_type: Any, *, temperature: float, max_tokens: int,
             model: Any = None) -> tuple[Any, dict[str, int], float]:
@@ -83,12 +80,12 @@ class PydanticAILlm(LlmProvider):
             raise ProviderError(f"{self.provider_id}: {type(exc).__name__}: {exc}") from None
         usage = result.usage
         tokens = {"input_tokens": usage.input_tokens or 0, "output_tokens": usage.output_tokens or 0}
-        return result.output, tokens, llm_cost(self.model, tokens["input_tokens"], tokens["output_tokens"])
+        return result.output, tokens, self.token_cost(tokens["input_tokens"], tokens["output_tokens"])
 
     def estimate(self, template, values: dict) -> float:  # noqa: ANN001
         """Upper bound of one ``image_prompt`` call (see :func:`~storyreel.providers.prices.llm_estimate`)."""
         chars = len(template.render("System", **values)) + len(template.render("Input", **values))
-        return llm_estimate(self.model, chars, int(template.meta["max_tokens"]))
+        return self.token_estimate(chars, int(template.meta["max_tokens"]))
 
     def image_prompt(self, template, values: dict) -> LlmResult:  # noqa: ANN001
         output, tokens, cost = self.run(

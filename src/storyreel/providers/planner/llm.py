@@ -33,7 +33,6 @@ from storyreel.core.text import guess_language
 from storyreel.prompts.registry import load_template
 from storyreel.providers.base import PlannerRequest
 from storyreel.providers.llm.pydantic_ai_llm import PydanticAILlm
-from storyreel.providers.prices import llm_estimate
 
 
 def _about(model: type[BaseModel], name: str) -> str | None:
@@ -82,7 +81,7 @@ class LlmPlanner(PydanticAILlm):
         """Upper bound of one planning call in USD (see :func:`~storyreel.providers.prices.llm_estimate`)."""
         template = load_template("plan", self.settings.workspace)
         chars = len(template.sections.get("System", "")) + len(template.sections.get("Input", "")) + len(request.text)
-        return llm_estimate(self.model, chars, int(template.meta["max_tokens"]))
+        return self.token_estimate(chars, int(template.meta["max_tokens"]))
 
     def draft(self, request: PlannerRequest) -> PlanDraft:
         """The model's structured draft. Raises :class:`~storyreel.core.errors.ProviderError`."""

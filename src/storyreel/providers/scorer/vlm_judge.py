@@ -24,7 +24,6 @@ from pydantic import BaseModel, Field
 from storyreel.core.errors import ProviderError
 from storyreel.providers.connection import CONNECTIONS
 from storyreel.providers.llm.pydantic_ai_llm import PydanticAILlm
-from storyreel.providers.prices import llm_cost
 
 SEND_WIDTH = 768
 """Width of every image sent (JPEG, quality 85): enough to judge composition and artifacts, a fraction of
@@ -100,9 +99,7 @@ class VlmJudge(PydanticAILlm):
 
     def estimate(self, images: int) -> float:  # type: ignore[override]
         """Upper bound in USD of judging ``images`` images (candidates and references) in one call."""
-        from storyreel.providers.prices import llm_estimate
-
-        return llm_estimate(self.model, 4 * (TOKENS_PER_IMAGE * images + 600), MAX_OUTPUT_TOKENS)
+        return self.token_estimate(4 * (TOKENS_PER_IMAGE * images + 600), MAX_OUTPUT_TOKENS)
 
     def judge(self, candidates: list[Path], description: str, references: list[tuple[str, Path]] | None = None,
               *, model: Any = None) -> tuple[JudgeVerdict, dict[str, int], float]:
@@ -121,7 +118,7 @@ class VlmJudge(PydanticAILlm):
                        f"{'' if refs else ' No reference images: consistency is null.'}\n"
                        f"Target description:\n{description}")
         verdict, usage, _ = self.run(INSTRUCTIONS, content, JudgeVerdict, temperature=0.0, max_tokens=MAX_OUTPUT_TOKENS, model=model)
-        return verdict, usage, llm_cost(self.model, usage["input_tokens"], usage["output_tokens"])
+        return verdict, usage, self.token_cost(usage["input_tokens"], usage["output_tokens"])
 
 
 def check(verdict: JudgeVerdict, count: int) -> None:
