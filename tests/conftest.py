@@ -17,6 +17,11 @@ if not INPUTS.is_dir():  # a clone without shared/ beside it: the shipped copies
     INPUTS = ROOT / "examples"
 
 os.environ["STORYREEL_ALLOW_NETWORK"] = "0"
+os.environ["STORYREEL_RESOLUTION"] = "360p"
+"""The small-frame render profile: every test renders at 640×360 (360×640 vertical) unless it checks the 1080p
+delivery spec, which asks for ``STORYREEL_RESOLUTION=1080p`` (:data:`DELIVERY`) — 16× fewer pixels to draw, warp
+and encode, the same layout, timeline, soundtrack and QC."""
+DELIVERY = {"STORYREEL_RESOLUTION": "1080p"}
 _real_connect = socket.socket.connect
 
 

@@ -59,6 +59,11 @@ Enhance = Annotated[
     Optional[bool],
     typer.Option("--enhance/--no-enhance", help="Improve each image prompt with the two-agent loop before it is sent (kept in options.json)."),
 ]
+Resolution = Annotated[
+    Optional[str],
+    typer.Option("--resolution", envvar="STORYREEL_RESOLUTION",
+                 help="Output size: 1080p (default), 720p, or 360p for a fast draft; kept in options.json."),
+]
 ProjectId = Annotated[Optional[str], typer.Option("--project-id", help="Project ID (default: from the title).")]
 Wait = Annotated[bool, typer.Option("--wait/--no-wait", help="When another storyreel is writing the project: wait for it (default), or stop at once.")]
 
@@ -66,7 +71,7 @@ Wait = Annotated[bool, typer.Option("--wait/--no-wait", help="When another story
 FLAGS = {
     "input_path": "INPUT", "prompt": "--prompt", "kind": "--kind", "aspect_ratio": "--aspect-ratio",
     "language": "--language", "project_id": "--project-id", "image_provider": "--image-provider", "llm": "--llm",
-    "max_cost": "--max-cost", "candidates": "--candidates", "judge": "--judge", "enhance": "--enhance", "candidate": "CANDIDATE", "shot_id": "SHOT", "text": "TEXT", "prompt_kind": "--type",
+    "max_cost": "--max-cost", "candidates": "--candidates", "resolution": "--resolution", "judge": "--judge", "enhance": "--enhance", "candidate": "CANDIDATE", "shot_id": "SHOT", "text": "TEXT", "prompt_kind": "--type",
     "max_iterations": "--max-iterations", "threshold": "--threshold",
     "entity_id": "ENTITY", "image": "IMAGE", "shots": "--shots", "preset": "--preset", "crf": "--crf", "music": "--music", "project": "PROJECT",
     "chapter": "--chapter", "shot": "--shot", "target": "TARGET",
@@ -164,6 +169,7 @@ def make(
     candidates: Candidates = None,
     judge: Judge = None,
     enhance: Enhance = None,
+    resolution: Resolution = None,
     wait: Wait = True,
     workspace: Workspace = None,
     as_json: JsonOut = False,
@@ -174,7 +180,7 @@ def make(
     request = api.MakeRequest.build(
         input_path=input, prompt=prompt, kind=kind, aspect_ratio=aspect_ratio, language=language, project_id=project_id,
         force=force, image_provider=image_provider, llm=llm, max_cost=max_cost, candidates=candidates, judge=judge, enhance=enhance,
-        workspace=workspace, wait=wait,
+        resolution=resolution, workspace=workspace, wait=wait,
     )
     with _progress(as_json) as progress:
         result = api.make(request, progress=progress)
@@ -318,6 +324,7 @@ def imagegen(
     candidates: Candidates = None,
     judge: Judge = None,
     enhance: Enhance = None,
+    resolution: Resolution = None,
     wait: Wait = True,
     workspace: Workspace = None,
     as_json: JsonOut = False,
@@ -327,7 +334,7 @@ def imagegen(
 
     request = api.ImagegenRequest.build(project=project, force=force, dry_run=dry_run, chapter=chapter, shot=shot,
                                         image_provider=image_provider, llm=llm, max_cost=max_cost, candidates=candidates,
-                                        judge=judge, enhance=enhance, workspace=workspace, wait=wait)
+                                        judge=judge, enhance=enhance, resolution=resolution, workspace=workspace, wait=wait)
     with _progress(as_json or dry_run) as progress:
         result = api.imagegen(request, progress=progress)
     if as_json:

@@ -39,7 +39,7 @@ def test_three_candidates_per_shot_are_made_scored_and_one_is_selected(made):
         assert len({_digest(f) for f in files}) == 3  # three different pictures
         for f in files:
             with Image.open(f) as im:
-                assert im.size == (1920, 1080)
+                assert im.size == (640, 360)  # drawn at the frame size (the tests' 360p profile)
         best = max(shot["candidates"], key=lambda c: (c["total"], -c["index"]))
         assert shot["selected"] == best["index"]
         assert all(0 <= v <= 100 for c in shot["candidates"] for v in c["scores"]["technical"].values())

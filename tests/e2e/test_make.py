@@ -1,4 +1,8 @@
-"""The main job end to end through the real CLI on the real inputs, inspecting the real outputs."""
+"""The main job end to end through the real CLI on the real inputs, inspecting the real outputs.
+
+The four real inputs are made once at the tests' 360p render profile (:data:`tests.conftest.DELIVERY` explains
+it), and two — a 16:9 script and a 9:16 prompt — once more at the 1080p delivery size, whose spec they are
+checked against."""
 
 from __future__ import annotations
 
@@ -15,25 +19,40 @@ from storyreel.media.ffmpeg import ffmpeg_exe
 from storyreel.media.probe import probe
 from storyreel.media.timeline import build_timeline
 
-from ..conftest import INPUTS, cli_json, run_cli
+from storyreel.core.artifact import frame_size
+
+from ..conftest import DELIVERY, INPUTS, cli_json, run_cli
 
 pytestmark = pytest.mark.e2e
 
 INPUT_FILES = ["hare-and-tortoise.txt", "gettysburg-address.txt", "ad-brief.txt", "chapters-bitcoin-tr.json"]
+DELIVERED = ["hare-and-tortoise.txt", "ad-brief.txt"]  # 16:9 and 9:16
+
+
+def _make_all(ws: Path, names: list[str], env: dict | None = None) -> dict[str, dict]:
+    """``make`` of each input in ``ws``, two at a time with one encoder each: their single-threaded parts
+    (startup, narration, the audio pass, QC) overlap, and two processes on one workspace is what the project
+    locks are for."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        made = pool.map(lambda name: cli_json("make", str(INPUTS / name), workspace=ws, env={"STORYREEL_WORKERS": "1", **(env or {})}),
+                        names)
+        return dict(zip(names, made))
 
 
 @pytest.fixture(scope="module")
 def made(tmp_path_factory):
-    """One workspace with all four real inputs made once (the expensive part of the suite)."""
-    from concurrent.futures import ThreadPoolExecutor
-
+    """One workspace with all four real inputs made once at the tests' render profile (360p)."""
     ws = tmp_path_factory.mktemp("ws")
-    # two makes at a time, one encoder each: their single-threaded parts (startup, narration, the audio
-    # pass, QC) overlap, and two processes on one workspace is what the project locks are for
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        made = pool.map(lambda name: cli_json("make", str(INPUTS / name), workspace=ws, env={"STORYREEL_WORKERS": "1"}), INPUT_FILES)
-        results = dict(zip(INPUT_FILES, made))
-    return ws, results
+    return ws, _make_all(ws, INPUT_FILES)
+
+
+@pytest.fixture(scope="module")
+def delivered(tmp_path_factory):
+    """A 16:9 script and a 9:16 prompt made at the 1080p delivery size."""
+    ws = tmp_path_factory.mktemp("delivered")
+    return ws, _make_all(ws, DELIVERED, DELIVERY)
 
 
 def _timeline(result):
@@ -55,16 +74,14 @@ def _frames(video, times, tmp_path):
     return images
 
 
-@pytest.mark.parametrize("name", INPUT_FILES)
-def test_output_matches_the_delivery_spec(made, name):
-    _, results = made
-    result = results[name]
+def _check_spec(result: dict, resolution: str) -> None:
+    """H.264 High yuv420p BT.709 at 30 fps, +faststart, AAC 48 kHz, the timeline's frames and durations, the
+    exact frame size of ``resolution``, and a passing QC report."""
     assert result["status"] == "done"
     facts = probe(__import__("pathlib").Path(result["video_path"]))
     v, a = facts.video, facts.audio
     board, tl = _timeline(result)
-    expected = (1080, 1920) if board.settings.aspect_ratio == "9:16" else (1920, 1080)
-    assert (v.width, v.height) == expected
+    assert (v.width, v.height) == frame_size(board.settings.aspect_ratio, resolution)
     assert (v.codec, v.profile, v.pix_fmt, v.fps) == ("h264", "High", "yuv420p", 30.0)
     assert (v.color_primaries, v.color_trc, v.colorspace) == ("bt709", "bt709", "bt709")
     assert facts.faststart
@@ -76,10 +93,20 @@ def test_output_matches_the_delivery_spec(made, name):
     assert qc["passed"] is True, [c for c in qc["checks"] if c["passed"] is False]
 
 
+@pytest.mark.parametrize("name", DELIVERED)
+def test_output_matches_the_delivery_spec(delivered, name):
+    _check_spec(delivered[1][name], "1080p")
+
+
+@pytest.mark.parametrize("name", INPUT_FILES)
+def test_every_input_makes_a_video_to_the_spec_at_its_resolution(made, name):
+    _check_spec(made[1][name], "360p")
+
+
 def test_ad_brief_gives_a_vertical_video(made):
     ws, results = made
     facts = probe(__import__("pathlib").Path(results["ad-brief.txt"]["video_path"]))
-    assert (facts.video.width, facts.video.height) == (1080, 1920)
+    assert (facts.video.width, facts.video.height) == (360, 640)
     board = load_storyboard(__import__("pathlib").Path(results["ad-brief.txt"]["storyboard_path"]))
     assert board.plan.framework in ("AIDA", "PAS", "BAB")
     assert facts.container_duration_s >= 19.0  # "A 20-second … ad"
@@ -115,8 +142,8 @@ def test_turkish_subtitles_keep_their_letters(made):
     assert board.chapters[4].title == "Cüzdan Kullanımı"
 
 
-def test_thumbnail_and_sidecars_exist(made):
-    _, results = made
+def test_thumbnail_and_sidecars_exist(delivered):
+    _, results = delivered
     root = results["hare-and-tortoise.txt"]["storyboard_path"].rsplit("/", 1)[0]
     thumb = Image.open(f"{root}/thumbnail.jpg")
     assert thumb.size == (1280, 720)

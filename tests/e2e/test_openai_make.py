@@ -73,7 +73,7 @@ def test_make_through_openai_survives_429s_and_records_a_rejection(httpserver, t
     assert "safety system" in failed[0]["error"]
     assert set(made["attention"]) == {f"image[{failed[0]['shot_id']}]"}
     generated = [e for e in manifest["images"] if e["status"] == "generated"]
-    assert generated and all(e["provider"] == "openai:gpt-image-2" and e["size"] == "1920x1080" for e in generated)
+    assert generated and all(e["provider"] == "openai:gpt-image-2" and e["size"] == "640x360" for e in generated)  # the frame (tests' 360p)
     assert manifest["counts"]["failed"] == 1 and manifest["counts"]["skipped"] == 0
     # the project is usable: the video rendered and passed QC
     assert json.loads((root / "qc.json").read_text())["passed"]

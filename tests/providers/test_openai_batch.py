@@ -112,7 +112,7 @@ def test_candidates_are_kept_as_drawn_and_only_the_chosen_one_is_fitted(project,
             kept.add(ctx.paths.candidate(unit, i).read_bytes())
         chosen = json.loads(ctx.paths.image_meta(unit).read_text())
         with Image.open(ctx.paths.image(unit)) as im:
-            assert im.size == (1920, 1080) and chosen["size"] == "1920x1080"
+            assert im.size == ctx.frame_size and chosen["size"] == "{}x{}".format(*ctx.frame_size)
     assert len(kept) == 9 and kept <= fake.sent  # nine distinct files, each byte for byte an image the vendor sent
 
 
@@ -133,7 +133,7 @@ def test_a_non_png_answer_is_converted_and_a_broken_one_fails_the_candidate(proj
         with Image.open(ctx.paths.candidate(GENERATED[0], 2)) as im:
             assert im.format == "PNG" and im.size == (640, 360)
         with Image.open(ctx.paths.image(GENERATED[0])) as im:
-            assert im.size == (1920, 1080)
+            assert im.size == ctx.frame_size
         return
     with pytest.raises(Exception, match="cannot be decoded"):
         project.run(list(IMAGE_STAGES), ctx)

@@ -32,7 +32,7 @@ def test_prompts_come_from_the_llm_and_images_from_the_provider(project):
     assert len(llm.history) == 3 and all(values["project_title"] == "The Hare and the Tortoise" for _, values in llm.history)
     for unit in [*GENERATED, "ch01-s01"]:
         with Image.open(ctx.paths.images / f"{unit}.png") as im:
-            assert im.size == (1920, 1080)
+            assert im.size == ctx.frame_size == (640, 360)  # the tests' render profile (tests/conftest.py)
     manifest = json.loads((ctx.paths.images / "manifest.json").read_text())
     assert manifest["counts"] == {"generated": 3, "template": 1, "failed": 0, "skipped": 0}
     assert manifest["cost_usd"] == pytest.approx(0.06)

@@ -49,7 +49,7 @@ def test_the_media_stages_make_a_video_that_passes_qc(rendered):
     assert qc["passed"] is True
     with av.open(str(ctx.paths.video)) as container:
         stream = container.streams.video[0]
-        assert (stream.width, stream.height) == (1920, 1080)
+        assert (stream.width, stream.height) == ctx.frame_size
         assert float(container.duration / 1e6) == pytest.approx(ctx.timeline.duration_s, abs=0.05)
     assert "Slow but steady" in (ctx.paths.root / "video.srt").read_text()
 

@@ -3,7 +3,7 @@ import json
 import pytest
 from pydantic import ValidationError
 
-from storyreel.core.artifact import Storyboard, load_storyboard, slugify_id, storyboard_json_schema
+from storyreel.core.artifact import Storyboard, frame_size, load_storyboard, slugify_id, storyboard_json_schema
 from storyreel.core.errors import InputError
 
 BOARD = {
@@ -21,7 +21,8 @@ BOARD = {
 
 def test_valid_storyboard_loads_with_defaults():
     board = Storyboard.model_validate(BOARD)
-    assert board.settings.frame_size == (1920, 1080)
+    assert frame_size(board.settings.aspect_ratio) == (1920, 1080)
+    assert frame_size("9:16", "360p") == (360, 640) and frame_size("16:9", "720p") == (1280, 720)
     assert board.shots()[0][1].transition == "crossfade"
 
 

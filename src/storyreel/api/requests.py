@@ -22,7 +22,7 @@ from pydantic import (
 )
 
 from storyreel.core.errors import InputError
-from storyreel.core.vocabulary import ID_RULE, AspectRatio, InputKind, is_valid_id
+from storyreel.core.vocabulary import ID_RULE, AspectRatio, InputKind, Resolution, is_valid_id
 
 X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow", "placebo")
 MUSIC_SUFFIXES = (".mp3", ".wav", ".flac", ".ogg", ".m4a", ".aac", ".opus")
@@ -42,6 +42,7 @@ HINTS = {
     "project_id": ID_RULE,
     "project": "see `storyreel list` for the project IDs",
     "music": f"pass an audio file ({', '.join(s.lstrip('.') for s in MUSIC_SUFFIXES)})",
+    "resolution": "use 1080p, 720p or 360p",
 }
 
 
@@ -123,6 +124,7 @@ class ProviderChoice(BaseModel):
     candidates: int | None = Field(default=None, ge=1, le=8, description="Candidate images per shot (best-of-N), 1–8.")
     judge: str | None = Field(default=None, description="VLM judge of the candidates VENDOR:MODEL (a vision-capable LLM).")
     enhance: bool | None = Field(default=None, description="Two-agent enhancement of the image prompts (True/False; None: keep the project's choice).")
+    resolution: Resolution | None = Field(default=None, description="Output size 1080p | 720p | 360p (None: keep the project's choice).")
 
     @field_validator("image_provider")
     @classmethod

@@ -53,7 +53,21 @@ MAX_SHOTS = 2000
 per chapter. ``status`` and a no-op ``make`` stay interactive at this size (benchmarks/status_bench.py)."""
 
 FRAME_SIZES: dict[str, tuple[int, int]] = {"16:9": (1920, 1080), "9:16": (1080, 1920), "1:1": (1080, 1080)}
-"""Output frame size (width, height) in pixels per aspect ratio (ARCHITECTURE.md "Media")."""
+"""The delivery frame size (width, height) in pixels per aspect ratio, at 1080p (ARCHITECTURE.md "Media")."""
+SHORT_SIDES = {"1080p": 1080, "720p": 720, "360p": 360}
+
+
+def frame_size(aspect_ratio: str, resolution: str = "1080p") -> tuple[int, int]:
+    """(width, height) in pixels of the output video and of every image, for an aspect ratio (``16:9``,
+    ``9:16``, ``1:1``) at a :data:`~storyreel.core.vocabulary.Resolution`: 1920×1080, 1280×720 or 640×360 at
+    16:9 (both sides even, as yuv420p needs). Raises ``KeyError`` for an unknown aspect or resolution."""
+    width, height = FRAME_SIZES[aspect_ratio]
+    scale = SHORT_SIDES[resolution] / 1080
+    return round(width * scale / 2) * 2, round(height * scale / 2) * 2
+
+
+ALL_FRAME_SIZES = frozenset(frame_size(a, r) for a in FRAME_SIZES for r in SHORT_SIDES)
+"""Every size a storyreel video can have (what ``storyreel qc`` of a lone file accepts)."""
 
 DEFAULT_PALETTE = ["#14213D", "#FCA311", "#E5E5E5", "#2A9D8F", "#FFFFFF"]
 
@@ -97,11 +111,6 @@ class ProjectSettings(_Model):
         description="Visual types drawn by the local template renderer; the others go to the configured image "
         "provider (seed 001 §4.3).",
     )
-
-    @property
-    def frame_size(self) -> tuple[int, int]:
-        """(width, height) in pixels of the output video and of every image."""
-        return FRAME_SIZES[self.aspect_ratio]
 
 
 class Overlay(_Model):

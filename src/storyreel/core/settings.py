@@ -19,6 +19,7 @@ from pydantic_settings import (
 )
 
 from storyreel.core.locations import default_workspace
+from storyreel.core.vocabulary import Resolution
 
 
 class Settings(BaseSettings):
@@ -65,6 +66,7 @@ class Settings(BaseSettings):
     )
     allow_network: bool = Field(default=True, description="False refuses every network call (tests set 0).")
     workers: int = Field(default=2, ge=1, le=64, description="Parallel render workers (x264 threads × workers ≤ cores).")
+    resolution: Resolution = Field(default="1080p", description="Output size by its shorter side: 1080p (delivery), 720p, 360p (a fast draft).")
     x264_preset: str = Field(default="veryfast", description="libx264 preset of every segment.")
     crf: int = Field(default=20, ge=0, le=51, description="libx264 constant rate factor (quality value for hardware encoders).")
     video_encoder: str = Field(

@@ -28,7 +28,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from storyreel.core.artifact import FRAME_SIZES
+from storyreel.core.artifact import ALL_FRAME_SIZES
 from storyreel.media.audio import parse_ebur128
 from storyreel.media.ffmpeg import MediaError, ffmpeg_exe
 from storyreel.media.probe import MediaFacts, probe
@@ -183,8 +183,8 @@ def check_geometry(path: Path, facts: MediaFacts, spec: QcSpec) -> list[Check]:
         want = f"{spec.width}x{spec.height}"
         checks.append(_ok("resolution", size == want, want, size, f"resolution must be exactly {want}"))
     else:
-        allowed = sorted({f"{w}x{h}" for w, h in FRAME_SIZES.values()})
-        checks.append(_ok("resolution", size in allowed, " | ".join(allowed), size, "resolution is not a delivery size"))
+        allowed = sorted(f"{w}x{h}" for w, h in ALL_FRAME_SIZES)
+        checks.append(_ok("resolution", size in allowed, " | ".join(allowed), size, "resolution is not a storyreel output size"))
     frame = 1.0 / spec.fps
     pts, tb = _video_pts(path) if v else ([], Fraction(1))
     steps = {round(float((b - a_) * tb), 6) for a_, b in zip(pts, pts[1:])}

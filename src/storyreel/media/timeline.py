@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from storyreel.core.artifact import CameraMove, Storyboard
+from storyreel.core.artifact import CameraMove, Storyboard, frame_size
 
 FPS = 30
 CROSSFADE_FRAMES = 15  # 0.5 s
@@ -154,15 +154,16 @@ class Timeline:
         return order
 
 
-def build_timeline(storyboard: Storyboard, narration_s: dict[str, float], fps: int = FPS) -> Timeline:
-    """Lay the shots out in frames. ``narration_s`` maps shot_id → narration length in seconds.
+def build_timeline(storyboard: Storyboard, narration_s: dict[str, float], fps: int = FPS, size: tuple[int, int] | None = None) -> Timeline:
+    """Lay the shots out in frames. ``narration_s`` maps shot_id → narration length in seconds; ``size`` is the
+    frame size in pixels (default: the delivery size of the storyboard's aspect ratio).
 
     A slot is lead-in + narration + tail (at least ``min_duration_s`` and one crossfade long), rounded up
     to whole frames. Raises ``KeyError`` if a shot has no narration length.
     """
     pairs = storyboard.shots()
     settings = storyboard.settings
-    width, height = settings.frame_size
+    width, height = size or frame_size(settings.aspect_ratio)
     crossfade_after = [
         i < len(pairs) - 1 and shot.transition == "crossfade" for i, (_, shot) in enumerate(pairs)
     ]

@@ -83,7 +83,7 @@ def _encode(frames, layers: list[Layer], out: Path, frame_count: int, ctx: Proje
     concat needs identical settings)."""
     from storyreel.media.encoder import encode_segment  # OpenCV and PyAV: only when encoding
 
-    width, height = ctx.storyboard.settings.frame_size
+    width, height = ctx.frame_size
     try:
         return encode_segment(_watched(frames), layers, out, ctx.encoding, width, height, frame_count, what=what, **fades)
     except MediaError:
@@ -123,7 +123,7 @@ class ClipStage(Stage[ProjectContext]):
         _, shot = ctx.storyboard.shot(unit)
         t = ctx.shot_timing(unit)
         fps = ctx.timeline.fps
-        width, height = ctx.storyboard.settings.frame_size
+        width, height = ctx.frame_size
         _, words = ctx.narration(unit)
         offset = t.narration_offset_s - t.body_start / fps
         out = []
@@ -154,7 +154,7 @@ class ClipStage(Stage[ProjectContext]):
                 "timing": timing_params(ctx.shot_timing(unit)),
                 "layers": self.layers_spec(ctx, unit),
                 "palette": settings.style.palette,
-                "size": settings.frame_size,
+                "size": ctx.frame_size,
                 "encoding": ctx.encoding.identity(),
                 "probes": PROBES,
             },
@@ -164,7 +164,7 @@ class ClipStage(Stage[ProjectContext]):
         """Overlay and subtitle images drawn to ``work/<shot>/layer-NNN.png`` where the frame layout puts
         them, with their frame ranges; and their layout-record elements (:mod:`storyreel.media.layout`)."""
         palette = ctx.storyboard.settings.style.palette
-        width, height = ctx.storyboard.settings.frame_size
+        width, height = ctx.frame_size
         placed = iter(ctx.frame_layout(unit).overlays)
         work = ctx.paths.work / unit
         shutil.rmtree(work, ignore_errors=True)
@@ -188,7 +188,7 @@ class ClipStage(Stage[ProjectContext]):
     def layout_record(self, ctx: ProjectContext, unit: str, elements: list[dict]) -> dict:
         """The shot's layout record: the card's boxes from the image sidecar (still pixels, moving with the
         camera) and the overlays' and cues' (frame pixels), with the camera path they are checked along."""
-        width, height = ctx.storyboard.settings.frame_size
+        width, height = ctx.frame_size
         t = ctx.shot_timing(unit)
         try:
             card = json.loads(ctx.paths.image_meta(unit).read_text(encoding="utf-8")).get("layout") or {}
@@ -203,7 +203,7 @@ class ClipStage(Stage[ProjectContext]):
     def run(self, ctx: ProjectContext, unit: str) -> NodeOutput:
         from storyreel.media.motion import ShotFrames, body_frames, load_still  # OpenCV: only when encoding
 
-        width, height = ctx.storyboard.settings.frame_size
+        width, height = ctx.frame_size
         timing = ctx.shot_timing(unit)
         out = ctx.paths.clip(unit)
         # 1. overlays and subtitle cues as images with their frame ranges, and the shot's layout record
@@ -256,7 +256,7 @@ class SegmentStage(Stage[ProjectContext]):
             params={
                 "a": timing_params(ctx.shot_timing(a)),
                 "b": timing_params(ctx.shot_timing(b)),
-                "size": ctx.storyboard.settings.frame_size,
+                "size": ctx.frame_size,
                 "encoding": ctx.encoding.identity(),
                 "probes": PROBES,
             },
@@ -264,7 +264,7 @@ class SegmentStage(Stage[ProjectContext]):
 
     def run(self, ctx: ProjectContext, unit: str) -> NodeOutput:
         a, b = self.pair(unit)
-        width, height = ctx.storyboard.settings.frame_size
+        width, height = ctx.frame_size
         out = ctx.paths.clip(unit)
         ta, tb = ctx.shot_timing(a), ctx.shot_timing(b)
         from storyreel.media.motion import ShotFrames, crossfade_frames, load_still

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-from storyreel.core.artifact import Storyboard
+from storyreel.core.artifact import Storyboard, frame_size
 from storyreel.core.settings import Settings
 from storyreel.core.words import WordTiming
 from storyreel.media.ffmpeg import Encoding
@@ -97,6 +97,12 @@ class ProjectContext:
         self.__dict__.pop("timeline", None)
 
     @cached_property
+    def frame_size(self) -> tuple[int, int]:
+        """(width, height) in pixels of the video and of every image: the storyboard's aspect ratio at the
+        project's resolution (``resolution`` setting / option: 1080p, 720p or 360p)."""
+        return frame_size(self.storyboard.settings.aspect_ratio, self.settings.resolution)
+
+    @cached_property
     def timeline(self) -> Timeline:
         """Timeline from the narration lengths on disk (0 s for shots not narrated yet; stages only read
         a shot's timing once its narration node is fresh)."""
@@ -106,7 +112,7 @@ class ProjectContext:
                 durations[shot.shot_id] = self.narration(shot.shot_id)[0]
             except FileNotFoundError:
                 durations[shot.shot_id] = 0.0
-        return build_timeline(self.storyboard, durations)
+        return build_timeline(self.storyboard, durations, size=self.frame_size)
 
     def shot_timing(self, shot_id: str):  # noqa: ANN201
         return next(s for s in self.timeline.shots if s.shot_id == shot_id)
@@ -115,13 +121,13 @@ class ProjectContext:
         """The shot's regions on the output frame: its overlays placed, the subtitle band reserved when it
         is narrated (:func:`storyreel.media.layout.frame_layout`)."""
         _, shot = self.storyboard.shot(shot_id)
-        width, height = self.storyboard.settings.frame_size
+        width, height = self.frame_size
         return frame_layout(width, height, [(o.type, o.text) for o in shot.overlays], subtitles=bool(shot.narration.strip()))
 
     def text_area(self, shot_id: str) -> list[float]:
         """Where a card drawn at the frame size may put text and key shapes, in image pixels: the content
         region at every frame of the shot's camera move (:func:`storyreel.media.layout.motion_safe_area`)."""
         _, shot = self.storyboard.shot(shot_id)
-        width, height = self.storyboard.settings.frame_size
+        width, height = self.frame_size
         layout = self.frame_layout(shot_id)
         return motion_safe_area(layout.content, KenBurns.for_move(shot.camera_move), width, height, width, height).as_list()

@@ -121,7 +121,7 @@ class ImageStage(Stage[ProjectContext]):
         Diagrams also see the narration."""
         chapter, shot = ctx.storyboard.shot(unit)
         settings = ctx.storyboard.settings
-        width, height = settings.frame_size
+        width, height = ctx.frame_size
         if prompt is None and ctx.route(unit) == "generated":
             prompt = self.prompt_record(ctx, unit)["prompt"]
         elif prompt is None:

@@ -30,7 +30,7 @@ UNIT = "video"
 def project_spec(ctx: ProjectContext) -> qc.QcSpec:
     """What the project's ``video.mp4`` must be (see :class:`storyreel.media.qc.QcSpec`)."""
     tl = ctx.timeline
-    width, height = ctx.storyboard.settings.frame_size
+    width, height = ctx.frame_size
     clips = ClipStage()
     cues: list[qc.CueSpec] = []
     for timing in tl.shots:

@@ -34,7 +34,7 @@ class RenderStage(Stage[ProjectContext]):
         ]
 
     def cues(self, ctx: ProjectContext):  # noqa: ANN201
-        width, height = ctx.storyboard.settings.frame_size
+        width, height = ctx.frame_size
         fps = ctx.timeline.fps
         cues = []
         for timing in ctx.timeline.shots:

@@ -78,7 +78,7 @@ class SelectStage(Stage[ProjectContext]):
         candidate — the scorer's identity and the weights."""
         _, shot = ctx.storyboard.shot(unit)
         count = ctx.settings.image_candidates
-        params: dict[str, Any] = {"candidates": count, "picked": shot.visual.selected_candidate}
+        params: dict[str, Any] = {"candidates": count, "picked": shot.visual.selected_candidate, "size": list(ctx.frame_size)}
         if count > 1:
             params.update(scorer=self._scorer_id(ctx), rubric=self._rubric(ctx), weights=SCORER_WEIGHTS)
             refs = ctx.references(unit)
@@ -176,7 +176,7 @@ class SelectStage(Stage[ProjectContext]):
         """The chosen candidate as the shot's image, exactly the frame size: copied when it already is (the
         local renderers draw at the frame size), else cover-fitted (a vendor's candidates are kept at the
         size drawn, so N candidates cost one fit). Returns the size written, ``WxH``."""
-        width, height = ctx.storyboard.settings.frame_size
+        width, height = ctx.frame_size
         if image_size(chosen) == (width, height):
             with atomic_path(out) as tmp:
                 shutil.copyfile(chosen, tmp)

@@ -1,4 +1,4 @@
-"""A project's options (``options.json``): providers, candidates per shot, cost cap, encoder preset, CRF and the music bed.
+"""A project's options (``options.json``): providers, candidates per shot, cost cap, resolution, encoder preset, CRF and the music bed.
 
 Choices given once (``make``'s providers and cap, ``render``'s preset, CRF and music) are stored so that
 every later verb on the project — ``status``, ``render``, ``imagegen``, ``cost`` — uses the same ones;
@@ -27,6 +27,7 @@ class ProjectOptions(BaseModel):
     candidates: int | None = Field(default=None, ge=1, le=8, description="Candidate images per shot (best-of-N).")
     judge: str | None = Field(default=None, description="VLM judge of the candidates VENDOR:MODEL.")
     enhance: bool | None = Field(default=None, description="Two-agent enhancement of the image prompts.")
+    resolution: str | None = Field(default=None, description="Output size: 1080p, 720p or 360p.")
     preset: str | None = Field(default=None, description="x264 preset.")
     crf: int | None = Field(default=None, ge=0, le=51, description="x264 constant rate factor.")
     music: str | None = Field(default=None, description="Music bed, relative to the project folder.")
@@ -46,7 +47,8 @@ class ProjectOptions(BaseModel):
     def settings_overrides(self) -> dict:
         """The stored choices that override process settings."""
         chosen = {"image_provider": self.image_provider, "llm": self.llm, "max_cost_usd": self.max_cost_usd,
-                  "image_candidates": self.candidates, "judge": self.judge, "enhance_prompts": self.enhance}
+                  "image_candidates": self.candidates, "judge": self.judge, "enhance_prompts": self.enhance,
+                  "resolution": self.resolution}
         return {k: v for k, v in chosen.items() if v is not None}
 
     def music_path(self, paths: ProjectPaths) -> Path | None:

@@ -47,7 +47,8 @@ class Imagegen(Verb[ImagegenRequest, ImagegenResult]):
 
     def options(self, request: ImagegenRequest) -> dict:
         return {"image_provider": request.image_provider, "llm": request.llm, "max_cost_usd": request.max_cost,
-                "candidates": request.candidates, "judge": request.judge, "enhance": request.enhance}
+                "candidates": request.candidates, "judge": request.judge, "enhance": request.enhance,
+                "resolution": request.resolution}
 
     def only(self, request: ImagegenRequest, ctx: ProjectContext) -> Callable[[Node], bool]:
         selected = set(self.shots)

@@ -35,7 +35,8 @@ class Make(Verb[MakeRequest, RunResult]):
 
     def options(self, request: MakeRequest) -> dict:
         return {"image_provider": request.image_provider, "llm": request.llm, "max_cost_usd": request.max_cost,
-                "candidates": request.candidates, "judge": request.judge, "enhance": request.enhance}
+                "candidates": request.candidates, "judge": request.judge, "enhance": request.enhance,
+                "resolution": request.resolution}
 
     def result(self, project: Project, ctx: ProjectContext, report: RunReport, status: ProjectStatus, request: MakeRequest,
                started: float) -> RunResult:
