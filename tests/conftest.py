@@ -41,17 +41,46 @@ def workspace(tmp_path: Path) -> Path:
     return tmp_path / "ws"
 
 
-def run_cli(*args: str, workspace: Path | None = None, check: bool = False, env: dict | None = None) -> subprocess.CompletedProcess:
-    """Run the real ``storyreel`` CLI (``python -m storyreel``) and capture its output."""
-    argv = [sys.executable, "-m", "storyreel", *args]
-    if workspace is not None:
-        argv += ["--workspace", str(workspace)]
-    proc = subprocess.run(argv, capture_output=True, text=True, timeout=900, env={**os.environ, "COLUMNS": "200", **(env or {})})
+def run_cli(*args: str, workspace: Path | None = None, check: bool = False, env: dict | None = None,
+            process: bool = False) -> subprocess.CompletedProcess:
+    """Run the real ``storyreel`` CLI and capture its output: in this process through Typer's ``CliRunner``
+    on the CLI's own app (the same commands, options, error handler and exit codes, without starting Python
+    and importing the engine again for every call), or — ``process=True``, for tests that run several at once
+    or kill one — as ``python -m storyreel``. An exception the CLI did not turn into a message is appended to
+    ``stderr`` as a traceback, as a real run would print it."""
+    argv = [*args, *(["--workspace", str(workspace)] if workspace is not None else [])]
+    if process:
+        proc = subprocess.run([sys.executable, "-m", "storyreel", *argv], capture_output=True, text=True, timeout=900,
+                              env={**os.environ, "COLUMNS": "200", **(env or {})})
+    else:
+        proc = _in_process(argv, env or {})
     if check and proc.returncode != 0:
         raise AssertionError(f"storyreel {' '.join(args)} failed ({proc.returncode}):\n{proc.stderr}")
     return proc
 
 
-def cli_json(*args: str, workspace: Path, env: dict | None = None) -> dict:
-    proc = run_cli(*args, "--json", workspace=workspace, check=True, env=env)
+def _in_process(argv: list[str], env: dict) -> subprocess.CompletedProcess:
+    import logging
+    import traceback
+
+    from typer.testing import CliRunner
+
+    from storyreel.cli import app
+
+    logger = logging.getLogger("storyreel")
+    level, handlers = logger.level, list(logger.handlers)
+    try:
+        result = CliRunner().invoke(app, argv, env={"COLUMNS": "200", **env}, prog_name="storyreel")
+    finally:  # the CLI's console handler wrote to the runner's captured stream: take it away with it
+        for handler in [h for h in logger.handlers if h not in handlers]:
+            logger.removeHandler(handler)
+        logger.setLevel(level)
+    stderr = result.stderr
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        stderr += "".join(traceback.format_exception(result.exception))
+    return subprocess.CompletedProcess(["storyreel", *argv], result.exit_code, result.stdout, stderr)
+
+
+def cli_json(*args: str, workspace: Path, env: dict | None = None, process: bool = False) -> dict:
+    proc = run_cli(*args, "--json", workspace=workspace, check=True, env=env, process=process)
     return json.loads(proc.stdout)

@@ -36,8 +36,8 @@ def _make_all(ws: Path, names: list[str], env: dict | None = None) -> dict[str, 
     from concurrent.futures import ThreadPoolExecutor
 
     with ThreadPoolExecutor(max_workers=2) as pool:
-        made = pool.map(lambda name: cli_json("make", str(INPUTS / name), workspace=ws, env={"STORYREEL_WORKERS": "1", **(env or {})}),
-                        names)
+        made = pool.map(lambda name: cli_json("make", str(INPUTS / name), workspace=ws, env={"STORYREEL_WORKERS": "1", **(env or {})},
+                                              process=True), names)
         return dict(zip(names, made))
 
 
