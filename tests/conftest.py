@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from storyreel.providers.netguard import is_loopback_address
+
 ROOT = Path(__file__).resolve().parents[1]
 INPUTS = ROOT.parent / "shared" / "inputs"
 if not INPUTS.is_dir():  # a clone without shared/ beside it: the shipped copies are identical
@@ -26,9 +28,11 @@ _real_connect = socket.socket.connect
 
 
 def _guarded_connect(self: socket.socket, address):  # noqa: ANN001
+    """Refuse every connection to an address that is not loopback — the same test as the product's own network
+    guard (:func:`storyreel.providers.netguard.is_loopback_address`)."""
     host = address[0] if isinstance(address, tuple) else address
     if isinstance(host, str) and self.family in (socket.AF_INET, socket.AF_INET6):
-        if not (host.startswith("127.") or host in ("localhost", "::1")):
+        if not (is_loopback_address(host) or host == "localhost"):
             raise OSError(f"network guard: tests may not connect to {host}")
     return _real_connect(self, address)
 

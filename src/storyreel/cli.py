@@ -21,7 +21,8 @@ from rich.table import Table
 from storyreel import __version__
 from storyreel.core.errors import InputError, StoryreelError
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help="Text to finished video, offline or through AI providers.")
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="Text to finished video, offline or through AI providers.",
+                  rich_markup_mode=None)  # Click's plain help: options and their help side by side in 80 columns
 err = Console(stderr=True)
 
 Workspace = Annotated[
@@ -84,7 +85,7 @@ def _fail(exc: StoryreelError, as_json: bool) -> None:
         exc = exc.renamed(FLAGS[exc.field])
     if as_json:
         print(json.dumps({"status": "error", "exit_code": exc.exit_code, "error": str(exc)}, ensure_ascii=False))
-    err.print(f"[bold red]error:[/] {escape(str(exc))}", markup=True, highlight=False)
+    err.print(f"[bold red]error:[/] {escape(str(exc))}", markup=True, highlight=False, soft_wrap=True)  # paths stay one line
     raise typer.Exit(exc.exit_code)
 
 
@@ -470,6 +471,7 @@ def reference(
     shots: Annotated[Optional[str], typer.Option("--shots", help="Comma-separated shot IDs that show it.")] = None,
     wait: Wait = True,
     workspace: Workspace = None,
+    as_json: JsonOut = False,
 ) -> None:
     """Give a character, product or place a reference image: the shots that show it are scored on looking like it."""
     from storyreel import api
@@ -478,6 +480,10 @@ def reference(
                                      shots=[s.strip() for s in (shots or "").split(",") if s.strip()], wait=wait, workspace=workspace)
     board = api.reference(request)
     shown = [s.shot_id for _, s in board.shots() if entity in s.visual.entities]
+    if as_json:
+        print(json.dumps({"project_id": board.project_id, "entity_id": entity, "reference": board.entity(entity).reference,
+                          "shots": shown}, ensure_ascii=False))
+        return
     err.print(f"{escape(entity)}: reference kept; shown in {len(shown)} shot(s): {escape(', '.join(shown)) or 'none yet (--shots)'}",
               highlight=False)
 

@@ -97,9 +97,9 @@ def test_a_reference_image_makes_its_shots_candidates_scored_on_looking_like_it(
     ref.alpha_composite(art)
     ref.convert("RGB").save(tmp_path / "hare.png")
     shots = ["ch01-s02", "ch02-s01"]
-    proc = run_cli("reference", result["project_id"], "hare", str(tmp_path / "hare.png"), "--name", "Hare", "--shots", ",".join(shots),
-                   workspace=ws)
-    assert proc.returncode == 0, proc.stderr
+    said = cli_json("reference", result["project_id"], "hare", str(tmp_path / "hare.png"), "--name", "Hare", "--shots", ",".join(shots),
+                    workspace=ws)  # like every command, --json gives one object on stdout
+    assert said == {"project_id": result["project_id"], "entity_id": "hare", "reference": "hare.png", "shots": shots}
     board = load_storyboard(root / "storyboard.json")
     assert board.entity("hare").reference == "hare.png" and (root / "assets" / "references" / "hare.png").is_file()
     again = cli_json("imagegen", result["project_id"], workspace=ws)  # images and selection only: no re-encode needed here

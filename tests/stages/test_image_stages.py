@@ -152,3 +152,24 @@ def test_an_answer_received_before_a_crash_is_used_not_bought_again(project):
     assert CostLedger(project.store.sessions, "hare", 1.0).summary().committed_usd == pytest.approx(3 * 0.05)
     assert not list(ctx.paths.received.glob("*"))  # journal entries go once the run records are committed
     assert json.loads(ctx.paths.image_meta("ch02-s02").read_text())["metadata"].get("from_journal") is True
+
+
+@pytest.mark.parametrize(("own", "sent"), [
+    ("A tortoise crossing a finish line at dawn", "Watercolour storybook, soft light. A tortoise crossing a finish line at dawn"),
+    ("watercolour storybook, soft light: a tortoise at the line", "watercolour storybook, soft light: a tortoise at the line"),
+])
+def test_a_shots_own_image_prompt_gets_the_projects_style_prefix_once(project, own, sent):
+    """Seed 001 asks for a brand-guideline prefix on image prompts: a prompt the storyboard (or chapter JSON)
+    gives a shot is sent with it — unless it already carries it — and the record keeps what was given."""
+    data = project.board.model_dump(mode="json")
+    data["settings"]["style"]["style_prefix"] = "Watercolour storybook, soft light."
+    shot = next(s for c in data["chapters"] for s in c["shots"] if s["shot_id"] == "ch02-s02")
+    shot["visual"]["image_prompt"] = own
+    project.board = type(project.board).model_validate(data)
+    images = FakeImages(price_usd=0.0)
+    ctx = project.ctx(image=images, llm=FakeLlm(default="an llm prompt"))
+    project.run(list(IMAGE_STAGES), ctx)
+    assert {r.shot_id: r.prompt for r in images.history}["ch02-s02"] == sent
+    record = json.loads(ctx.paths.prompt_record("ch02-s02").read_text())
+    assert record["prompt"] == sent and record["own_prompt"] == own and record["source"] == "storyboard"
+    assert record["style_prefix"] == ("Watercolour storybook, soft light" if sent != own else None)

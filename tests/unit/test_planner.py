@@ -138,3 +138,24 @@ def test_a_long_prompt_gets_a_title_that_ends_on_a_word_and_is_narrated_once_pun
     assert first.visual.type == "title_card"
     assert first.narration in (title, title + ".")
     assert not any(s.narration.endswith(("….", "...")) for _, s in board.shots())
+
+
+@pytest.mark.parametrize(("prompt", "title", "aspect"), [
+    ("A short explainer on why bees dance, 16:9", "Why bees dance", "16:9"),
+    ("A 30-second explainer in 9:16 for a password manager app: why reusing passwords is risky", "Password manager app", "9:16"),
+    ("A short explainer (1:1) on why bees dance", "Why bees dance", "1:1"),
+    ("A short explainer on why bees dance, vertical", "Why bees dance", "9:16"),
+])
+def test_the_format_a_prompt_states_is_its_aspect_never_its_title_or_a_chapter(prompt, title, aspect):
+    """Seen: "A short explainer on why bees dance, 16:9" was titled "Why bees dance, 16" with a chapter "9"."""
+    board = LocalPlanner().plan(PlannerRequest(kind="prompt", text=prompt, name="prompt", sha256="sha256:" + "0" * 64))
+    assert board.settings.title == title and board.settings.aspect_ratio == aspect
+    spoken = " ".join([c.title for c in board.chapters] + [s.narration for _, s in board.shots()])
+    assert not any(token in spoken for token in ("16:9", "9:16", "1:1", ", 16", "vertical")), spoken
+
+
+def test_a_paragraph_without_a_heading_is_titled_by_a_whole_short_sentence_or_its_number():
+    """Seen: the fable's first chapter was titled "A Hare one day ridiculed…" — a sentence cut short."""
+    board = _plan("hare-and-tortoise.txt")
+    assert [c.title for c in board.chapters] == ["Part 1", "Part 2", "Part 3", "Slow but steady wins the race"]
+    assert not any(c.title.endswith(("…", "...")) for c in _plan("gettysburg-address.txt").chapters)

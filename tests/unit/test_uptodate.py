@@ -6,6 +6,7 @@ import os
 
 import pytest
 
+from storyreel.api.requests import MakeRequest
 from storyreel.engine import uptodate
 
 
@@ -20,7 +21,7 @@ def stamped(tmp_path, monkeypatch):
     ws = tmp_path / "ws"
     out = tmp_path / "video.mp4"
     out.write_bytes(b"video")
-    request = uptodate.make_request(tmp_path / "in.txt", ws, image_provider=None, max_cost=None)
+    request = MakeRequest.build(input_path=tmp_path / "in.txt", workspace=ws).stamp_identity()
     result = {"project_id": "p", "executed_nodes": [], "executed_count": 0}
     assert uptodate.write(ws, request, [out], [ws / "prompts"], ["OPENAI_API_KEY"], result) is not None
     assert uptodate.check(ws, request) == result
@@ -72,13 +73,13 @@ def test_changed_or_added_code_misses(stamped):
 
 def test_other_requests_and_broken_stamps_miss(stamped):
     ws, request, _, _ = stamped
-    other = uptodate.make_request(ws.parent / "in.txt", ws, image_provider="openai:gpt-image-2", max_cost=None)
+    other = MakeRequest.build(input_path=ws.parent / "in.txt", workspace=ws, image_provider="openai:gpt-image-2").stamp_identity()
     assert uptodate.check(ws, other) is None
     uptodate.stamp_path(ws, request).write_text("{broken")
     assert uptodate.check(ws, request) is None
 
 
 def test_no_stamp_is_written_when_an_output_is_already_gone(tmp_path):
-    request = uptodate.make_request(None, tmp_path, prompt="a prompt")
+    request = MakeRequest.build(prompt="a prompt to make", workspace=tmp_path).stamp_identity()
     assert uptodate.write(tmp_path, request, [tmp_path / "missing.mp4"], [], [], {}) is None
     assert not uptodate.stamp_path(tmp_path, request).exists()

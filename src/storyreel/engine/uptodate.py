@@ -32,21 +32,9 @@ STAMP_DIR = ".stamps"
 PACKAGE_ROOT = Path(__file__).resolve().parents[1]  # src/storyreel
 
 
-def make_request(input_path: Path | None, workspace: Path | None, **flags: object) -> dict:
-    """The identity of a ``make`` call: resolved input path, workspace as given (None = default) and
-    every flag that changes what is made. Equal requests share a stamp."""
-    from storyreel import __version__
-
-    return {
-        "input": str(input_path.resolve()) if input_path else None,
-        "workspace": str(workspace.resolve()) if workspace else None,
-        "flags": {k: flags[k] for k in sorted(flags)},
-        "version": __version__,
-    }
-
-
 def request_id(request: dict) -> str:
-    """Short hash naming a stamp: the make request's arguments (JSON-serializable values)."""
+    """Short hash naming a stamp: the request's identity (JSON-serializable values; for a ``make``,
+    :meth:`storyreel.api.requests.MakeRequest.stamp_identity`)."""
     text = json.dumps(request, sort_keys=True, default=str, ensure_ascii=False)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:20]
 

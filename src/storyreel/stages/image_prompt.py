@@ -28,6 +28,19 @@ TYPE_PHRASES = {
 }
 
 
+def styled(prompt: str, style_prefix: str) -> tuple[str, str | None]:
+    """``prompt`` with the project's style prefix in front — unless the prefix is empty or the prompt already
+    carries it (compared without case, punctuation or spacing) — and the prefix applied (None when none was)."""
+    prefix = style_prefix.strip().rstrip(".").strip()
+    if not prefix or _plain(prefix) in _plain(prompt):
+        return prompt, None
+    return f"{prefix}. {prompt}", prefix
+
+
+def _plain(text: str) -> str:
+    return " ".join("".join(ch.lower() if ch.isalnum() else " " for ch in text).split())
+
+
 def template_values(ctx: ProjectContext, unit: str) -> dict:
     chapter, shot = ctx.storyboard.shot(unit)
     settings = ctx.storyboard.settings
@@ -41,7 +54,7 @@ def template_values(ctx: ProjectContext, unit: str) -> dict:
 
 class ImagePromptStage(Stage[ProjectContext]):
     name: ClassVar[str] = "image_prompt"
-    code_version: ClassVar[str] = "image_prompt/1"
+    code_version: ClassVar[str] = "image_prompt/2"  # /2: a shot's own prompt gets the style prefix
     max_workers: ClassVar[int] = 4
 
     def units(self, ctx: ProjectContext) -> list[str]:
@@ -50,7 +63,8 @@ class ImagePromptStage(Stage[ProjectContext]):
     def recipe(self, ctx: ProjectContext, unit: str) -> RecipeParts:
         _, shot = ctx.storyboard.shot(unit)
         if shot.visual.image_prompt:
-            return RecipeParts(provider="storyboard:image_prompt", params={"prompt": shot.visual.image_prompt})
+            prompt, _ = styled(shot.visual.image_prompt, ctx.storyboard.settings.style.style_prefix)
+            return RecipeParts(provider="storyboard:image_prompt", params={"prompt": prompt})
         template = ctx.template(TEMPLATE)
         llm = ctx.llm
         return RecipeParts(
@@ -65,7 +79,8 @@ class ImagePromptStage(Stage[ProjectContext]):
         record: dict = {"shot_id": unit}
         cost = 0.0
         if shot.visual.image_prompt:
-            record.update(prompt=shot.visual.image_prompt, source="storyboard", template=None)
+            prompt, prefix = styled(shot.visual.image_prompt, ctx.storyboard.settings.style.style_prefix)
+            record.update(prompt=prompt, source="storyboard", template=None, own_prompt=shot.visual.image_prompt, style_prefix=prefix)
         else:
             template = ctx.template(TEMPLATE)
             values = template_values(ctx, unit)

@@ -60,7 +60,7 @@ def plan_prompt(req: PlannerRequest, provider_id: str) -> Storyboard:
         aspect = aspect or "9:16"  # ad-mint-ai MVP default: vertical (seed 004 Story 3.2)
     else:
         framework, reason = None, None
-        title, scenes = explainer_scenes(text)
+        title, scenes = explainer_scenes(without_format(text))
         structure = "explainer"
         aspect = aspect or "16:9"
     target = brief.duration_s
@@ -110,6 +110,20 @@ _EXPLAINER_ASK = re.compile(
     r"(?:explainer|explanation|video|clip|tutorial|overview|presentation|introduction|intro|guide|story)"
     r"(?:\s+video)?\s+(?:for|about|on|of|explaining|introducing|that explains)\s+", re.I)
 """The request around an explainer's topic ("A 30-second explainer for …"): what the video is, not what it says."""
+
+_FORMAT = re.compile(
+    r"(?:[,;]\s*|\s+in\s+|\s*\(\s*)(?:16:9|9:16|1:1)(?:\s+(?:format|aspect(?:\s+ratio)?))?\s*\)?"
+    r"|[,;]\s*(?:vertical|portrait|landscape|widescreen|square)(?:\s+(?:format|video))?\s*$", re.I)
+"""The video's format stated in a prompt (", 16:9", " in 9:16", "(1:1)", ", vertical"): read by the brief
+reader as the aspect ratio, never part of the topic, a title or the narration."""
+
+
+def without_format(text: str) -> str:
+    """The prompt without the statement of its format: "A short explainer on why bees dance, 16:9" → "A short
+    explainer on why bees dance"."""
+    spaced = re.sub(r"\s{2,}", " ", _FORMAT.sub(" ", text))
+    return re.sub(r"\s+([,.;:!?])", r"\1", spaced).strip()
+
 
 _POINT_SPLIT = re.compile(r"\s*(?:;|,\s*(?:and\s+)?|\s\band\s+(?=(?:why|how|what|when|where|who|which)\b))\s*", re.I)
 

@@ -15,7 +15,7 @@ class LocalPlanner(LocalProvider):
     """Rule-based planner. ``plan(PlannerRequest) -> Storyboard``; deterministic for a given request."""
 
     modality: ClassVar[str] = "planner"
-    code_version: ClassVar[str] = "local-planner/4"  # /4: a cut title ends on a content word and is narrated without "…."
+    code_version: ClassVar[str] = "local-planner/5"  # /5: paragraph chapters titled by a whole short sentence or "Part N"; a prompt's format is not its topic
     default_model: ClassVar[str] = "planner"
     last_usage: dict = {}
 

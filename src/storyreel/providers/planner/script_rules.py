@@ -55,7 +55,7 @@ def plan_script(req: PlannerRequest, provider_id: str) -> Storyboard:
         for group in group_sentences(body, req.words_per_minute):
             shots.append(_shot(f"{chapter_id}-s{len(shots) + 1:02d}", group, body, shot_index))
             shot_index += 1
-        chapters.append(Chapter(chapter_id=chapter_id, title=heading or short_title(body), shots=shots))
+        chapters.append(Chapter(chapter_id=chapter_id, title=heading or paragraph_title(body, len(chapters) + 1), shots=shots))
     return Storyboard(
         project_id=req.project_id or slugify_id(title),
         settings=ProjectSettings(title=title, language=language, aspect_ratio=req.aspect_ratio or "16:9"),
@@ -219,6 +219,15 @@ _TRAILING = {w for words in STOPWORDS.values() for w in words} | {
     "a", "an", "at", "as", "by", "from", "into", "of", "or", "but", "so", "than", "their", "its", "our", "your", "his", "her",
 }
 """Words a cut title must not end on: "How a lighthouse keeper on a…" reads as a stumble."""
+
+
+def paragraph_title(text: str, number: int) -> str:
+    """The title of a chapter made from a paragraph without a heading: its first sentence when that is a whole
+    sentence of at most 8 words ("Slow but steady wins the race"), else ``Part <number>`` — never a sentence
+    cut short ("A Hare one day ridiculed…")."""
+    first = split_sentences(text)[0].strip() if text.strip() else ""
+    words = first.rstrip(".!?").split()
+    return " ".join(words) if 0 < len(words) <= 8 and len(first) <= TITLE_MAX_CHARS else f"Part {number}"
 
 
 def short_title(text: str) -> str:
