@@ -159,6 +159,23 @@ def test_second_make_executes_no_node(made):
     assert "0 nodes executed" in human.stderr
 
 
+def test_a_no_op_make_goes_through_the_verb_runner_without_loading_the_engine(made):
+    """``api.make`` — the CLI's only way in — answers a repeated request from its stamp (the runner's step 0)
+    before the engine, the stages or the database are imported."""
+    import os
+    import subprocess
+    import sys
+
+    ws, results = made
+    code = ("import json, sys; from pathlib import Path; from storyreel import api; "
+            f"r = api.make(input_path=Path({str(INPUTS / 'hare-and-tortoise.txt')!r}), workspace=Path({str(ws)!r}), resolution='360p'); "
+            "heavy = [m for m in ('sqlalchemy', 'storyreel.engine.executor', 'storyreel.stages.pipeline', 'cv2', 'av') if m in sys.modules]; "
+            "print(json.dumps({'executed': r.executed, 'video': str(r.video_path), 'heavy': heavy}))")
+    env = {**os.environ, "STORYREEL_WORKERS": "1"}  # the environment of the make that stamped it (_make_all)
+    out = json.loads(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env).stdout)
+    assert out == {"executed": [], "video": results["hare-and-tortoise.txt"]["video_path"], "heavy": []}
+
+
 def test_a_deleted_video_is_rebuilt_not_answered_from_the_stamp(made):
     """A no-op make is answered from the up-to-date stamp only while every file it recorded is intact."""
     ws, results = made
