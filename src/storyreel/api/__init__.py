@@ -45,11 +45,11 @@ LAZY: dict[str, str] = {
 }
 """Name → the module defining it, imported on first use (with the errors a caller maps: not found, busy)."""
 
-__all__ = sorted([
-    "make", "plan", "imagegen", "render", "pick", "reference", *LAZY,
-    "MakeRequest", "PlanRequest", "RenderRequest", "ImagegenRequest", "ProjectRequest", "QcRequest", "ListRequest",
-    "PickRequest", "ReferenceRequest", "EnhanceRequest", "RunResult", "MakeResult", "PlanResult", "ImagegenResult", "CostReport",
-])
+__all__ = ["CostReport", "EnhanceRequest", "ImagegenRequest", "ImagegenResult", "JobConflict", "ListRequest",
+    "MakeRequest", "MakeResult", "NotFound", "PickRequest", "PlanRequest", "PlanResult", "Project",
+    "ProjectBusy", "ProjectRequest", "QcRequest", "ReferenceRequest", "RenderRequest", "RunResult",
+    "Workspace", "cost", "enhance_prompt", "imagegen", "list_projects", "make", "pick", "plan", "qc",
+    "quality", "reference", "render", "status"]
 
 
 def __getattr__(name: str) -> Any:

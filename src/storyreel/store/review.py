@@ -1,6 +1,7 @@
 """What a person reviews of a project, read from its folder as plain dicts for the dashboard: chapters → shots
 with their image sidecars (provider, method, cost, failure reason), each shot's candidate grid with its
-scores flattened to one level, the QC report, and whether it has a picture to show yet.
+scores flattened to one level, the quality summary of every score, the QC report, and whether it has a
+picture to show yet.
 
 Files are parsed once per version (keyed on their size and mtime), so many viewers of one project cost one
 parse of each file; an edit changes the stat, so what a page shows after an edit is always read again."""
@@ -9,8 +10,10 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
+from statistics import median
 from typing import Any
 
 from storyreel.core.artifact import Storyboard, load_storyboard
@@ -87,6 +90,21 @@ def candidate(entry: dict) -> dict:
     judge = (entry.get("scores") or {}).get("judge") or {}
     return {"index": entry["index"], "made": bool(entry.get("path")), "total": entry.get("total"), "rank": entry.get("rank"),
             "scores": flat, "reason": judge.get("reason"), "status": entry.get("status")}
+
+
+def score_distribution(candidates: Iterable[dict]) -> list[dict]:
+    """The quality summary of a project's candidates (FR-043): per criterion (``"<scorer> <criterion>"``, and
+    ``total``), min, median and max of every candidate's score rounded to whole points, and how many were scored."""
+    values: dict[str, list[float]] = {}
+    for cand in candidates:
+        for kind, scores in (cand.get("scores") or {}).items():
+            for name, v in scores.items():
+                if name != "total" and isinstance(v, (int, float)) and not isinstance(v, bool):
+                    values.setdefault(f"{kind} {name.replace('_', ' ')}", []).append(float(v))
+        if cand.get("total") is not None:
+            values.setdefault("total", []).append(float(cand["total"]))
+    return [{"criterion": k, "min": round(min(v)), "median": round(median(v)), "max": round(max(v)), "count": len(v)}
+            for k, v in sorted(values.items())]
 
 
 def qc_report(paths: ProjectPaths) -> dict | None:

@@ -3,13 +3,12 @@ the project the distribution of every score and the override rate (FR-043)."""
 
 from __future__ import annotations
 
-import json
-from statistics import median
 
 from pydantic import BaseModel, Field
 
 from storyreel.api.requests import ProjectRequest
 from storyreel.api.session import Project, Workspace
+from storyreel.store import review
 
 
 class QualityReport(BaseModel):
@@ -28,19 +27,8 @@ class QualityReport(BaseModel):
 
     @property
     def distribution(self) -> list[dict]:
-        """Per criterion (``"<scorer> <criterion>"``, and ``total``), every candidate's score: min, median and
-        max rounded to whole points, and how many were scored."""
-        values: dict[str, list[float]] = {}
-        for shot in self.shots:
-            for cand in shot["candidates"]:
-                for kind, scores in (cand.get("scores") or {}).items():
-                    for name, v in scores.items():
-                        if name != "total" and isinstance(v, (int, float)) and not isinstance(v, bool):
-                            values.setdefault(f"{kind} {name.replace('_', ' ')}", []).append(float(v))
-                if cand.get("total") is not None:
-                    values.setdefault("total", []).append(float(cand["total"]))
-        return [{"criterion": k, "min": round(min(v)), "median": round(median(v)), "max": round(max(v)), "count": len(v)}
-                for k, v in sorted(values.items())]
+        """Per criterion, every candidate's score: min, median, max and count (:func:`storyreel.store.review.score_distribution`)."""
+        return review.score_distribution(c for shot in self.shots for c in shot["candidates"])
 
     def as_dict(self) -> dict:
         return {"project_id": self.project_id, "shots": self.shots, "override_rate": self.override_rate,
@@ -59,10 +47,7 @@ def project_quality(project: Project) -> QualityReport:
     """:func:`quality` of an opened project."""
     report = QualityReport(project_id=project.id)
     for _, shot in project.storyboard().shots():
-        try:
-            record = json.loads(project.paths.scores(shot.shot_id).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            record = {}
+        record = review.read_json(project.paths.scores(shot.shot_id)) or {}
         report.shots.append({
             "shot_id": shot.shot_id,
             "candidates": [{k: c.get(k) for k in ("index", "path", "status", "scores", "total", "rank")} for c in record.get("candidates", [])],
