@@ -162,7 +162,6 @@ def test_second_make_executes_no_node(made):
 def test_a_no_op_make_goes_through_the_verb_runner_without_loading_the_engine(made):
     """``api.make`` — the CLI's only way in — answers a repeated request from its stamp (the runner's step 0)
     before the engine, the stages or the database are imported."""
-    import os
     import subprocess
     import sys
 
@@ -171,9 +170,10 @@ def test_a_no_op_make_goes_through_the_verb_runner_without_loading_the_engine(ma
             f"r = api.make(input_path=Path({str(INPUTS / 'hare-and-tortoise.txt')!r}), workspace=Path({str(ws)!r}), resolution='360p'); "
             "heavy = [m for m in ('sqlalchemy', 'storyreel.engine.executor', 'storyreel.stages.pipeline', 'cv2', 'av') if m in sys.modules]; "
             "print(json.dumps({'executed': r.executed, 'video': str(r.video_path), 'heavy': heavy}))")
-    env = {**os.environ, "STORYREEL_WORKERS": "1"}  # the environment of the make that stamped it (_make_all)
-    out = json.loads(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env).stdout)
-    assert out == {"executed": [], "video": results["hare-and-tortoise.txt"]["video_path"], "heavy": []}
+    runs = [json.loads(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout) for _ in range(2)]
+    # the first run may find the stamp made in another environment (it then evaluates, finds nothing to do, and
+    # stamps again); the second is answered from the stamp
+    assert runs[0]["executed"] == [] and runs[1] == {"executed": [], "video": results["hare-and-tortoise.txt"]["video_path"], "heavy": []}
 
 
 def test_a_deleted_video_is_rebuilt_not_answered_from_the_stamp(made):
