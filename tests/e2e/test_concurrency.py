@@ -12,14 +12,15 @@ from pathlib import Path
 
 import pytest
 
-from ..conftest import INPUTS, cli_json
+from ..conftest import DELIVERY, INPUTS, cli_json
 
 pytestmark = pytest.mark.e2e
 
 
-def start(*args: str, workspace) -> subprocess.Popen:  # noqa: ANN001
+def start(*args: str, workspace, env: dict | None = None) -> subprocess.Popen:  # noqa: ANN001
     argv = [sys.executable, "-m", "storyreel", *args, "--workspace", str(workspace), "--json"]
-    return subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "COLUMNS": "200"})
+    return subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "COLUMNS": "200", **(env or {})})
 
 
 def test_two_first_runs_on_a_fresh_workspace_both_succeed(workspace):
@@ -32,9 +33,10 @@ def test_two_first_runs_on_a_fresh_workspace_both_succeed(workspace):
 
 
 def test_a_second_writer_waits_and_a_no_wait_one_stops_naming_the_holder(workspace):
-    first = start("make", str(INPUTS / "ad-brief.txt"), workspace=workspace)
+    # at the 1080p delivery size: the first make still holds the project when the others arrive
+    first = start("make", str(INPUTS / "ad-brief.txt"), workspace=workspace, env=DELIVERY)
     time.sleep(1.5)
-    second = start("make", str(INPUTS / "ad-brief.txt"), workspace=workspace)
+    second = start("make", str(INPUTS / "ad-brief.txt"), workspace=workspace, env=DELIVERY)
     refused = subprocess.run([sys.executable, "-m", "storyreel", "render", "tide-stone", "--no-wait", "--workspace", str(workspace)],
                              capture_output=True, text=True, timeout=120)
     out1, err1 = first.communicate(timeout=600)

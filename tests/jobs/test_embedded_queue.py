@@ -18,7 +18,7 @@ from storyreel.media.probe import probe
 from storyreel.store.files import ProjectPaths
 from storyreel.store.jobs import utcnow
 from storyreel.store.models import Job
-from tests.conftest import INPUTS
+from tests.conftest import DELIVERY, INPUTS
 from tests.jobs.helpers import successful_runs, wait_for
 
 pytestmark = pytest.mark.e2e
@@ -58,7 +58,16 @@ def _ffmpeg_children() -> list[psutil.Process]:
     return [p for p in psutil.Process().children(recursive=True) if "ffmpeg" in p.name()]
 
 
-def test_cancel_stops_a_render_promptly_and_resume_finishes_without_redoing(workspace: Path, consumer: EmbeddedConsumer) -> None:
+@pytest.fixture
+def delivery(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The 1080p delivery size: encodes long enough for a stop to land in the middle of one (at the tests' 360p
+    a whole make can finish between two looks at its progress)."""
+    for name, value in DELIVERY.items():
+        monkeypatch.setenv(name, value)
+
+
+def test_cancel_stops_a_render_promptly_and_resume_finishes_without_redoing(workspace: Path, delivery: None,
+                                                                            consumer: EmbeddedConsumer) -> None:
     ws = Workspace.open(workspace)
     text = (INPUTS / "ad-brief.txt").read_text(encoding="utf-8")
     project, job = jobs.create_project(ws, text=text, title="Tide & Stone", user_id=None)
@@ -105,7 +114,7 @@ def test_a_job_whose_worker_stopped_beating_is_interrupted(workspace: Path) -> N
     assert jobs.job(ws, fresh.id).state == "running"  # a beating job is left alone
 
 
-def test_stopping_the_server_interrupts_its_running_job_within_seconds(workspace: Path) -> None:
+def test_stopping_the_server_interrupts_its_running_job_within_seconds(workspace: Path, delivery: None) -> None:
     ws = Workspace.open(workspace)
     running = EmbeddedConsumer(ws.settings, workers=1)
     running.start()

@@ -17,7 +17,7 @@ import pytest
 
 from storyreel.api import Workspace, library
 from storyreel.jobs import service as jobs
-from tests.conftest import INPUTS
+from tests.conftest import DELIVERY, INPUTS
 from tests.jobs.helpers import successful_runs, wait_for
 
 pytestmark = pytest.mark.e2e
@@ -81,6 +81,7 @@ def test_a_worker_process_on_redis_and_postgresql_runs_the_job(workspace: Path, 
 
 
 def test_a_killed_worker_leaves_the_job_interrupted_and_resume_finishes_it(workspace: Path, scale_env: dict) -> None:
+    scale_env = {**scale_env, **DELIVERY}  # 1080p: the kill lands mid-encode (at 360p the job may finish first)
     worker = _worker(workspace, scale_env)
     ws = Workspace.open(workspace)
     project, job = jobs.create_project(ws, text=(INPUTS / "ad-brief.txt").read_text(encoding="utf-8"), title="Tide & Stone", user_id=None)

@@ -181,7 +181,7 @@ def test_a_person_makes_reviews_fixes_and_deletes_a_video(server, browser) -> No
     page.wait_for_url(project_url)
     assert wait_job_end(page) == "done"
 
-    # a second video, canceled mid-render
+    # a second video, canceled while it runs
     page.goto(f"{base}/new")
     page.fill("textarea[name=text]", (INPUTS / "gettysburg-address.txt").read_text(encoding="utf-8"))
     page.wait_for_selector("#estimate .estimate")  # the priced plan, before anything is submitted
@@ -190,7 +190,8 @@ def test_a_person_makes_reviews_fixes_and_deletes_a_video(server, browser) -> No
     page.click("text=Make the video")
     page.wait_for_url(re.compile(r".*/projects/[a-z0-9-]+$"))
     second = page.url
-    page.wait_for_function("() => { const j = document.querySelector('#job [data-field=stage]'); return j && j.textContent === 'clip'; }",
+    # as soon as it is under way (at the tests' 360p a whole make takes seconds: waiting for a later stage races its end)
+    page.wait_for_function("() => { const j = document.querySelector('#job [data-field=stage]'); return j && !['', 'waiting'].includes(j.textContent); }",
                            timeout=120_000)
     page.click("#job button[data-action=cancel]")
     assert wait_job_end(page, 60) == "canceled"
