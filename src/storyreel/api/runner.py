@@ -127,7 +127,9 @@ def run(name: str, request: Any, progress: ProgressFn | None = None) -> Any:
             done = verb.prepare(project, request, executor)  # 3
             if done is not None:
                 return done
-            project.keep_options(**verb.options(request))  # 4
+            options = verb.options(request)  # 4
+            if options:
+                project.keep_options(**options)
             ctx = project.context()  # 5
             if verb.preflight:  # 6
                 ctx.preflight()
@@ -139,7 +141,8 @@ def run(name: str, request: Any, progress: ProgressFn | None = None) -> Any:
                 project.mark(status)
             raise
         status = settle(report)
-        project.mark(status, video_path=str(project.paths.video))
+        video = project.paths.video
+        project.mark(status, video_path=str(video) if video.exists() else None)
         result = verb.result(project, ctx, report, status, request, started)
         if status is ProjectStatus.DONE:
             verb.stamp(project, ctx, request, result)  # 9
