@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -20,11 +21,16 @@ def api_client(app, username: str, password: str = "long enough password") -> Te
     return client
 
 
+def csrf_token(client: TestClient) -> str:
+    """The CSRF token the client's pages carry now — bound to its session, so read it again after signing in."""
+    page = client.get("/login")
+    return re.search(r'name="csrftoken" value="([^"]+)"', page.text).group(1)
+
+
 def browser_client(app, username: str, password: str = "long enough password") -> TestClient:  # noqa: ANN001
     """A client that signs up through the register page: session cookie and CSRF cookie."""
     client = TestClient(app)
-    client.get("/register")
-    response = client.post("/register", data={"csrftoken": client.cookies["csrftoken"], "username": username, "password": password},
+    response = client.post("/register", data={"csrftoken": csrf_token(client), "username": username, "password": password},
                            follow_redirects=False)
     assert response.status_code == 303, response.text
     return client

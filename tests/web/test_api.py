@@ -6,9 +6,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from storyreel.store.accounts import MAX_FAILURES_PER_USER
+from storyreel.store.accounts import MAX_FAILURES_PER_ADDRESS, MAX_FAILURES_PER_USER_AND_ADDRESS
 from tests.conftest import INPUTS
-from tests.web.conftest import api_client, browser_client
+from tests.web.conftest import api_client, browser_client, csrf_token
 
 HARE = (INPUTS / "hare-and-tortoise.txt").read_text(encoding="utf-8")
 
@@ -22,32 +22,52 @@ def test_register_token_and_profile(app) -> None:  # noqa: ANN001
     anon = TestClient(app)
     assert anon.get("/api/me").status_code == 401
     assert anon.get("/api/me", headers={"Authorization": "Bearer not-a-token"}).status_code == 401
-    taken = anon.post("/api/auth/register", json={"username": "ALICE", "password": "another password"})
+    taken = anon.post("/api/auth/register", json={"username": "ALICE", "password": "another long passphrase"})
     assert taken.status_code == 422 and taken.json()["field"] == "username"
-    short = anon.post("/api/auth/register", json={"username": "carol", "password": "short"})
-    assert short.status_code == 422 and short.json()["field"] == "password"
+    for weak in ("short", "12345678", "password", " " * 15, "passwordpassword1", "carolcarolcarol1"):
+        refused = anon.post("/api/auth/register", json={"username": "carol", "password": weak})
+        assert refused.status_code == 422 and refused.json()["field"] == "password", weak
     bad = anon.post("/api/auth/register", json={"username": "../etc", "password": "long enough password"})
     assert bad.status_code == 422 and bad.json()["field"] == "username"
 
 
-def test_failed_logins_are_throttled_per_account(app) -> None:  # noqa: ANN001
+def test_failed_logins_are_throttled_per_account_and_address_and_never_lock_the_owner_out(app) -> None:  # noqa: ANN001
+    """Issue 24 item 1: six wrong passwords for alice from one address used to keep alice's right password out
+    for 15 minutes from anywhere. Now the attacker's address waits; alice, elsewhere, signs in."""
     from fastapi.testclient import TestClient
 
     api_client(app, "dave")
-    anon = TestClient(app)
-    for _ in range(MAX_FAILURES_PER_USER):
-        assert anon.post("/api/auth/token", json={"username": "dave", "password": "wrong password!"}).status_code == 422
-    throttled = anon.post("/api/auth/token", json={"username": "dave", "password": "long enough password"})
-    assert throttled.status_code == 429 and int(throttled.headers["Retry-After"]) > 0  # even the right password waits
-    page = TestClient(app)
+    attacker = TestClient(app, client=("203.0.113.7", 4000))
+    for _ in range(MAX_FAILURES_PER_USER_AND_ADDRESS):
+        wrong = attacker.post("/api/auth/token", json={"username": "dave", "password": "wrong password!"})
+        assert wrong.status_code == 401 and wrong.headers["WWW-Authenticate"] == "Bearer"
+    throttled = attacker.post("/api/auth/token", json={"username": "dave", "password": "long enough password"})
+    assert throttled.status_code == 429 and int(throttled.headers["Retry-After"]) > 0  # this address waits, even with the password
+    owner = TestClient(app, client=("198.51.100.20", 5000))
+    assert owner.post("/api/auth/token", json={"username": "dave", "password": "long enough password"}).status_code == 200
+    page = TestClient(app, client=("198.51.100.20", 5001))
     page.get("/login")
-    form = page.post("/login", data={"csrftoken": page.cookies["csrftoken"], "username": "dave", "password": "long enough password"})
-    assert form.status_code == 429 and "too many failed logins" in form.text
+    form = page.post("/login", data={"csrftoken": csrf_token(page), "username": "dave", "password": "long enough password"},
+                     follow_redirects=False)
+    assert form.status_code == 303  # the owner's page sign-in too
+    attacked = TestClient(app, client=("203.0.113.7", 4001))
+    attacked.get("/login")
+    refused = attacked.post("/login", data={"csrftoken": csrf_token(attacked), "username": "dave", "password": "long enough password"})
+    assert refused.status_code == 429 and "too many failed logins" in refused.text
+
+
+def test_password_spraying_from_one_address_is_limited(app) -> None:  # noqa: ANN001
+    from fastapi.testclient import TestClient
+
+    sprayer = TestClient(app, client=("203.0.113.9", 4000))
+    for i in range(MAX_FAILURES_PER_ADDRESS):
+        assert sprayer.post("/api/auth/token", json={"username": f"user{i}", "password": "Summer2026!"}).status_code == 401
+    assert sprayer.post("/api/auth/token", json={"username": "someone-else", "password": "Summer2026!"}).status_code == 429
 
 
 def test_state_changing_requests_need_the_csrf_token(app) -> None:  # noqa: ANN001
     browser = browser_client(app, "erin")
-    token = browser.cookies["csrftoken"]
+    token = csrf_token(browser)
     assert browser.post("/api/projects", json={"text": HARE}).status_code == 403  # a session cookie and no token
     assert browser.post("/new", data={"text": HARE}).status_code == 403
     assert browser.post("/logout", data={}).status_code == 403
@@ -85,7 +105,7 @@ def test_another_users_work_is_not_found_anywhere(app) -> None:  # noqa: ANN001
     assert alice.get(f"/api/jobs/{job}").json()["cancel_requested"] is False  # bob's cancel did nothing
     page = browser_client(app, "mallory")
     assert page.get(f"/projects/{pid}").status_code == 404
-    assert page.post(f"/projects/{pid}/delete", data={"csrftoken": page.cookies["csrftoken"]}).status_code == 404
+    assert page.post(f"/projects/{pid}/delete", data={"csrftoken": csrf_token(page)}).status_code == 404
     assert alice.get(f"/api/projects/{pid}").status_code == 200
 
 
@@ -123,7 +143,7 @@ def test_uploads_validate_like_the_cli_and_have_a_size_limit(app, monkeypatch) -
 
 def test_user_text_is_escaped_in_every_page(app) -> None:  # noqa: ANN001
     browser = browser_client(app, "alice")
-    token = browser.cookies["csrftoken"]
+    token = csrf_token(browser)
     evil = '<script>alert("x")</script>'
     made = browser.post("/api/projects", json={"text": HARE, "title": f"Hare {evil}"}, headers={"x-csrftoken": token}).json()
     pid = made["id"]
@@ -190,7 +210,7 @@ def test_openapi_documents_the_listed_endpoints(app) -> None:  # noqa: ANN001
 
 def test_the_new_video_form_prices_the_plan_before_submitting(app, monkeypatch) -> None:  # noqa: ANN001
     browser = browser_client(app, "alice")
-    token = browser.cookies["csrftoken"]
+    token = csrf_token(browser)
     free = browser.post("/new/estimate", data={"csrftoken": token, "text": HARE})
     assert free.status_code == 200 and "Priced plan" in free.text and "$0.0000" in free.text
     assert "local:cards" in browser.get("/new").text and "openai:gpt-image-2" not in browser.get("/new").text  # no key: not offered

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 
 from storyreel.web.app import create_app
 from tests.conftest import INPUTS
-from tests.web.conftest import browser_client
+from tests.web.conftest import browser_client, csrf_token
 
 pytestmark = pytest.mark.e2e
 
@@ -27,7 +27,7 @@ def made(tmp_path_factory):  # noqa: ANN201
     app = create_app(workspace, workers=0)
     with TestClient(app):
         page = browser_client(app, "alice")
-        form = {"csrftoken": page.cookies["csrftoken"], "text": (INPUTS / "ad-brief.txt").read_text(encoding="utf-8"),
+        form = {"csrftoken": csrf_token(page), "text": (INPUTS / "ad-brief.txt").read_text(encoding="utf-8"),
                 "title": "Tide & Stone", "candidates": "3"}
         created = page.post("/new", data=form, follow_redirects=False)
         assert created.status_code == 303, created.text
@@ -78,7 +78,7 @@ def test_a_pick_on_the_page_is_stored_and_makes_that_shots_nodes_stale(made):
     before = api.get(f"/api/projects/{pid}/quality").json()
     shot = next(s for s in before["shots"] if s["shot_id"] == "ch02-s01")
     other = next(c["index"] for c in shot["candidates"] if c["index"] != shot["selected"])
-    swapped = page.post(f"/projects/{pid}/shots/ch02-s01/pick", data={"csrftoken": page.cookies["csrftoken"], "candidate": str(other)},
+    swapped = page.post(f"/projects/{pid}/shots/ch02-s01/pick", data={"csrftoken": csrf_token(page), "candidate": str(other)},
                         headers={"HX-Request": "true"})
     assert swapped.status_code == 200 and f"next update uses {other}" in swapped.text
     assert swapped.headers["HX-Trigger"] == "storyboard-changed"
@@ -91,7 +91,7 @@ def test_a_pick_on_the_page_is_stored_and_makes_that_shots_nodes_stale(made):
     assert not any(n.startswith(("image[", "narration[")) for n in stale)
     assert not any(n.startswith(("select[", "clip[")) and "ch02-s01" not in n for n in stale)
     # a bad pick says why, next to the grid, and changes nothing
-    bad = page.post(f"/projects/{pid}/shots/ch02-s01/pick", data={"csrftoken": page.cookies["csrftoken"], "candidate": "7"},
+    bad = page.post(f"/projects/{pid}/shots/ch02-s01/pick", data={"csrftoken": csrf_token(page), "candidate": "7"},
                     headers={"HX-Request": "true"})
     assert bad.status_code == 422 and "has no candidate 7" in bad.text
     # the JSON API: back to automatic
@@ -109,7 +109,7 @@ def test_the_quality_page_shows_distributions_and_the_override_rate(made):
 def test_an_inline_edit_answers_the_shots_card(made):
     """The page's inline edit (HTMX) answers the shot's card: saved, or the message next to the field."""
     _, page, _, pid = made
-    token = page.cookies["csrftoken"]
+    token = csrf_token(page)
     ok = page.post(f"/projects/{pid}/shots/ch01-s01", data={"csrftoken": token, "narration": "Tide & Stone. Made to last."},
                    headers={"HX-Request": "true"})
     assert ok.status_code == 200 and "Saved." in ok.text and ok.headers["HX-Trigger"] == "storyboard-changed"

@@ -4,7 +4,7 @@ throttled login. The accounts themselves are :attr:`Workspace.accounts <storyree
 
 from __future__ import annotations
 
-from storyreel.store.accounts import SESSION_TTL, Throttled
+from storyreel.store.accounts import DEFAULT_TOKEN_DAYS, SESSION_TTL, TOKEN_DAYS, Throttled
 from storyreel.store.models import User
 
-__all__ = ["SESSION_TTL", "Throttled", "User"]
+__all__ = ["DEFAULT_TOKEN_DAYS", "SESSION_TTL", "TOKEN_DAYS", "Throttled", "User"]

@@ -106,10 +106,12 @@ def create_project(ws: Workspace, *, text: str | None = None, file_name: str | N
         if not resolve("planner", settings.planner, settings).paid or source.kind == "chapters":
             plan(PlanRequest.build(input_path=source_path, project_id=pid, workspace=ws.root,
                                    aspect_ratio=choices["aspect_ratio"], language=choices["language"]))
-    except InputError as exc:
+    except BaseException as exc:  # nothing is left behind: no folder, no row
         shutil.rmtree(project.paths.root, ignore_errors=True)
         ws.queries.delete(pid)
-        raise InputError(exc.message, field=field, hint=exc.hint) from None
+        if isinstance(exc, InputError):
+            raise InputError(exc.message, field=field, hint=exc.hint) from None
+        raise
     request = {k: v for k, v in choices.items() if v is not None}
     request.update(input_path=source_path.relative_to(ws.root).as_posix(), project_id=pid)
     return overview(ws, pid, user_id)[0], request

@@ -36,7 +36,7 @@ from storyreel.stages.context import ProjectContext
 from storyreel.stages.manifest import write_manifest
 from storyreel.store.accounts import Accounts
 from storyreel.store.assets import AssetStore
-from storyreel.store.db import database
+from storyreel.store.db import database, private_workspace
 from storyreel.store.files import ProjectPaths
 from storyreel.store.gallery import ProjectQueries
 from storyreel.store.jobs import JobStore
@@ -97,6 +97,11 @@ class Workspace:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+
+    @staticmethod
+    def private(folder: Path) -> Path:
+        """Create the workspace folder owner-only when it does not exist yet (:func:`storyreel.store.db.private_workspace`)."""
+        return private_workspace(folder)
 
     @classmethod
     def open(cls, workspace: Path | None = None) -> Workspace:

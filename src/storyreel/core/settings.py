@@ -9,10 +9,12 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import (
     BaseSettings,
+    NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
@@ -42,6 +44,11 @@ class Settings(BaseSettings):
         default=None, description="Signing key of the dashboard's CSRF tokens; default a random key kept in the workspace.",
     )
     cookie_secure: bool = Field(default=False, description="Mark the dashboard's cookies Secure (behind an HTTPS proxy).")
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Addresses (or networks) of the reverse proxies whose X-Forwarded-For / X-Forwarded-Proto the dashboard "
+        "believes; none by default, so no caller can pick the address its login attempts are counted against.",
+    )
     dashboard_image_providers: list[str] = Field(
         default=["local:cards", "openai:gpt-image-2", "gemini:gemini-2.5-flash-image", "replicate:black-forest-labs/flux-schnell",
                  "together:black-forest-labs/FLUX.1-schnell", "openrouter:google/gemini-2.5-flash-image"],
@@ -90,6 +97,19 @@ class Settings(BaseSettings):
     http_attempts: int = Field(default=4, ge=1, le=10, description="Attempts per provider call (429/5xx/timeouts are retried).")
     http_backoff_s: float = Field(default=1.0, ge=0, description="First retry wait in seconds (exponential, jittered, capped at 30 s).")
     speech_rate_wpm: int = Field(default=165, ge=80, le=400, description="Narration speed, words per minute.")
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        """``STORYREEL_TRUSTED_PROXIES=10.0.0.5, 10.0.1.0/24`` as well as a JSON list."""
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                import json
+
+                return json.loads(text)
+            return [part.strip() for part in text.split(",") if part.strip()]
+        return value
 
     def variable(self, name: str) -> str | None:
         """A vendor's variable (an API key such as ``OPENAI_API_KEY``, a base URL such as

@@ -7,6 +7,7 @@ naming the file, line or limit and how to fix it — raised before anything is w
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -133,7 +134,26 @@ def _check_prompt(text: str, where: str) -> None:
         )
 
 
+MAX_JSON_DEPTH = 32
+"""How deep objects and arrays may nest in a chapter file: the schema needs six levels; a document nested
+thousands deep would exhaust the parser's recursion (a crash, not bad input)."""
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+_JSON_BRACKET = re.compile(r"[\[\]{}]")
+
+
+def json_depth(text: str) -> int:
+    """The deepest nesting of ``[`` and ``{`` in JSON ``text``, brackets inside strings not counted."""
+    depth = deepest = 0
+    for m in _JSON_BRACKET.finditer(_JSON_STRING.sub('""', text)):
+        depth += 1 if m.group() in "[{" else -1
+        deepest = max(deepest, depth)
+    return deepest
+
+
 def _parse_json(text: str, name: str) -> dict:
+    if json_depth(text) > MAX_JSON_DEPTH:
+        raise InputError(f"the JSON nests deeper than {MAX_JSON_DEPTH} levels", field=name,
+                         hint="a chapter file is an object with a list of chapters, each a few levels deep")
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:

@@ -20,6 +20,7 @@ from huey.consumer import Consumer
 from storyreel.core.cancel import SHUTDOWN
 from storyreel.core.settings import Settings
 from storyreel.jobs import runner
+from storyreel.store.db import private_files, private_workspace
 
 log = logging.getLogger("storyreel.jobs")
 
@@ -39,8 +40,9 @@ def _queue(workspace: str, url: str | None) -> Huey:
             raise ValueError(f"STORYREEL_QUEUE_URL {url!r}: use redis://HOST:PORT/DB")
         huey: Huey = RedisHuey(QUEUE_NAME, url=url, results=False)
     else:
-        Path(workspace).mkdir(parents=True, exist_ok=True)
+        private_workspace(Path(workspace))
         huey = SqliteHuey(QUEUE_NAME, filename=str(Path(workspace) / "queue.db"), results=False)
+        private_files(Path(workspace) / "queue.db")
 
     @huey.task(name="storyreel.run_job")
     def run_job(job_id: str) -> None:  # in this consumer's workspace: each machine has its own path to the shared folder

@@ -127,10 +127,37 @@ def session_factory(url: str) -> sessionmaker[Session]:
     return sessionmaker(engine_for(url), expire_on_commit=False)
 
 
+PRIVATE_DIR, PRIVATE_FILE = 0o700, 0o600
+"""The workspace folder and its database and queue files are the owner's alone: they hold every project, the
+ledger, password hashes and session digests."""
+
+
+def private_workspace(workspace: Path) -> Path:
+    """Create the workspace folder (owner-only, :data:`PRIVATE_DIR`) when it does not exist yet."""
+    if not workspace.exists():
+        workspace.mkdir(parents=True, exist_ok=True)
+        workspace.chmod(PRIVATE_DIR)
+    return workspace
+
+
+def private_files(*paths: Path) -> None:
+    """Make existing files owner-only (:data:`PRIVATE_FILE`): the SQLite database and its WAL and shared-memory files."""
+    for path in paths:
+        for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+            try:
+                if file.stat().st_mode & 0o077:
+                    file.chmod(PRIVATE_FILE)
+            except OSError:
+                pass
+
+
 def database(settings: Settings) -> sessionmaker[Session]:
     """Sessions of the database ``settings`` name: ``STORYREEL_DATABASE_URL``, else ``storyreel.db`` in the
-    workspace (the folder is created). Migrated on first open; one engine per URL and process."""
+    workspace (the folder is created owner-only, the file made owner-only). Migrated on first open; one engine
+    per URL and process."""
     if settings.database_url:
         return session_factory(settings.database_url)
-    settings.workspace.mkdir(parents=True, exist_ok=True)
-    return session_factory(sqlite_url(settings.workspace))
+    private_workspace(settings.workspace)
+    sessions = session_factory(sqlite_url(settings.workspace))
+    private_files(settings.workspace / "storyreel.db")
+    return sessions

@@ -177,6 +177,11 @@ class Credential(Base):
     secret_hash: Mapped[str] = mapped_column(String(80), unique=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    name: Mapped[str | None] = mapped_column(String(64), nullable=True, doc="a token's name, given by its owner")
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True,
+                                                          doc="when a token last authenticated a request (to the minute)")
+
+    __table_args__ = (Index("ix_credentials_user", "user_id", "kind"),)
 
 
 class LoginFailure(Base):

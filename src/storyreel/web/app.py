@@ -1,11 +1,12 @@
 """The dashboard application: :func:`create_app` builds it for a workspace.
 
 Middleware, outermost first: security headers (CSP without inline scripts or styles,
-``frame-ancestors 'none'``, ``nosniff``, ``Referrer-Policy``), then CSRF (``asgi-csrf``: a signed
-double-submit cookie; every state-changing request carrying cookies must echo the token in the
-``csrftoken`` form field or the ``x-csrftoken`` header — HTMX sends the header from ``hx-headers`` on
-``<body>``; requests authenticated by ``Authorization: Bearer`` and cookie-less requests are exempt,
-since a browser cannot be made to send them cross-site).
+``frame-ancestors 'none'``, ``nosniff``, ``Referrer-Policy``); the client's address from ``X-Forwarded-For``
+when — only when — a trusted proxy (``STORYREEL_TRUSTED_PROXIES``) sent it; ``HEAD`` answered as ``GET``.
+Request bodies are bounded by FastAPI's own limits: :data:`~storyreel.web.csrf.SMALL_BODY` for every route but
+those that take a person's text or file (:data:`~storyreel.web.csrf.UPLOAD_BODY`), a 413 before the rest is read.
+Every route depends on the CSRF check (:mod:`storyreel.web.csrf`: a signed double-submit token bound to the
+session, and ``Origin``/``Referer``).
 """
 
 from __future__ import annotations
@@ -15,18 +16,19 @@ import secrets
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from asgi_csrf import asgi_csrf
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import HTTPException
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from filelock import FileLock, Timeout
 from starlette.datastructures import MutableHeaders
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from storyreel import __version__, api
 from storyreel.api.accounts import Throttled
 from storyreel.core.errors import InputError, StoryreelError
 from storyreel.jobs.queue import EmbeddedConsumer
+from storyreel.web import csrf
 from storyreel.web.deps import LoginRequired
 from storyreel.web.routes import ROUTERS
 from storyreel.web.templating import error_page
@@ -62,17 +64,6 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
-MULTIPART_FORMS = frozenset({"/new"})
-"""Pages whose multipart form checks its CSRF field itself (:func:`storyreel.web.routes.projects.check_csrf`):
-asgi-csrf 0.11's multipart parser calls python-multipart with an argument that python-multipart ≥ 0.0.13
-no longer takes, so asgi-csrf is told to skip exactly these requests."""
-
-
-def checked_in_route(scope) -> bool:  # noqa: ANN001
-    headers = dict(scope.get("headers") or [])
-    return scope["path"] in MULTIPART_FORMS and headers.get(b"content-type", b"").startswith(b"multipart/form-data")
-
-
 def _signing_key(settings) -> str:  # noqa: ANN001
     """``STORYREEL_SECRET_KEY``, else a random key kept in ``<workspace>/.secret_key`` (mode 600), so tokens
     survive a restart and every server of one workspace agrees."""
@@ -80,7 +71,7 @@ def _signing_key(settings) -> str:  # noqa: ANN001
         return settings.secret_key.get_secret_value()
     path = settings.workspace / ".secret_key"
     if not path.exists():
-        settings.workspace.mkdir(parents=True, exist_ok=True)
+        api.Workspace.private(settings.workspace)
         try:
             with open(path, "x", encoding="ascii") as fh:
                 fh.write(secrets.token_urlsafe(48))
@@ -90,10 +81,33 @@ def _signing_key(settings) -> str:  # noqa: ANN001
     return path.read_text(encoding="ascii").strip()
 
 
-def _api_error(request: Request, status: int, detail: str, **extra: object) -> JSONResponse | None:
+def _api_error(request: Request, status: int, detail: str, headers: dict | None = None, **extra: object) -> JSONResponse | None:
+    """An ``/api`` error as JSON (``detail``, and ``field``/``hint`` for bad input); None for a page."""
     if request.url.path.startswith("/api/"):
-        return JSONResponse({"detail": detail, **extra}, status_code=status, headers=extra.pop("headers", None))  # type: ignore[arg-type]
+        return JSONResponse({"detail": detail, **extra}, status_code=status, headers=headers)
     return None
+
+
+class HeadAsGet:
+    """Pure ASGI middleware answering ``HEAD`` as the same ``GET`` without its body (RFC 9110 §9.3.2: the
+    headers a GET would send, Content-Length included) — FastAPI routes answer only the methods they declare."""
+
+    def __init__(self, app) -> None:  # noqa: ANN001
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:  # noqa: ANN001
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+
+        async def headers_only(message) -> None:  # noqa: ANN001
+            if message["type"] == "http.response.body":
+                if not message.get("more_body"):
+                    await send({"type": "http.response.body", "body": b"", "more_body": False})
+                return
+            await send(message)
+
+        await self.app({**scope, "method": "GET"}, receive, headers_only)
 
 
 def create_app(workspace: Path | None = None, *, workers: int = 1) -> FastAPI:
@@ -101,7 +115,7 @@ def create_app(workspace: Path | None = None, *, workers: int = 1) -> FastAPI:
     jobs at once inside this process (the embedded Huey consumer); 0 leaves jobs to ``storyreel worker``."""
     ws = api.Workspace.open(workspace)
     settings = ws.settings
-    settings.workspace.mkdir(parents=True, exist_ok=True)
+    api.Workspace.private(settings.workspace)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):  # noqa: ANN202
@@ -125,11 +139,13 @@ def create_app(workspace: Path | None = None, *, workers: int = 1) -> FastAPI:
             if lock is not None:
                 lock.release()
 
-    app = FastAPI(title="storyreel", version=__version__, lifespan=lifespan,
+    app = FastAPI(title="storyreel", version=__version__, lifespan=lifespan, dependencies=[Depends(csrf.protect)],
+                  max_body_size=csrf.SMALL_BODY,
                   description="Text to finished video. Everything the dashboard does, as JSON. Authenticate with "
                               "`POST /api/auth/token` and send `Authorization: Bearer <access_token>`.")
     app.state.settings = settings
     app.state.root = settings.workspace
+    app.state.signing_key = _signing_key(settings)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     for router in ROUTERS:
         app.include_router(router)
@@ -164,7 +180,8 @@ def create_app(workspace: Path | None = None, *, workers: int = 1) -> FastAPI:
         return (_api_error(request, exc.status_code, str(exc.detail), headers=exc.headers)
                 or error_page(request, exc.status_code, "Not found" if exc.status_code == 404 else "Error", str(exc.detail)))
 
-    app.add_middleware(asgi_csrf, signing_secret=_signing_key(settings), cookie_secure=settings.cookie_secure,
-                       always_protect={"/logout"}, skip_if_scope=checked_in_route)
+    app.add_middleware(HeadAsGet)
+    if settings.trusted_proxies:  # the client's address from X-Forwarded-For only when a trusted proxy sent it
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     app.add_middleware(SecurityHeaders)  # outermost: CSRF failures get the headers too
     return app

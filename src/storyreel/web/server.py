@@ -36,7 +36,7 @@ def serve(*, workspace: Path | None, host: str, port: int, workers: int, process
     from storyreel import api
 
     settings = api.Workspace.open(workspace).settings
-    settings.workspace.mkdir(parents=True, exist_ok=True)
+    api.Workspace.private(settings.workspace)
     processes = processes or default_processes()
     if host not in ("127.0.0.1", "localhost", "::1"):
         log.warning("serving on %s: anyone who can reach this address sees the login page; put HTTPS in front "
@@ -44,7 +44,8 @@ def serve(*, workspace: Path | None, host: str, port: int, workers: int, process
     shown = "127.0.0.1" if host == "0.0.0.0" else host
     print(f"storyreel dashboard: http://{shown}:{port}/  (workspace {settings.workspace}; {processes} process(es), "
           f"{workers} job worker(s); Ctrl-C stops)", flush=True)
-    options = {"host": host, "port": port, "log_level": "warning", "proxy_headers": True, "forwarded_allow_ips": "127.0.0.1"}
+    # X-Forwarded-For is honoured by the app itself, from STORYREEL_TRUSTED_PROXIES only (web/app.py)
+    options = {"host": host, "port": port, "log_level": "warning", "proxy_headers": False}
     if processes == 1:
         from storyreel.web.app import create_app
 

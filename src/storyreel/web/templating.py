@@ -11,14 +11,17 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from storyreel import __version__
+from storyreel.web import csrf
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 
 
 def render(request: Request, name: str, status_code: int = 200, **context: object) -> HTMLResponse:
-    """A template with the page's common context: user, CSRF token, version."""
-    base = {"user": getattr(request.state, "user", None), "csrf": request.scope["csrftoken"](), "version": __version__}
-    return templates.TemplateResponse(request, name, {**base, **context}, status_code=status_code)
+    """A template with the page's common context: user, CSRF token (its cookie set when new), version."""
+    base = {"user": getattr(request.state, "user", None), "csrf": csrf.token(request), "version": __version__}
+    page = templates.TemplateResponse(request, name, {**base, **context}, status_code=status_code)
+    csrf.set_cookie(request, page)
+    return page
 
 
 def error_page(request: Request, status: int, heading: str, message: str) -> HTMLResponse:

@@ -3,16 +3,18 @@
 
 from __future__ import annotations
 
+import secrets
+from datetime import datetime, timezone
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 
-from storyreel.api.accounts import Throttled
+from storyreel.api.accounts import DEFAULT_TOKEN_DAYS, TOKEN_DAYS, Throttled
 from storyreel.core.errors import InputError
 from storyreel.web.deps import SESSION_COOKIE, ApiUser, PageUser, Ws, optional_user, set_session
-from storyreel.web.templating import client_address, render, safe_next
+from storyreel.web.templating import back, client_address, render, safe_next
 
 api = APIRouter(prefix="/api", tags=["accounts"])
 pages = APIRouter(include_in_schema=False)
@@ -23,6 +25,16 @@ class Credentials(BaseModel):
     password: str = Field(max_length=256)
 
 
+class Login(Credentials):
+    name: str | None = Field(default=None, max_length=64, description="The token's name (default: the time it was made).")
+    days: int | None = Field(default=None, description=f"Its lifetime in days: one of {', '.join(map(str, TOKEN_DAYS))} (default {DEFAULT_TOKEN_DAYS}).")
+
+
+class NewToken(BaseModel):
+    name: str = Field(max_length=64)
+    days: int | None = Field(default=None, description=f"Lifetime in days: one of {', '.join(map(str, TOKEN_DAYS))}.")
+
+
 @api.post("/auth/register", status_code=201)
 def register_json(body: Credentials, ws: Ws) -> dict:
     """Create an account (username 3–32 of letters, digits, ``._-``; password 8–256 characters)."""
@@ -31,10 +43,37 @@ def register_json(body: Credentials, ws: Ws) -> dict:
 
 
 @api.post("/auth/token")
-def token(body: Credentials, request: Request, ws: Ws) -> dict:
-    """A personal API token for ``Authorization: Bearer``. Failed attempts are throttled (429 + Retry-After)."""
-    user = ws.accounts.authenticate(body.username, body.password, client_address(request))
-    return {"access_token": ws.accounts.issue(user.id, "token"), "token_type": "bearer"}
+def token(body: Login, request: Request, ws: Ws) -> dict:
+    """A personal API token for ``Authorization: Bearer``, named and expiring (``name``, ``days``). Wrong
+    credentials answer 401; failed attempts are throttled per account and address and per address (429 +
+    Retry-After)."""
+    try:
+        user = ws.accounts.authenticate(body.username, body.password, client_address(request))
+    except InputError as exc:
+        raise HTTPException(401, exc.message, headers={"WWW-Authenticate": "Bearer"}) from None
+    name = body.name or f"signed in {datetime.now(timezone.utc):%Y-%m-%d %H:%M:%S} {secrets.token_hex(2)}"
+    return {"access_token": ws.accounts.issue(user.id, "token", name=name, days=body.days), "token_type": "bearer"}
+
+
+@api.get("/auth/tokens")
+def tokens_json(user: ApiUser, ws: Ws) -> dict:
+    """Your API tokens: id, name, created, last used, expires (never the secret)."""
+    return {"items": ws.accounts.tokens(user.id)}
+
+
+@api.post("/auth/tokens", status_code=201)
+def new_token_json(body: NewToken, user: ApiUser, ws: Ws) -> dict:
+    """A new named token (shown once in ``access_token``)."""
+    secret = ws.accounts.issue(user.id, "token", name=body.name, days=body.days)
+    return {"access_token": secret, "token_type": "bearer", "token": ws.accounts.tokens(user.id)[0]}
+
+
+@api.delete("/auth/tokens/{token_id}", status_code=204)
+def revoke_json(token_id: int, user: ApiUser, ws: Ws) -> Response:
+    """Revoke a token: it answers 401 at once, on every server process."""
+    if not ws.accounts.revoke_token(user.id, token_id):
+        raise HTTPException(404, f"no token {token_id}")
+    return Response(status_code=204)
 
 
 @api.get("/me")
@@ -99,11 +138,31 @@ def logout(request: Request, ws: Ws) -> Response:
     return response
 
 
+def _me(request: Request, user, ws, *, status_code: int = 200, **context: object) -> HTMLResponse:  # noqa: ANN001
+    page = render(request, "me.html", status_code=status_code, profile=ws.accounts.profile(user.id), tokens=ws.accounts.tokens(user.id),
+                  token_days=TOKEN_DAYS, default_days=DEFAULT_TOKEN_DAYS, nav="me", **context)
+    page.headers["Cache-Control"] = "no-store"  # a new token is on it
+    return page
+
+
 @pages.get("/me")
 def me(request: Request, user: PageUser, ws: Ws) -> HTMLResponse:
-    return render(request, "me.html", profile=ws.accounts.profile(user.id), token=None, nav="me")
+    return _me(request, user, ws)
 
 
-@pages.post("/me/token")
-def new_token(request: Request, user: PageUser, ws: Ws) -> HTMLResponse:
-    return render(request, "me.html", profile=ws.accounts.profile(user.id), token=ws.accounts.issue(user.id, "token"), nav="me")
+@pages.post("/me/tokens")
+def new_token(request: Request, user: PageUser, ws: Ws, name: Annotated[str, Form(max_length=64)] = "",
+              days: Annotated[int, Form()] = DEFAULT_TOKEN_DAYS) -> HTMLResponse:
+    """Create a named token and show it, once. Sent again (a reload of this answer), the same name is refused:
+    no second token is made."""
+    try:
+        secret = ws.accounts.issue(user.id, "token", name=name, days=days)
+    except InputError as exc:
+        return _me(request, user, ws, status_code=422, error=exc.message, form_name=name)
+    return _me(request, user, ws, status_code=201, new_token={"name": " ".join(name.split()), "secret": secret})
+
+
+@pages.post("/me/tokens/{token_id}/revoke")
+def revoke(token_id: int, request: Request, user: PageUser, ws: Ws) -> Response:
+    ws.accounts.revoke_token(user.id, token_id)
+    return back(request, "/me")

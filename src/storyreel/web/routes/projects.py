@@ -4,7 +4,6 @@ pages and as JSON under ``/api/projects``. Another user's project is 404, exactl
 
 from __future__ import annotations
 
-import secrets
 import time
 from pathlib import Path
 from typing import Annotated
@@ -18,6 +17,7 @@ from storyreel import api
 from storyreel.api import library
 from storyreel.core.errors import InputError
 from storyreel.jobs import service as jobs
+from storyreel.web import csrf
 from storyreel.web.deps import ApiProject, ApiUser, PageProject, PageUser, Ws
 from storyreel.web.templating import back, read_upload, render
 
@@ -50,14 +50,14 @@ class Regenerate(BaseModel):
 
 
 # ------------------------------------------------------------------------------------------ JSON
-@api_router.post("/projects", status_code=201)
+@api_router.post("/projects", status_code=201, max_body_size=csrf.UPLOAD_BODY)
 def create_json(body: NewProject, user: ApiUser, ws: Ws) -> dict:
     """A project from text, planned and queued: the project with ``id`` and ``job_id``."""
     project, job = jobs.create_project(ws, user_id=user.id, **body.model_dump())
     return {**project, "job_id": job.id}
 
 
-@api_router.post("/projects/upload", status_code=201)
+@api_router.post("/projects/upload", status_code=201, max_body_size=csrf.UPLOAD_BODY, form_limits=csrf.FORM_LIMITS)
 async def upload_json(user: ApiUser, ws: Ws, file: Annotated[UploadFile, File()], title: Annotated[str | None, Form()] = None,
                       aspect_ratio: Annotated[str | None, Form()] = None) -> dict:
     """A project from an uploaded ``.txt`` / ``.md`` / chapter ``.json`` file (size limit
@@ -137,21 +137,12 @@ def new_page(request: Request, user: PageUser, ws: Ws, example: str = "") -> HTM
     return _new_form(request, ws, form=form, errors={})
 
 
-def check_csrf(request: Request, token: str) -> None:
-    """The double-submit check for a multipart form (see :data:`storyreel.web.app.MULTIPART_FORMS`): the
-    form's ``csrftoken`` must equal the signed ``csrftoken`` cookie. 403 otherwise."""
-    cookie = request.cookies.get("csrftoken", "")
-    if not token or not cookie or not secrets.compare_digest(token, cookie) or request.scope["csrftoken"]() != cookie:
-        raise HTTPException(403, "CSRF token missing or wrong: reload the page and submit again")
-
-
-@pages.post("/new")
-async def create(request: Request, user: PageUser, ws: Ws, csrftoken: Annotated[str, Form()] = "", text: Annotated[str, Form()] = "",
+@pages.post("/new", max_body_size=csrf.UPLOAD_BODY, form_limits=csrf.FORM_LIMITS)
+async def create(request: Request, user: PageUser, ws: Ws, text: Annotated[str, Form()] = "",
                  title: Annotated[str, Form(max_length=200)] = "", aspect_ratio: Annotated[str, Form()] = "",
                  language: Annotated[str, Form(max_length=16)] = "", max_cost: Annotated[str, Form()] = "",
                  image_provider: Annotated[str, Form()] = "", llm: Annotated[str, Form()] = "", candidates: Annotated[str, Form()] = "",
                  file: Annotated[UploadFile | None, File()] = None) -> Response:
-    check_csrf(request, csrftoken)
     form = {"text": text, "title": title, "aspect_ratio": aspect_ratio, "language": language, "max_cost": max_cost,
             "image_provider": image_provider, "llm": llm, "candidates": candidates}
 
@@ -183,7 +174,7 @@ async def create(request: Request, user: PageUser, ws: Ws, csrftoken: Annotated[
     return RedirectResponse(f"/projects/{project['id']}", 303)
 
 
-@pages.post("/new/estimate")
+@pages.post("/new/estimate", max_body_size=csrf.UPLOAD_BODY, form_limits=csrf.FORM_LIMITS)
 def estimate(request: Request, user: PageUser, ws: Ws, text: Annotated[str, Form()] = "", aspect_ratio: Annotated[str, Form()] = "",
              language: Annotated[str, Form(max_length=16)] = "", image_provider: Annotated[str, Form()] = "",
              llm: Annotated[str, Form()] = "") -> HTMLResponse:
