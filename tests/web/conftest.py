@@ -3,7 +3,13 @@
 
 from __future__ import annotations
 
+import os
 import re
+import socket
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -12,7 +18,7 @@ from fastapi.testclient import TestClient
 from storyreel.web.app import create_app
 
 
-def api_client(app, username: str, password: str = "long enough password") -> TestClient:  # noqa: ANN001
+def api_client(app, username: str, password: str = "long enough password") -> TestClient:
     """A cookie-less client with a bearer token for a new account."""
     client = TestClient(app)
     assert client.post("/api/auth/register", json={"username": username, "password": password}).status_code == 201
@@ -27,7 +33,7 @@ def csrf_token(client: TestClient) -> str:
     return re.search(r'name="csrftoken" value="([^"]+)"', page.text).group(1)
 
 
-def browser_client(app, username: str, password: str = "long enough password") -> TestClient:  # noqa: ANN001
+def browser_client(app, username: str, password: str = "long enough password") -> TestClient:
     """A client that signs up through the register page: session cookie and CSRF cookie."""
     client = TestClient(app)
     response = client.post("/register", data={"csrftoken": csrf_token(client), "username": username, "password": password},
@@ -37,8 +43,38 @@ def browser_client(app, username: str, password: str = "long enough password") -
 
 
 @pytest.fixture
-def app(workspace: Path):  # noqa: ANN201
+def app(workspace: Path):
     """The dashboard with no job consumer (jobs stay queued): for everything but running jobs."""
     application = create_app(workspace, workers=0)
     with TestClient(application):  # runs the lifespan (migrations)
         yield application
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def serving(workspace: Path, *args: str, log: Path, env: dict | None = None):
+    """A real ``storyreel serve`` process of ``workspace`` (extra CLI ``args``), its output in ``log``; yields its
+    base URL once it accepts connections, and stops it on exit."""
+    port = free_port()
+    with open(log, "wb") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "storyreel", "serve", "--port", str(port), "--workspace", str(workspace), *args],
+                                stdout=out, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})})
+        try:
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+                    break
+                except OSError:
+                    if proc.poll() is not None or time.monotonic() > deadline:
+                        raise RuntimeError(f"storyreel serve did not start: {log.read_text(errors='replace')[-2000:]}") from None
+                    time.sleep(0.2)
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            proc.terminate()
+            proc.wait(timeout=20)

@@ -223,3 +223,13 @@ def test_the_new_video_form_prices_the_plan_before_submitting(app, monkeypatch) 
     bad = browser.post("/new/estimate", data={"csrftoken": token, "text": "short"})
     assert "10–500" in bad.text and "error" in bad.text
     assert not (app.state.root / "projects").exists() or not any((app.state.root / "projects").iterdir())  # nothing written
+
+
+def test_a_queued_project_can_be_deleted_and_its_job_goes_with_it(app, workspace: Path) -> None:  # noqa: ANN001
+    """Deleting a project whose job waits in the queue cancels the job first (nothing ran: nothing to lose)."""
+    alice = api_client(app, "alice")
+    made = alice.post("/api/projects", json={"text": HARE, "title": "Queued"}).json()
+    assert alice.get(f"/api/jobs/{made['job_id']}").json()["state"] == "queued"
+    assert alice.delete(f"/api/projects/{made['id']}").status_code == 204
+    assert alice.get(f"/api/jobs/{made['job_id']}").status_code == 404
+    assert not (workspace / "projects" / made["id"]).exists() and alice.get("/api/projects").json()["total"] == 0

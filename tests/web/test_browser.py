@@ -6,17 +6,14 @@ play → cancel a second job mid-render → delete. Screenshots of every page at
 
 from __future__ import annotations
 
-import os
 import re
-import socket
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import INPUTS, ROOT
+from tests.web.conftest import serving
 
 pytestmark = pytest.mark.e2e
 
@@ -27,35 +24,15 @@ if not CHROMIUM.exists():
     pytest.skip("Debian's chromium is not installed (.ci/run installs it)", allow_module_level=True)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):  # noqa: ANN201
+def server(tmp_path_factory):
     workspace = tmp_path_factory.mktemp("browser") / "ws"
-    port = _free_port()
-    log = open(workspace.parent / "serve.log", "wb")  # noqa: SIM115 - closed below
-    proc = subprocess.Popen([sys.executable, "-m", "storyreel", "serve", "--port", str(port), "--workspace", str(workspace)],
-                            stdout=log, stderr=subprocess.STDOUT, env={**os.environ})
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            break
-        except OSError:
-            time.sleep(0.2)
-    yield base, workspace
-    proc.terminate()
-    proc.wait(timeout=20)
-    log.close()
+    with serving(workspace, log=workspace.parent / "serve.log") as base:
+        yield base, workspace
 
 
 @pytest.fixture(scope="module")
-def browser():  # noqa: ANN201
+def browser():
     with sync_api.sync_playwright() as pw:
         chromium = pw.chromium.launch(executable_path=str(CHROMIUM),
                                       args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
@@ -63,7 +40,7 @@ def browser():  # noqa: ANN201
         chromium.close()
 
 
-def shoot(page, name: str) -> None:  # noqa: ANN001
+def shoot(page, name: str) -> None:
     """Screenshots at the desktop and the phone width, and no horizontal overflow at either."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     for width, height, label in ((1440, 900, "desktop"), (390, 844, "phone")):
@@ -75,7 +52,7 @@ def shoot(page, name: str) -> None:  # noqa: ANN001
     page.set_viewport_size({"width": 1440, "height": 900})
 
 
-def wait_job_end(page, timeout_s: float = 240) -> str:  # noqa: ANN001
+def wait_job_end(page, timeout_s: float = 240) -> str:
     """Wait for the job panel to show an end state (the page reloads itself then); returns the state."""
     page.wait_for_function("""() => { const j = document.querySelector('#job'), w = document.querySelector('#jobwrap');
         return j && w && w.dataset.eventsUrl === '' && ['done','failed','canceled','interrupted','cost_limit'].includes(j.dataset.state); }""",
@@ -84,7 +61,7 @@ def wait_job_end(page, timeout_s: float = 240) -> str:  # noqa: ANN001
     return page.locator("#job").get_attribute("data-state")
 
 
-def test_a_person_makes_reviews_fixes_and_deletes_a_video(server, browser) -> None:  # noqa: ANN001
+def test_a_person_makes_reviews_fixes_and_deletes_a_video(server, browser) -> None:
     base, workspace = server
     context = browser.new_context(viewport={"width": 1440, "height": 900})
     page = context.new_page()

@@ -274,11 +274,14 @@ def edit_shot(ws: Workspace, project_id: str, shot_id: str, *, user_id: int | No
 
 
 def delete_project(ws: Workspace, project_id: str, *, user_id: int | None) -> None:
-    """Delete the project's folder and rows (jobs, runs, ledger, assets). Refused while a job is queued
-    or running (:class:`~storyreel.store.jobs.JobConflict`) and while another process writes it."""
+    """Delete the project's folder and rows (jobs, runs, ledger, assets). A queued job is canceled first (it
+    has not started: nothing to lose); refused while a job runs (:class:`~storyreel.store.jobs.JobConflict`:
+    cancel it first) and while another process writes it."""
     project = owned(ws, project_id, user_id)
     active = ws.jobs.active_for_project(project.id)
-    if active is not None:
+    if active is not None and active.state == "queued":
+        active = ws.jobs.request_cancel(active.id)  # atomic: a consumer taking it now finds it canceled and skips it
+    if active is not None and active.state in ("queued", "running"):
         raise JobConflict(active)
     trash = project.paths.root.with_name(f".deleting-{project.id}-{secrets.token_hex(4)}")
     with project.writing(wait=False, verb="delete"):

@@ -78,6 +78,8 @@ def run_job(job_id: str, workspace: Path) -> str:
     assert job is not None
     project = ws.project(job.project_id)
     before = _spent(project)
+    row = project.store.project(project.id)
+    first_video = row is None or row.video_path is None  # an "Update video" remakes a video, it is not another one
     project.mark(ProjectStatus.RUNNING)
     stop_beating = threading.Event()
     beat = threading.Thread(target=_beat, args=(jobs, job_id, ws.settings.job_lease_s / 3, stop_beating), daemon=True,
@@ -112,7 +114,7 @@ def run_job(job_id: str, workspace: Path) -> str:
         project.mark(ProjectStatus(state) if state != "done" else ProjectStatus.PARTIAL)
     if state == "done":
         project.record(duration_s=_duration(project))
-    jobs.finish(job_id, state, message, cost_usd=round(_spent(project) - before, 6), video_made=state == "done")
+    jobs.finish(job_id, state, message, cost_usd=round(_spent(project) - before, 6), video_made=state == "done" and first_video)
     log.info("job %s (%s %s): %s — %s", job_id, job.kind, job.project_id, state, message)
     return state
 

@@ -96,7 +96,7 @@ class Accounts:
 
     def register(self, username: str, password: str) -> User:
         """A new user. Raises :class:`InputError` (field ``username`` or ``password``) for a bad or taken
-        name or a password outside 8–256 characters."""
+        name or a password outside :data:`MIN_PASSWORD`–:data:`MAX_PASSWORD` characters or easy to guess."""
         username = (username or "").strip()
         if not USERNAME.match(username):
             raise InputError("use 3–32 letters, digits, '.', '_' or '-', starting with a letter or digit", field="username")
@@ -125,7 +125,7 @@ class Accounts:
         self._check_throttle(*keys)
         with self.sessions() as s:
             user = s.scalar(select(User).where(func.lower(User.username) == (username or "").strip().lower()))
-        ok = _hasher.verify(password or "", user.password_hash if user else _DUMMY)
+        ok = len(password or "") <= MAX_PASSWORD and _hasher.verify(password or "", user.password_hash if user else _DUMMY)
         if user is None or not ok:
             with self.sessions.begin() as s:
                 s.add_all([LoginFailure(key=k) for k in keys])

@@ -163,7 +163,8 @@ class JobStore:
     def finish(self, job_id: str, state: str, message: str | None = None, *, cost_usd: float | None = None,
                video_made: bool = False) -> None:
         """End a job; in the same transaction the owner's profile gains the job's cost and, when
-        ``video_made``, one video (seed 004 epic 5: the counters never disagree with the jobs)."""
+        ``video_made`` (the project's first video: an update remakes it), one video (seed 004 epic 5: the
+        counters never disagree with the jobs)."""
         with self.sessions.begin() as s:
             job = s.get(Job, job_id)
             if job is None:

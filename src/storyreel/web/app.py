@@ -15,13 +15,16 @@ import logging
 import secrets
 from contextlib import asynccontextmanager
 from pathlib import Path
+from urllib.parse import quote
 
 from fastapi import Depends, FastAPI, Request
-from fastapi.exceptions import HTTPException
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from filelock import FileLock, Timeout
 from starlette.datastructures import MutableHeaders
+from starlette.exceptions import HTTPException
+from starlette.middleware.body_limit import RequestBodyLimitMiddleware
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from storyreel import __version__, api
@@ -81,6 +84,10 @@ def _signing_key(settings) -> str:  # noqa: ANN001
     return path.read_text(encoding="ascii").strip()
 
 
+ERROR_TITLES = {400: "Bad request", 403: "Not allowed", 404: "Not found", 405: "Not allowed", 413: "Too large",
+                429: "Too many attempts"}
+
+
 def _api_error(request: Request, status: int, detail: str, headers: dict | None = None, **extra: object) -> JSONResponse | None:
     """An ``/api`` error as JSON (``detail``, and ``field``/``hint`` for bad input); None for a page."""
     if request.url.path.startswith("/api/"):
@@ -108,6 +115,43 @@ class HeadAsGet:
             await send(message)
 
         await self.app({**scope, "method": "GET"}, receive, headers_only)
+
+
+class TooLargeInWords:
+    """Pure ASGI middleware: the body limit's plain-text ``413 Content Too Large`` (Starlette's
+    ``RequestBodyLimitMiddleware`` answers it itself, past every exception handler) said like every other
+    error — JSON ``{"detail": …}`` under ``/api``, the error page elsewhere."""
+
+    MESSAGE = (f"the request is too large: a form takes at most {csrf.SMALL_BODY // 1024} KB, a script or file "
+               f"{csrf.UPLOAD_BODY // (1024 * 1024)} MB")
+
+    def __init__(self, app) -> None:  # noqa: ANN001
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:  # noqa: ANN001
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        held: dict | None = None
+
+        async def rewrite(message) -> None:  # noqa: ANN001
+            nonlocal held
+            if message["type"] == "http.response.start" and message["status"] == 413:
+                held = message
+                return
+            if held is not None and message["type"] == "http.response.body":
+                if dict(held.get("headers", [])).get(b"content-type", b"").startswith(b"text/plain"):
+                    request = Request(scope)
+                    response = _api_error(request, 413, self.MESSAGE) or error_page(request, 413, "Too large", self.MESSAGE)
+                    await response(scope, receive, send)
+                else:
+                    await send(held)
+                    await send(message)
+                held = None
+                return
+            await send(message)
+
+        await self.app(scope, receive, rewrite)
 
 
 def create_app(workspace: Path | None = None, *, workers: int = 1) -> FastAPI:
@@ -140,7 +184,6 @@ def create_app(workspace: Path | None = None, *, workers: int = 1) -> FastAPI:
                 lock.release()
 
     app = FastAPI(title="storyreel", version=__version__, lifespan=lifespan, dependencies=[Depends(csrf.protect)],
-                  max_body_size=csrf.SMALL_BODY,
                   description="Text to finished video. Everything the dashboard does, as JSON. Authenticate with "
                               "`POST /api/auth/token` and send `Authorization: Bearer <access_token>`.")
     app.state.settings = settings
@@ -155,7 +198,9 @@ def create_app(workspace: Path | None = None, *, workers: int = 1) -> FastAPI:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         if request.headers.get("hx-request"):
             return JSONResponse({"detail": "sign in"}, status_code=401, headers={"HX-Redirect": "/login"})
-        return RedirectResponse(f"/login?next={target}" if target.startswith("/") and not target.startswith("//") else "/login", 303)
+        if not target.startswith("/") or target.startswith("//"):
+            return RedirectResponse("/login", 303)
+        return RedirectResponse(f"/login?next={quote(target, safe='/')}", 303)
 
     @app.exception_handler(api.NotFound)
     async def _not_found(request: Request, exc: api.NotFound):  # noqa: ANN202
@@ -168,18 +213,38 @@ def create_app(workspace: Path | None = None, *, workers: int = 1) -> FastAPI:
 
     @app.exception_handler(Throttled)
     async def _throttled(request: Request, exc: Throttled):  # noqa: ANN202
-        return JSONResponse({"detail": str(exc)}, status_code=429, headers={"Retry-After": str(exc.retry_after_s)})
+        retry = {"Retry-After": str(exc.retry_after_s)}
+        return _api_error(request, 429, str(exc), headers=retry) or error_page(request, 429, "Too many attempts", str(exc), headers=retry)
 
     @app.exception_handler(api.JobConflict)
     @app.exception_handler(api.ProjectBusy)
     async def _busy(request: Request, exc: StoryreelError):  # noqa: ANN202
         return _api_error(request, 409, str(exc)) or error_page(request, 409, "Busy", str(exc))
 
-    @app.exception_handler(HTTPException)
+    @app.exception_handler(HTTPException)  # Starlette's: unmatched routes and 405 too, not only FastAPI's
     async def _http(request: Request, exc: HTTPException):  # noqa: ANN202
-        return (_api_error(request, exc.status_code, str(exc.detail), headers=exc.headers)
-                or error_page(request, exc.status_code, "Not found" if exc.status_code == 404 else "Error", str(exc.detail)))
+        if exc.status_code == 404 and exc.detail == "Not Found":
+            detail = f"there is no page at {request.url.path[:200]}"
+        elif exc.status_code == 413:
+            detail = TooLargeInWords.MESSAGE
+        else:
+            detail = str(exc.detail)
+        return (_api_error(request, exc.status_code, detail, headers=exc.headers)
+                or error_page(request, exc.status_code, ERROR_TITLES.get(exc.status_code, "Error"), detail, headers=exc.headers))
 
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError):  # noqa: ANN202
+        errors = [{"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")} for e in exc.errors()]
+        first = errors[0] if errors else {"loc": [], "msg": "invalid request"}
+        field = ".".join(str(part) for part in first["loc"][1:]) or "request"
+        message = f"{field}: {first['msg']}"  # never the value sent (a password, a whole script)
+        return (_api_error(request, 422, message, field=field, errors=errors)
+                or error_page(request, 422, "That did not work", message))
+
+    # the body limit as user middleware, not FastAPI's app-level one (which answers outside every middleware): a
+    # route's own max_body_size raises the limit for that route; a refusal gets words and the security headers
+    app.add_middleware(RequestBodyLimitMiddleware, max_body_size=csrf.SMALL_BODY)
+    app.add_middleware(TooLargeInWords)
     app.add_middleware(HeadAsGet)
     if settings.trusted_proxies:  # the client's address from X-Forwarded-For only when a trusted proxy sent it
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)

@@ -22,6 +22,7 @@ import secrets
 from urllib.parse import urlsplit
 
 from fastapi import HTTPException, Request
+from starlette.middleware.body_limit import MAX_BODY_SIZE_SCOPE_KEY
 
 from storyreel.web.deps import SESSION_COOKIE
 
@@ -91,8 +92,13 @@ MAX_FORM_PART = SMALL_BODY
 
 
 async def protect(request: Request) -> None:
-    """The dependency every route runs: refuse (403) a state-changing request from another origin, or one with
+    """The dependency every route runs: refuse (413) a body whose ``Content-Length`` is over the route's limit —
+    before the route runs, also when it never reads its body (the body limiter would only replace its answer,
+    after the change was made) — and (403) a state-changing request from another origin, or one with
     cookies — or to a sign-in form — whose token does not verify for this session."""
+    limit, length = request.scope.get(MAX_BODY_SIZE_SCOPE_KEY), request.headers.get("content-length", "")
+    if limit is not None and length.isdigit() and int(length) > limit:
+        raise HTTPException(413, "Content Too Large")
     if request.method not in UNSAFE:
         return
     if _same_origin(request) is False:

@@ -24,13 +24,16 @@ def render(request: Request, name: str, status_code: int = 200, **context: objec
     return page
 
 
-def error_page(request: Request, status: int, heading: str, message: str) -> HTMLResponse:
-    return render(request, "error.html", status_code=status, heading=heading, message=message)
+def error_page(request: Request, status: int, heading: str, message: str, headers: dict | None = None) -> HTMLResponse:
+    """The HTML error page (a heading, the message, a way back) with ``status``."""
+    page = render(request, "error.html", status_code=status, heading=heading, message=message)
+    page.headers.update(headers or {})
+    return page
 
 
 def safe_next(target: str | None) -> str:
     """Only a local path: never an open redirect."""
-    if not target or not target.startswith("/") or target.startswith("//") or urlsplit(target).netloc:
+    if not target or not target.startswith("/") or target.startswith(("//", "/\\")) or urlsplit(target).netloc:
         return "/"
     return target
 

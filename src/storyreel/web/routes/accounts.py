@@ -37,7 +37,7 @@ class NewToken(BaseModel):
 
 @api.post("/auth/register", status_code=201)
 def register_json(body: Credentials, ws: Ws) -> dict:
-    """Create an account (username 3–32 of letters, digits, ``._-``; password 8–256 characters)."""
+    """Create an account (username 3–32 of letters, digits, ``._-``; password 15–256 characters, not a guessable one)."""
     user = ws.accounts.register(body.username, body.password)
     return {"id": user.id, "username": user.username}
 
@@ -95,8 +95,10 @@ async def login_page(request: Request, ws: Ws, next: str = "/") -> HTMLResponse:
 
 
 @pages.post("/login")
-def login(request: Request, ws: Ws, username: Annotated[str, Form(max_length=64)] = "", password: Annotated[str, Form(max_length=256)] = "",
+def login(request: Request, ws: Ws, username: Annotated[str, Form()] = "", password: Annotated[str, Form()] = "",
           next: Annotated[str, Form()] = "/") -> Response:  # noqa: A002
+    """Sign in from the form (the body is bounded; a password over 256 characters is simply wrong)."""
+    username = username[:64]
     try:
         user = ws.accounts.authenticate(username, password, client_address(request))
     except Throttled as exc:
@@ -117,12 +119,12 @@ async def register_page(request: Request, ws: Ws) -> HTMLResponse:
 
 
 @pages.post("/register")
-def register(request: Request, ws: Ws, username: Annotated[str, Form(max_length=64)] = "",
-             password: Annotated[str, Form(max_length=256)] = "") -> Response:
+def register(request: Request, ws: Ws, username: Annotated[str, Form()] = "", password: Annotated[str, Form()] = "") -> Response:
+    """Create an account from the form; a refusal shows the form again with the reason (never the password)."""
     try:
         user = ws.accounts.register(username, password)
     except InputError as exc:
-        return _auth_page(request, register=True, status_code=422, username=username, error=f"{exc.field}: {exc.message}")
+        return _auth_page(request, register=True, status_code=422, username=username[:64], error=f"{exc.field}: {exc.message}")
     response = RedirectResponse("/", 303)
     set_session(response, request, ws.accounts.issue(user.id, "session"))
     return response
@@ -151,18 +153,22 @@ def me(request: Request, user: PageUser, ws: Ws) -> HTMLResponse:
 
 
 @pages.post("/me/tokens")
-def new_token(request: Request, user: PageUser, ws: Ws, name: Annotated[str, Form(max_length=64)] = "",
-              days: Annotated[int, Form()] = DEFAULT_TOKEN_DAYS) -> HTMLResponse:
+def new_token(request: Request, user: PageUser, ws: Ws, name: Annotated[str, Form()] = "",
+              days: Annotated[str, Form()] = str(DEFAULT_TOKEN_DAYS)) -> HTMLResponse:
     """Create a named token and show it, once. Sent again (a reload of this answer), the same name is refused:
     no second token is made."""
     try:
-        secret = ws.accounts.issue(user.id, "token", name=name, days=days)
+        if not days.strip().isdigit():
+            raise InputError(f"choose a lifetime of {', '.join(map(str, TOKEN_DAYS))} days", field="days")
+        secret = ws.accounts.issue(user.id, "token", name=name, days=int(days))
     except InputError as exc:
-        return _me(request, user, ws, status_code=422, error=exc.message, form_name=name)
+        return _me(request, user, ws, status_code=422, error=exc.message, form_name=name[:64])
     return _me(request, user, ws, status_code=201, new_token={"name": " ".join(name.split()), "secret": secret})
 
 
 @pages.post("/me/tokens/{token_id}/revoke")
 def revoke(token_id: int, request: Request, user: PageUser, ws: Ws) -> Response:
-    ws.accounts.revoke_token(user.id, token_id)
+    """Revoke one of your tokens (another user's, or none: 404, like a missing one)."""
+    if not ws.accounts.revoke_token(user.id, token_id):
+        raise HTTPException(404, f"you have no token {token_id}")
     return back(request, "/me")

@@ -16,6 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from storyreel import api
 from storyreel.api import library
 from storyreel.core.errors import InputError
+from storyreel.core.source import MAX_SCRIPT_CHARS
 from storyreel.jobs import service as jobs
 from storyreel.web import csrf
 from storyreel.web.deps import ApiProject, ApiUser, PageProject, PageUser, Ws
@@ -125,7 +126,7 @@ async def gallery(request: Request, user: PageUser, ws: Ws, q: str = "", status:
 
 def _new_form(request: Request, ws: api.Workspace, *, form: dict, errors: dict, status_code: int = 200) -> HTMLResponse:
     return render(request, "new.html", status_code=status_code, form=form, errors=errors, nav="new", choices=library.provider_choices(ws),
-                  max_upload=ws.settings.max_upload_bytes, default_cap=ws.settings.max_cost_usd)
+                  max_upload=ws.settings.max_upload_bytes, max_script=MAX_SCRIPT_CHARS, default_cap=ws.settings.max_cost_usd)
 
 
 @pages.get("/new")
