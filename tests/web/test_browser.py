@@ -12,53 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import INPUTS, ROOT
-from tests.web.conftest import serving
+from tests.conftest import INPUTS
+from tests.web.browsing import browser, server, shoot, wait_job_end  # noqa: F401 - fixtures and helpers
 
 pytestmark = pytest.mark.e2e
-
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = ROOT / "test-artifacts" / "browser"
-sync_api = pytest.importorskip("playwright.sync_api")
-if not CHROMIUM.exists():
-    pytest.skip("Debian's chromium is not installed (.ci/run installs it)", allow_module_level=True)
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    workspace = tmp_path_factory.mktemp("browser") / "ws"
-    with serving(workspace, log=workspace.parent / "serve.log") as base:
-        yield base, workspace
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=str(CHROMIUM),
-                                      args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
-        yield chromium
-        chromium.close()
-
-
-def shoot(page, name: str) -> None:
-    """Screenshots at the desktop and the phone width, and no horizontal overflow at either."""
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    for width, height, label in ((1440, 900, "desktop"), (390, 844, "phone")):
-        page.set_viewport_size({"width": width, "height": height})
-        page.wait_for_timeout(150)
-        overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
-        assert overflow <= 0, f"{name} at {width} px overflows by {overflow} px"
-        page.screenshot(path=str(ARTIFACTS / f"{name}-{label}.png"), full_page=True)
-    page.set_viewport_size({"width": 1440, "height": 900})
-
-
-def wait_job_end(page, timeout_s: float = 240) -> str:
-    """Wait for the job panel to show an end state (the page reloads itself then); returns the state."""
-    page.wait_for_function("""() => { const j = document.querySelector('#job'), w = document.querySelector('#jobwrap');
-        return j && w && w.dataset.eventsUrl === '' && ['done','failed','canceled','interrupted','cost_limit'].includes(j.dataset.state); }""",
-                           timeout=timeout_s * 1000)  # the server-rendered page of an ended job: it follows no events
-    page.wait_for_load_state("load")
-    return page.locator("#job").get_attribute("data-state")
 
 
 def test_a_person_makes_reviews_fixes_and_deletes_a_video(server, browser) -> None:
@@ -131,7 +88,12 @@ def test_a_person_makes_reviews_fixes_and_deletes_a_video(server, browser) -> No
     except Exception:  # noqa: BLE001 - the page already replaced that request: what the fix does
         pass
     page.unroute(re.compile(r".*/stale$"))
-    page.wait_for_selector("#stale .stale li")
+    page.wait_for_selector("#stale .changes li")
+    said = page.locator("#stale .changes li").all_inner_texts()  # in words: which shot, why, what is remade
+    assert said == ["Shot 2 (narration changed): its image, voice and clip will be remade."], said
+    summary = page.inner_text("#stale .changes-summary")
+    assert "final video" in summary and "no paid calls" in summary and re.search(r"about \d+ s", summary), summary
+    page.click("#stale details.nodes summary")  # the engine's node list, one click away
     nodes = [li.inner_text().split()[0] for li in page.locator("#stale .stale li").all()]
     assert "narration[ch01-s02]" in nodes and "render[video]" in nodes
     own = [n for n in nodes if "[" in n and not n.startswith(("render", "qc", "manifest", "mix"))]
@@ -142,7 +104,8 @@ def test_a_person_makes_reviews_fixes_and_deletes_a_video(server, browser) -> No
     page.click("text=Update video")
     page.wait_for_selector("#job[data-state]")
     assert wait_job_end(page) == "done"
-    assert page.locator("#stale .stale li").count() == 0 or page.wait_for_selector("#stale", state="attached")
+    page.wait_for_selector("#stale", state="attached")
+    assert page.locator("#stale .changes li").count() == 0 and page.locator("#stale .card").count() == 0
     duration = page.evaluate("""() => new Promise(resolve => { const v = document.querySelector('video');
         if (v.readyState >= 1) resolve(v.duration); else v.addEventListener('loadedmetadata', () => resolve(v.duration));
         setTimeout(() => resolve(-1), 15000); })""")

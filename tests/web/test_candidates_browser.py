@@ -9,7 +9,7 @@ import re
 import pytest
 
 from tests.conftest import INPUTS
-from tests.web.test_browser import browser, server, shoot, wait_job_end  # noqa: F401 - fixtures and helpers
+from tests.web.browsing import browser, server, shoot, wait_job_end  # noqa: F401 - fixtures and helpers
 
 pytestmark = pytest.mark.e2e
 
@@ -49,7 +49,8 @@ def test_a_person_compares_candidates_picks_one_and_updates_the_video(server, br
     page.locator("#shot-ch02-s01 [role=status]", has_text=f"next update uses {other}").wait_for()
     panel = page.locator("text=Update video")
     panel.wait_for()
-    page.locator("text=select[ch02-s01]").first.wait_for()
+    page.locator("#stale .changes li", has_text="another image picked").wait_for()
+    assert page.locator("#stale .changes li").all_inner_texts() == [page.locator("#stale .changes li").first.inner_text()]
     shoot(page, "candidates-picked")
     panel.click()
     assert wait_job_end(page) == "done"

@@ -120,6 +120,12 @@ def test_an_edit_makes_one_shots_nodes_stale_and_the_update_reruns_only_those(ma
     around = {n for n in stale if n.startswith("segment[") and target in n[len("segment["):-1].split("+")}
     assert stale <= own | around | {"manifest[images]", "mix[audio]", "render[video]", "qc[video]"}, stale
     assert len(around) == 2  # the crossfades into and out of the shot
+    changes = alice.get(f"/api/projects/{pid}/status").json()["changes"]  # the same, in words (issue 24 item 8)
+    assert [s["text"] for s in changes["shots"]] == ["Shot 2 (narration changed): its image, voice and clip will be remade"]
+    assert changes["whole"] == ["transitions", "soundtrack", "final video", "quality check"] and not changes["first_make"]
+    assert changes["paid_calls"] == 0 and changes["estimate_usd"] == 0 and 0 < changes["seconds"] < 60
+    assert changes["summary"].startswith("Then the transitions, soundtrack, final video and quality check will be remade — about ")
+    assert changes["summary"].endswith(" s, no paid calls")
     update = alice.post(f"/api/projects/{pid}/make")
     assert update.status_code == 202
     assert alice.post(f"/api/projects/{pid}/make").status_code == 409  # one job per project at a time
@@ -129,7 +135,8 @@ def test_an_edit_makes_one_shots_nodes_stale_and_the_update_reruns_only_those(ma
     assert ran <= stale, ran - stale  # nothing outside what the page showed as stale
     assert {f"narration[{target}]", f"clip[{target}]", "render[video]", "qc[video]"} <= ran  # dependency-stale nodes may turn
     # out fresh once their inputs re-ran with the same result (early cutoff: the segments' keys hold the shot's timing)
-    assert alice.get(f"/api/projects/{pid}/status").json()["stale"] == []
+    assert alice.get(f"/api/projects/{pid}/status").json() == {"stale": [], "changes": {
+        "shots": [], "whole": [], "seconds": 0, "paid_calls": 0, "estimate_usd": 0.0, "first_make": False, "summary": ""}}
     assert alice.get("/api/me").json()["videos_made"] == 1  # an update remakes the video: still one video (issue 24 item 11)
 
 

@@ -20,6 +20,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from storyreel.api import imagegen, plan
+from storyreel.api.changes import pending
 from storyreel.api.requests import MakeRequest, PlanRequest
 from storyreel.api.session import Project, Workspace
 from storyreel.api.verbs.status import project_status
@@ -261,6 +262,8 @@ def edit_shot(ws: Workspace, project_id: str, shot_id: str, *, user_id: int | No
             raise InputError(f"no shot {shot_id!r} in {project_id}", field="shot")
         if narration is not None:
             found["narration"] = strip_controls(narration).strip()
+            if not found["narration"]:
+                raise InputError("write what the voice says in this shot: the narration cannot be empty", field="narration")
         if image_prompt is not None:
             found["visual"]["image_prompt"] = strip_controls(image_prompt).strip() or None
         try:
@@ -268,7 +271,9 @@ def edit_shot(ws: Workspace, project_id: str, shot_id: str, *, user_id: int | No
         except ValidationError as exc:
             first = exc.errors()[0]
             name = str(first["loc"][-1]) if first["loc"] else "shot"
-            raise InputError(format_validation_error(exc), field=name if name in ("narration", "image_prompt") else "shot") from None
+            field = name if name in ("narration", "image_prompt") else "shot"
+            said = f"{field.replace('_', ' ')}: {first['msg']}" if field != "shot" else format_validation_error(exc)
+            raise InputError(said, field=field) from None
         atomic_write_text(project.paths.storyboard, edited.model_dump_json(indent=2) + "\n")
     return edited
 
@@ -289,6 +294,11 @@ def delete_project(ws: Workspace, project_id: str, *, user_id: int | None) -> No
         if project.paths.root.exists():
             project.paths.root.rename(trash)  # the folder disappears at once; its files go after the lock is released
     shutil.rmtree(trash, ignore_errors=True)
+
+
+def changes(project: Project) -> dict:
+    """What "Update video" would redo, in words (:func:`storyreel.api.changes.pending` of :func:`stale`)."""
+    return pending(project, stale(project))
 
 
 # ------------------------------------------------------------------------------------------ estimates

@@ -55,20 +55,21 @@ def _board(path: str, mtime_ns: int, size: int) -> Storyboard:
 
 
 def shots(board: Storyboard, paths: ProjectPaths, wpm: int) -> list[dict]:
-    """Chapters with their shots: narration, visual type, camera move, duration in seconds (the measured
+    """Chapters with their shots: the shot's number in the video (from 1), narration, visual type, camera move, duration in seconds (the measured
     narration when made, else estimated at ``wpm`` words per minute), image prompt, the image's sidecar and,
     for a shot with more than one candidate, the candidate grid (:func:`candidate`)."""
-    chapters = []
+    chapters, number = [], 0
     for chapter in board.chapters:
         rows = []
         for shot in chapter.shots:
+            number += 1
             timing = read_json(paths.narration_timing(shot.shot_id)) or {}
             words = len(shot.narration.split())
             meta = read_json(paths.image_meta(shot.shot_id)) or {}
             record = read_json(paths.scores(shot.shot_id)) or {}
             made = record.get("candidates", [])
             rows.append({
-                "shot_id": shot.shot_id, "narration": shot.narration, "visual_type": shot.visual.type,
+                "shot_id": shot.shot_id, "number": number, "narration": shot.narration, "visual_type": shot.visual.type,
                 "description": shot.visual.description, "image_prompt": shot.visual.image_prompt,
                 "camera_move": shot.camera_move,
                 "duration_s": round(timing.get("duration_s") or words * 60.0 / wpm, 1), "duration_measured": bool(timing),

@@ -33,7 +33,7 @@ from storyreel.core.errors import InputError, StoryreelError
 from storyreel.jobs.queue import EmbeddedConsumer
 from storyreel.web import csrf
 from storyreel.web.deps import LoginRequired
-from storyreel.web.routes import ROUTERS
+from storyreel.web.routes import ROUTERS, docs
 from storyreel.web.templating import error_page
 
 log = logging.getLogger("storyreel.web")
@@ -184,12 +184,14 @@ def create_app(workspace: Path | None = None, *, workers: int = 1) -> FastAPI:
                 lock.release()
 
     app = FastAPI(title="storyreel", version=__version__, lifespan=lifespan, dependencies=[Depends(csrf.protect)],
+                  docs_url=None, redoc_url=None,  # /docs is routes/docs.py: Swagger UI from the package, not a CDN
                   description="Text to finished video. Everything the dashboard does, as JSON. Authenticate with "
                               "`POST /api/auth/token` and send `Authorization: Bearer <access_token>`.")
     app.state.settings = settings
     app.state.root = settings.workspace
     app.state.signing_key = _signing_key(settings)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    app.mount("/docs-assets", StaticFiles(directory=docs.ASSETS), name="docs-assets")
     for router in ROUTERS:
         app.include_router(router)
 

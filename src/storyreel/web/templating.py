@@ -11,9 +11,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from storyreel import __version__
+from storyreel.api.changes import STAGE_WORDS
 from storyreel.web import csrf
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+templates.env.globals["stage_words"] = STAGE_WORDS  # what a job is doing, in words (the job card, the jobs page)
 
 
 def render(request: Request, name: str, status_code: int = 200, **context: object) -> HTMLResponse:

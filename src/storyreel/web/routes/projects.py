@@ -85,8 +85,10 @@ async def project_json(project_id: str, user: ApiUser, ws: Ws) -> dict:
 
 @api_router.get("/projects/{project_id}/status")
 def status_json(project: ApiProject) -> dict:
-    """The nodes that are not fresh and why (the engine's typed causes)."""
-    return {"stale": library.stale(project)}
+    """The nodes that are not fresh and why (the engine's typed causes), and ``changes``: the same in words —
+    per shot what changed and what is remade, what of the whole video follows, about how long, what it costs."""
+    changes = library.changes(project)
+    return {"stale": changes.pop("nodes"), "changes": changes}
 
 
 @api_router.get("/projects/{project_id}/quality")
@@ -204,8 +206,10 @@ async def summary(request: Request, project: PageProject) -> HTMLResponse:
 
 @pages.get("/projects/{project_id}/stale")
 def stale(request: Request, project: PageProject, ws: Ws) -> HTMLResponse:
+    """What "Update video" would redo, in words (the node list one click away); while a job makes the video,
+    a calm note instead (the page reloads when the job ends)."""
     busy = jobs.active(ws, project.id) is not None
-    return render(request, "_stale.html", stale=library.stale(project), project_id=project.id, can_update=not busy)
+    return render(request, "_stale.html", changes=None if busy else library.changes(project), project_id=project.id, busy=busy)
 
 
 @pages.get("/projects/{project_id}/quality")

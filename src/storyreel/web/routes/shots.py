@@ -12,6 +12,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
 from storyreel import api
@@ -58,12 +59,13 @@ def pick_json(shot_id: str, body: Pick, project: ApiProject) -> dict:
 
 # ------------------------------------------------------------------------------------------ pages
 def _card(request: Request, ws: api.Workspace, user_id: int, project_id: str, shot_id: str, failure: str | None, update: dict,
-          **context: object) -> Response:
+          status_code: int = 422, **context: object) -> Response:
     """A shot's card after an inline change (HTMX): 200 with ``HX-Trigger: storyboard-changed`` (the stale
     panel reloads) when it worked, else (``failure``: the message, shown by the template from ``context``)
-    422 swapped in place."""
+    ``status_code`` (422 bad input, 409 a job is making the video) swapped in place — the page's htmx
+    configuration swaps those two."""
     shot = {**library.shot(ws, project_id, shot_id, user_id), **update}
-    page = render(request, "_shot.html", status_code=200 if failure is None else 422, shot=shot, project_id=project_id,
+    page = render(request, "_shot.html", status_code=200 if failure is None else status_code, shot=shot, project_id=project_id,
                   bust=int(time.time()), **context)
     if failure is None:
         page.headers["HX-Trigger"] = "storyboard-changed"
@@ -72,40 +74,60 @@ def _card(request: Request, ws: api.Workspace, user_id: int, project_id: str, sh
     return page
 
 
+def _text(form, name: str) -> str | None:  # noqa: ANN001
+    """A form field's text, None when the form did not send the field (an empty field is ``""``: "clear it")."""
+    value = form.get(name)
+    return value if isinstance(value, str) else None
+
+
 @pages.post("")
-def edit(project_id: str, shot_id: str, request: Request, user: PageUser, ws: Ws, narration: Annotated[str | None, Form()] = None,
-         image_prompt: Annotated[str | None, Form()] = None) -> Response:
-    error = None
+async def edit(project_id: str, shot_id: str, request: Request, user: PageUser, ws: Ws) -> Response:
+    """Save a shot's narration and image prompt from its card. An empty image prompt clears it (the image is
+    then made from the shot's description); an empty narration is refused, next to the field. The form is read
+    as sent: FastAPI's form parameters would turn an empty field into "not sent"."""
+    form = await request.form()
+    narration, image_prompt = _text(form, "narration"), _text(form, "image_prompt")
+    error, status_code = None, 422
     try:
-        library.edit_shot(ws, project_id, shot_id, user_id=user.id, narration=narration, image_prompt=image_prompt)
+        await run_in_threadpool(library.edit_shot, ws, project_id, shot_id, user_id=user.id, narration=narration, image_prompt=image_prompt)
+    except api.ProjectBusy as exc:
+        error, status_code = f"{exc} — save again when it is done", 409
     except InputError as exc:
         if exc.field == "project":
             raise
         error = exc.message
     if not request.headers.get("hx-request"):
-        return RedirectResponse(f"/projects/{project_id}#shot-{shot_id}", 303) if error is None else error_page(request, 422, "Not saved", error)
+        if error is None:
+            return RedirectResponse(f"/projects/{project_id}#shot-{shot_id}", 303)
+        return error_page(request, status_code, "Not saved", error)
     kept = {} if error is None else {"narration": narration, "image_prompt": image_prompt}  # the text the person typed stays in the form
-    return _card(request, ws, user.id, project_id, shot_id, error, {k: v for k, v in kept.items() if v is not None or k == "image_prompt"},
-                 error=error, saved=error is None)
+    cleared = error is None and image_prompt is not None and not image_prompt.strip()
+    return await run_in_threadpool(lambda: _card(request, ws, user.id, project_id, shot_id, error,
+                                                 {k: v for k, v in kept.items() if v is not None}, status_code=status_code,
+                                                 error=error, saved=error is None, cleared=cleared))
 
 
 @pages.post("/pick")
 def pick(shot_id: str, request: Request, project: PageProject, user: PageUser, ws: Ws,
          candidate: Annotated[str, Form()] = "auto") -> Response:
     """Use one candidate as the shot's image (``auto``: the best ranked); the stale panel then offers "Update video"."""
-    chosen = None if candidate == "auto" else int(candidate) if candidate.isdigit() else -1
+    chosen = None if candidate == "auto" else int(candidate) if candidate.isdigit() and len(candidate) < 4 else -1
+    error, status_code = None, 422
     try:
         if chosen == -1:
-            raise InputError(f"{candidate!r} is not a candidate number", field="candidate")
+            raise InputError(f"{candidate[:20]!r} is not a candidate number", field="candidate")
         _pick(project, shot_id, chosen)
-        error = None
+    except api.ProjectBusy as exc:
+        error, status_code = f"{exc} — pick again when it is done", 409
     except InputError as exc:
         error = exc.message
     if not request.headers.get("hx-request"):
-        return RedirectResponse(f"/projects/{project.id}#shot-{shot_id}", 303) if error is None else error_page(request, 422, "Not picked", error)
+        if error is None:
+            return RedirectResponse(f"/projects/{project.id}#shot-{shot_id}", 303)
+        return error_page(request, status_code, "Not picked", error)
     # the selection record still shows the last choice: say which one the next update uses
     return _card(request, ws, user.id, project.id, shot_id, error, {"pending_pick": chosen or "auto"} if error is None else {},
-                 pick_error=error)
+                 status_code=status_code, pick_error=error)
 
 
 @pages.get("/provenance")
