@@ -184,7 +184,7 @@ def create_app(workspace: Path | None = None, *, workers: int = 1) -> FastAPI:
                 lock.release()
 
     app = FastAPI(title="storyreel", version=__version__, lifespan=lifespan, dependencies=[Depends(csrf.protect)],
-                  docs_url=None, redoc_url=None,  # /docs is routes/docs.py: Swagger UI from the package, not a CDN
+                  docs_url=None, redoc_url=None,  # /docs is routes/docs.py: our page, Swagger UI from the package at /docs/try
                   description="Text to finished video. Everything the dashboard does, as JSON. Authenticate with "
                               "`POST /api/auth/token` and send `Authorization: Bearer <access_token>`.")
     app.state.settings = settings
