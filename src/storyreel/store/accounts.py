@@ -162,7 +162,7 @@ class Accounts:
         if days not in TOKEN_DAYS:
             raise InputError(f"a token lives {', '.join(map(str, TOKEN_DAYS))} days", field="days")
         with self.sessions.begin() as s:
-            if any(t["name"].lower() == name.lower() for t in self._tokens(s, user_id)):
+            if any(t["name"].lower() == name.lower() and not t["expired"] for t in self._tokens(s, user_id)):
                 raise InputError(f"you have a token named {name!r}: revoke it or choose another name", field="name")
             s.add(Credential(user_id=user_id, kind=kind, secret_hash=_digest(secret), name=name,
                              expires_at=_now() + timedelta(days=days)))

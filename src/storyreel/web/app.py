@@ -3,8 +3,10 @@
 Middleware, outermost first: security headers (CSP without inline scripts or styles,
 ``frame-ancestors 'none'``, ``nosniff``, ``Referrer-Policy``); the client's address from ``X-Forwarded-For``
 when — only when — a trusted proxy (``STORYREEL_TRUSTED_PROXIES``) sent it; ``HEAD`` answered as ``GET``.
-Request bodies are bounded by FastAPI's own limits: :data:`~storyreel.web.csrf.SMALL_BODY` for every route but
-those that take a person's text or file (:data:`~storyreel.web.csrf.UPLOAD_BODY`), a 413 before the rest is read.
+Request bodies are bounded: :data:`~storyreel.web.csrf.SMALL_BODY` for every route (Starlette's body limiter,
+as middleware here so its 413 is said in words with the security headers) but those that take a person's
+text or file (their ``max_body_size``: :data:`~storyreel.web.csrf.UPLOAD_BODY`); a ``Content-Length`` over the
+route's limit is refused before the route runs (:func:`~storyreel.web.csrf.protect`).
 Every route depends on the CSRF check (:mod:`storyreel.web.csrf`: a signed double-submit token bound to the
 session, and ``Origin``/``Referer``).
 """
