@@ -1,6 +1,6 @@
 """The dashboard application: :func:`create_app` builds it for a workspace.
 
-Middleware, outermost first: security headers (CSP without inline scripts or styles,
+Middleware (:mod:`storyreel.web.middleware`), outermost first: security headers (CSP without inline scripts or styles,
 ``frame-ancestors 'none'``, ``nosniff``, ``Referrer-Policy``); the client's address from ``X-Forwarded-For``
 when — only when — a trusted proxy (``STORYREEL_TRUSTED_PROXIES``) sent it; ``HEAD`` answered as ``GET``.
 Request bodies are bounded: :data:`~storyreel.web.csrf.SMALL_BODY` for every route (Starlette's body limiter,
@@ -24,7 +24,6 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from filelock import FileLock, Timeout
-from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.middleware.body_limit import RequestBodyLimitMiddleware
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
@@ -35,39 +34,12 @@ from storyreel.core.errors import InputError, StoryreelError
 from storyreel.jobs.queue import EmbeddedConsumer
 from storyreel.web import csrf
 from storyreel.web.deps import LoginRequired
+from storyreel.web.middleware import HeadAsGet, SecurityHeaders, TooLargeInWords
 from storyreel.web.routes import ROUTERS, docs
-from storyreel.web.templating import error_page
+from storyreel.web.templating import ERROR_TITLES, api_error, error_page
 
 log = logging.getLogger("storyreel.web")
 HERE = Path(__file__).parent
-
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; media-src 'self'; "
-       "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
-SECURITY_HEADERS = {"content-security-policy": CSP, "x-content-type-options": "nosniff", "referrer-policy": "same-origin",
-                    "x-frame-options": "DENY", "cross-origin-opener-policy": "same-origin"}
-
-
-class SecurityHeaders:
-    """Pure ASGI middleware (streams such as SSE pass through untouched) adding :data:`SECURITY_HEADERS`."""
-
-    def __init__(self, app) -> None:  # noqa: ANN001
-        self.app = app
-
-    async def __call__(self, scope, receive, send) -> None:  # noqa: ANN001
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        async def send_with_headers(message) -> None:  # noqa: ANN001
-            if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                for name, value in SECURITY_HEADERS.items():
-                    if name not in headers:
-                        headers[name] = value
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
-
 
 def _signing_key(settings) -> str:  # noqa: ANN001
     """``STORYREEL_SECRET_KEY``, else a random key kept in ``<workspace>/.secret_key`` (mode 600), so tokens
@@ -84,76 +56,6 @@ def _signing_key(settings) -> str:  # noqa: ANN001
         except FileExistsError:
             pass
     return path.read_text(encoding="ascii").strip()
-
-
-ERROR_TITLES = {400: "Bad request", 403: "Not allowed", 404: "Not found", 405: "Not allowed", 413: "Too large",
-                429: "Too many attempts"}
-
-
-def _api_error(request: Request, status: int, detail: str, headers: dict | None = None, **extra: object) -> JSONResponse | None:
-    """An ``/api`` error as JSON (``detail``, and ``field``/``hint`` for bad input); None for a page."""
-    if request.url.path.startswith("/api/"):
-        return JSONResponse({"detail": detail, **extra}, status_code=status, headers=headers)
-    return None
-
-
-class HeadAsGet:
-    """Pure ASGI middleware answering ``HEAD`` as the same ``GET`` without its body (RFC 9110 §9.3.2: the
-    headers a GET would send, Content-Length included) — FastAPI routes answer only the methods they declare."""
-
-    def __init__(self, app) -> None:  # noqa: ANN001
-        self.app = app
-
-    async def __call__(self, scope, receive, send) -> None:  # noqa: ANN001
-        if scope["type"] != "http" or scope["method"] != "HEAD":
-            await self.app(scope, receive, send)
-            return
-
-        async def headers_only(message) -> None:  # noqa: ANN001
-            if message["type"] == "http.response.body":
-                if not message.get("more_body"):
-                    await send({"type": "http.response.body", "body": b"", "more_body": False})
-                return
-            await send(message)
-
-        await self.app({**scope, "method": "GET"}, receive, headers_only)
-
-
-class TooLargeInWords:
-    """Pure ASGI middleware: the body limit's plain-text ``413 Content Too Large`` (Starlette's
-    ``RequestBodyLimitMiddleware`` answers it itself, past every exception handler) said like every other
-    error — JSON ``{"detail": …}`` under ``/api``, the error page elsewhere."""
-
-    MESSAGE = (f"the request is too large: a form takes at most {csrf.SMALL_BODY // 1024} KB, a script or file "
-               f"{csrf.UPLOAD_BODY // (1024 * 1024)} MB")
-
-    def __init__(self, app) -> None:  # noqa: ANN001
-        self.app = app
-
-    async def __call__(self, scope, receive, send) -> None:  # noqa: ANN001
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        held: dict | None = None
-
-        async def rewrite(message) -> None:  # noqa: ANN001
-            nonlocal held
-            if message["type"] == "http.response.start" and message["status"] == 413:
-                held = message
-                return
-            if held is not None and message["type"] == "http.response.body":
-                if dict(held.get("headers", [])).get(b"content-type", b"").startswith(b"text/plain"):
-                    request = Request(scope)
-                    response = _api_error(request, 413, self.MESSAGE) or error_page(request, 413, "Too large", self.MESSAGE)
-                    await response(scope, receive, send)
-                else:
-                    await send(held)
-                    await send(message)
-                held = None
-                return
-            await send(message)
-
-        await self.app(scope, receive, rewrite)
 
 
 def create_app(workspace: Path | None = None, *, workers: int = 1) -> FastAPI:
@@ -208,22 +110,22 @@ def create_app(workspace: Path | None = None, *, workers: int = 1) -> FastAPI:
 
     @app.exception_handler(api.NotFound)
     async def _not_found(request: Request, exc: api.NotFound):  # noqa: ANN202
-        return _api_error(request, 404, exc.message) or error_page(request, 404, "Not found", exc.message)
+        return api_error(request, 404, exc.message) or error_page(request, 404, "Not found", exc.message)
 
     @app.exception_handler(InputError)
     async def _bad_input(request: Request, exc: InputError):  # noqa: ANN202
-        return (_api_error(request, 422, exc.message, field=exc.field, hint=exc.hint)
+        return (api_error(request, 422, exc.message, field=exc.field, hint=exc.hint)
                 or error_page(request, 422, "That did not work", str(exc)))
 
     @app.exception_handler(Throttled)
     async def _throttled(request: Request, exc: Throttled):  # noqa: ANN202
         retry = {"Retry-After": str(exc.retry_after_s)}
-        return _api_error(request, 429, str(exc), headers=retry) or error_page(request, 429, "Too many attempts", str(exc), headers=retry)
+        return api_error(request, 429, str(exc), headers=retry) or error_page(request, 429, "Too many attempts", str(exc), headers=retry)
 
     @app.exception_handler(api.JobConflict)
     @app.exception_handler(api.ProjectBusy)
     async def _busy(request: Request, exc: StoryreelError):  # noqa: ANN202
-        return _api_error(request, 409, str(exc)) or error_page(request, 409, "Busy", str(exc))
+        return api_error(request, 409, str(exc)) or error_page(request, 409, "Busy", str(exc))
 
     @app.exception_handler(HTTPException)  # Starlette's: unmatched routes and 405 too, not only FastAPI's
     async def _http(request: Request, exc: HTTPException):  # noqa: ANN202
@@ -233,7 +135,7 @@ def create_app(workspace: Path | None = None, *, workers: int = 1) -> FastAPI:
             detail = TooLargeInWords.MESSAGE
         else:
             detail = str(exc.detail)
-        return (_api_error(request, exc.status_code, detail, headers=exc.headers)
+        return (api_error(request, exc.status_code, detail, headers=exc.headers)
                 or error_page(request, exc.status_code, ERROR_TITLES.get(exc.status_code, "Error"), detail, headers=exc.headers))
 
     @app.exception_handler(RequestValidationError)
@@ -242,7 +144,7 @@ def create_app(workspace: Path | None = None, *, workers: int = 1) -> FastAPI:
         first = errors[0] if errors else {"loc": [], "msg": "invalid request"}
         field = ".".join(str(part) for part in first["loc"][1:]) or "request"
         message = f"{field}: {first['msg']}"  # never the value sent (a password, a whole script)
-        return (_api_error(request, 422, message, field=field, errors=errors)
+        return (api_error(request, 422, message, field=field, errors=errors)
                 or error_page(request, 422, "That did not work", message))
 
     # the body limit as user middleware, not FastAPI's app-level one (which answers outside every middleware): a

@@ -7,7 +7,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from fastapi import HTTPException, Request, UploadFile
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from storyreel import __version__
@@ -31,6 +31,17 @@ def error_page(request: Request, status: int, heading: str, message: str, header
     page = render(request, "error.html", status_code=status, heading=heading, message=message)
     page.headers.update(headers or {})
     return page
+
+
+ERROR_TITLES = {400: "Bad request", 403: "Not allowed", 404: "Not found", 405: "Not allowed", 413: "Too large",
+                429: "Too many attempts"}
+
+
+def api_error(request: Request, status: int, detail: str, headers: dict | None = None, **extra: object) -> JSONResponse | None:
+    """An ``/api`` error as JSON (``detail``, and ``field``/``hint`` for bad input); None for a page."""
+    if request.url.path.startswith("/api/"):
+        return JSONResponse({"detail": detail, **extra}, status_code=status, headers=headers)
+    return None
 
 
 def safe_next(target: str | None) -> str:
