@@ -154,8 +154,8 @@ def test_inline_edits_say_what_went_wrong_and_clear_the_image_prompt(server, bro
 
 def test_no_raw_json_reaches_the_browser_and_the_api_reference_renders(server, browser) -> None:  # noqa: ANN001, F811
     """Item 10 and 12: /docs was blank (the CSP blocked Swagger's CDN); a 1 MB paste, an unknown URL and a long
-    password answered raw JSON (the password echoed). The reference is a page of the site (audited like the
-    others); Swagger UI's console runs from the package's files."""
+    password answered raw JSON (the password echoed). The reference is a page of the site, audited like the
+    others."""
     base, _ = server
     context = browser.new_context(viewport={"width": 1440, "height": 900})
     page = context.new_page()
@@ -192,13 +192,10 @@ def test_no_raw_json_reaches_the_browser_and_the_api_reference_renders(server, b
     body = page.locator("#create_json_api_projects_post table.fields").inner_text()
     assert "text" in body and "required" in body and "integer (1–8)" in body  # candidates, from the schema
     shoot(page, "api-reference")
-    operations_count = operations.count()
-    page.click("text=try the calls in Swagger UI")
-    page.locator(".opblock").first.wait_for(timeout=20_000)  # Swagger UI's own files, no CDN
-    assert page.locator(".opblock").count() == operations_count and "/api/projects" in page.inner_text("#swagger-ui")
-    page.screenshot(path="test-artifacts/browser/swagger-desktop.png", full_page=False)
+    spec = page.request.get(f"{base}/openapi.json").json()
+    assert operations.count() == sum(len(ops) for ops in spec["paths"].values())  # every route of the description
     errors = [e for e in errors if not e.startswith("Failed to load resource")]  # the 401, 404 and 422 asked for above
-    assert not errors, errors  # no CSP violation, no script error on /docs
+    assert not errors, errors  # no CSP violation, no script error
     context.close()
 
 

@@ -35,7 +35,7 @@ from storyreel.jobs.queue import EmbeddedConsumer
 from storyreel.web import csrf
 from storyreel.web.deps import LoginRequired
 from storyreel.web.middleware import HeadAsGet, SecurityHeaders, TooLargeInWords
-from storyreel.web.routes import ROUTERS, docs
+from storyreel.web.routes import ROUTERS
 from storyreel.web.templating import ERROR_TITLES, api_error, error_page
 
 log = logging.getLogger("storyreel.web")
@@ -88,14 +88,13 @@ def create_app(workspace: Path | None = None, *, workers: int = 1) -> FastAPI:
                 lock.release()
 
     app = FastAPI(title="storyreel", version=__version__, lifespan=lifespan, dependencies=[Depends(csrf.protect)],
-                  docs_url=None, redoc_url=None,  # /docs is routes/docs.py: our page, Swagger UI from the package at /docs/try
+                  docs_url=None, redoc_url=None,  # /docs is routes/docs.py: a page of the site, no CDN
                   description="Text to finished video. Everything the dashboard does, as JSON. Authenticate with "
                               "`POST /api/auth/token` and send `Authorization: Bearer <access_token>`.")
     app.state.settings = settings
     app.state.root = settings.workspace
     app.state.signing_key = _signing_key(settings)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    app.mount("/docs-assets", StaticFiles(directory=docs.ASSETS), name="docs-assets")
     for router in ROUTERS:
         app.include_router(router)
 

@@ -1,16 +1,12 @@
 """The API reference (``/docs``, the footer's "API" link): a page of this site, made from the app's own OpenAPI
 description — every JSON route by resource, its parameters, body fields and answers — readable without
-JavaScript and held to the same accessibility audit as every other page. ``/docs/try`` adds Swagger UI's
-interactive console, served from the ``fastapi-offline`` wheel's files (``/docs-assets``) and started by
-``static/docs.js``: nothing from a CDN, no inline script; that page alone allows inline styles (Swagger UI sets
-some) and is Swagger's own markup, outside our audit."""
+JavaScript, under the site's CSP and held to the same accessibility audit as every other page (Swagger UI
+needed a CDN, and its own markup fails that audit). Tools read ``/openapi.json``."""
 
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
-import fastapi_offline
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from markupsafe import Markup, escape
@@ -18,10 +14,6 @@ from markupsafe import Markup, escape
 from storyreel.web.deps import Ws, optional_user
 from storyreel.web.templating import render
 
-ASSETS = Path(fastapi_offline.__file__).parent / "static"
-"""swagger-ui-bundle.js, swagger-ui.css (Swagger UI 5: OpenAPI 3.1, which FastAPI writes)."""
-SWAGGER_CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
-               "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
 METHODS = ("get", "post", "put", "patch", "delete")
 
 pages = APIRouter(include_in_schema=False)
@@ -100,11 +92,3 @@ async def docs(request: Request, ws: Ws) -> HTMLResponse:
     spec = request.app.openapi()
     info = {**spec.get("info", {}), "description": _prose(spec.get("info", {}).get("description"))}
     return render(request, "docs.html", info=info, groups=reference(spec), nav="docs")
-
-
-@pages.get("/docs/try")
-async def try_it(request: Request) -> HTMLResponse:
-    """Swagger UI over ``/openapi.json`` (third-party markup: see the module's note)."""
-    page = render(request, "swagger.html")
-    page.headers["content-security-policy"] = SWAGGER_CSP
-    return page
