@@ -24,6 +24,11 @@ os.environ["STORYREEL_RESOLUTION"] = "360p"
 delivery spec, which asks for ``STORYREEL_RESOLUTION=1080p`` (:data:`DELIVERY`) — 16× fewer pixels to draw, warp
 and encode, the same layout, timeline, soundtrack and QC."""
 DELIVERY = {"STORYREEL_RESOLUTION": "1080p"}
+os.environ["STORYREEL_TTS_PROVIDER"] = "local:espeak"
+"""The suite's voice: espeak-ng, a fifth of a second per shot. The product's default (``local``: the Piper voice
+for English) is what :data:`NEURAL` asks for, in the tests of voices, word timings and a default make
+(``tests/e2e/test_voices.py``)."""
+NEURAL = {"STORYREEL_TTS_PROVIDER": "local"}
 _real_connect = socket.socket.connect
 
 

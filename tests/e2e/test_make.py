@@ -2,7 +2,8 @@
 
 The four real inputs are made once at the tests' 360p render profile (:data:`tests.conftest.DELIVERY` explains
 it), and two — a 16:9 script and a 9:16 prompt — once more at the 1080p delivery size, whose spec they are
-checked against."""
+checked against. Both with the product's default voice (:data:`tests.conftest.NEURAL`: Piper for English,
+espeak-ng for the Turkish chapters), not the suite's quick one."""
 
 from __future__ import annotations
 
@@ -14,14 +15,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from storyreel.core.artifact import load_storyboard
+from storyreel.core.artifact import frame_size, load_storyboard
 from storyreel.media.ffmpeg import ffmpeg_exe
 from storyreel.media.probe import probe
 from storyreel.media.timeline import build_timeline
 
-from storyreel.core.artifact import frame_size
-
-from ..conftest import DELIVERY, INPUTS, cli_json, run_cli
+from ..conftest import DELIVERY, INPUTS, NEURAL, cli_json, run_cli
 
 pytestmark = pytest.mark.e2e
 
@@ -36,8 +35,8 @@ def _make_all(ws: Path, names: list[str], env: dict | None = None) -> dict[str, 
     from concurrent.futures import ThreadPoolExecutor
 
     with ThreadPoolExecutor(max_workers=2) as pool:
-        made = pool.map(lambda name: cli_json("make", str(INPUTS / name), workspace=ws, env={"STORYREEL_WORKERS": "1", **(env or {})},
-                                              process=True), names)
+        made = pool.map(lambda name: cli_json("make", str(INPUTS / name), workspace=ws,
+                                              env={"STORYREEL_WORKERS": "1", **NEURAL, **(env or {})}, process=True), names)
         return dict(zip(names, made))
 
 
@@ -103,6 +102,18 @@ def test_every_input_makes_a_video_to_the_spec_at_its_resolution(made, name):
     _check_spec(made[1][name], "360p")
 
 
+@pytest.mark.parametrize(("name", "voice"), [("hare-and-tortoise.txt", "local:piper"), ("gettysburg-address.txt", "local:piper"),
+                                             ("ad-brief.txt", "local:piper"), ("chapters-bitcoin-tr.json", "local:espeak")])
+def test_the_default_voice_is_piper_for_english_and_espeak_for_turkish(made, name, voice):
+    """Each shot's narration sidecar names its voice and where its word timings come from (issue 25 item 5)."""
+    root = Path(made[1][name]["storyboard_path"]).parent
+    board = load_storyboard(root / "storyboard.json")
+    sidecars = [json.loads((root / "audio" / f"{s.shot_id}.json").read_text(encoding="utf-8")) for _, s in board.shots()]
+    assert {s["provider"].split("/")[0] for s in sidecars} == {voice} and {s["cost_usd"] for s in sidecars} == {0.0}
+    expected = {("en_US-joe-medium", "model-alignment")} if voice == "local:piper" else {("tr", "engine-events")}
+    assert {(s["voice"], s["timing"]) for s in sidecars} == expected
+
+
 def test_ad_brief_gives_a_vertical_video(made):
     ws, results = made
     facts = probe(__import__("pathlib").Path(results["ad-brief.txt"]["video_path"]))
@@ -152,10 +163,10 @@ def test_thumbnail_and_sidecars_exist(delivered):
 
 def test_second_make_executes_no_node(made):
     ws, results = made
-    again = cli_json("make", str(INPUTS / "hare-and-tortoise.txt"), workspace=ws)
+    again = cli_json("make", str(INPUTS / "hare-and-tortoise.txt"), workspace=ws, env=NEURAL)
     assert again["executed_count"] == 0
     assert again["video_path"] == results["hare-and-tortoise.txt"]["video_path"]
-    human = run_cli("make", str(INPUTS / "hare-and-tortoise.txt"), workspace=ws, check=True)
+    human = run_cli("make", str(INPUTS / "hare-and-tortoise.txt"), workspace=ws, check=True, env=NEURAL)
     assert "0 nodes executed" in human.stderr
 
 
@@ -170,7 +181,9 @@ def test_a_no_op_make_goes_through_the_verb_runner_without_loading_the_engine(ma
             f"r = api.make(input_path=Path({str(INPUTS / 'hare-and-tortoise.txt')!r}), workspace=Path({str(ws)!r}), resolution='360p'); "
             "heavy = [m for m in ('sqlalchemy', 'storyreel.engine.executor', 'storyreel.stages.pipeline', 'cv2', 'av') if m in sys.modules]; "
             "print(json.dumps({'executed': r.executed, 'video': str(r.video_path), 'heavy': heavy}))")
-    runs = [json.loads(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout) for _ in range(2)]
+    env = {**__import__("os").environ, **NEURAL}
+    runs = [json.loads(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env).stdout)
+            for _ in range(2)]
     # the first run may find the stamp made in another environment (it then evaluates, finds nothing to do, and
     # stamps again); the second is answered from the stamp
     assert runs[0]["executed"] == [] and runs[1] == {"executed": [], "video": results["hare-and-tortoise.txt"]["video_path"], "heavy": []}
@@ -181,10 +194,10 @@ def test_a_deleted_video_is_rebuilt_not_answered_from_the_stamp(made):
     ws, results = made
     video = __import__("pathlib").Path(results["ad-brief.txt"]["video_path"])
     video.unlink()
-    again = cli_json("make", str(INPUTS / "ad-brief.txt"), workspace=ws)
+    again = cli_json("make", str(INPUTS / "ad-brief.txt"), workspace=ws, env=NEURAL)
     assert "render[video]" in again["executed_nodes"] and set(again["executed_nodes"]) <= {"render[video]", "qc[video]"}
     assert video.is_file()
-    assert cli_json("make", str(INPUTS / "ad-brief.txt"), workspace=ws)["executed_count"] == 0
+    assert cli_json("make", str(INPUTS / "ad-brief.txt"), workspace=ws, env=NEURAL)["executed_count"] == 0
 
 
 def test_editing_one_shot_reruns_only_its_nodes(made):
@@ -198,7 +211,7 @@ def test_editing_one_shot_reruns_only_its_nodes(made):
     shots[idx]["narration"] = "We are met here, on a great battle-field of that war, to remember."
     path.write_text(json.dumps(data, indent=2, ensure_ascii=False), encoding="utf-8")
 
-    status = cli_json("status", project, workspace=ws)
+    status = cli_json("status", project, workspace=ws, env=NEURAL)
     stale = {n["node"]: n for n in status["nodes"] if n["state"] != "FRESH"}
     assert stale[f"narration[{target}]"]["causes"] == ["PARAMS"]
     assert stale[f"narration[{target}]"]["stale_causes"] == [{"category": "PARAMS", "nodes": []}]
@@ -212,9 +225,9 @@ def test_editing_one_shot_reruns_only_its_nodes(made):
         f"segment[{target}+{next_id}]", f"audio_segment[{target}]", "mix[audio]", "render[video]", "qc[video]",
     }  # the soundtrack: this shot's audio segment encoded again, the others' packets spliced as they are
     assert set(stale) == expected
-    rerun = cli_json("make", str(INPUTS / "gettysburg-address.txt"), workspace=ws)
+    rerun = cli_json("make", str(INPUTS / "gettysburg-address.txt"), workspace=ws, env=NEURAL)
     assert set(rerun["executed_nodes"]) == expected
-    after = cli_json("status", project, workspace=ws)
+    after = cli_json("status", project, workspace=ws, env=NEURAL)
     assert all(n["state"] == "FRESH" for n in after["nodes"])
     assert "to remember" in open(path.parent / "video.srt", encoding="utf-8").read()
 

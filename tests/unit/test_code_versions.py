@@ -30,6 +30,7 @@ def _classes() -> list[str]:
     stages = [f"{type(s).__module__}:{type(s).__name__}" for s in (PlanStage(), *MEDIA_STAGES)]
     providers = [spec[0] if isinstance(spec, tuple) else spec for vendors in BUILTINS.values() for spec in vendors.values()]
     providers.append("storyreel.providers.scorer.local_consistency:LocalConsistency")  # built into the select stage
+    providers += ["storyreel.providers.tts.local_piper:LocalPiper", "storyreel.providers.tts.local_espeak:LocalEspeak"]  # LocalVoice's
     return list(dict.fromkeys(stages + sorted(providers)))
 
 

@@ -32,6 +32,7 @@ from storyreel.engine.graph import Node, Stage
 from storyreel.media.ffmpeg import Encoding, choose_encoder, default_threads
 from storyreel.providers.registry import resolve
 from storyreel.providers.scorer.local_consistency import LocalConsistency
+from storyreel.providers.tts.local import for_language
 from storyreel.stages.context import ProjectContext
 from storyreel.stages.manifest import write_manifest
 from storyreel.store.accounts import Accounts
@@ -235,7 +236,7 @@ class Project:
             settings=settings,
             image_provider=resolve("image", settings.image_provider, settings),
             template_provider=resolve("image", "local:cards", settings, overridable=False),
-            tts_provider=resolve("tts", settings.tts_provider, settings),
+            tts_provider=resolve("tts", for_language(settings.tts_provider, board.settings.language), settings),
             encoding=Encoding(
                 preset=options.preset or settings.x264_preset, crf=settings.crf if options.crf is None else options.crf,
                 threads=default_threads(settings.workers), codec=codec,

@@ -62,7 +62,8 @@ class Settings(BaseSettings):
     planner: str = Field(default="local:planner", description="Planner provider (vendor:model).")
     image_provider: str = Field(default="local:cards", description="Image provider (vendor:model).")
     llm: str = Field(default="local:direct", description="LLM of the prompt steps (vendor:model); local:direct renders templates without a model.")
-    tts_provider: str = Field(default="local:espeak", description="Narration provider (vendor:model).")
+    tts_provider: str = Field(default="local", description="Narration provider (vendor:model): local (a neural Piper "
+                              "voice for English, espeak-ng for other languages), local:piper or local:espeak.")
     environ: dict[str, str] = Field(
         default_factory=dict,
         description="Vendor variables (API keys, STORYREEL_<VENDOR>_BASE_URL) given explicitly, e.g. by an embedder: read "

@@ -1,6 +1,9 @@
-"""Stage ``narration``: speech audio and word timings per shot (``local:espeak`` by default).
+"""Stage ``narration``: speech audio and word timings per shot (``local``: a Piper voice for English,
+espeak-ng for other languages).
 
-Outputs ``audio/<shot>.wav`` and ``audio/<shot>.json`` (``duration_s``, ``sample_rate``, ``words``).
+Outputs ``audio/<shot>.wav`` and ``audio/<shot>.json``: ``duration_s``, ``sample_rate``, ``words`` and the
+provenance — ``provider`` (e.g. ``local:piper/en_US-joe-medium``), ``voice``, ``timing`` (where the word
+timings come from: ``engine-events``, ``model-alignment``, ``vendor``, ``aligner``) and ``cost_usd``.
 """
 
 from __future__ import annotations
@@ -15,13 +18,13 @@ from storyreel.stages.context import ProjectContext
 
 class NarrationStage(Stage[ProjectContext]):
     name: ClassVar[str] = "narration"
-    code_version: ClassVar[str] = "narration/1"
+    code_version: ClassVar[str] = "narration/2"
 
     def units(self, ctx: ProjectContext) -> list[str]:
         return [shot.shot_id for _, shot in ctx.storyboard.shots()]
 
     def concurrency(self, ctx: ProjectContext) -> int:
-        """The provider's own limit (espeak-ng is one process-wide engine: 1)."""
+        """The provider's own limit (espeak-ng is one process-wide engine: 1; Piper: 2)."""
         return ctx.tts_provider.max_concurrency or 4
 
     def request(self, ctx: ProjectContext, unit: str) -> SpeechRequest:
@@ -45,6 +48,10 @@ class NarrationStage(Stage[ProjectContext]):
                 "duration_s": result.duration_s,
                 "sample_rate": result.sample_rate,
                 "words": [w.model_dump() for w in result.words],
+                "provider": result.provider,
+                "voice": result.provider_details.get("voice"),
+                "timing": result.provider_details.get("timing"),
+                "cost_usd": result.cost_usd,
             },
         )
         ctx.forget_narration(unit)

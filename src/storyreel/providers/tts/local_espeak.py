@@ -145,7 +145,7 @@ class LocalEspeak(LocalProvider):
             sample_rate=rate,
             duration_s=round(duration, 4),
             words=words,
-            provider_details={"voice": voice, "rate_wpm": request.words_per_minute},
+            provider_details={"voice": voice, "rate_wpm": request.words_per_minute, "timing": "engine-events"},
         )
 
 
