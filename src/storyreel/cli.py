@@ -65,6 +65,14 @@ Resolution = Annotated[
     typer.Option("--resolution", envvar="STORYREEL_RESOLUTION",
                  help="Output size: 1080p (default), 720p, or 360p for a fast draft; kept in options.json."),
 ]
+Voice = Annotated[
+    Optional[str],
+    typer.Option("--voice", help="Narration: local (default: a neural Piper voice for English, espeak-ng for other languages), "
+                 "local:piper, local:espeak, or a cloud voice VENDOR:MODEL; kept in options.json."),
+]
+VoiceName = Annotated[Optional[str], typer.Option("--voice-name", help="The voice ID (the vendor's, or a Piper voice); kept in options.json.")]
+VoiceStyle = Annotated[Optional[str], typer.Option("--voice-style", help="How to speak, for voices that take instructions; kept in options.json.")]
+SpeechRate = Annotated[Optional[int], typer.Option("--speech-rate", min=80, max=400, help="Words per minute (default 165); kept in options.json.")]
 ProjectId = Annotated[Optional[str], typer.Option("--project-id", help="Project ID (default: from the title).")]
 Wait = Annotated[bool, typer.Option("--wait/--no-wait", help="When another storyreel is writing the project: wait for it (default), or stop at once.")]
 
@@ -72,7 +80,8 @@ Wait = Annotated[bool, typer.Option("--wait/--no-wait", help="When another story
 FLAGS = {
     "input_path": "INPUT", "prompt": "--prompt", "kind": "--kind", "aspect_ratio": "--aspect-ratio",
     "language": "--language", "project_id": "--project-id", "image_provider": "--image-provider", "llm": "--llm",
-    "max_cost": "--max-cost", "candidates": "--candidates", "resolution": "--resolution", "judge": "--judge", "enhance": "--enhance", "candidate": "CANDIDATE", "shot_id": "SHOT", "text": "TEXT", "prompt_kind": "--type",
+    "max_cost": "--max-cost", "candidates": "--candidates", "resolution": "--resolution", "judge": "--judge", "enhance": "--enhance", "voice": "--voice", "voice_name": "--voice-name",
+    "voice_style": "--voice-style", "speech_rate": "--speech-rate", "candidate": "CANDIDATE", "shot_id": "SHOT", "text": "TEXT", "prompt_kind": "--type",
     "max_iterations": "--max-iterations", "threshold": "--threshold",
     "entity_id": "ENTITY", "image": "IMAGE", "shots": "--shots", "preset": "--preset", "crf": "--crf", "music": "--music", "project": "PROJECT",
     "chapter": "--chapter", "shot": "--shot", "target": "TARGET",
@@ -171,6 +180,10 @@ def make(
     judge: Judge = None,
     enhance: Enhance = None,
     resolution: Resolution = None,
+    voice: Voice = None,
+    voice_name: VoiceName = None,
+    voice_style: VoiceStyle = None,
+    speech_rate: SpeechRate = None,
     wait: Wait = True,
     workspace: Workspace = None,
     as_json: JsonOut = False,
@@ -181,7 +194,8 @@ def make(
     request = api.MakeRequest.build(
         input_path=input, prompt=prompt, kind=kind, aspect_ratio=aspect_ratio, language=language, project_id=project_id,
         force=force, image_provider=image_provider, llm=llm, max_cost=max_cost, candidates=candidates, judge=judge, enhance=enhance,
-        resolution=resolution, workspace=workspace, wait=wait,
+        resolution=resolution, voice=voice, voice_name=voice_name, voice_style=voice_style, speech_rate=speech_rate,
+        workspace=workspace, wait=wait,
     )
     with _progress(as_json) as progress:
         result = api.make(request, progress=progress)

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ..conftest import INPUTS, NEURAL, cli_json
+from ..conftest import INPUTS, cli_json, run_cli
 
 pytestmark = pytest.mark.e2e
 
@@ -46,10 +46,18 @@ def test_a_new_voice_remakes_narration_never_images_and_piper_is_speech_paced_li
     what follows, no image, prompt or plan node. Piper's audio is voiced, unclipped and within 0.5–2× espeak's
     length; its word timings follow the text, in order, inside the audio."""
     ws = tmp_path / "ws"
-    first = cli_json("make", str(INPUTS / "hare-and-tortoise.txt"), workspace=ws, env={"STORYREEL_TTS_PROVIDER": "local:espeak"})
+    fable = str(INPUTS / "hare-and-tortoise.txt")
+    first = cli_json("make", fable, "--voice", "local:espeak", "--speech-rate", "150", workspace=ws)
     root = ws / "projects" / first["project_id"]
+    assert json.loads((root / "options.json").read_text()) == {"resolution": "360p", "voice": "local:espeak", "speech_rate": 150}
     espeak = {shot: speech_measures(root / "audio" / f"{shot}.wav") for shot in _sidecars(ws, first["project_id"])}
-    again = cli_json("make", str(INPUTS / "hare-and-tortoise.txt"), workspace=ws, env=NEURAL)
+
+    refused = run_cli("make", fable, "--voice", "local", "--voice-name", "en_GB-alan", workspace=ws)
+    assert refused.returncode == 2 and "--voice-name: no Piper voice 'en_GB-alan' is installed" in refused.stderr
+    assert "installed: en_US-joe-medium" in refused.stderr
+    assert json.loads((root / "options.json").read_text())["voice"] == "local:espeak"  # refused before anything was kept
+
+    again = cli_json("make", fable, "--voice", "local", "--speech-rate", "165", workspace=ws)
     assert again["project_id"] == first["project_id"]
     stages = {node.split("[")[0] for node in again["executed_nodes"]}
     assert {"narration", "audio_segment", "mix", "render", "qc"} <= stages

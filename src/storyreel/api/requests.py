@@ -37,6 +37,8 @@ HINTS = {
     "shot_id": "see `storyreel quality PROJECT` or storyboard.json for the shot IDs",
     "preset": f"use one of {', '.join(X264_PRESETS)}",
     "image_provider": "use VENDOR:MODEL, e.g. openai:gpt-image-2",
+    "voice": "use local, local:piper, local:espeak or VENDOR:MODEL",
+    "speech_rate": "give words per minute, 80–400 (165 is a calm narrator)",
     "llm": "use VENDOR:MODEL, e.g. openai:gpt-5-mini",
     "judge": "use a vision-capable LLM as VENDOR:MODEL, e.g. openai:gpt-5-mini",
     "project_id": ID_RULE,
@@ -125,6 +127,16 @@ class ProviderChoice(BaseModel):
     judge: str | None = Field(default=None, description="VLM judge of the candidates VENDOR:MODEL (a vision-capable LLM).")
     enhance: bool | None = Field(default=None, description="Two-agent enhancement of the image prompts (True/False; None: keep the project's choice).")
     resolution: Resolution | None = Field(default=None, description="Output size 1080p | 720p | 360p (None: keep the project's choice).")
+    voice: str | None = Field(default=None, description="Narration provider: local (Piper for English, espeak-ng otherwise), "
+                              "local:piper, local:espeak or VENDOR:MODEL.")
+    voice_name: str | None = Field(default=None, max_length=120, description="The vendor's voice ID, or a Piper voice.")
+    voice_style: str | None = Field(default=None, max_length=500, description="How to speak, for voices that take instructions.")
+    speech_rate: int | None = Field(default=None, ge=80, le=400, description="Narration speed in words per minute.")
+
+    @field_validator("voice")
+    @classmethod
+    def _voice(cls, v: str | None) -> str | None:
+        return v if v == "local" else _check_provider_id("tts", v)
 
     @field_validator("image_provider")
     @classmethod

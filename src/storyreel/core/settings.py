@@ -98,6 +98,10 @@ class Settings(BaseSettings):
     http_attempts: int = Field(default=4, ge=1, le=10, description="Attempts per provider call (429/5xx/timeouts are retried).")
     http_backoff_s: float = Field(default=1.0, ge=0, description="First retry wait in seconds (exponential, jittered, capped at 30 s).")
     speech_rate_wpm: int = Field(default=165, ge=80, le=400, description="Narration speed, words per minute.")
+    tts_voice: str | None = Field(default=None, max_length=120, description="The voice: a vendor's voice ID or a Piper voice "
+                                  "(default: the storyboard's, else the provider's for the language).")
+    tts_style: str | None = Field(default=None, max_length=500, description="How to speak, for voices that take "
+                                  "instructions (e.g. 'warm, unhurried documentary narrator').")
 
     @field_validator("trusted_proxies", mode="before")
     @classmethod

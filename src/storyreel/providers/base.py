@@ -156,6 +156,7 @@ class SpeechRequest(_Msg):
     language: str
     voice: str | None = None
     words_per_minute: int = 165
+    style: str | None = Field(default=None, description="How to speak, for voices that take instructions (others ignore it).")
 
 
 class SpeechResult(_Msg):

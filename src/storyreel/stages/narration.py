@@ -31,7 +31,8 @@ class NarrationStage(Stage[ProjectContext]):
         _, shot = ctx.storyboard.shot(unit)
         settings = ctx.storyboard.settings
         return SpeechRequest(
-            text=shot.narration, language=settings.language, voice=settings.voice, words_per_minute=ctx.settings.speech_rate_wpm
+            text=shot.narration, language=settings.language, voice=ctx.settings.tts_voice or settings.voice,
+            words_per_minute=ctx.settings.speech_rate_wpm, style=ctx.settings.tts_style,
         )
 
     def recipe(self, ctx: ProjectContext, unit: str) -> RecipeParts:

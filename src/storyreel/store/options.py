@@ -31,6 +31,10 @@ class ProjectOptions(BaseModel):
     preset: str | None = Field(default=None, description="x264 preset.")
     crf: int | None = Field(default=None, ge=0, le=51, description="x264 constant rate factor.")
     music: str | None = Field(default=None, description="Music bed, relative to the project folder.")
+    voice: str | None = Field(default=None, description="Narration provider (local, local:piper, local:espeak, VENDOR:MODEL).")
+    voice_name: str | None = Field(default=None, max_length=120, description="The voice ID (vendor's, or a Piper voice).")
+    voice_style: str | None = Field(default=None, max_length=500, description="How to speak, where the voice takes instructions.")
+    speech_rate: int | None = Field(default=None, ge=80, le=400, description="Narration speed, words per minute.")
 
     @classmethod
     def load(cls, paths: ProjectPaths) -> ProjectOptions:
@@ -48,7 +52,8 @@ class ProjectOptions(BaseModel):
         """The stored choices that override process settings."""
         chosen = {"image_provider": self.image_provider, "llm": self.llm, "max_cost_usd": self.max_cost_usd,
                   "image_candidates": self.candidates, "judge": self.judge, "enhance_prompts": self.enhance,
-                  "resolution": self.resolution}
+                  "resolution": self.resolution, "tts_provider": self.voice, "tts_voice": self.voice_name,
+                  "tts_style": self.voice_style, "speech_rate_wpm": self.speech_rate}
         return {k: v for k, v in chosen.items() if v is not None}
 
     def music_path(self, paths: ProjectPaths) -> Path | None:

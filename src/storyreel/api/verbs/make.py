@@ -26,7 +26,8 @@ class Make(Verb[MakeRequest, RunResult]):
 
     def open(self, ws: Workspace, request: MakeRequest) -> Project:
         uptodate.forget(ws.root, request.stamp_identity())
-        ws.check_choices(image_provider=request.image_provider, llm=request.llm)  # before any work
+        ws.check_choices(image_provider=request.image_provider, llm=request.llm, voice=request.voice,  # before any work
+                         voice_name=request.voice_name)
         self.planning = Planning(ws, request)
         return self.planning.project
 
@@ -36,7 +37,8 @@ class Make(Verb[MakeRequest, RunResult]):
     def options(self, request: MakeRequest) -> dict:
         return {"image_provider": request.image_provider, "llm": request.llm, "max_cost_usd": request.max_cost,
                 "candidates": request.candidates, "judge": request.judge, "enhance": request.enhance,
-                "resolution": request.resolution}
+                "resolution": request.resolution, "voice": request.voice, "voice_name": request.voice_name,
+                "voice_style": request.voice_style, "speech_rate": request.speech_rate}
 
     def result(self, project: Project, ctx: ProjectContext, report: RunReport, status: ProjectStatus, request: MakeRequest,
                started: float) -> RunResult:

@@ -29,6 +29,21 @@ def for_language(provider_id: str, language: str) -> str:
     return "local:piper" if voice is not None and voice in bundled_voices() else "local:espeak"
 
 
+def check_voice_name(provider_id: str, name: str | None) -> None:
+    """Refuse, before any work, a voice name no installed Piper voice has when ``provider_id`` would read English
+    with Piper (``local`` or ``local:piper``); an espeak-ng style code (``en-us``) is left to espeak-ng. Raises
+    :class:`InputError` (field ``voice_name``) naming the installed voices."""
+    import re
+
+    if not name or provider_id not in ("local", "local:auto", "local:piper") or re.fullmatch(r"[a-z]{2,3}(-[a-z0-9]+)*", name):
+        return
+    from storyreel.providers.tts.local_piper import bundled_voices
+
+    if name not in bundled_voices():
+        raise InputError(f"no Piper voice {name!r} is installed", field="voice_name",
+                         hint=f"installed: {', '.join(bundled_voices()) or 'none'}")
+
+
 class LocalVoice(LocalProvider):
     """The ``local`` vendor of the ``tts`` modality: ``LocalVoice("piper")`` is a
     :class:`~storyreel.providers.tts.local_piper.LocalPiper`, ``LocalVoice("espeak")`` a

@@ -15,6 +15,7 @@ one sentence at a time and adds none). API: ``piper.voice.PiperVoice.load/synthe
 
 from __future__ import annotations
 
+import re
 import threading
 import wave
 from pathlib import Path
@@ -71,8 +72,16 @@ class LocalPiper(LocalProvider):
     max_concurrency: ClassVar[int | None] = 2  # onnxruntime uses the cores itself: two shots at once is enough
 
     def voice_name(self, request: SpeechRequest) -> str:
-        """The Piper voice: ``request.voice`` when it names a bundled one, else :data:`DEFAULT_VOICE`."""
-        return request.voice if request.voice in bundled_voices() else DEFAULT_VOICE
+        """The Piper voice: ``request.voice`` when it names an installed one; :data:`DEFAULT_VOICE` when none is
+        asked for or the storyboard names an espeak-ng voice (``en-us``). Raises :class:`InputError` (field
+        ``voice_name``) for any other name."""
+        wanted = request.voice
+        if not wanted or re.fullmatch(r"[a-z]{2,3}(-[a-z0-9]+)*", wanted):
+            return DEFAULT_VOICE
+        if wanted not in bundled_voices():
+            raise InputError(f"no Piper voice {wanted!r} is installed", field="voice_name",
+                             hint=f"installed: {', '.join(bundled_voices()) or 'none'}")
+        return wanted
 
     def preflight(self) -> None:
         if DEFAULT_VOICE not in bundled_voices():
