@@ -38,6 +38,17 @@ def read_wav(path: Path) -> tuple[np.ndarray, int]:
     return samples, rate
 
 
+def write_wav(path: Path, pcm: bytes, rate: int) -> None:
+    """Write 16-bit little-endian mono ``pcm`` at ``rate`` Hz as a WAV, atomically."""
+    from storyreel.core.atomic import atomic_path
+
+    with atomic_path(path) as tmp, wave.open(str(tmp), "wb") as wf:
+        wf.setnchannels(1)
+        wf.setsampwidth(2)
+        wf.setframerate(rate)
+        wf.writeframes(pcm)
+
+
 def mix_narration(placements: list[tuple[Path, float]], duration_s: float, out_path: Path) -> int:
     """Place each (wav, start seconds) on a silent track ``duration_s`` long and write a 16-bit WAV with
     the voice centred on two identical channels (the delivered layout, so loudness is measured on what

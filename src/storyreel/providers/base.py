@@ -34,9 +34,9 @@ from storyreel.providers.connection import Connection
 from storyreel.providers.prices import PriceTable, llm_cost, llm_estimate
 
 __all__ = [
-    "ConsistencyScorer", "Deduplication", "ImageGenService", "ImageProvider", "ImageRequest", "ImageResult", "ImageScorer", "JobLog",
-    "Judge", "LlmResult", "LlmStep", "Planner", "PlannerRequest", "Provider", "Received", "SpeechRequest", "SpeechResult",
-    "SpeechService", "WordTiming",
+    "ConsistencyScorer", "Deduplication", "HttpProvider", "HttpSpeechProvider", "ImageGenService", "ImageProvider", "ImageRequest", "ImageResult", "ImageScorer", "JobLog",
+    "Judge", "LlmResult", "LlmStep", "PaidSpeechService", "Planner", "PlannerRequest", "Provider", "Received", "SpeechProvider",
+    "SpeechRequest", "SpeechResult", "SpeechService", "WordTiming",
 ]
 
 
@@ -245,7 +245,22 @@ class LlmStep(Capable, Protocol):
 
 
 class SpeechService(Capable, Protocol):
+    """A voice: ``synthesize(request, out_path)`` writes a 16-bit mono WAV and returns the word timings."""
+
     def synthesize(self, request: SpeechRequest, out_path: Path) -> SpeechResult: ...
+
+
+class PaidSpeechService(SpeechService, Protocol):
+    """A ``paid`` voice, bought through the paid-call protocol: ``estimate`` (USD reserved), ``payload`` (the
+    body whose hash names the call), ``fetch`` (the paid part), ``finish`` (the WAV and timings)."""
+
+    def estimate(self, request: SpeechRequest) -> float: ...
+
+    def payload(self, request: SpeechRequest) -> dict: ...
+
+    def fetch(self, request: SpeechRequest, *, jobs: JobLog | None = None, key: str | None = None) -> Received: ...
+
+    def finish(self, request: SpeechRequest, received: Received, out_path: Path) -> SpeechResult: ...
 
 
 class Scores(Protocol):
@@ -467,12 +482,10 @@ class ImageProvider(Provider):
 
 
 
-class HttpImageProvider(ImageProvider):
-    """Base of image adapters that speak JSON over HTTP: the client comes from the connection, lazily
-    (no key is needed until the first call). ``classify`` turns a vendor's error response into a
-    rejection; ``timeout_s`` overrides the per-request timeout."""
-
-    client_caps_calls: ClassVar[bool] = True
+class HttpProvider(Provider):
+    """The HTTP half of a vendor adapter (image or speech) that speaks JSON: the client comes from the
+    connection, lazily (no key is needed until the first call). ``classify`` turns a vendor's error response
+    into a rejection; ``timeout_s`` overrides the per-request timeout; :meth:`create` sends a paid create."""
 
     def __init__(self, model: str | None = None, settings: Any = None) -> None:
         super().__init__(model, settings)
@@ -517,14 +530,15 @@ class HttpImageProvider(ImageProvider):
         return {self.idempotency_header: f"storyreel-{key}"} if key and self.idempotency_header else {}
 
     def create(self, path: str, payload: dict[str, Any], *, jobs: JobLog | None, key: str | None = None,
-               files: list[tuple[str, tuple[str, bytes, str]]] | None = None) -> dict[str, Any]:
+               files: list[tuple[str, tuple[str, bytes, str]]] | None = None,
+               answer_headers: dict[str, str] | None = None) -> dict[str, Any]:
         """``POST path`` — a paid create, sent the way every paid create is: with the idempotency header for
         ``key`` (when the adapter has one), repeated after a lost answer only when the vendor documents
         deduplication by it (:attr:`repeatable_create`), and marked in the received journal (``jobs``) just
         before it goes out, so a run that dies after that counts it as uncertain spend rather than as never
         sent. Raises what :meth:`~storyreel.providers.http.JsonHttp.request` raises."""
         return self.http.request("POST", path, payload, headers=self.idempotency(key), idempotent=self.repeatable_create, files=files,
-                                 sending=jobs.record_attempt if jobs is not None else None)
+                                 sending=jobs.record_attempt if jobs is not None else None, answer_headers=answer_headers)
 
     @property
     def repeatable_create(self) -> bool:
@@ -542,3 +556,52 @@ class HttpImageProvider(ImageProvider):
                     assert self.connection is not None, f"{type(self).__name__} declares no connection"
                     self._http = self.connection.client(self.settings, classify=self.classify, timeout_s=self.timeout_s())
         return self._http
+
+
+class HttpImageProvider(HttpProvider, ImageProvider):
+    """Base of image adapters that speak JSON over HTTP (:class:`HttpProvider`)."""
+
+    client_caps_calls: ClassVar[bool] = True
+
+
+class SpeechProvider(Provider):
+    """Base of paid voices: a call is :meth:`fetch` (the paid part: the vendor's answer undecoded, journaled
+    by the narration stage before anything else can fail) then :meth:`finish` (free, local: the WAV and the
+    word timings). ``estimate`` is reserved in the ledger before the call."""
+
+    modality: ClassVar[str] = "tts"
+    default_voice: ClassVar[str] = ""
+
+    def voice(self, request: SpeechRequest) -> str:
+        """The vendor's voice for ``request``: the one it names (``--voice-name``), else :attr:`default_voice`.
+        An espeak-ng style code from a storyboard (``en-us``) names no vendor voice."""
+        import re
+
+        wanted = request.voice
+        return wanted if wanted and not re.fullmatch(r"[a-z]{2,3}(-[a-z0-9]+)*", wanted) else self.default_voice
+
+    def estimate(self, request: SpeechRequest) -> float:
+        """Upper bound in USD of one call (reserved against the cap before it runs)."""
+        return 0.0
+
+    def payload(self, request: SpeechRequest) -> dict:
+        """The vendor's request body (its hash names the call's journal entry)."""
+        return request.model_dump(mode="json")
+
+    def fetch(self, request: SpeechRequest, *, jobs: JobLog | None = None, key: str | None = None) -> Received:
+        """Send the request; the answer undecoded (``data``: the audio bytes, ``details``: timings and usage).
+        Raises ``ProviderRejected``, ``MalformedResponse``, ``UncertainCall`` or ``ProviderError``."""
+        raise NotImplementedError
+
+    def finish(self, request: SpeechRequest, received: Received, out_path: Path) -> SpeechResult:
+        """The WAV at ``out_path`` and the word timings of a fetched answer. Raises ``MalformedResponse``."""
+        raise NotImplementedError
+
+    def synthesize(self, request: SpeechRequest, out_path: Path) -> SpeechResult:
+        """:meth:`fetch` then :meth:`finish`, outside any project journal (the narration stage buys through
+        :func:`storyreel.stages.purchase.purchase` instead)."""
+        return self.finish(request, self.fetch(request, key=request_key(self.provider_id, self.payload(request))), out_path)
+
+
+class HttpSpeechProvider(HttpProvider, SpeechProvider):
+    """Base of voices that speak JSON over HTTP (:class:`HttpProvider`)."""

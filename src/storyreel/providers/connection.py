@@ -112,6 +112,8 @@ CONNECTIONS: dict[str, Connection] = {
                             prices=prices.REPLICATE),
     "openrouter": Connection("openrouter", "https://openrouter.ai/api/v1",
                              ("OPENROUTER_API_KEY", "STORYREEL_OPENROUTER_API_KEY", "STORYREEL_LLM_API_KEY"), prices=prices.OPENROUTER),
+    "elevenlabs": Connection("elevenlabs", "https://api.elevenlabs.io/v1", ("ELEVENLABS_API_KEY", "STORYREEL_ELEVENLABS_API_KEY"),
+                             auth_header="xi-api-key", bearer=False, prices=prices.ELEVENLABS),
     # any OpenAI-compatible server: image output and LLM steps have a URL and key each (they often differ)
     "image-server": Connection("openai-compatible", "https://openrouter.ai/api/v1", ("STORYREEL_IMAGE_API_KEY",),
                                base_url_var="STORYREEL_IMAGE_BASE_URL", key_required=False, prices=prices.OPENROUTER),

@@ -152,8 +152,9 @@ class JsonHttp:
 
     def request(self, method: str, path: str, payload: dict[str, Any] | None = None, headers: dict[str, str] | None = None,
                 *, idempotent: bool | None = None, files: list[tuple[str, tuple[str, bytes, str]]] | None = None,
-                sending: Callable[[], None] | None = None) -> dict[str, Any]:
-        """One call with retries; returns the decoded JSON object. With ``files`` (``(field, (name, bytes,
+                sending: Callable[[], None] | None = None, answer_headers: dict[str, str] | None = None) -> dict[str, Any]:
+        """One call with retries; returns the decoded JSON object (``answer_headers``, when given, receives the
+        answer's headers, lower-cased — e.g. a vendor's billed character count). With ``files`` (``(field, (name, bytes,
         type))``) the request is ``multipart/form-data``: ``payload``'s values become text fields.
 
         ``idempotent`` (default: True for GET, False otherwise) says whether repeating the request is safe:
@@ -171,7 +172,7 @@ class JsonHttp:
             retry=retry_if_exception_type(TransientError), reraise=True,
         )
         try:
-            return retrying(self._once, method, path, payload, headers, idempotent, files, sending)
+            return retrying(self._once, method, path, payload, headers, idempotent, files, sending, answer_headers)
         except TransientError as exc:
             raise ProviderError(f"{self.vendor}: gave up after {self.policy.attempts} attempts: {exc}") from None
 
@@ -185,7 +186,8 @@ class JsonHttp:
                              "done and billed it, so it is not repeated blindly (counted as uncertain in the ledger)")
 
     def _once(self, method: str, path: str, payload: dict[str, Any] | None, headers: dict[str, str] | None = None,
-              idempotent: bool = True, files: list | None = None, sending: Callable[[], None] | None = None) -> dict[str, Any]:
+              idempotent: bool = True, files: list | None = None, sending: Callable[[], None] | None = None,
+              answer_headers: dict[str, str] | None = None) -> dict[str, Any]:
         url = self.url(path)
         self._rate.acquire()
         with self._slots:
@@ -230,6 +232,8 @@ class JsonHttp:
             raise MalformedResponse(f"{self.vendor}: the response is not JSON: {self._scrub(response.text[:200])!r}") from None
         if not isinstance(body, dict):
             raise MalformedResponse(f"{self.vendor}: expected a JSON object, got {type(body).__name__}")
+        if answer_headers is not None:
+            answer_headers.update({k.lower(): v for k, v in response.headers.items()})
         return body
 
     def probe(self, path: str) -> int:

@@ -29,12 +29,30 @@ class ImagePrice:
 
 
 @dataclass(frozen=True)
+class SpeechPrice:
+    """A voice's price: per character of text (ElevenLabs) or per token (Gemini TTS: text in, audio out), for
+    model names starting with ``model``, in force from ``valid_from`` to ``valid_until`` (ISO dates, inclusive;
+    empty: open)."""
+
+    model: str
+    usd_per_character: float = 0.0
+    usd_per_input_token: float = 0.0
+    usd_per_output_token: float = 0.0
+    valid_from: str = ""
+    valid_until: str = ""
+    as_of: str = ""
+    source: str = ""
+
+
+@dataclass(frozen=True)
 class PriceTable:
     """One vendor's prices, declared by its :class:`~storyreel.providers.connection.Connection`: ``images``
-    (per model and quality) and ``llm`` (USD per input and output token by model name; ``llm_source`` says
-    where and when they were read). A vendor added by entry point declares its own table the same way."""
+    (per model and quality), ``speech`` (voices) and ``llm`` (USD per input and output token by model name;
+    ``llm_source`` says where and when they were read). A vendor added by entry point declares its own table
+    the same way."""
 
     images: tuple[ImagePrice, ...] = ()
+    speech: tuple[SpeechPrice, ...] = ()
     llm: Mapping[str, tuple[float, float]] = field(default_factory=dict)
     llm_source: str = ""
 
@@ -52,9 +70,20 @@ OPENAI = PriceTable(
 )
 
 _GEMINI = "https://ai.google.dev/gemini-api/docs/pricing (image output $30 / 1M tokens; 1290 tokens per 1K image)"
+_GEMINI_TTS = ("https://ai.google.dev/gemini-api/docs/pricing (Gemini 3.8 TTS launch prices to 2026-12-31, doubling on "
+               "2027-01-01; as relayed by LiteLLM discussion #42776 and Vercel AI Gateway's model pages, read 2026-12-07)")
 GEMINI = PriceTable(images=(
     ImagePrice("gemini-2.5-flash-image", "auto", (1024, 1024), 0.039, 0.30e-6, 30e-6, "2025-10-02", _GEMINI),
     ImagePrice("gemini-3-pro-image", "auto", (1024, 1024), 0.134, 2e-6, 120e-6, "2025-11-20", _GEMINI),
+), speech=(
+    SpeechPrice("gemini-3.8-flash-lite-tts", usd_per_input_token=0.5e-6, usd_per_output_token=6e-6, valid_until="2026-12-31",
+                as_of="2026-12-07", source=_GEMINI_TTS),
+    SpeechPrice("gemini-3.8-flash-lite-tts", usd_per_input_token=1e-6, usd_per_output_token=12e-6, valid_from="2027-01-01",
+                as_of="2026-12-07", source=_GEMINI_TTS),
+    SpeechPrice("gemini-3.8-flash-tts", usd_per_input_token=0.5e-6, usd_per_output_token=9e-6, valid_until="2026-12-31",
+                as_of="2026-12-07", source=_GEMINI_TTS),
+    SpeechPrice("gemini-3.8-flash-tts", usd_per_input_token=1e-6, usd_per_output_token=18e-6, valid_from="2027-01-01",
+                as_of="2026-12-07", source=_GEMINI_TTS),
 ))
 
 _OPENROUTER = "https://openrouter.ai/google/gemini-2.5-flash-image (Google's rates passed through: $30 / 1M image output tokens)"
@@ -70,7 +99,16 @@ REPLICATE = PriceTable(images=(
     ImagePrice("black-forest-labs/flux-1.1-pro", "auto", (1024, 1024), 0.04, as_of="2025-11-01", source=_REPLICATE),
 ))
 
-BUILT_IN = (OPENAI, GEMINI, OPENROUTER, REPLICATE)
+_ELEVENLABS = ("https://elevenlabs.io/pricing/api (text to speech per 1,000 characters: Multilingual v2/v3 $0.10, Flash/Turbo "
+               "$0.05, the same rate on every plan; as summarized by developer.puter.com, June 2026, read 2026-12-07)")
+ELEVENLABS = PriceTable(speech=(
+    SpeechPrice("eleven_multilingual_v2", usd_per_character=0.10 / 1000, as_of="2026-12-07", source=_ELEVENLABS),
+    SpeechPrice("eleven_v3", usd_per_character=0.10 / 1000, as_of="2026-12-07", source=_ELEVENLABS),
+    SpeechPrice("eleven_flash_", usd_per_character=0.05 / 1000, as_of="2026-12-07", source=_ELEVENLABS),
+    SpeechPrice("eleven_turbo_", usd_per_character=0.05 / 1000, as_of="2026-12-07", source=_ELEVENLABS),
+))
+
+BUILT_IN = (OPENAI, GEMINI, OPENROUTER, REPLICATE, ELEVENLABS)
 """Every built-in table: a model no table lists is estimated at the dearest entry of all (the cap errs on the
 safe side)."""
 
@@ -98,6 +136,22 @@ def usage_cost(price: ImagePrice, usage: dict) -> float | None:
         return round(int(usage.get("input_tokens", 0)) * price.usd_per_input_token + int(usage["output_tokens"]) * price.usd_per_output_token, 6)
     except (KeyError, TypeError, ValueError):
         return None
+
+
+def speech_price(table: PriceTable, model: str, day: str | None = None) -> SpeechPrice:
+    """The price of voice ``model`` on ``day`` (ISO date, default today, UTC) from ``table``: the entry whose
+    model prefix is longest among those in force; a model the table does not list is priced at the table's
+    dearest entry in force (the cap errs on the safe side). Raises ``LookupError`` for a table with no voices."""
+    from datetime import datetime, timezone
+
+    day = day or datetime.now(timezone.utc).date().isoformat()
+    current = [p for p in table.speech if (not p.valid_from or p.valid_from <= day) and (not p.valid_until or day <= p.valid_until)]
+    if not current:
+        raise LookupError("no voice prices in force")
+    matching = [p for p in current if model.startswith(p.model)]
+    if matching:
+        return max(matching, key=lambda p: len(p.model))
+    return max(current, key=lambda p: (p.usd_per_character, p.usd_per_output_token))
 
 
 # --------------------------------------------------------------------------------------------- LLMs

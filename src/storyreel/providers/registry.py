@@ -49,7 +49,11 @@ BUILTINS: dict[str, dict[str, str | tuple[str, str]]] = {
         "openai-compatible": ("storyreel.providers.image.chat_images:ChatImages", "image-server"),
         "openrouter": ("storyreel.providers.image.chat_images:ChatImages", "openrouter"),
     },
-    "tts": {"local": "storyreel.providers.tts.local:LocalVoice"},
+    "tts": {
+        "local": "storyreel.providers.tts.local:LocalVoice",
+        "elevenlabs": "storyreel.providers.tts.elevenlabs:ElevenLabsSpeech",
+        "google": "storyreel.providers.tts.gemini_tts:GeminiSpeech",
+    },
     "scorer": {"local": "storyreel.providers.scorer.local_technical:LocalTechnical"},
     "judge": {vendor: (_JUDGE, conn) for vendor, conn in _LLM_VENDORS.items()},
     "llm": {

@@ -1,5 +1,6 @@
 """Stage ``narration``: speech audio and word timings per shot (``local``: a Piper voice for English,
-espeak-ng for other languages).
+espeak-ng for other languages; ``elevenlabs:…`` and ``google:…`` bought through the paid-call protocol,
+:mod:`storyreel.stages.purchase`: journaled before decoding, reserved before the call, a lost answer uncertain).
 
 Outputs ``audio/<shot>.wav`` and ``audio/<shot>.json``: ``duration_s``, ``sample_rate``, ``words`` and the
 provenance — ``provider`` (e.g. ``local:piper/en_US-joe-medium``), ``voice``, ``timing`` (where the word
@@ -12,8 +13,10 @@ from typing import ClassVar
 
 from storyreel.core.atomic import atomic_write_json
 from storyreel.engine.graph import NodeOutput, RecipeParts, Stage
-from storyreel.providers.base import SpeechRequest
+from storyreel.providers.base import PaidSpeechService, SpeechRequest, request_key
 from storyreel.stages.context import ProjectContext
+from storyreel.stages.purchase import purchase
+from storyreel.store.journal import CallJournal
 
 
 class NarrationStage(Stage[ProjectContext]):
@@ -41,7 +44,17 @@ class NarrationStage(Stage[ProjectContext]):
 
     def run(self, ctx: ProjectContext, unit: str) -> NodeOutput:
         wav = ctx.paths.narration_audio(unit)
-        result = ctx.tts_provider.synthesize(self.request(ctx, unit), wav)
+        request = self.request(ctx, unit)
+        cleanup = []
+        if ctx.tts_provider.paid:
+            voice: PaidSpeechService = ctx.tts_provider  # type: ignore[assignment]
+            key = request_key(voice.provider_id, voice.payload(request))
+            result = purchase(ctx, node=f"narration[{unit}]", provider=voice, key=key, estimate=lambda: voice.estimate(request),
+                              fetch=lambda jobs, attempt: voice.fetch(request, jobs=jobs, key=attempt),
+                              decode=lambda received: voice.finish(request, received, wav))
+            cleanup = CallJournal(ctx.paths, key).files()
+        else:
+            result = ctx.tts_provider.synthesize(request, wav)
         meta = ctx.paths.narration_timing(unit)
         atomic_write_json(
             meta,
@@ -56,4 +69,5 @@ class NarrationStage(Stage[ProjectContext]):
             },
         )
         ctx.forget_narration(unit)
-        return NodeOutput(files=[wav, meta], details={"provider": result.provider, **result.provider_details}, cost_usd=result.cost_usd)
+        return NodeOutput(files=[wav, meta], details={"provider": result.provider, **result.provider_details}, cost_usd=result.cost_usd,
+                          cleanup=cleanup)

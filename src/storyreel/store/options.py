@@ -63,12 +63,15 @@ class ProjectOptions(BaseModel):
 def update_options(paths: ProjectPaths, *, music: Path | None = None, no_music: bool = False, **values: object) -> ProjectOptions:
     """Store the given option ``values`` (None = keep the stored one). ``music`` is copied into
     ``assets/`` so the project stays self-contained; ``no_music`` removes the bed. Writes only when
-    something changed."""
+    something changed. A new ``voice`` without a ``voice_name`` forgets the stored voice name: a voice name
+    belongs to the voice provider it was chosen for (an ElevenLabs voice ID means nothing to Piper)."""
     opts = ProjectOptions.load(paths)
     before = opts.model_dump()
     changes = {k: v for k, v in values.items() if v is not None}
+    if changes.get("voice") not in (None, opts.voice) and "voice_name" not in changes:
+        changes["voice_name"] = None
     if changes:
-        opts = opts.model_copy(update=changes)
+        opts = opts.model_copy(update=changes)  # voice_name=None is kept: it clears the stored name
     if music is not None:
         target = paths.root / "assets" / f"music{music.suffix.lower()}"
         target.parent.mkdir(parents=True, exist_ok=True)

@@ -110,6 +110,16 @@ class _Engine:
         return b"".join(self._samples), list(self._events)
 
 
+def render(text: str, voice: str, rate_wpm: int = 165) -> tuple[bytes, int, list[tuple[int, int, int]]]:
+    """espeak-ng's reading of ``text`` with ``voice``: (16-bit mono PCM, sample rate, word events as (audio ms,
+    character position from 1, length)) — the reference the local aligner warps a voice onto. Raises
+    :class:`ProviderError`."""
+    with _Engine._lock:
+        engine = _Engine.get()
+        pcm, events = engine.synth(text, voice, rate_wpm)
+        return pcm, engine.sample_rate, events
+
+
 class LocalEspeak(LocalProvider):
     """espeak-ng TTS. ``synthesize(request, out_path)`` writes a 16-bit mono WAV and returns word timings."""
 
@@ -125,10 +135,7 @@ class LocalEspeak(LocalProvider):
 
     def synthesize(self, request: SpeechRequest, out_path: Path) -> SpeechResult:
         voice = self.voice_for(request.language, request.voice)
-        with _Engine._lock:
-            engine = _Engine.get()
-            pcm, events = engine.synth(request.text, voice, request.words_per_minute)
-            rate = engine.sample_rate
+        pcm, rate, events = render(request.text, voice, request.words_per_minute)
         if not pcm:
             raise ProviderError(f"espeak-ng produced no audio for {request.text[:40]!r}")
         pcm = _trim_trailing_silence(pcm, rate)
