@@ -97,6 +97,7 @@ def test_elevenlabs_then_gemini_then_the_local_voice_on_one_project(httpserver, 
     errors = []
     for shot, sidecar in _sidecars(ws, pid).items():
         assert sidecar["provider"] == "google:gemini-3.8-flash-tts/Charon" and sidecar["timing"] == "aligner"
+        assert sidecar["style"] == style and sidecar["style_used"] is True
         starts = [w["start_s"] for w in sidecar["words"]]
         assert starts == sorted(starts) and sidecar["words"][-1]["end_s"] <= sidecar["duration_s"] + 1e-6
         truth = {w.char_start: w.start_s for w in gemini.truth[_narration(board, shot)]}
@@ -113,5 +114,7 @@ def test_elevenlabs_then_gemini_then_the_local_voice_on_one_project(httpserver, 
     stages = {node.split("[")[0] for node in local["executed_nodes"]}
     assert {"narration", "render", "qc"} <= stages and not stages & NOT_VISUAL, stages
     assert len(eleven.calls) + len(gemini.calls) == calls
-    assert {s["provider"] for s in _sidecars(ws, pid).values()} == {"local:piper/en_US-joe-medium"}
+    local_sidecars = _sidecars(ws, pid).values()
+    assert {s["provider"] for s in local_sidecars} == {"local:piper/en_US-joe-medium"}
+    assert all(s["style"] == style and s["style_used"] is False for s in local_sidecars)  # Piper takes no instructions
     assert "voice_name" not in json.loads((root / "options.json").read_text())

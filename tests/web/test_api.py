@@ -233,3 +233,39 @@ def test_a_queued_project_can_be_deleted_and_its_job_goes_with_it(app, workspace
     assert alice.delete(f"/api/projects/{made['id']}").status_code == 204
     assert alice.get(f"/api/jobs/{made['job_id']}").status_code == 404
     assert not (workspace / "projects" / made["id"]).exists() and alice.get("/api/projects").json()["total"] == 0
+
+
+def test_the_voice_is_chosen_in_the_form_priced_kept_and_shown(app, monkeypatch) -> None:  # noqa: ANN001
+    """The new-video form offers the offline voices, and a cloud voice only once its key is set; the estimate
+    prices a paid voice's narration; an unconfigured voice or an unknown Piper voice is refused by its field
+    with nothing written; the choice is kept in the project's options and the project page says which voice
+    reads it."""
+    browser = browser_client(app, "alice")
+    token = csrf_token(browser)
+    page = browser.get("/new").text
+    assert 'value="local"' in page and 'value="local:espeak"' in page and "elevenlabs:" not in page
+    refused = browser.post("/new", data={"csrftoken": token, "text": HARE, "voice": "elevenlabs:eleven_multilingual_v2"})
+    assert refused.status_code == 422 and "ELEVENLABS_API_KEY" in refused.text
+    unknown = browser.post("/new", data={"csrftoken": token, "text": HARE, "voice": "local", "voice_name": "en_GB-nobody"})
+    assert unknown.status_code == 422 and "en_GB-nobody" in unknown.text and "en_US-joe-medium" in unknown.text
+    assert not (app.state.root / "projects").exists() or not any((app.state.root / "projects").iterdir())  # nothing written
+
+    monkeypatch.setenv("ELEVENLABS_API_KEY", "xi-test-not-a-real-key")
+    monkeypatch.setenv("STORYREEL_ELEVENLABS_BASE_URL", "http://127.0.0.1:9/v1")  # allowed by the tests' network guard; never called
+    assert "ElevenLabs · eleven_multilingual_v2 (paid)" in browser.get("/new").text
+    paid = browser.post("/new/estimate", data={"csrftoken": token, "text": HARE, "voice": "elevenlabs:eleven_multilingual_v2"})
+    assert "Read by ElevenLabs · eleven_multilingual_v2 ($0.0" in paid.text
+    free = browser.post("/new/estimate", data={"csrftoken": token, "text": HARE})
+    assert "Read by Offline neural voice (Piper), free" in free.text or "Read by Offline voice (espeak-ng), free" in free.text
+
+    made = browser.post("/new", data={"csrftoken": token, "text": HARE, "title": "Told slowly", "voice": "local:espeak",
+                                      "voice_style": "slow and clear"}, follow_redirects=False)
+    assert made.status_code == 303, made.text
+    pid = made.headers["location"].rsplit("/", 1)[-1]
+    from storyreel.api.session import Workspace
+
+    job_id = browser.get(f"/api/projects/{pid}").json()["job"]["id"]
+    request = Workspace.open(app.state.root).jobs.get(job_id).request  # what the queued make will be given
+    assert request["voice"] == "local:espeak" and request["voice_style"] == "slow and clear"
+    shown = browser.get(f"/projects/{pid}").text
+    assert "Voice: Offline voice (espeak-ng) — style “slow and clear”" in shown

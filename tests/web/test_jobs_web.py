@@ -48,6 +48,8 @@ def test_the_job_reports_done_with_progress_and_stage(made) -> None:  # noqa: AN
     project = alice.get(f"/api/projects/{pid}").json()
     assert project["project"]["status"] == "done" and project["project"]["duration_s"] > 10
     assert project["project"]["title"] == "Tide & Stone" and project["has_video"] and project["qc"]["passed"]
+    shots = sum(len(ch["shots"]) for ch in project["storyboard"]["chapters"])
+    assert project["voice"]["used"] == [{"provider": "local:espeak", "label": "Offline voice (espeak-ng)", "shots": shots}]  # every shot
     me = alice.get("/api/me").json()
     assert me["videos_made"] == 1 and me["total_cost_usd"] == 0.0
 

@@ -26,12 +26,14 @@ from storyreel.api.session import Project, Workspace
 from storyreel.api.verbs.status import project_status
 from storyreel.core.artifact import Storyboard, format_validation_error, slugify_id
 from storyreel.core.atomic import atomic_write_text
-from storyreel.core.errors import InputError, StoryreelError
+from storyreel.core.errors import ConfigError, InputError, StoryreelError
 from storyreel.core.source import read_source
 from storyreel.core.text import strip_controls
 from storyreel.core.vocabulary import ProjectStatus
 from storyreel.engine.staleness import Cause, State
+from storyreel.providers.base import SpeechRequest
 from storyreel.providers.registry import resolve
+from storyreel.providers.tts.local import check_voice_name, for_language
 from storyreel.store import review
 from storyreel.store.gallery import Page
 from storyreel.store.jobs import JobConflict, JobView
@@ -74,7 +76,8 @@ def _safe_name(name: str | None) -> str:
 def create_project(ws: Workspace, *, text: str | None = None, file_name: str | None = None, data: bytes | None = None,
                    title: str | None = None, aspect_ratio: str | None = None, language: str | None = None,
                    image_provider: str | None = None, llm: str | None = None, max_cost: float | None = None,
-                   candidates: int | None = None, user_id: int | None = None) -> tuple[dict, dict]:
+                   candidates: int | None = None, voice: str | None = None, voice_name: str | None = None,
+                   voice_style: str | None = None, user_id: int | None = None) -> tuple[dict, dict]:
     """A new project of ``user_id`` from pasted ``text`` or an uploaded file (``file_name``, ``data``): the
     project's row, and the fields of the ``make`` that will make its video (for the job queue). The input gets
     the CLI's validation (kind detected from the content, size, UTF-8, prompt length, chapter JSON schema)
@@ -94,8 +97,10 @@ def create_project(ws: Workspace, *, text: str | None = None, file_name: str | N
     title = (title or "").strip()[:200] or None
     pid = f"{slugify_id(title or Path(name).stem, fallback='project')[:48]}-{secrets.token_hex(3)}"
     choices = {"aspect_ratio": aspect_ratio or None, "language": language or None, "image_provider": image_provider or None,
-               "llm": llm or None, "max_cost": max_cost, "candidates": candidates}
+               "llm": llm or None, "max_cost": max_cost, "candidates": candidates, "voice": voice or None,
+               "voice_name": (voice_name or "").strip() or None, "voice_style": (voice_style or "").strip() or None}
     MakeRequest.build(input_path=Path(name), project_id=pid, **choices)  # the fields, checked before anything is written
+    _check_configured(ws, choices)
     project = ws.project(pid)
     project.paths.input.mkdir(parents=True)
     source_path = project.paths.input / name
@@ -116,6 +121,19 @@ def create_project(ws: Workspace, *, text: str | None = None, file_name: str | N
     request = {k: v for k, v in choices.items() if v is not None}
     request.update(input_path=source_path.relative_to(ws.root).as_posix(), project_id=pid)
     return overview(ws, pid, user_id)[0], request
+
+
+def _check_configured(ws: Workspace, choices: dict) -> None:
+    """Each chosen provider usable as configured (key present, base URL allowed) and the voice name one the voice
+    has — before anything is written. Raises :class:`InputError` naming the form field and what to set."""
+    for field, modality in (("image_provider", "image"), ("llm", "llm"), ("voice", "tts")):
+        if choices[field] is None or choices[field] == "local":
+            continue
+        try:
+            resolve(modality, choices[field], ws.settings).preflight()
+        except ConfigError as exc:
+            raise InputError(exc.message, field=field, hint=exc.hint) from None
+    check_voice_name(choices["voice"] or ws.settings.tts_provider, choices["voice_name"])
 
 
 # ------------------------------------------------------------------------------------------ reading
@@ -185,7 +203,24 @@ def page(ws: Workspace, project_id: str, user_id: int | None, *, with_cost: bool
         "jobs": [j.as_dict() for j in recent],
         "has_video": paths.video.exists(), "has_subtitles": paths.root.joinpath("video.vtt").exists(),
         "qc": review.qc_report(paths), "cost": cost_summary(project) if with_cost else None, "cap_usd": project.settings.max_cost_usd,
+        "voice": _voice(project, board, recent),
     }
+
+
+def _voice(project: Project, board: Storyboard | None, recent: list[JobView]) -> dict:
+    """The project's voice: the chosen one (``chosen``, ``chosen_label``, ``name``, ``style``: what a queued make
+    asks for, else the project's options) and the ones its narration was made with (``used``: ``[{"provider",
+    "label", "shots"}]``, from the sidecars)."""
+    settings = project.settings
+    waiting = next((j.request for j in recent if j.kind == "make" and j.state in ("queued", "running")), None) or {}
+    chosen = waiting.get("voice") or settings.tts_provider
+    name = waiting.get("voice_name") or (settings.tts_voice if "voice" not in waiting else None)
+    style = waiting.get("voice_style") or settings.tts_style
+    if board is not None:
+        chosen = for_language(chosen, board.settings.language)
+    used = review.narration_voices(board, project.paths) if board is not None else {}
+    return {"chosen": chosen, "chosen_label": voice_label(chosen), "name": name, "style": style,
+            "used": [{"provider": p, "label": voice_label(p), "shots": n} for p, n in used.items()]}
 
 
 def shot(ws: Workspace, project_id: str, shot_id: str, user_id: int | None) -> dict:
@@ -318,27 +353,44 @@ def provider_choices(ws: Workspace) -> dict[str, list[dict]]:
     ``STORYREEL_DASHBOARD_LLMS``), keeping those usable as configured: the offline preflight (key present,
     base URL allowed) passes. Each: ``{"id", "paid"}``."""
     settings = ws.settings
-    out: dict[str, list[dict]] = {"image": [], "llm": []}
-    for modality, ids in (("image", settings.dashboard_image_providers), ("llm", settings.dashboard_llms)):
-        for provider_id in dict.fromkeys([getattr(settings, "image_provider" if modality == "image" else "llm"), *ids]):
+    out: dict[str, list[dict]] = {"image": [], "llm": [], "tts": []}
+    offered = (("image", settings.image_provider, settings.dashboard_image_providers), ("llm", settings.llm, settings.dashboard_llms),
+               ("tts", settings.tts_provider, settings.dashboard_voices))
+    for modality, default, ids in offered:
+        for provider_id in dict.fromkeys([default, *ids]):
             try:
-                provider = resolve(modality, provider_id, settings)
+                provider = resolve(modality, for_language(provider_id, "en") if modality == "tts" else provider_id, settings)
                 provider.preflight(online=False)
             except (StoryreelError, ValueError, ImportError):
                 continue
-            out[modality].append({"id": provider_id, "paid": provider.paid})
+            out[modality].append({"id": provider_id, "paid": provider.paid, "label": voice_label(provider_id) if modality == "tts" else provider_id})
     return out
 
 
+VOICE_NAMES = {"local": "Offline voice for the language", "local:piper": "Offline neural voice (Piper)",
+               "local:espeak": "Offline voice (espeak-ng)", "elevenlabs": "ElevenLabs", "google": "Google Gemini"}
+
+
+def voice_label(provider: str) -> str:
+    """A voice as people read it: ``local:piper/en_US-joe-medium`` → "Offline neural voice (Piper) · en_US-joe-medium",
+    ``elevenlabs:eleven_multilingual_v2`` → "ElevenLabs · eleven_multilingual_v2"."""
+    engine, _, voice = provider.partition("/")
+    if engine in VOICE_NAMES:
+        return VOICE_NAMES[engine] + (f" · {voice}" if voice else "")
+    vendor, _, model = engine.partition(":")
+    return " · ".join(part for part in (VOICE_NAMES.get(vendor, vendor), model, voice) if part)
+
+
 def estimate_new(ws: Workspace, *, text: str, aspect_ratio: str | None = None, language: str | None = None,
-                 image_provider: str | None = None, llm: str | None = None) -> dict:
+                 image_provider: str | None = None, llm: str | None = None, voice: str | None = None) -> dict:
     """The priced plan of a video not made yet: the text planned by the offline planner in a scratch
-    workspace, then the imagegen dry run with the chosen providers (calls nothing, writes nothing in the
-    user's workspace). ``{"shots", "generated", "estimate_usd", "provider", "cap_usd"}``. Raises
+    workspace, then the imagegen dry run with the chosen providers and the chosen voice's price of every shot's
+    narration (calls nothing, writes nothing in the user's workspace). ``{"shots", "generated", "estimate_usd"
+    (images and voice), "images_usd", "voice_usd", "voice", "provider", "cap_usd"}``. Raises
     :class:`InputError` like :func:`create_project` for bad input; a paid planner's own cost is not included
     (its call is priced when it runs)."""
     MakeRequest.build(prompt="x" * 20, aspect_ratio=aspect_ratio or None, language=language or None,
-                      image_provider=image_provider or None, llm=llm or None)
+                      image_provider=image_provider or None, llm=llm or None, voice=voice or None)
     with tempfile.TemporaryDirectory(prefix="storyreel-estimate-") as scratch:
         root = Path(scratch)
         source = root / "input.txt"
@@ -350,6 +402,12 @@ def estimate_new(ws: Workspace, *, text: str, aspect_ratio: str | None = None, l
         except InputError as exc:
             raise InputError(exc.message, field="text", hint=exc.hint) from None
     board = planned.storyboard
+    voice_id = for_language(voice or ws.settings.tts_provider, board.settings.language)
+    speech = resolve("tts", voice_id, ws.settings)
+    voice_usd = round(sum(speech.estimate(SpeechRequest(text=shot.narration, language=board.settings.language,
+                                                        words_per_minute=ws.settings.speech_rate_wpm))
+                          for _, shot in board.shots()), 6) if speech.paid else 0.0
     return {"shots": len(priced.shots), "generated": sum(r["method"] == "generated" for r in priced.shots),
-            "estimate_usd": priced.estimate_usd, "provider": image_provider or ws.settings.image_provider,
+            "estimate_usd": round(priced.estimate_usd + voice_usd, 6), "images_usd": priced.estimate_usd, "voice_usd": voice_usd,
+            "voice": voice_label(voice_id), "provider": image_provider or ws.settings.image_provider,
             "cap_usd": ws.settings.max_cost_usd, "title": board.settings.title, "aspect_ratio": board.settings.aspect_ratio}

@@ -51,6 +51,7 @@ class ConfigError(ProviderError):
     message says what to set. Exit code 1."""
 
     def __init__(self, message: str, *, hint: str | None = None) -> None:
+        self.message = message
         self.hint = hint
         super().__init__(f"{message}\n  fix: {hint}" if hint else message)
 

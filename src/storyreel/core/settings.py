@@ -58,6 +58,11 @@ class Settings(BaseSettings):
         default=["local:direct", "openai:gpt-5-mini", "openrouter:openai/gpt-5-mini", "google:gemini-2.5-flash"],
         description="LLMs the dashboard offers for image prompts (those whose key is configured are shown).",
     )
+    dashboard_voices: list[str] = Field(
+        default=["local", "local:espeak", "elevenlabs:eleven_multilingual_v2", "elevenlabs:eleven_flash_v2_5",
+                 "google:gemini-3.8-flash-tts", "google:gemini-3.8-flash-lite-tts"],
+        description="Voices the dashboard offers (those whose key is configured are shown).",
+    )
     max_upload_bytes: int = Field(default=2_000_000, ge=1000, description="Largest input file the dashboard accepts.")
     planner: str = Field(default="local:planner", description="Planner provider (vendor:model).")
     image_provider: str = Field(default="local:cards", description="Image provider (vendor:model).")

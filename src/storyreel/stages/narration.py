@@ -4,7 +4,8 @@ espeak-ng for other languages; ``elevenlabs:…`` and ``google:…`` bought thro
 
 Outputs ``audio/<shot>.wav`` and ``audio/<shot>.json``: ``duration_s``, ``sample_rate``, ``words`` and the
 provenance — ``provider`` (e.g. ``local:piper/en_US-joe-medium``), ``voice``, ``timing`` (where the word
-timings come from: ``engine-events``, ``model-alignment``, ``vendor``, ``aligner``) and ``cost_usd``.
+timings come from: ``engine-events``, ``model-alignment``, ``vendor``, ``aligner``), ``cost_usd`` and, when a
+style was asked for, ``style`` and ``style_used`` (False: this voice takes no instructions).
 """
 
 from __future__ import annotations
@@ -66,6 +67,7 @@ class NarrationStage(Stage[ProjectContext]):
                 "voice": result.provider_details.get("voice"),
                 "timing": result.provider_details.get("timing"),
                 "cost_usd": result.cost_usd,
+                **({"style": request.style, "style_used": bool(result.provider_details.get("style_used"))} if request.style else {}),
             },
         )
         ctx.forget_narration(unit)

@@ -108,6 +108,17 @@ def score_distribution(candidates: Iterable[dict]) -> list[dict]:
             for k, v in sorted(values.items())]
 
 
+def narration_voices(board: Storyboard, paths: ProjectPaths) -> dict[str, int]:
+    """The voices the project's narration was made with, as recorded in its ``audio/<shot>.json`` sidecars:
+    ``{provider: shots}`` (``provider`` as ``vendor:model/voice``), most used first; empty before any narration."""
+    counts: dict[str, int] = {}
+    for _, shot in board.shots():
+        sidecar = read_json(paths.narration_timing(shot.shot_id)) or {}
+        if sidecar.get("provider"):
+            counts[sidecar["provider"]] = counts.get(sidecar["provider"], 0) + 1
+    return dict(sorted(counts.items(), key=lambda kv: -kv[1]))
+
+
 def qc_report(paths: ProjectPaths) -> dict | None:
     """The project's ``qc.json`` (None before the first render)."""
     return read_json(paths.qc_report)

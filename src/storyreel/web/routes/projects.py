@@ -32,7 +32,8 @@ EXAMPLES = [
     {"name": "bitcoin-tr", "file": "chapters-bitcoin-tr.json", "label": "Bitcoin (Turkish chapter JSON)", "note": "Turkish narration"},
 ]
 EXAMPLES_DIR = Path(__file__).resolve().parents[4] / "examples"
-FORM_FIELDS = ("text", "file", "aspect_ratio", "language", "max_cost", "image_provider", "llm", "candidates")
+FORM_FIELDS = ("text", "file", "aspect_ratio", "language", "max_cost", "image_provider", "llm", "candidates", "voice", "voice_name",
+               "voice_style")
 
 
 class NewProject(BaseModel):
@@ -44,6 +45,9 @@ class NewProject(BaseModel):
     llm: str | None = None
     max_cost: float | None = Field(default=None, ge=0)
     candidates: int | None = Field(default=None, ge=1, le=8, description="Candidate images per shot (best-of-N).")
+    voice: str | None = Field(default=None, description="Narration: local, local:piper, local:espeak, elevenlabs:MODEL or google:MODEL.")
+    voice_name: str | None = Field(default=None, max_length=120, description="The voice's ID (an ElevenLabs voice ID, a Gemini voice).")
+    voice_style: str | None = Field(default=None, max_length=500, description="How to speak, for voices that take directions.")
 
 
 class Regenerate(BaseModel):
@@ -133,7 +137,8 @@ def _new_form(request: Request, ws: api.Workspace, *, form: dict, errors: dict, 
 
 @pages.get("/new")
 def new_page(request: Request, user: PageUser, ws: Ws, example: str = "") -> HTMLResponse:
-    form = {"text": "", "title": "", "aspect_ratio": "", "language": "", "max_cost": "", "image_provider": "", "llm": "", "candidates": ""}
+    form = {"text": "", "title": "", "aspect_ratio": "", "language": "", "max_cost": "", "image_provider": "", "llm": "", "candidates": "",
+            "voice": "", "voice_name": "", "voice_style": ""}
     chosen = next((e for e in EXAMPLES if e["name"] == example), None)
     if chosen and (EXAMPLES_DIR / chosen["file"]).is_file():
         form.update(text=(EXAMPLES_DIR / chosen["file"]).read_text(encoding="utf-8"), title=chosen["label"])
@@ -145,9 +150,12 @@ async def create(request: Request, user: PageUser, ws: Ws, text: Annotated[str, 
                  title: Annotated[str, Form(max_length=200)] = "", aspect_ratio: Annotated[str, Form()] = "",
                  language: Annotated[str, Form(max_length=16)] = "", max_cost: Annotated[str, Form()] = "",
                  image_provider: Annotated[str, Form()] = "", llm: Annotated[str, Form()] = "", candidates: Annotated[str, Form()] = "",
+                 voice: Annotated[str, Form(max_length=120)] = "", voice_name: Annotated[str, Form(max_length=120)] = "",
+                 voice_style: Annotated[str, Form(max_length=500)] = "",
                  file: Annotated[UploadFile | None, File()] = None) -> Response:
     form = {"text": text, "title": title, "aspect_ratio": aspect_ratio, "language": language, "max_cost": max_cost,
-            "image_provider": image_provider, "llm": llm, "candidates": candidates}
+            "image_provider": image_provider, "llm": llm, "candidates": candidates, "voice": voice, "voice_name": voice_name,
+            "voice_style": voice_style}
 
     def refused(field: str, message: str, status_code: int = 422):  # noqa: ANN202 - the form again, the message by the field
         return run_in_threadpool(lambda: _new_form(request, ws, form=form, errors={field: message}, status_code=status_code))
@@ -169,7 +177,8 @@ async def create(request: Request, user: PageUser, ws: Ws, text: Annotated[str, 
     def submit():  # noqa: ANN202
         return jobs.create_project(ws, user_id=user.id, text=None if data is not None else text, file_name=name, data=data,
                                    title=title or None, aspect_ratio=aspect_ratio or None, language=language or None,
-                                   image_provider=image_provider or None, llm=llm or None, max_cost=cap, candidates=count)
+                                   image_provider=image_provider or None, llm=llm or None, max_cost=cap, candidates=count,
+                                   voice=voice or None, voice_name=voice_name or None, voice_style=voice_style or None)
     try:
         project, _job = await run_in_threadpool(submit)
     except InputError as exc:
@@ -180,13 +189,13 @@ async def create(request: Request, user: PageUser, ws: Ws, text: Annotated[str, 
 @pages.post("/new/estimate", max_body_size=csrf.UPLOAD_BODY, form_limits=csrf.FORM_LIMITS)
 def estimate(request: Request, user: PageUser, ws: Ws, text: Annotated[str, Form()] = "", aspect_ratio: Annotated[str, Form()] = "",
              language: Annotated[str, Form(max_length=16)] = "", image_provider: Annotated[str, Form()] = "",
-             llm: Annotated[str, Form()] = "") -> HTMLResponse:
+             llm: Annotated[str, Form()] = "", voice: Annotated[str, Form(max_length=120)] = "") -> HTMLResponse:
     """The priced plan of the form's text (HTMX fragment): shots, images by the provider, estimated USD."""
     est, error = None, None
     if text.strip():
         try:
             est = library.estimate_new(ws, text=text, aspect_ratio=aspect_ratio or None, language=language or None,
-                                       image_provider=image_provider or None, llm=llm or None)
+                                       image_provider=image_provider or None, llm=llm or None, voice=voice or None)
         except InputError as exc:
             error = exc.message + (f" — {exc.hint}" if exc.hint else "")
     return render(request, "_estimate.html", est=est, error=error)
