@@ -164,3 +164,27 @@ def test_a_wav_with_no_speech_still_gets_ordered_timings_inside_it() -> None:
     aligned = aligner.align(silence, 16000, "Nothing is said here.", "en")
     starts = [w.start_s for w in aligned.words]
     assert starts == sorted(starts) and aligned.words[-1].end_s <= 2.0
+
+
+def test_a_voice_name_is_checked_against_the_voice_that_will_read_with_it(tmp_path: Path) -> None:
+    """``make --voice-name X`` without ``--voice`` belongs to the project's stored voice: any ID for a cloud voice,
+    an installed one for Piper — refused before anything is kept."""
+    from storyreel.api.requests import MakeRequest
+    from storyreel.api.session import Workspace
+    from storyreel.api.verbs.make import Make
+    from storyreel.core.errors import InputError
+    from storyreel.store.options import update_options
+
+    ws = Workspace(Settings(workspace=tmp_path / "ws", allow_network=False, tts_provider="local"))
+    project = ws.project("hare")
+    project.paths.root.mkdir(parents=True)
+    fable = Path(__file__).resolve().parents[2] / "examples" / "hare-and-tortoise.txt"
+    named = MakeRequest.build(input_path=fable, project_id="hare", voice_name="voice-e2e-01", workspace=tmp_path / "ws")
+    with pytest.raises(InputError, match="no Piper voice 'voice-e2e-01'"):
+        Make().check(project, named)  # no stored voice: the workspace's (local → Piper for English)
+    update_options(project.paths, voice="elevenlabs:eleven_multilingual_v2", voice_name="abc")
+    project.__dict__.pop("options", None)
+    Make().check(project, named)  # the project's ElevenLabs voice takes any voice ID
+    with pytest.raises(InputError):
+        Make().check(project, MakeRequest.build(input_path=fable, project_id="hare", voice="local", workspace=tmp_path / "ws",
+                                                voice_name="voice-e2e-01"))

@@ -32,7 +32,7 @@ from storyreel.engine.graph import Node, Stage
 from storyreel.media.ffmpeg import Encoding, choose_encoder, default_threads
 from storyreel.providers.registry import resolve
 from storyreel.providers.scorer.local_consistency import LocalConsistency
-from storyreel.providers.tts.local import check_voice_name, for_language
+from storyreel.providers.tts.local import for_language
 from storyreel.stages.context import ProjectContext
 from storyreel.stages.manifest import write_manifest
 from storyreel.store.accounts import Accounts
@@ -132,11 +132,9 @@ class Workspace:
         """The dashboard's reads over projects (gallery, costs, one project's row and jobs)."""
         return ProjectQueries(self.store.sessions)
 
-    def check_choices(self, *, image_provider: str | None = None, llm: str | None = None, voice: str | None = None,
-                      voice_name: str | None = None) -> None:
+    def check_choices(self, *, image_provider: str | None = None, llm: str | None = None, voice: str | None = None) -> None:
         """The offline preflight of the providers a request names and of a paid planner, before anything is
-        planned or written. Raises :class:`~storyreel.core.errors.ConfigError` naming what to set, or
-        :class:`InputError` for a voice name the voice does not have."""
+        planned or written. Raises :class:`~storyreel.core.errors.ConfigError` naming what to set."""
         settings = self.settings
         planner = resolve("planner", settings.planner, settings)
         if planner.paid:
@@ -144,7 +142,6 @@ class Workspace:
         for modality, value in (("image", image_provider), ("llm", llm), ("tts", voice)):
             if value is not None and value != "local":
                 resolve(modality, value, settings).preflight()
-        check_voice_name(voice or settings.tts_provider, voice_name)
 
     def project(self, project_id: str, *, field: str = "PROJECT") -> Project:
         """The project ``project_id`` (which may not exist yet). Raises :class:`InputError` naming ``field``

@@ -16,6 +16,7 @@ from storyreel.core.vocabulary import ProjectStatus
 from storyreel.engine import uptodate
 from storyreel.engine.executor import Executor, RunReport
 from storyreel.media.ffmpeg import ffmpeg_exe
+from storyreel.providers.tts.local import check_voice_name
 from storyreel.stages.context import ProjectContext
 
 
@@ -26,10 +27,19 @@ class Make(Verb[MakeRequest, RunResult]):
 
     def open(self, ws: Workspace, request: MakeRequest) -> Project:
         uptodate.forget(ws.root, request.stamp_identity())
-        ws.check_choices(image_provider=request.image_provider, llm=request.llm, voice=request.voice,  # before any work
-                         voice_name=request.voice_name)
+        ws.check_choices(image_provider=request.image_provider, llm=request.llm, voice=request.voice)  # before any work
         self.planning = Planning(ws, request)
         return self.planning.project
+
+    def check(self, project: Project, request: MakeRequest) -> None:
+        """The voice name against the voice that will read with it — the one asked for, else the project's, else
+        the workspace's — before anything is kept. Raises :class:`InputError` (``--voice-name``)."""
+        stored = project.options if project.paths.options.exists() else None
+        voice = request.voice or (stored.voice if stored else None) or project.ws.settings.tts_provider
+        name = request.voice_name
+        if name is None and stored is not None and request.voice in (None, stored.voice):
+            name = stored.voice_name
+        check_voice_name(voice, name)
 
     def prepare(self, project: Project, request: MakeRequest, executor: Executor) -> None:
         self.planning.evaluate(executor, force=request.force)  # the same invocation as the media stages
