@@ -188,3 +188,16 @@ def test_a_voice_name_is_checked_against_the_voice_that_will_read_with_it(tmp_pa
     with pytest.raises(InputError):
         Make().check(project, MakeRequest.build(input_path=fable, project_id="hare", voice="local", workspace=tmp_path / "ws",
                                                 voice_name="voice-e2e-01"))
+
+
+def test_a_long_narration_is_aligned_within_bounded_memory(tmp_path: Path, monkeypatch) -> None:
+    """Over :data:`aligner.MAX_CELLS` the DTW runs on pooled frames: the words keep their order and their
+    starts stay near the truth (here the limit is lowered so that an ordinary shot is "long")."""
+    monkeypatch.setattr(aligner, "MAX_CELLS", 20_000)
+    text = "Bitcoin, iki farklı alıcıya aynı parayı göndermeyi engelleyen bir kayıt defteridir."
+    pcm, rate, events = render(text, "tr", 140)
+    aligned = aligner.align(np.frombuffer(pcm, dtype="<i2"), rate, text, "tr")
+    truth = {position - 1: ms / 1000 for ms, position, _ in events}
+    errors = [abs(w.start_s - truth[w.char_start]) for w in aligned.words if w.char_start in truth]
+    starts = [w.start_s for w in aligned.words]
+    assert starts == sorted(starts) and statistics.median(errors) <= 0.15, errors

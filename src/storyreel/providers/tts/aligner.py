@@ -186,6 +186,9 @@ def _sphinx(audio: np.ndarray, words: list[Token]) -> list[float | None] | None:
 N_MELS = 40
 N_MFCC = 13
 WINDOW = 400  # 25 ms at 16 kHz
+MAX_CELLS = 16_000_000
+"""The largest DTW cost matrix (voice frames × reference frames; 8 bytes a cell, ≈ 128 MB): longer narrations
+are aligned on frames pooled 2, 3, … at a time (a 5,000-character shot, ≈ 5 minutes, on 70 ms frames)."""
 
 
 def mfcc(audio: np.ndarray) -> np.ndarray:
@@ -203,6 +206,14 @@ def mfcc(audio: np.ndarray) -> np.ndarray:
     coeffs = dct(logmel, type=2, norm="ortho", axis=1)[:, :N_MFCC]
     coeffs[:, 0] = np.log(power.sum(axis=1) + 1e-10)
     return (coeffs - coeffs.mean(axis=0)) / (coeffs.std(axis=0) + 1e-8)
+
+
+def _pooled(features: np.ndarray, size: int) -> np.ndarray:
+    """``features`` averaged over runs of ``size`` frames (the last run may be shorter)."""
+    if size == 1:
+        return features
+    padded = np.pad(features, ((0, -len(features) % size), (0, 0)), mode="edge")
+    return padded.reshape(-1, size, features.shape[1]).mean(axis=1)
 
 
 def _mel_bank() -> np.ndarray:
@@ -229,10 +240,11 @@ def _dtw(audio: np.ndarray, text: str, language: str, words: list[Token]) -> lis
     pcm, rate, events = render(text, LocalEspeak.voice_for(language))
     reference = _to_16k(np.frombuffer(pcm, dtype="<i2"), rate)
     a, b = mfcc(audio), mfcc(reference)
-    path = dtw(a, b, dist_method="euclidean", step_pattern="symmetric2")
+    pool = max(1, int(np.ceil(np.sqrt(len(a) * len(b) / MAX_CELLS))))  # the cost matrix stays under MAX_CELLS
+    path = dtw(_pooled(a, pool), _pooled(b, pool), dist_method="euclidean", step_pattern="symmetric2")
     first = np.full(len(b), -1)
-    for i, j in zip(path.index1[::-1], path.index2[::-1], strict=True):
-        first[j] = i  # walking back, the last write is the earliest voice frame on espeak-ng frame j
+    for i, j in zip(path.index1[::-1] * pool, path.index2[::-1] * pool, strict=True):
+        first[j:j + pool] = i  # walking back, the last write is the earliest voice frame on espeak-ng frame j
     by_char = {position - 1: ms for ms, position, _ in events}  # espeak-ng counts characters from 1
     starts: list[float | None] = []
     for w in words:
