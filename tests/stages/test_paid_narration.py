@@ -4,6 +4,7 @@ and the cap stops a voice before it is called."""
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -59,3 +60,27 @@ def test_the_cap_stops_a_voice_before_it_is_called(project, httpserver, tmp_path
     ledger = CostLedger(project.store.sessions, "hare", 0.005).summary()
     assert ledger.committed_usd <= 0.005 and ledger.committed_usd == pytest.approx(fake.bill)
     assert len(fake.calls) < 4
+
+
+def test_an_answer_without_usable_audio_is_booked_and_asked_again(project, httpserver, tmp_path):  # noqa: ANN001
+    """ElevenLabs answered 200 and billed the characters, but the body holds no audio: the cost is in the ledger
+    (ledger = bill), the shot fails saying why, and the next run asks again instead of reading the bad answer."""
+    fake = FakeElevenLabs(tmp_path / "vendor")
+    broken = {"on": True}
+
+    def answer(request):  # noqa: ANN001, ANN202
+        response = fake(request)
+        if broken["on"] and b"Slow but steady" in request.data:
+            body = json.loads(response.get_data())
+            body.pop("audio_base64")
+            response.set_data(json.dumps(body))
+        return response
+
+    httpserver.expect_request(PATH, method="POST").respond_with_handler(answer)
+    ctx = _eleven(project, httpserver)
+    with pytest.raises(StageError, match="no audio_base64"):
+        project.run([NarrationStage()], ctx)
+    assert CostLedger(project.store.sessions, "hare", 1.0).summary().committed_usd == pytest.approx(fake.bill)
+    broken["on"] = False
+    project.run([NarrationStage()], ctx)
+    assert len(fake.calls) == 5 and CostLedger(project.store.sessions, "hare", 1.0).summary().committed_usd == pytest.approx(fake.bill)

@@ -78,7 +78,9 @@ class ElevenLabsSpeech(HttpSpeechProvider):
 
     def fetch(self, request: SpeechRequest, *, jobs: JobLog | None = None, key: str | None = None) -> Received:
         """One with-timestamps call. Raises :class:`MalformedResponse` when the text is longer than the model
-        takes (nothing sent), ``ProviderRejected``, ``UncertainCall`` or ``ProviderError``."""
+        takes (nothing sent), ``ProviderRejected``, ``UncertainCall`` or ``ProviderError``. An answer that came
+        but holds no usable audio is returned empty, with its cost (the vendor billed it): :meth:`finish`
+        refuses it."""
         limit = MAX_CHARACTERS.get(self.model, 40000)
         if len(request.text) > limit:
             raise MalformedResponse(f"elevenlabs: {len(request.text)} characters; {self.model} takes {limit} per request")
@@ -87,7 +89,10 @@ class ElevenLabsSpeech(HttpSpeechProvider):
         headers: dict[str, str] = {}
         answer = self.create(f"/text-to-speech/{voice}/with-timestamps?output_format=pcm_{RATE}", body, jobs=jobs,
                              answer_headers=headers)
-        pcm = _audio(answer)
+        try:
+            pcm, unusable = _audio(answer), None
+        except MalformedResponse as exc:  # answered and billed, but unusable: booked, then refused by finish()
+            pcm, unusable = b"", str(exc)
         price = speech_price(self.prices, self.model)
         try:
             billed = int(headers["x-character-count"])
@@ -96,13 +101,16 @@ class ElevenLabsSpeech(HttpSpeechProvider):
             billed, source = len(request.text), "characters sent"
         return Received(data=pcm, media_type=f"audio/L16;rate={RATE}", cost_usd=round(billed * price.usd_per_character, 6), details={
             "model": self.model, "voice": voice, "alignment": answer.get("alignment"), "characters_billed": billed,
-            "request_id": headers.get("request-id"), "cost_source": f"{source} × price table {price.as_of}"})
+            "request_id": headers.get("request-id"), "cost_source": f"{source} × price table {price.as_of}",
+            **({"unusable": unusable} if unusable else {})})
 
     def finish(self, request: SpeechRequest, received: Received, out_path: Path) -> SpeechResult:
         """The WAV and the words timed by the vendor's character alignment. Raises :class:`MalformedResponse`
         for an alignment off the documented shape."""
         from storyreel.media.audio import write_wav
 
+        if not received.data:
+            raise MalformedResponse(received.details.get("unusable") or "elevenlabs: the answer holds no audio")
         words = word_timings(request.text, request.language, received.details.get("alignment"))
         write_wav(out_path, received.data, RATE)
         duration = len(received.data) / 2 / RATE

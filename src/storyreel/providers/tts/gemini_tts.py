@@ -73,9 +73,15 @@ class GeminiSpeech(HttpSpeechProvider):
         return round(tokens_in * price.usd_per_input_token + seconds * AUDIO_TOKENS_PER_S * price.usd_per_output_token, 6)
 
     def fetch(self, request: SpeechRequest, *, jobs: JobLog | None = None, key: str | None = None) -> Received:
+        """One ``generateContent`` call. A blocked prompt or a safety finish raises ``ProviderRejected``; an
+        answer that came but holds no usable audio is returned empty with its cost (billed by its usage):
+        :meth:`finish` refuses it. Raises ``UncertainCall`` or ``ProviderError`` as the HTTP client does."""
         payload = self.payload(request)
         answer = self.create(f"/models/{self.model}:generateContent", payload, jobs=jobs)
-        pcm, rate = _audio(answer)
+        try:
+            (pcm, rate), unusable = _audio(answer), None
+        except MalformedResponse as exc:  # answered and billed, but unusable: booked, then refused by finish()
+            (pcm, rate), unusable = (b"", 24000), str(exc)
         usage = answer.get("usageMetadata") or {}
         price = speech_price(self.prices, self.model)
         try:
@@ -85,7 +91,7 @@ class GeminiSpeech(HttpSpeechProvider):
             cost, source = self.estimate(request), "estimate (no usage in the answer)"
         return Received(data=pcm, media_type=f"audio/L16;rate={rate}", cost_usd=round(cost, 6), details={
             "model": self.model, "voice": self.voice(request), "rate": rate, "usage": usage, "model_version": answer.get("modelVersion"),
-            "cost_source": f"{source} × price table {price.as_of}"})
+            "cost_source": f"{source} × price table {price.as_of}", **({"unusable": unusable} if unusable else {})})
 
     def finish(self, request: SpeechRequest, received: Received, out_path: Path) -> SpeechResult:
         """The WAV, and word timings from the local aligner (pocketsphinx for English, else DTW against espeak-ng)."""
@@ -94,6 +100,8 @@ class GeminiSpeech(HttpSpeechProvider):
         from storyreel.media.audio import write_wav
         from storyreel.providers.tts.aligner import align
 
+        if not received.data:
+            raise MalformedResponse(received.details.get("unusable") or "google: the answer holds no audio")
         rate = int(received.details.get("rate") or 24000)
         samples = np.frombuffer(received.data, dtype="<i2")
         aligned = align(samples, rate, request.text, request.language)
