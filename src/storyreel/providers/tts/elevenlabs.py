@@ -24,10 +24,11 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from storyreel.core.words import WordTiming
-from storyreel.providers.base import HttpSpeechProvider, JobLog, Received, SpeechRequest, SpeechResult
+from storyreel.providers.base import JobLog, Received, SpeechRequest, SpeechResult
 from storyreel.providers.connection import CONNECTIONS
 from storyreel.providers.http import MalformedResponse, ProviderRejected
 from storyreel.providers.prices import speech_price
+from storyreel.providers.tts.cloud import HttpSpeechProvider
 from storyreel.providers.tts.text import tokens
 
 RATE = 24000

@@ -25,10 +25,11 @@ import re
 from pathlib import Path
 from typing import Any, ClassVar
 
-from storyreel.providers.base import HttpSpeechProvider, JobLog, Received, SpeechRequest, SpeechResult
+from storyreel.providers.base import JobLog, Received, SpeechRequest, SpeechResult
 from storyreel.providers.connection import CONNECTIONS
 from storyreel.providers.http import MalformedResponse, ProviderRejected
 from storyreel.providers.prices import CHARS_PER_TOKEN, speech_price
+from storyreel.providers.tts.cloud import HttpSpeechProvider
 
 AUDIO_TOKENS_PER_S = 32
 """Tokens per second of audio (the Gemini API's audio token rate), for the estimate only; the booked cost
