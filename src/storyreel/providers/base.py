@@ -36,7 +36,7 @@ from storyreel.providers.prices import PriceTable, llm_cost, llm_estimate
 __all__ = [
     "ConsistencyScorer", "Deduplication", "HttpProvider", "ImageGenService", "ImageProvider", "ImageRequest", "ImageResult", "ImageScorer", "JobLog",
     "Judge", "LlmResult", "LlmStep", "PaidSpeechService", "Planner", "PlannerRequest", "Provider", "Received",
-    "SpeechRequest", "SpeechResult", "SpeechService", "WordTiming",
+    "SpeechRequest", "SpeechResult", "SpeechService", "VideoRequest", "VideoService", "WordTiming",
 ]
 
 
@@ -151,6 +151,22 @@ class JobLog(Protocol):
         ...
 
 
+class VideoRequest(_Msg):
+    """One motion clip to make from a shot's image (image to video): ``start`` (the shot's selected image) and,
+    for models with an end frame, ``end``; ``duration_s`` is the length the shot needs (the provider picks the
+    shortest length its model allows that is at least this long); ``width``/``height`` the project's frame."""
+
+    shot_id: str
+    prompt: str = Field(min_length=1, description="The motion prompt: camera move, subject action, pacing.")
+    negative_prompt: str | None = None
+    start: ReferenceImage
+    end: ReferenceImage | None = None
+    duration_s: float = Field(gt=0, le=60)
+    width: int = Field(ge=64, le=8192)
+    height: int = Field(ge=64, le=8192)
+    seed: int = Field(default=0, ge=0)
+
+
 class SpeechRequest(_Msg):
     text: str = Field(min_length=1)
     language: str
@@ -242,6 +258,20 @@ class LlmStep(Capable, Protocol):
     def estimate(self, template: Any, values: dict[str, Any]) -> float: ...
 
     def image_prompt(self, template: Any, values: dict[str, Any]) -> LlmResult: ...
+
+
+class VideoService(Capable, Protocol):
+    """An image-to-video vendor (``video`` modality), always paid: ``estimate`` (USD reserved), ``payload`` (the body
+    whose hash names the call; images named by their hash), ``fetch`` (create, journal the job, poll, download:
+    ``Received.data`` is the MP4 as the vendor made it) and ``duration_for`` (the clip length it will make)."""
+
+    def estimate(self, request: VideoRequest) -> float: ...
+
+    def payload(self, request: VideoRequest) -> dict: ...
+
+    def duration_for(self, request: VideoRequest) -> float: ...
+
+    def fetch(self, request: VideoRequest, *, jobs: JobLog | None = None, key: str | None = None) -> Received: ...
 
 
 class SpeechService(Capable, Protocol):

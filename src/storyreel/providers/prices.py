@@ -45,6 +45,16 @@ class SpeechPrice:
 
 
 @dataclass(frozen=True)
+class VideoPrice:
+    """A video model's price per second of output, for model names starting with ``model``."""
+
+    model: str
+    usd_per_second: float
+    as_of: str = ""
+    source: str = ""
+
+
+@dataclass(frozen=True)
 class PriceTable:
     """One vendor's prices, declared by its :class:`~storyreel.providers.connection.Connection`: ``images``
     (per model and quality), ``speech`` (voices) and ``llm`` (USD per input and output token by model name;
@@ -53,6 +63,7 @@ class PriceTable:
 
     images: tuple[ImagePrice, ...] = ()
     speech: tuple[SpeechPrice, ...] = ()
+    video: tuple[VideoPrice, ...] = ()
     llm: Mapping[str, tuple[float, float]] = field(default_factory=dict)
     llm_source: str = ""
 
@@ -93,11 +104,15 @@ OPENROUTER = PriceTable(images=(
 """OpenRouter's — and, for an OpenAI-compatible image server, the estimate until it reports the real cost."""
 
 _REPLICATE = "https://replicate.com/pricing (per output image)"
+_REPLICATE_VIDEO = "https://replicate.com/kwaivgi/kling-v3-video (≈ $0.30 per second of output; read 2026-12 for issue 26)"
 REPLICATE = PriceTable(images=(
     ImagePrice("black-forest-labs/flux-schnell", "auto", (1024, 1024), 0.003, as_of="2025-11-01", source=_REPLICATE),
     ImagePrice("black-forest-labs/flux-dev", "auto", (1024, 1024), 0.025, as_of="2025-11-01", source=_REPLICATE),
     ImagePrice("black-forest-labs/flux-1.1-pro", "auto", (1024, 1024), 0.04, as_of="2025-11-01", source=_REPLICATE),
+), video=(
+    VideoPrice("kwaivgi/kling-v3-video", 0.30, as_of="2026-12-06", source=_REPLICATE_VIDEO),
 ))
+"""A video model the table does not list is estimated at the dearest listed rate (:func:`video_price`)."""
 
 _ELEVENLABS = ("https://elevenlabs.io/pricing/api (text to speech per 1,000 characters: Multilingual v2/v3 $0.10, Flash/Turbo "
                "$0.05, the same rate on every plan; as summarized by developer.puter.com, June 2026, read 2026-12-07)")
@@ -136,6 +151,19 @@ def usage_cost(price: ImagePrice, usage: dict) -> float | None:
         return round(int(usage.get("input_tokens", 0)) * price.usd_per_input_token + int(usage["output_tokens"]) * price.usd_per_output_token, 6)
     except (KeyError, TypeError, ValueError):
         return None
+
+
+def video_price(table: PriceTable, model: str) -> VideoPrice:
+    """The per-second price of video ``model`` from ``table`` (the longest matching prefix); a model not listed
+    is priced at the dearest listed entry of every built-in table, so the cap errs on the safe side. Raises
+    ``LookupError`` when no table lists a video price."""
+    matching = [p for p in table.video if model.startswith(p.model)]
+    if matching:
+        return max(matching, key=lambda p: len(p.model))
+    listed = list(table.video) or [p for t in BUILT_IN for p in t.video]
+    if not listed:
+        raise LookupError("no video prices")
+    return max(listed, key=lambda p: p.usd_per_second)
 
 
 def speech_price(table: PriceTable, model: str, day: str | None = None) -> SpeechPrice:

@@ -27,7 +27,7 @@ from typing import Any
 
 from storyreel.core.errors import InputError
 
-MODALITIES = ("planner", "image", "tts", "llm", "scorer", "judge")
+MODALITIES = ("planner", "image", "tts", "llm", "scorer", "judge", "video")
 ENTRY_POINT_GROUP = "storyreel.providers"
 _LLM = "storyreel.providers.llm.pydantic_ai_llm:PydanticAILlm"
 _PLANNER = "storyreel.providers.planner.llm:LlmPlanner"
@@ -55,6 +55,7 @@ BUILTINS: dict[str, dict[str, str | tuple[str, str]]] = {
         "google": "storyreel.providers.tts.gemini_tts:GeminiSpeech",
     },
     "scorer": {"local": "storyreel.providers.scorer.local_technical:LocalTechnical"},
+    "video": {"replicate": "storyreel.providers.video.replicate_video:ReplicateVideo"},
     "judge": {vendor: (_JUDGE, conn) for vendor, conn in _LLM_VENDORS.items()},
     "llm": {
         "local": "storyreel.providers.llm.direct:LocalDirect",

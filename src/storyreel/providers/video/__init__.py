@@ -1,0 +1,1 @@
+"""Image-to-video vendors (the ``video`` modality): one module per vendor."""

@@ -1,0 +1,149 @@
+"""``replicate:<owner/model>`` in the ``video`` modality — image-to-video models on Replicate, configured by the
+capability table :data:`MODELS` over one wire (:mod:`storyreel.providers.replicate`: a prediction created once,
+its ID journaled before polling, resumed after a crash, a lost create adopted from the list, a deadline that
+cancels it at the vendor).
+
+The input carries the shot's image as a data URI in the model's start-frame field (vendors cannot fetch a local
+URL), the end frame in its end-frame field where the model has one, the motion prompt cut to the model's limit,
+the negative prompt where it takes one, the duration (the shortest the model allows that covers the shot,
+:meth:`ReplicateVideo.duration_for`) and, where the model makes sound by default, its audio flag set to false —
+storyreel lays its own narration and does not buy the vendor's audio. The MP4 is downloaded at once (Replicate
+deletes inputs and outputs after an hour) and journaled before anything else.
+
+Cost: the model's price per second of output (:data:`~storyreel.providers.prices.REPLICATE`) times the duration
+asked for; a model not priced there is estimated at the dearest listed rate.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar
+
+from storyreel.core.errors import ConfigError, MalformedResponse
+from storyreel.providers.base import HttpProvider, JobLog, Received, VideoRequest
+from storyreel.providers.connection import CONNECTIONS
+from storyreel.providers.prices import video_price
+from storyreel.providers.replicate import DEDUPLICATION, Predictions
+
+SOURCE = "the models' API schemas on replicate.com, as summarized in issue 26 (read 2026-12; re-check before relying on them)"
+
+
+@dataclass(frozen=True)
+class VideoModel:
+    """What one image-to-video model takes. ``durations``: the lengths it makes, seconds (None with ``fixed_s``:
+    one length it always makes and no duration input); ``start``/``end``: its first- and last-frame input fields
+    (``end`` None: no end frame); ``prompt_limit``: characters; ``negative``: takes ``negative_prompt``;
+    ``audio_flag``: the boolean input that turns its own sound off (None: it makes none)."""
+
+    start: str
+    end: str | None
+    durations: tuple[int, ...] | None
+    prompt_limit: int = 2500
+    negative: bool = False
+    audio_flag: str | None = None
+    fixed_s: float | None = None
+
+
+MODELS: dict[str, VideoModel] = {
+    "kwaivgi/kling-v3-video": VideoModel("start_image", "end_image", tuple(range(3, 16)), 2500, negative=True),
+    "bytedance/seedance-2.0": VideoModel("image", "last_frame_image", tuple(range(3, 16)), audio_flag="generate_audio"),
+    "bytedance/seedance-2.0-fast": VideoModel("image", "last_frame_image", tuple(range(3, 16)), audio_flag="generate_audio"),
+    "minimax/hailuo-02": VideoModel("first_frame_image", "last_frame_image", (6, 10)),
+    "google/veo-3.1": VideoModel("image", "last_frame", (4, 6, 8), negative=True, audio_flag="generate_audio"),
+    "wan-video/wan-2.2-i2v-fast": VideoModel("image", None, None, fixed_s=5.0),
+}
+"""Capabilities per model, dated and sourced (:data:`SOURCE`). Seedance and Veo make sound unless told not to;
+Hailuo's end-frame field name differs between peers — to be validated against the model's OpenAPI schema."""
+
+
+class ReplicateVideo(HttpProvider):
+    """Settings: ``REPLICATE_API_TOKEN``, ``STORYREEL_REPLICATE_BASE_URL``, ``video_timeout_s`` (one HTTP request),
+    ``video_poll_s`` and ``video_deadline_s`` (the wait for one clip), ``http_attempts``."""
+
+    modality: ClassVar[str] = "video"
+    vendor: ClassVar[str] = "replicate"
+    code_version: ClassVar[str] = "replicate-video/1"
+    connection = CONNECTIONS["replicate"]
+    preflight_path: ClassVar[str | None] = "/models/{model}"
+    deduplication = DEDUPLICATION
+    max_concurrency: ClassVar[int | None] = 4
+
+    def __init__(self, model: str, settings: Any = None) -> None:
+        if not re.fullmatch(r"[\w.-]+/[\w.-]+", model):
+            raise ConfigError(f"replicate: model must be owner/name, got {model!r}", hint="e.g. replicate:kwaivgi/kling-v3-video")
+        if model not in MODELS:
+            raise ConfigError(f"replicate: no capability entry for video model {model!r}",
+                              hint=f"one of {', '.join(sorted(MODELS))} (providers/video/replicate_video.py)")
+        super().__init__(model, settings)
+        self.spec = MODELS[model]
+
+    def timeout_s(self) -> float:
+        return self.settings.video_timeout_s
+
+    def identity(self) -> dict:
+        return {"model": self.model}
+
+    def duration_for(self, request: VideoRequest) -> float:
+        """The clip length: the shortest the model allows that is at least ``request.duration_s``, else its
+        longest (the stage then holds the last frame or slows the clip); a fixed-length model's length."""
+        if self.spec.durations is None:
+            return float(self.spec.fixed_s or 5.0)
+        return float(next((d for d in self.spec.durations if d >= request.duration_s), self.spec.durations[-1]))
+
+    def payload(self, request: VideoRequest) -> dict:
+        """The prediction's input; the images named by their hash here (sent by :meth:`fetch` as data URIs)."""
+        spec = self.spec
+        body: dict[str, Any] = {"prompt": request.prompt[: spec.prompt_limit], spec.start: f"sha256:{request.start.sha256}",
+                                "seed": request.seed}
+        if spec.durations is not None:
+            body["duration"] = int(self.duration_for(request))
+        if spec.end and request.end is not None:
+            body[spec.end] = f"sha256:{request.end.sha256}"
+        if spec.negative and request.negative_prompt:
+            body["negative_prompt"] = request.negative_prompt[: spec.prompt_limit]
+        if spec.audio_flag:
+            body[spec.audio_flag] = False
+        body["aspect_ratio"] = _ratio(request.width, request.height)
+        return {"input": body}
+
+    def _sent(self, request: VideoRequest, payload: dict) -> dict:
+        """The input as sent: each image a ``data:image/…;base64,…`` URI."""
+        sent = dict(payload["input"])
+        for field, image in ((self.spec.start, request.start), (self.spec.end, request.end)):
+            if field and image is not None and field in sent:
+                data = Path(image.path).read_bytes()
+                kind = "png" if data[:8] == b"\x89PNG\r\n\x1a\n" else "jpeg"
+                sent[field] = f"data:image/{kind};base64,{base64.b64encode(data).decode()}"
+        return {"input": sent}
+
+    def estimate(self, request: VideoRequest) -> float:
+        return round(self.duration_for(request) * video_price(self.prices, self.model).usd_per_second, 6)
+
+    def fetch(self, request: VideoRequest, *, jobs: JobLog | None = None, key: str | None = None) -> Received:
+        """The prediction, polled to its end within ``video_deadline_s``, and its MP4 downloaded. Raises
+        ``ProviderRejected`` (moderation: never retried), ``ProviderError`` (failed, cancelled, past the deadline),
+        ``MalformedResponse`` (no MP4 in the answer) or ``UncertainCall``."""
+        prediction = Predictions(self, self.model).run(self._sent(request, self.payload(request)), jobs,
+                                                       deadline_s=self.settings.video_deadline_s, poll_s=self.settings.video_poll_s)
+        output = prediction.get("output")
+        url = output[0] if isinstance(output, list) and output else output
+        if not isinstance(url, str) or not url:
+            raise MalformedResponse("replicate: the prediction succeeded without an output URL")
+        data = self.http.get_bytes(url, max_bytes=512 * 2**20)
+        if data[4:8] != b"ftyp":
+            raise MalformedResponse("replicate: the output is not an MP4 (no ftyp box)")
+        price = video_price(self.prices, self.model)
+        seconds = self.duration_for(request)
+        return Received(data=data, media_type="video/mp4", cost_usd=round(seconds * price.usd_per_second, 6), details={
+            "model": self.model, "prediction_id": prediction.get("id"), "duration_s": seconds, "seed": request.seed,
+            "predict_time_s": (prediction.get("metrics") or {}).get("predict_time"),
+            "cost_source": f"{seconds:g} s × price table {price.as_of}"})
+
+
+def _ratio(width: int, height: int) -> str:
+    """The nearest of the aspect ratios video models take (16:9, 9:16, 1:1)."""
+    r = width / height
+    return min((("16:9", 16 / 9), ("9:16", 9 / 16), ("1:1", 1.0)), key=lambda kv: abs(kv[1] - r))[0]
