@@ -6,24 +6,20 @@ created twice), a kill after the create then a resume (exactly one create), a de
 from __future__ import annotations
 
 import base64
-import json
-import subprocess
-import time
 from pathlib import Path
 
 import pytest
-from werkzeug import Request, Response
 
 from storyreel.core.errors import ConfigError, ProviderError, ProviderRejected
 from storyreel.core.hashing import hash_file
 from storyreel.core.settings import Settings
-from storyreel.media.ffmpeg import ffmpeg_exe
 from storyreel.providers.base import ReferenceImage, VideoRequest, request_key
 from storyreel.providers.registry import resolve
 from storyreel.store.files import ProjectPaths
 from storyreel.store.journal import CallJournal
 
-TOKEN = "r8_video_token"
+from .video_fakes import TOKEN, FakeReplicate, vendor_mp4
+
 MODEL = "kwaivgi/kling-v3-video"
 CREATE = f"/v1/models/{MODEL}/predictions"
 
@@ -31,10 +27,7 @@ CREATE = f"/v1/models/{MODEL}/predictions"
 @pytest.fixture(scope="module")
 def mp4(tmp_path_factory) -> bytes:
     """A 5 s 9:16 clip with a sine sound track, as a vendor would deliver it."""
-    out = tmp_path_factory.mktemp("vendor") / "clip.mp4"
-    subprocess.run([ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=360x640:rate=24", "-f", "lavfi", "-i",
-                    "sine=frequency=440", "-t", "5", "-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac", str(out)], check=True)
-    return out.read_bytes()
+    return vendor_mp4(tmp_path_factory.mktemp("vendor") / "clip.mp4")
 
 
 @pytest.fixture
@@ -54,72 +47,6 @@ def still(tmp_path: Path, name: str = "start.png") -> ReferenceImage:
 def request(tmp_path: Path, **extra) -> VideoRequest:
     return VideoRequest(shot_id="ch01-s01", prompt="Slow push in; waves roll onto the stone shore.", negative_prompt="text, watermark",
                         start=still(tmp_path), duration_s=4.2, width=360, height=640, seed=7, **extra)
-
-
-class FakeReplicate:
-    """Predictions as Replicate keeps them: created (billed once made), listed newest first with their input,
-    polled, cancelled; ``outcome`` decides how each ends."""
-
-    def __init__(self, mp4: bytes, url: str, polls: int = 2, outcome: str = "succeeded", error: str | None = None) -> None:
-        self.mp4, self.url, self.polls, self.outcome, self.error = mp4, url, polls, outcome, error
-        self.predictions: dict[str, dict] = {}
-        self.creates: list[dict] = []
-        self.cancels: list[str] = []
-        self.throttle = 0
-        self.slow_create_s = 0.0
-
-    def create(self, req: Request) -> Response:
-        assert req.headers["Authorization"] == f"Bearer {TOKEN}"
-        if self.throttle:
-            self.throttle -= 1
-            return Response(json.dumps({"detail": "Request was throttled.", "status": 429}), 429, headers={"Retry-After": "0"},
-                            content_type="application/json")
-        body = json.loads(req.data)
-        self.creates.append(body)
-        pid = f"p{len(self.creates)}"
-        self.predictions[pid] = {"id": pid, "model": MODEL, "status": "starting", "input": body["input"], "polls": 0}
-        if self.slow_create_s:
-            time.sleep(self.slow_create_s)  # made (and billed), but the answer comes after the client gave up
-        return Response(json.dumps(self._public(pid)), 201, content_type="application/json")
-
-    def _public(self, pid: str) -> dict:
-        return {k: v for k, v in self.predictions[pid].items() if k != "polls"}
-
-    def get(self, req: Request) -> Response:
-        pid = req.path.rsplit("/", 1)[-1]
-        p = self.predictions[pid]
-        if p["status"] not in ("succeeded", "failed", "canceled"):
-            p["polls"] += 1
-            if p["polls"] >= self.polls and self.outcome != "never":
-                p["status"] = self.outcome
-                if self.outcome == "succeeded":
-                    p["output"] = self.url
-                    p["metrics"] = {"predict_time": 41.5}
-                else:
-                    p["error"] = self.error
-            elif p["polls"] == 1:
-                p["status"] = "processing"
-        return Response(json.dumps(self._public(pid)), content_type="application/json")
-
-    def listing(self, req: Request) -> Response:
-        return Response(json.dumps({"results": [self._public(k) for k in reversed(self.predictions)], "next": None}),
-                        content_type="application/json")
-
-    def cancel(self, req: Request) -> Response:
-        pid = req.path.split("/")[-2]
-        self.cancels.append(pid)
-        self.predictions[pid]["status"] = "canceled"
-        return Response(json.dumps(self._public(pid)), content_type="application/json")
-
-    def serve(self, httpserver) -> FakeReplicate:  # noqa: ANN001
-        httpserver.expect_request(CREATE, method="POST").respond_with_handler(self.create)
-        httpserver.expect_request("/v1/predictions", method="GET").respond_with_handler(self.listing)
-        import re
-
-        httpserver.expect_request(re.compile(r"/v1/predictions/p\d+/cancel"), method="POST").respond_with_handler(self.cancel)
-        httpserver.expect_request(re.compile(r"/v1/predictions/p\d+$"), method="GET").respond_with_handler(self.get)
-        httpserver.expect_request("/delivery/clip.mp4").respond_with_data(self.mp4, content_type="video/mp4")
-        return self
 
 
 def test_the_input_follows_the_models_capabilities(settings, tmp_path) -> None:

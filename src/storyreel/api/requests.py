@@ -39,6 +39,7 @@ HINTS = {
     "image_provider": "use VENDOR:MODEL, e.g. openai:gpt-image-2",
     "voice": "use local, local:piper, local:espeak or VENDOR:MODEL",
     "speech_rate": "give words per minute, 80–400 (165 is a calm narrator)",
+    "clips": "use local or VENDOR:MODEL, e.g. replicate:kwaivgi/kling-v3-video",
     "llm": "use VENDOR:MODEL, e.g. openai:gpt-5-mini",
     "judge": "use a vision-capable LLM as VENDOR:MODEL, e.g. openai:gpt-5-mini",
     "project_id": ID_RULE,
@@ -132,6 +133,12 @@ class ProviderChoice(BaseModel):
     voice_name: str | None = Field(default=None, max_length=120, description="The vendor's voice ID, or a Piper voice.")
     voice_style: str | None = Field(default=None, max_length=500, description="How to speak, for voices that take instructions.")
     speech_rate: int | None = Field(default=None, ge=80, le=400, description="Narration speed in words per minute.")
+    clips: str | None = Field(default=None, description="Motion clips: local (Ken Burns, the default) or an image-to-video VENDOR:MODEL.")
+
+    @field_validator("clips")
+    @classmethod
+    def _clips(cls, v: str | None) -> str | None:
+        return v if v == "local" else _check_provider_id("video", v)
 
     @field_validator("voice")
     @classmethod

@@ -132,14 +132,15 @@ class Workspace:
         """The dashboard's reads over projects (gallery, costs, one project's row and jobs)."""
         return ProjectQueries(self.store.sessions)
 
-    def check_choices(self, *, image_provider: str | None = None, llm: str | None = None, voice: str | None = None) -> None:
+    def check_choices(self, *, image_provider: str | None = None, llm: str | None = None, voice: str | None = None,
+                      clips: str | None = None) -> None:
         """The offline preflight of the providers a request names and of a paid planner, before anything is
         planned or written. Raises :class:`~storyreel.core.errors.ConfigError` naming what to set."""
         settings = self.settings
         planner = resolve("planner", settings.planner, settings)
         if planner.paid:
             planner.preflight()
-        for modality, value in (("image", image_provider), ("llm", llm), ("tts", voice)):
+        for modality, value in (("image", image_provider), ("llm", llm), ("tts", voice), ("video", clips)):
             if value is not None and value != "local":
                 resolve(modality, value, settings).preflight()
 
@@ -237,6 +238,7 @@ class Project:
             image_provider=resolve("image", settings.image_provider, settings),
             template_provider=resolve("image", "local:cards", settings, overridable=False),
             tts_provider=resolve("tts", for_language(settings.tts_provider, board.settings.language), settings),
+            video_provider=None if settings.clips_provider == "local" else resolve("video", settings.clips_provider, settings),
             encoding=Encoding(
                 preset=options.preset or settings.x264_preset, crf=settings.crf if options.crf is None else options.crf,
                 threads=default_threads(settings.workers), codec=codec,

@@ -1,7 +1,8 @@
 """Stages ``clip`` (a shot's body segment) and ``segment`` (a crossfade between two shots).
 
 A clip is the shot's still moving along its Ken Burns path over the body frames (sub-pixel motion,
-:mod:`storyreel.media.motion`), with the storyboard's overlays and the subtitles burned in, encoded to
+:mod:`storyreel.media.motion`) — or, for a shot whose motion a vendor made (``motion`` stage), that vendor clip
+fitted to the frame, the 30 fps clock and the shot's length (:mod:`storyreel.media.footage`) — with the storyboard's overlays and the subtitles burned in, encoded to
 ``clips/<shot>.mp4``. A segment is the crossfade ``clips/<a>+<b>.mp4``. Both are keyed on the image's
 data version and on the shot's timing, so editing one shot re-encodes only its clip and its two
 neighbouring segments. While a segment is encoded its final frames are probed for black frames into
@@ -96,6 +97,22 @@ def _encode(frames, layers: list[Layer], out: Path, frame_count: int, ctx: Proje
         raise
 
 
+def shot_frames(ctx: ProjectContext, unit: str):  # noqa: ANN201 - ShotFrames | FootageFrames
+    """The frame source of a shot: its vendor clip fitted to the frame and the shot's length
+    (:class:`~storyreel.media.footage.FootageFrames`) when its motion comes from a vendor, else its still along
+    the Ken Burns path (:class:`~storyreel.media.motion.ShotFrames`)."""
+    width, height = ctx.frame_size
+    timing = ctx.shot_timing(unit)
+    footage = ctx.footage(unit)
+    if footage is not None:
+        from storyreel.media.footage import FootageFrames
+
+        return FootageFrames(footage, timing, width, height)
+    from storyreel.media.motion import ShotFrames, load_still
+
+    return ShotFrames(load_still(ctx.paths.image(unit), ctx.paths.stills), timing, width, height)
+
+
 ENCODE_POOL = "encode"
 """Clips, crossfades and the audio mix share one worker pool (see :class:`storyreel.engine.graph.Stage`)."""
 
@@ -113,10 +130,10 @@ class ClipStage(Stage[ProjectContext]):
         return [shot.shot_id for _, shot in ctx.storyboard.shots()]
 
     def inputs(self, ctx: ProjectContext, unit: str) -> list[Node]:
-        return [Node("select", unit)]
+        return [Node("select", unit), *([Node("motion", unit)] if ctx.moving(unit) else [])]
 
     def requires(self, ctx: ProjectContext, unit: str) -> list[Node]:
-        return [Node("select", unit), Node("narration", unit)]
+        return [*self.inputs(ctx, unit), Node("narration", unit)]
 
     def subtitle_cues(self, ctx: ProjectContext, unit: str) -> list[tuple[Cue, int, int]]:
         """The shot's cues with the body-relative frame range [first, last] each is burned in on."""
@@ -149,7 +166,7 @@ class ClipStage(Stage[ProjectContext]):
     def recipe(self, ctx: ProjectContext, unit: str) -> RecipeParts:
         settings = ctx.storyboard.settings
         return RecipeParts(
-            provider="local:kenburns",
+            provider="local:footage" if ctx.moving(unit) else "local:kenburns",
             params={
                 "timing": timing_params(ctx.shot_timing(unit)),
                 "layers": self.layers_spec(ctx, unit),
@@ -201,7 +218,7 @@ class ClipStage(Stage[ProjectContext]):
         }
 
     def run(self, ctx: ProjectContext, unit: str) -> NodeOutput:
-        from storyreel.media.motion import ShotFrames, body_frames, load_still  # OpenCV: only when encoding
+        from storyreel.media.motion import body_frames  # OpenCV: only when encoding
 
         width, height = ctx.frame_size
         timing = ctx.shot_timing(unit)
@@ -211,7 +228,7 @@ class ClipStage(Stage[ProjectContext]):
         layout = ctx.paths.clip_layout(unit)
         atomic_write_text(layout, json.dumps(self.layout_record(ctx, unit, elements), ensure_ascii=False) + "\n")
         # 2. the still along its Ken Burns path, finished (layers, fades, black-frame probe) and encoded frame by frame
-        frames = body_frames(ShotFrames(load_still(ctx.paths.image(unit), ctx.paths.stills), timing, width, height))
+        frames = body_frames(shot_frames(ctx, unit))
         fades = {"fade_in": FADE_FRAMES if timing.fade_in else 0, "fade_out": FADE_FRAMES if timing.fade_out else 0}
         with atomic_path(out) as tmp:
             encoded = _encode(frames, layers, tmp, timing.body_frames, ctx, f"encoding clip {unit}", **fades)
@@ -243,11 +260,11 @@ class SegmentStage(Stage[ProjectContext]):
 
     def inputs(self, ctx: ProjectContext, unit: str) -> list[Node]:
         a, b = self.pair(unit)
-        return [Node("select", a), Node("select", b)]
+        return [Node("select", a), Node("select", b), *(Node("motion", s) for s in (a, b) if ctx.moving(s))]
 
     def requires(self, ctx: ProjectContext, unit: str) -> list[Node]:
         a, b = self.pair(unit)
-        return [Node("select", a), Node("select", b), Node("narration", a), Node("narration", b)]
+        return [*self.inputs(ctx, unit), Node("narration", a), Node("narration", b)]
 
     def recipe(self, ctx: ProjectContext, unit: str) -> RecipeParts:
         a, b = self.pair(unit)
@@ -256,6 +273,7 @@ class SegmentStage(Stage[ProjectContext]):
             params={
                 "a": timing_params(ctx.shot_timing(a)),
                 "b": timing_params(ctx.shot_timing(b)),
+                **({"footage": [ctx.moving(a), ctx.moving(b)]} if ctx.moving(a) or ctx.moving(b) else {}),
                 "size": ctx.frame_size,
                 "encoding": ctx.encoding.identity(),
                 "probes": PROBES,
@@ -263,14 +281,12 @@ class SegmentStage(Stage[ProjectContext]):
         )
 
     def run(self, ctx: ProjectContext, unit: str) -> NodeOutput:
-        a, b = self.pair(unit)
-        width, height = ctx.frame_size
-        out = ctx.paths.clip(unit)
-        ta, tb = ctx.shot_timing(a), ctx.shot_timing(b)
-        from storyreel.media.motion import ShotFrames, crossfade_frames, load_still
+        from storyreel.media.motion import crossfade_frames
 
-        fa = ShotFrames(load_still(ctx.paths.image(a), ctx.paths.stills), ta, width, height)
-        fb = ShotFrames(load_still(ctx.paths.image(b), ctx.paths.stills), tb, width, height)
+        a, b = self.pair(unit)
+        out = ctx.paths.clip(unit)
+        ta = ctx.shot_timing(a)
+        fa, fb = shot_frames(ctx, a), shot_frames(ctx, b)
         frames = crossfade_frames(fa, fb, CROSSFADE_FRAMES, ta.slot - A_PART, -A_PART)
         with atomic_path(out) as tmp:
             encoded = _encode(frames, [], tmp, CROSSFADE_FRAMES, ctx, f"encoding crossfade {unit}")

@@ -14,7 +14,7 @@ from storyreel.media.ffmpeg import Encoding
 from storyreel.media.layout import FrameLayout, frame_layout, motion_safe_area
 from storyreel.media.timeline import KenBurns, Timeline, build_timeline
 from storyreel.prompts.registry import PromptTemplate, load_template
-from storyreel.providers.base import ConsistencyScorer, ImageGenService, ImageScorer, Judge, LlmStep, SpeechService
+from storyreel.providers.base import ConsistencyScorer, ImageGenService, ImageScorer, Judge, LlmStep, SpeechService, VideoService
 from storyreel.store.assets import AssetStore
 from storyreel.store.files import ProjectPaths
 from storyreel.store.ledger import CostLedger
@@ -30,6 +30,8 @@ class ProjectContext:
     tts_provider: SpeechService
     encoding: Encoding
     template_provider: ImageGenService | None = None
+    video_provider: VideoService | None = None
+    """The image-to-video vendor of the moving shots (``clips_provider``), or None: Ken Burns moves everywhere."""
     ledger: CostLedger | None = None
     llm: LlmStep | None = None
     assets: AssetStore | None = None
@@ -63,8 +65,23 @@ class ProjectContext:
             if self.llm is not None and any(not self.storyboard.shot(u)[1].visual.image_prompt for u in generated):
                 self.llm.preflight()
         self.tts_provider.preflight()
+        if self.video_provider is not None and any(self.moving(s.shot_id) for _, s in self.storyboard.shots()):
+            self.video_provider.preflight(online=online)
         if self.judge is not None and self.settings.image_candidates > 1:
             self.judge.preflight()
+
+    def moving(self, shot_id: str) -> bool:
+        """Whether the shot's motion comes from the image-to-video vendor (``clips_provider``): every shot whose visual
+        type is not one of the project's template types (title cards and presenter shots keep their Ken Burns move —
+        a vendor would smear their text); its selected image, drawn offline or bought, is the start frame."""
+        if self.video_provider is None:
+            return False
+        _, shot = self.storyboard.shot(shot_id)
+        return shot.visual.type not in self.storyboard.settings.template_types
+
+    def footage(self, shot_id: str) -> Path | None:
+        """The shot's vendor clip (``clips/<shot>.motion.mp4``) when its motion comes from one, else None."""
+        return self.paths.motion_clip(shot_id) if self.moving(shot_id) else None
 
     def narration(self, shot_id: str) -> tuple[float, list[WordTiming]]:
         """(duration seconds, word timings) of a shot's narration, read from ``audio/<shot>.json``."""

@@ -9,6 +9,7 @@ from storyreel.stages.image import ImageStage
 from storyreel.stages.image_prompt import ImagePromptStage
 from storyreel.stages.manifest import ManifestStage
 from storyreel.stages.mix import MixStage
+from storyreel.stages.motion import MotionStage
 from storyreel.stages.narration import NarrationStage
 from storyreel.stages.qc import QcStage
 from storyreel.stages.reference import ReferenceStage
@@ -18,10 +19,11 @@ from storyreel.stages.select import SelectStage
 IMAGE_STAGES = (ImagePromptStage(), EnhanceStage(), ReferenceStage(), ImageStage(), SelectStage(), ManifestStage())
 """What ``imagegen`` runs: prompts, candidate images, selection and the manifest."""
 
-SOURCE_STAGES = (ImagePromptStage(), EnhanceStage(), ReferenceStage(), ImageStage(), SelectStage(), NarrationStage())
+SOURCE_STAGES = (ImagePromptStage(), EnhanceStage(), ReferenceStage(), ImageStage(), SelectStage(), NarrationStage(), MotionStage())
 """What ``render`` needs fresh before it may run."""
 
-MEDIA_STAGES = (*IMAGE_STAGES, NarrationStage(), AudioSegmentStage(), ClipStage(), SegmentStage(), MixStage(), RenderStage(), QcStage())
+MEDIA_STAGES = (*IMAGE_STAGES, NarrationStage(), MotionStage(), AudioSegmentStage(), ClipStage(), SegmentStage(), MixStage(), RenderStage(),
+                QcStage())
 """Every stage after planning, in order."""
 
 RENDER_STAGES = frozenset({"audio_segment", "clip", "segment", "mix", "render", "qc"})

@@ -186,6 +186,14 @@ class ProjectPaths:
         """A shot's layout record: every text box and its motion (storyreel.media.layout)."""
         return self.clips / f"{shot}.layout.json"
 
+    def motion_clip(self, shot: str) -> Path:
+        """A shot's clip from an image-to-video vendor, as the vendor made it (``motion`` stage)."""
+        return self.clips / f"{shot}.motion.mp4"
+
+    def motion_meta(self, shot: str) -> Path:
+        """The record of a shot's vendor clip: provider, model, job, duration, cost."""
+        return self.clips / f"{shot}.motion.json"
+
     def clip_probe(self, unit: str) -> Path:
         """What was measured on a segment's frames as it was encoded."""
         return self.clips / f"{unit}.qc.json"

@@ -35,6 +35,7 @@ class ProjectOptions(BaseModel):
     voice_name: str | None = Field(default=None, max_length=120, description="The voice ID (vendor's, or a Piper voice).")
     voice_style: str | None = Field(default=None, max_length=500, description="How to speak, where the voice takes instructions.")
     speech_rate: int | None = Field(default=None, ge=80, le=400, description="Narration speed, words per minute.")
+    clips: str | None = Field(default=None, description="Motion clips: local (Ken Burns) or an image-to-video VENDOR:MODEL.")
 
     @classmethod
     def load(cls, paths: ProjectPaths) -> ProjectOptions:
@@ -53,7 +54,8 @@ class ProjectOptions(BaseModel):
         chosen = {"image_provider": self.image_provider, "llm": self.llm, "max_cost_usd": self.max_cost_usd,
                   "image_candidates": self.candidates, "judge": self.judge, "enhance_prompts": self.enhance,
                   "resolution": self.resolution, "tts_provider": self.voice, "tts_voice": self.voice_name,
-                  "tts_style": self.voice_style, "speech_rate_wpm": self.speech_rate}
+                  "tts_style": self.voice_style, "speech_rate_wpm": self.speech_rate,
+                  "clips_provider": self.clips}
         return {k: v for k, v in chosen.items() if v is not None}
 
     def music_path(self, paths: ProjectPaths) -> Path | None:

@@ -27,7 +27,8 @@ class Make(Verb[MakeRequest, RunResult]):
 
     def open(self, ws: Workspace, request: MakeRequest) -> Project:
         uptodate.forget(ws.root, request.stamp_identity())
-        ws.check_choices(image_provider=request.image_provider, llm=request.llm, voice=request.voice)  # before any work
+        ws.check_choices(image_provider=request.image_provider, llm=request.llm, voice=request.voice,  # before any work
+                         clips=request.clips)
         self.planning = Planning(ws, request)
         return self.planning.project
 
@@ -48,7 +49,7 @@ class Make(Verb[MakeRequest, RunResult]):
         return {"image_provider": request.image_provider, "llm": request.llm, "max_cost_usd": request.max_cost,
                 "candidates": request.candidates, "judge": request.judge, "enhance": request.enhance,
                 "resolution": request.resolution, "voice": request.voice, "voice_name": request.voice_name,
-                "voice_style": request.voice_style, "speech_rate": request.speech_rate}
+                "voice_style": request.voice_style, "speech_rate": request.speech_rate, "clips": request.clips}
 
     def result(self, project: Project, ctx: ProjectContext, report: RunReport, status: ProjectStatus, request: MakeRequest,
                started: float) -> RunResult:

@@ -1,0 +1,84 @@
+"""AI motion end to end (issue 26): ``storyreel make`` on the ad brief with ``--clips replicate:kwaivgi/kling-v3-video``
+against a loopback Replicate (``video_fakes``): the 9:16 video's moving shots show the vendor's clips (fitted to
+the frame and the 30 fps clock, the vendor's sound dropped), QC passes, the ledger holds every clip's cost and
+equals the vendor's bill; a cap below one clip makes zero paid video requests; ``--clips local`` afterwards
+re-renders with Ken Burns moves and buys nothing."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+
+from ..conftest import INPUTS, cli_json, run_cli
+from ..providers.video_fakes import TOKEN, FakeReplicate, vendor_mp4
+
+pytestmark = pytest.mark.e2e
+
+AD = str(INPUTS / "ad-brief.txt")
+CLIPS = ("--clips", "replicate:kwaivgi/kling-v3-video")
+
+
+def _env(httpserver) -> dict:
+    return {"STORYREEL_REPLICATE_BASE_URL": httpserver.url_for("/v1"), "REPLICATE_API_TOKEN": TOKEN, "STORYREEL_VIDEO_POLL_S": "0.05",
+            "STORYREEL_HTTP_BACKOFF_S": "0.01"}
+
+
+def _frame(path: Path, t: float) -> np.ndarray:
+    """The RGB frame of ``path`` on screen at ``t`` seconds."""
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        last = None
+        for frame in container.decode(stream):
+            if frame.pts * frame.time_base > t:
+                break
+            last = frame
+        return last.to_ndarray(format="rgb24").astype(np.float32)
+
+
+def test_a_make_with_vendor_clips(httpserver, tmp_path: Path) -> None:
+    mp4 = vendor_mp4(tmp_path / "vendor.mp4")
+    fake = FakeReplicate(mp4, httpserver.url_for("/delivery/clip.mp4")).serve(httpserver)
+    ws = tmp_path / "ws"
+
+    capped = run_cli("make", AD, *CLIPS, "--max-cost", "0.5", workspace=ws, env=_env(httpserver))  # one clip is ≥ $0.90
+    assert capped.returncode == 1 and "cost cap" in capped.stderr, capped.stderr
+    assert fake.creates == []
+
+    made = cli_json("make", AD, *CLIPS, "--max-cost", "20", workspace=ws, env=_env(httpserver))
+    assert made["status"] == "done"
+    root = ws / "projects" / made["project_id"]
+    assert json.loads((root / "qc.json").read_text())["passed"]
+    moving = sorted(n.split("[")[1].rstrip("]") for n in made["executed_nodes"] if n.startswith("motion["))
+    assert moving and len(fake.creates) == len(moving)  # one paid clip per moving shot, nothing bought twice
+    board = json.loads((root / "storyboard.json").read_text())
+    kinds = {s["shot_id"]: s["visual"]["type"] for ch in board["chapters"] for s in ch["shots"]}
+    assert all(kinds[s] not in board["settings"]["template_types"] for s in moving)
+    for body, shot in zip(fake.creates, moving, strict=False):
+        assert body["input"]["start_image"].startswith("data:image/png;base64,") and body["input"]["duration"] >= 3
+    for shot in moving:
+        record = json.loads((root / "clips" / f"{shot}.motion.json").read_text())
+        assert record["provider"] == "replicate:kwaivgi/kling-v3-video" and record["cost_usd"] == pytest.approx(0.30 * record["duration_s"])
+    costs = cli_json("cost", made["project_id"], workspace=ws)
+    assert costs["spent_usd"] == pytest.approx(fake.bill, abs=1e-6) and costs["uncertain_calls"] == 0
+
+    with av.open(str(root / "video.mp4")) as container:
+        v = container.streams.video[0]
+        assert (v.codec_context.width, v.codec_context.height) == (360, 640) and round(float(v.average_rate)) == 30
+        assert [s.codec_context.channels for s in container.streams.audio] == [2]  # the narration mix only
+    # a moving shot's body shows the vendor's picture (its moving test pattern) at the vendor's own clock
+    shot = moving[0]
+    layout = json.loads((root / "clips" / f"{shot}.layout.json").read_text())
+    for i in (5, 20):
+        t = (layout["body"][0] + i) / 30  # seconds into the vendor clip (it covers the shot: played at its speed)
+        ours, theirs = _frame(root / "clips" / f"{shot}.mp4", i / 30 + 1e-3), _frame(tmp_path / "vendor.mp4", t + 1e-3)
+        top = slice(0, 200)  # above overlays and subtitles
+        assert np.abs(ours[top] - theirs[top]).mean() < 12, i
+
+    again = cli_json("make", AD, "--clips", "local", workspace=ws, env=_env(httpserver))
+    stages = {n.split("[")[0] for n in again["executed_nodes"]}
+    assert "clip" in stages and "motion" not in stages and not stages & {"image", "narration", "plan"}, stages
+    assert len(fake.creates) == len(moving)
