@@ -13,6 +13,8 @@ import av
 import numpy as np
 import pytest
 
+from storyreel.media.grade import Grade
+
 from ..conftest import INPUTS, cli_json, run_cli
 from ..providers.video_fakes import TOKEN, FakeReplicate, vendor_mp4
 
@@ -62,6 +64,7 @@ def test_a_make_with_vendor_clips(httpserver, tmp_path: Path) -> None:
     for shot in moving:
         record = json.loads((root / "clips" / f"{shot}.motion.json").read_text())
         assert record["provider"] == "replicate:kwaivgi/kling-v3-video" and record["cost_usd"] == pytest.approx(0.30 * record["duration_s"])
+        assert record["colour_delta_e"]["after"] < record["colour_delta_e"]["before"]  # graded toward the shot's still
     costs = cli_json("cost", made["project_id"], workspace=ws)
     assert costs["spent_usd"] == pytest.approx(fake.bill, abs=1e-6) and costs["uncertain_calls"] == 0
 
@@ -72,9 +75,11 @@ def test_a_make_with_vendor_clips(httpserver, tmp_path: Path) -> None:
     # a moving shot's body shows the vendor's picture (its moving test pattern) at the vendor's own clock
     shot = moving[0]
     layout = json.loads((root / "clips" / f"{shot}.layout.json").read_text())
+    grade = Grade(**json.loads((root / "clips" / f"{shot}.motion.json").read_text())["grade"])
     for i in (5, 20):
         t = (layout["body"][0] + i) / 30  # seconds into the vendor clip (it covers the shot: played at its speed)
         ours, theirs = _frame(root / "clips" / f"{shot}.mp4", i / 30 + 1e-3), _frame(tmp_path / "vendor.mp4", t + 1e-3)
+        theirs = grade.apply(theirs.astype(np.uint8)).astype(np.float32)  # the vendor's frame, colour-matched
         top = slice(0, 200)  # above overlays and subtitles
         assert np.abs(ours[top] - theirs[top]).mean() < 12, i
 

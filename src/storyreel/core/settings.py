@@ -104,6 +104,8 @@ class Settings(BaseSettings):
     http_backoff_s: float = Field(default=1.0, ge=0, description="First retry wait in seconds (exponential, jittered, capped at 30 s).")
     clips_provider: str = Field(default="local", description="Motion clips: local (Ken Burns moves on the stills) or an "
                                 "image-to-video vendor VENDOR:MODEL (e.g. replicate:kwaivgi/kling-v3-video) for generated shots.")
+    grade_clips: bool = Field(default=True, description="Colour-match each vendor clip to its shot's still (Reinhard transfer in "
+                              "L*a*b*, media/grade.py).")
     video_timeout_s: float = Field(default=60.0, gt=0, description="Timeout of one HTTP request to a video vendor, seconds.")
     video_poll_s: float = Field(default=5.0, gt=0, description="Polling interval of a video vendor's job, seconds.")
     video_deadline_s: float = Field(default=1200.0, gt=0, description="Longest wait for one video clip; then the vendor's job "

@@ -12,6 +12,8 @@ work unchanged:
 - **length** (:func:`retime`): a clip at least as long as the shot plays at its speed (``r = 1``) and is cut; a
   shorter one is slowed down by up to :data:`MAX_SLOWDOWN` (``r`` ≥ 0.8) and, if still short, holds its last
   frame for the rest of the shot;
+- **colour**: with a :class:`~storyreel.media.grade.Grade` each frame is colour-matched to the shot's still
+  before conversion (the ``motion`` stage measures it once per clip);
 - **sound**: never decoded (storyreel lays its own narration; the vendor's track is dropped).
 
 Frames are decoded forward with PyAV and kept one at a time; asking for an earlier frame than the last one
@@ -26,6 +28,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from storyreel.media.grade import Grade
 from storyreel.media.motion import Still, frame_bytes, planes
 from storyreel.media.timeline import FPS, ShotTiming
 
@@ -72,13 +75,14 @@ def cover_fit(rgb: np.ndarray, width: int, height: int) -> np.ndarray:
 class FootageFrames:
     """The frames of one shot from a vendor clip (see the module). ``frame(k, out)`` → flat yuv420p buffer."""
 
-    def __init__(self, path: Path, timing: ShotTiming, width: int, height: int) -> None:
+    def __init__(self, path: Path, timing: ShotTiming, width: int, height: int, grade: Grade | None = None) -> None:
         if width % 2 or height % 2:
             raise ValueError(f"frame size {width}x{height} must be even for yuv420p")
         self.path = path
         self.timing = timing
         self.width = width
         self.height = height
+        self.grade = grade
         self.source_s = probe_duration(path)
         self.rate = retime(self.source_s, timing.span)
         self._container = None
@@ -106,7 +110,8 @@ class FootageFrames:
         except StopIteration:
             return None
         pts = float(frame.pts * frame.time_base) if frame.pts is not None else 0.0
-        still = Still.from_rgb(cover_fit(frame.to_ndarray(format="rgb24"), self.width, self.height))
+        rgb = cover_fit(frame.to_ndarray(format="rgb24"), self.width, self.height)
+        still = Still.from_rgb(self.grade.apply(rgb) if self.grade is not None else rgb)
         buf = self.new_frame()
         y, u, v = planes(buf, self.width, self.height)
         y[:], u[:], v[:] = still.luma, still.cb, still.cr

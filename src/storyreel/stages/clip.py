@@ -106,8 +106,15 @@ def shot_frames(ctx: ProjectContext, unit: str):  # noqa: ANN201 - ShotFrames | 
     footage = ctx.footage(unit)
     if footage is not None:
         from storyreel.media.footage import FootageFrames
+        from storyreel.media.grade import Grade
 
-        return FootageFrames(footage, timing, width, height)
+        grade = None
+        if ctx.settings.grade_clips:
+            try:
+                grade = Grade(**json.loads(ctx.paths.motion_meta(unit).read_text(encoding="utf-8"))["grade"])
+            except (OSError, ValueError, KeyError, TypeError):
+                grade = None  # a record without a grade: the clip's own colours
+        return FootageFrames(footage, timing, width, height, grade=grade)
     from storyreel.media.motion import ShotFrames, load_still
 
     return ShotFrames(load_still(ctx.paths.image(unit), ctx.paths.stills), timing, width, height)
@@ -166,7 +173,7 @@ class ClipStage(Stage[ProjectContext]):
     def recipe(self, ctx: ProjectContext, unit: str) -> RecipeParts:
         settings = ctx.storyboard.settings
         return RecipeParts(
-            provider="local:footage" if ctx.moving(unit) else "local:kenburns",
+            provider=("local:footage+grade" if ctx.settings.grade_clips else "local:footage") if ctx.moving(unit) else "local:kenburns",
             params={
                 "timing": timing_params(ctx.shot_timing(unit)),
                 "layers": self.layers_spec(ctx, unit),
@@ -273,7 +280,7 @@ class SegmentStage(Stage[ProjectContext]):
             params={
                 "a": timing_params(ctx.shot_timing(a)),
                 "b": timing_params(ctx.shot_timing(b)),
-                **({"footage": [ctx.moving(a), ctx.moving(b)]} if ctx.moving(a) or ctx.moving(b) else {}),
+                **({"footage": [ctx.moving(a), ctx.moving(b)], "grade": ctx.settings.grade_clips} if ctx.moving(a) or ctx.moving(b) else {}),
                 "size": ctx.frame_size,
                 "encoding": ctx.encoding.identity(),
                 "probes": PROBES,

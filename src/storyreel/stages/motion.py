@@ -9,7 +9,9 @@ image is the start frame; the clip is asked for the shot's whole span on the tim
 shortest length its model allows that covers it); the motion prompt is the shot's camera move in words, then its
 visual description (:func:`motion_prompt`). Outputs: ``clips/<shot>.motion.mp4`` (as the vendor made it; the
 ``clip`` stage fits it to the frame, the 30 fps clock and the shot's length, :mod:`storyreel.media.footage`) and
-``clips/<shot>.motion.json`` (provider, model, job, duration, cost).
+``clips/<shot>.motion.json`` (provider, model, job, duration, the vendor's wait, cost, and the colour grade that
+matches the clip to the shot's still with the CIEDE2000 distance of their mean colours before and after it,
+:mod:`storyreel.media.grade`).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import ClassVar
 from storyreel.core.atomic import atomic_write_bytes, atomic_write_text
 from storyreel.core.hashing import hash_file, seed_for
 from storyreel.engine.graph import Node, NodeOutput, RecipeParts, Stage
+from storyreel.media.grade import match
 from storyreel.media.timeline import FPS
 from storyreel.providers.base import ReferenceImage, VideoRequest, request_key
 from storyreel.stages.context import ProjectContext
@@ -85,9 +88,12 @@ class MotionStage(Stage[ProjectContext]):
 
         received = purchase(ctx, node=f"motion[{unit}]", provider=provider, key=key, estimate=lambda: provider.estimate(request),
                             fetch=lambda jobs, attempt: provider.fetch(request, jobs=jobs, key=attempt), decode=keep)
+        grade, colour = match(out, ctx.paths.image(unit))
         record = {"shot_id": unit, "provider": provider.provider_id, "asked_s": round(request.duration_s, 3),
                   "duration_s": received.details.get("duration_s"), "job_id": received.details.get("prediction_id"),
-                  "cost_usd": received.cost_usd, "cost_source": received.details.get("cost_source"), "prompt": request.prompt}
+                  "vendor_wait_s": received.details.get("predict_time_s"), "cost_usd": received.cost_usd,
+                  "cost_source": received.details.get("cost_source"), "prompt": request.prompt,
+                  "grade": grade.as_dict(), "colour_delta_e": colour}
         atomic_write_text(meta, json.dumps(record, ensure_ascii=False, indent=2) + "\n")
         return NodeOutput(files=[out, meta], details={"provider": provider.provider_id, "duration_s": record["duration_s"]},
                           cost_usd=received.cost_usd, cleanup=CallJournal(ctx.paths, key).files(), versioned=[out])
