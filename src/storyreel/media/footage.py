@@ -110,8 +110,14 @@ class FootageFrames:
         except StopIteration:
             return None
         pts = float(frame.pts * frame.time_base) if frame.pts is not None else 0.0
-        rgb = cover_fit(frame.to_ndarray(format="rgb24"), self.width, self.height)
-        still = Still.from_rgb(self.grade.apply(rgb) if self.grade is not None else rgb)
+        rgb = frame.to_ndarray(format="rgb24")
+        smaller = rgb.shape[0] * rgb.shape[1] < self.width * self.height
+        if self.grade is not None and smaller:  # graded where there are fewer pixels: before an upscale, after a downscale
+            rgb = self.grade.apply(rgb)
+        rgb = cover_fit(rgb, self.width, self.height)
+        if self.grade is not None and not smaller:
+            rgb = self.grade.apply(rgb)
+        still = Still.from_rgb(rgb)
         buf = self.new_frame()
         y, u, v = planes(buf, self.width, self.height)
         y[:], u[:], v[:] = still.luma, still.cb, still.cr
