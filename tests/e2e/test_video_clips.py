@@ -53,7 +53,9 @@ def test_a_make_with_vendor_clips(httpserver, tmp_path: Path) -> None:
     made = cli_json("make", AD, *CLIPS, "--max-cost", "20", workspace=ws, env=_env(httpserver))
     assert made["status"] == "done"
     root = ws / "projects" / made["project_id"]
-    assert json.loads((root / "qc.json").read_text())["passed"]
+    report = json.loads((root / "qc.json").read_text())
+    assert report["passed"] and report["colour"]["vendor_clips"] >= 1
+    assert report["colour"]["spread_after"] < report["colour"]["spread_before"]  # the test pattern, graded toward the stills
     moving = sorted(n.split("[")[1].rstrip("]") for n in made["executed_nodes"] if n.startswith("motion["))
     assert moving and len(fake.creates) == len(moving)  # one paid clip per moving shot, nothing bought twice
     board = json.loads((root / "storyboard.json").read_text())

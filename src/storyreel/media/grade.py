@@ -101,4 +101,21 @@ def match(clip: Path, reference: Path) -> tuple[Grade, dict]:
     scale = np.clip(ref_std / np.maximum(src_std, 1e-3), 1 / MAX_SCALE, MAX_SCALE)
     grade = Grade(tuple(float(v) for v in src_mean), tuple(float(v) for v in scale), tuple(float(v) for v in ref_mean))  # type: ignore[arg-type]
     graded_mean, _ = lab_stats(np.stack([grade.apply(s) for s in samples]))
-    return grade, {"before": round(delta_e(src_mean, ref_mean), 2), "after": round(delta_e(graded_mean, ref_mean), 2)}
+    return grade, {"before": round(delta_e(src_mean, ref_mean), 2), "after": round(delta_e(graded_mean, ref_mean), 2),
+                   "graded_mean": [round(float(v), 3) for v in graded_mean]}
+
+
+def still_mean(path: Path) -> list[float]:
+    """The mean L*a*b* colour of an image (over a 256-px copy)."""
+    from PIL import Image
+
+    with Image.open(path) as im:
+        small = np.asarray(im.convert("RGB").resize((256, max(1, round(256 * im.height / im.width)))))
+    return [round(float(v), 3) for v in lab_stats(small)[0]]
+
+
+def spread(means: list) -> float:  # noqa: ANN001 - L*a*b* triples
+    """How far shots' mean colours lie from their average: the median CIEDE2000 of each to the mean of all."""
+    arr = np.asarray(means, dtype=np.float64)
+    centre = arr.mean(axis=0)
+    return round(float(np.median([delta_e(m, centre) for m in arr])), 2)

@@ -96,6 +96,9 @@ class QcReport(BaseModel):
     path: str
     passed: bool
     checks: list[Check]
+    colour: dict | None = None
+    """With vendor clips: how far the shots' mean colours spread (median CIEDE2000 to their average) with the
+    clips as the vendor made them (``spread_before``) and as graded (``spread_after``) — information, not a check."""
 
     def failures(self) -> list[Check]:
         return [c for c in self.checks if c.passed is False]

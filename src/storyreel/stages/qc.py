@@ -65,15 +65,46 @@ def layout_records(ctx: ProjectContext) -> list[dict]:
     return out
 
 
+def colour_spread(ctx: ProjectContext) -> dict | None:
+    """The spread of the shots' mean colours (:func:`storyreel.media.grade.spread`) before and after the vendor clips
+    were graded (a Ken Burns shot counts with its still's mean both times); None without vendor clips."""
+    import json
+
+    from storyreel.media.grade import spread, still_mean
+
+    before, after, clips = [], [], 0
+    for timing in ctx.timeline.shots:
+        unit = timing.shot_id
+        record = None
+        if ctx.moving(unit):
+            try:
+                record = json.loads(ctx.paths.motion_meta(unit).read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                record = None
+        if record and "grade" in record:
+            clips += 1
+            before.append(record["grade"]["src_mean"])
+            graded = record.get("colour_delta_e", {}).get("graded_mean") if ctx.settings.grade_clips else None
+            after.append(graded or record["grade"]["src_mean"])
+        else:
+            mean = still_mean(ctx.paths.image(unit))
+            before.append(mean)
+            after.append(mean)
+    if not clips:
+        return None
+    return {"vendor_clips": clips, "shots": len(before), "spread_before": spread(before), "spread_after": spread(after),
+            "graded": ctx.settings.grade_clips}
+
+
 class QcStage(Stage[ProjectContext]):
     name: ClassVar[str] = "qc"
-    code_version: ClassVar[str] = "qc/4"  # /4: levels shown to 0.1 LU / 0.01 dB
+    code_version: ClassVar[str] = "qc/5"  # /5: the colour spread of vendor clips
 
     def units(self, ctx: ProjectContext) -> list[str]:
         return [UNIT]
 
     def inputs(self, ctx: ProjectContext, unit: str) -> list[Node]:
-        return [Node("render", UNIT)]
+        return [Node("render", UNIT), *(Node("motion", s.shot_id) for _, s in ctx.storyboard.shots() if ctx.moving(s.shot_id))]
 
     def recipe(self, ctx: ProjectContext, unit: str) -> RecipeParts:
         spec = project_spec(ctx)
@@ -96,6 +127,7 @@ class QcStage(Stage[ProjectContext]):
         # the segments' black frames were measured as they were encoded; the video is a stream copy of them
         report = qc.run_qc(ctx.paths.video, project_spec(ctx), black_frames=timeline_black_frames(ctx),
                            loudness=soundtrack_loudness(ctx))
+        report.colour = colour_spread(ctx)
         out = ctx.paths.qc_report
         atomic_write_text(out, report.model_dump_json(indent=2) + "\n")
         if not report.passed:
