@@ -112,6 +112,8 @@ CONNECTIONS: dict[str, Connection] = {
                             prices=prices.REPLICATE),
     "openrouter": Connection("openrouter", "https://openrouter.ai/api/v1",
                              ("OPENROUTER_API_KEY", "STORYREEL_OPENROUTER_API_KEY", "STORYREEL_LLM_API_KEY"), prices=prices.OPENROUTER),
+    "runway": Connection("runway", "https://api.dev.runwayml.com/v1", ("RUNWAYML_API_SECRET", "STORYREEL_RUNWAY_API_KEY"),
+                         prices=prices.RUNWAY),
     "elevenlabs": Connection("elevenlabs", "https://api.elevenlabs.io/v1", ("ELEVENLABS_API_KEY", "STORYREEL_ELEVENLABS_API_KEY"),
                              auth_header="xi-api-key", bearer=False, prices=prices.ELEVENLABS),
     # any OpenAI-compatible server: image output and LLM steps have a URL and key each (they often differ)

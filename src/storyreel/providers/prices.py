@@ -123,7 +123,16 @@ ELEVENLABS = PriceTable(speech=(
     SpeechPrice("eleven_turbo_", usd_per_character=0.05 / 1000, as_of="2026-12-07", source=_ELEVENLABS),
 ))
 
-BUILT_IN = (OPENAI, GEMINI, OPENROUTER, REPLICATE, ELEVENLABS)
+_RUNWAY = ("https://docs.dev.runwayml.com/guides/pricing/ (API credits at $0.01; credits per second of output: gen4_turbo 5, "
+           "gen4.5 12, veo3.1 20–40, veo3.1_fast 10–15 — the upper bound kept; as summarized by a Runway API reference, read 2026-12-07)")
+RUNWAY = PriceTable(video=(
+    VideoPrice("gen4_turbo", 0.05, as_of="2026-12-07", source=_RUNWAY),
+    VideoPrice("gen4.5", 0.12, as_of="2026-12-07", source=_RUNWAY),
+    VideoPrice("veo3.1_fast", 0.15, as_of="2026-12-07", source=_RUNWAY),
+    VideoPrice("veo3.1", 0.40, as_of="2026-12-07", source=_RUNWAY),
+))
+
+BUILT_IN = (OPENAI, GEMINI, OPENROUTER, REPLICATE, ELEVENLABS, RUNWAY)
 """Every built-in table: a model no table lists is estimated at the dearest entry of all (the cap errs on the
 safe side)."""
 

@@ -55,7 +55,10 @@ BUILTINS: dict[str, dict[str, str | tuple[str, str]]] = {
         "google": "storyreel.providers.tts.gemini_tts:GeminiSpeech",
     },
     "scorer": {"local": "storyreel.providers.scorer.local_technical:LocalTechnical"},
-    "video": {"replicate": "storyreel.providers.video.replicate_video:ReplicateVideo"},
+    "video": {
+        "replicate": "storyreel.providers.video.replicate_video:ReplicateVideo",
+        "runway": "storyreel.providers.video.runway_video:RunwayVideo",
+    },
     "judge": {vendor: (_JUDGE, conn) for vendor, conn in _LLM_VENDORS.items()},
     "llm": {
         "local": "storyreel.providers.llm.direct:LocalDirect",
