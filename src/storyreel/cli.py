@@ -74,6 +74,8 @@ VoiceName = Annotated[Optional[str], typer.Option("--voice-name", help="The voic
 VoiceStyle = Annotated[Optional[str], typer.Option("--voice-style", help="How to speak, for voices that take instructions; kept in options.json.")]
 Clips = Annotated[Optional[str], typer.Option("--clips", help="Motion clips: local (Ken Burns on the stills, the default) or an "
                                              "image-to-video vendor VENDOR:MODEL for generated shots; kept in options.json.")]
+Attempts = Annotated[Optional[int], typer.Option("--attempts", min=1, max=4, help="Vendor clips per shot, each with its own "
+                                                 "seed; the best-scored is used; kept in options.json.")]
 SpeechRate = Annotated[Optional[int], typer.Option("--speech-rate", min=80, max=400, help="Words per minute (default 165); kept in options.json.")]
 ProjectId = Annotated[Optional[str], typer.Option("--project-id", help="Project ID (default: from the title).")]
 Wait = Annotated[bool, typer.Option("--wait/--no-wait", help="When another storyreel is writing the project: wait for it (default), or stop at once.")]
@@ -83,7 +85,7 @@ FLAGS = {
     "input_path": "INPUT", "prompt": "--prompt", "kind": "--kind", "aspect_ratio": "--aspect-ratio",
     "language": "--language", "project_id": "--project-id", "image_provider": "--image-provider", "llm": "--llm",
     "max_cost": "--max-cost", "candidates": "--candidates", "resolution": "--resolution", "judge": "--judge", "enhance": "--enhance", "voice": "--voice", "voice_name": "--voice-name",
-    "voice_style": "--voice-style", "speech_rate": "--speech-rate", "clips": "--clips", "candidate": "CANDIDATE", "shot_id": "SHOT", "text": "TEXT", "prompt_kind": "--type",
+    "voice_style": "--voice-style", "speech_rate": "--speech-rate", "clips": "--clips", "attempts": "--attempts", "candidate": "CANDIDATE", "shot_id": "SHOT", "text": "TEXT", "prompt_kind": "--type",
     "max_iterations": "--max-iterations", "threshold": "--threshold",
     "entity_id": "ENTITY", "image": "IMAGE", "shots": "--shots", "preset": "--preset", "crf": "--crf", "music": "--music", "project": "PROJECT",
     "chapter": "--chapter", "shot": "--shot", "target": "TARGET",
@@ -187,6 +189,7 @@ def make(
     voice_style: VoiceStyle = None,
     speech_rate: SpeechRate = None,
     clips: Clips = None,
+    attempts: Attempts = None,
     wait: Wait = True,
     workspace: Workspace = None,
     as_json: JsonOut = False,
@@ -198,7 +201,7 @@ def make(
         input_path=input, prompt=prompt, kind=kind, aspect_ratio=aspect_ratio, language=language, project_id=project_id,
         force=force, image_provider=image_provider, llm=llm, max_cost=max_cost, candidates=candidates, judge=judge, enhance=enhance,
         resolution=resolution, voice=voice, voice_name=voice_name, voice_style=voice_style, speech_rate=speech_rate,
-        clips=clips, workspace=workspace, wait=wait,
+        clips=clips, attempts=attempts, workspace=workspace, wait=wait,
     )
     with _progress(as_json) as progress:
         result = api.make(request, progress=progress)

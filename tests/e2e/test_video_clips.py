@@ -43,29 +43,36 @@ def _frame(path: Path, t: float) -> np.ndarray:
 
 def test_a_make_with_vendor_clips(httpserver, tmp_path: Path) -> None:
     mp4 = vendor_mp4(tmp_path / "vendor.mp4")
-    fake = FakeReplicate(mp4, httpserver.url_for("/delivery/clip.mp4")).serve(httpserver)
+    fake = FakeReplicate(mp4, httpserver.url_for("/delivery/clip.mp4"))
+    fake.frozen = vendor_mp4(tmp_path / "frozen.mp4", frozen=True)  # every odd seed: a dark frozen clip, a bad attempt
+    fake.serve(httpserver)
     ws = tmp_path / "ws"
 
     capped = run_cli("make", AD, *CLIPS, "--max-cost", "0.5", workspace=ws, env=_env(httpserver))  # one clip is ≥ $0.90
     assert capped.returncode == 1 and "cost cap" in capped.stderr, capped.stderr
     assert fake.creates == []
 
-    made = cli_json("make", AD, *CLIPS, "--max-cost", "20", workspace=ws, env=_env(httpserver))
+    made = cli_json("make", AD, *CLIPS, "--attempts", "2", "--max-cost", "40", workspace=ws, env=_env(httpserver))
     assert made["status"] == "done"
     root = ws / "projects" / made["project_id"]
     report = json.loads((root / "qc.json").read_text())
     assert report["passed"] and report["colour"]["vendor_clips"] >= 1
     assert report["colour"]["spread_after"] < report["colour"]["spread_before"]  # the test pattern, graded toward the stills
     moving = sorted(n.split("[")[1].rstrip("]") for n in made["executed_nodes"] if n.startswith("motion["))
-    assert moving and len(fake.creates) == len(moving)  # one paid clip per moving shot, nothing bought twice
+    assert moving and len(fake.creates) == 2 * len(moving)  # two paid attempts per moving shot, nothing bought twice
+    assert len({json.dumps(c["input"], sort_keys=True) for c in fake.creates}) == len(fake.creates)  # each its own seed
     board = json.loads((root / "storyboard.json").read_text())
     kinds = {s["shot_id"]: s["visual"]["type"] for ch in board["chapters"] for s in ch["shots"]}
     assert all(kinds[s] not in board["settings"]["template_types"] for s in moving)
-    for body, shot in zip(fake.creates, moving, strict=False):
+    for body in fake.creates:
         assert body["input"]["start_image"].startswith("data:image/png;base64,") and body["input"]["duration"] >= 3
     for shot in moving:
         record = json.loads((root / "clips" / f"{shot}.motion.json").read_text())
         assert record["provider"] == "replicate:kwaivgi/kling-v3-video" and record["cost_usd"] == pytest.approx(0.30 * record["duration_s"])
+        attempts = {a["seed"] % 2: a for a in record["attempts"]}
+        assert len(record["attempts"]) == 2 and attempts[1]["scores"]["frozen_frames"] > 0.9  # the dark frozen attempt
+        assert attempts[0]["scores"]["total"] > attempts[1]["scores"]["total"] and record["chosen"] == attempts[0]["attempt"]
+        assert record["chosen_by"] == "scores" and (root / "clips" / f"{shot}.motion-2.mp4").is_file()
         assert record["colour_delta_e"]["after"] < record["colour_delta_e"]["before"]  # graded toward the shot's still
     costs = cli_json("cost", made["project_id"], workspace=ws)
     assert costs["spent_usd"] == pytest.approx(fake.bill, abs=1e-6) and costs["uncertain_calls"] == 0
@@ -88,4 +95,4 @@ def test_a_make_with_vendor_clips(httpserver, tmp_path: Path) -> None:
     again = cli_json("make", AD, "--clips", "local", workspace=ws, env=_env(httpserver))
     stages = {n.split("[")[0] for n in again["executed_nodes"]}
     assert "clip" in stages and "motion" not in stages and not stages & {"image", "narration", "plan"}, stages
-    assert len(fake.creates) == len(moving)
+    assert len(fake.creates) == 2 * len(moving)  # nothing bought

@@ -19,9 +19,11 @@ from storyreel.media.ffmpeg import ffmpeg_exe
 TOKEN = "r8_video_token"
 
 
-def vendor_mp4(out: Path, size: str = "360x640", seconds: int = 5) -> bytes:
-    """A clip as a vendor delivers it: 24 fps, moving test pattern, a 440 Hz sound track."""
-    subprocess.run([ffmpeg_exe(), "-v", "error", "-y", "-f", "lavfi", "-i", f"testsrc2=size={size}:rate=24", "-f", "lavfi", "-i",
+def vendor_mp4(out: Path, size: str = "360x640", seconds: int = 5, frozen: bool = False) -> bytes:
+    """A clip as a vendor delivers it: 24 fps, moving test pattern, a 440 Hz sound track — or, ``frozen``, a dark
+    still frame for the whole clip (what a bad attempt looks like)."""
+    source = f"color=c=0x101010:size={size}:rate=24" if frozen else f"testsrc2=size={size}:rate=24"
+    subprocess.run([ffmpeg_exe(), "-v", "error", "-y", "-f", "lavfi", "-i", source, "-f", "lavfi", "-i",
                     "sine=frequency=440", "-t", str(seconds), "-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac", str(out)], check=True)
     return out.read_bytes()
 
@@ -39,6 +41,7 @@ class FakeReplicate:
         self.billed: list[float] = []
         self.throttle = 0
         self.slow_create_s = 0.0
+        self.frozen: bytes | None = None  # with it, predictions whose seed is odd deliver this clip instead
         self._lock = threading.Lock()
 
     @property
@@ -73,7 +76,7 @@ class FakeReplicate:
                 if p["polls"] >= self.polls and self.outcome != "never":
                     p["status"] = self.outcome
                     if self.outcome == "succeeded":
-                        p["output"] = self.url
+                        p["output"] = self.url.replace("clip.mp4", "frozen.mp4") if self.frozen and p["input"].get("seed", 0) % 2 else self.url
                         p["metrics"] = {"predict_time": 41.5}
                     else:
                         p["error"] = self.error
@@ -99,4 +102,6 @@ class FakeReplicate:
         httpserver.expect_request(re.compile(r"/v1/predictions/p\d+/cancel"), method="POST").respond_with_handler(self.cancel)
         httpserver.expect_request(re.compile(r"/v1/predictions/p\d+$"), method="GET").respond_with_handler(self.get)
         httpserver.expect_request("/delivery/clip.mp4").respond_with_data(self.mp4, content_type="video/mp4")
+        if self.frozen:
+            httpserver.expect_request("/delivery/frozen.mp4").respond_with_data(self.frozen, content_type="video/mp4")
         return self

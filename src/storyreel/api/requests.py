@@ -40,6 +40,7 @@ HINTS = {
     "voice": "use local, local:piper, local:espeak or VENDOR:MODEL",
     "speech_rate": "give words per minute, 80–400 (165 is a calm narrator)",
     "clips": "use local or VENDOR:MODEL, e.g. replicate:kwaivgi/kling-v3-video",
+    "attempts": "give 1 to 4 clips per shot",
     "llm": "use VENDOR:MODEL, e.g. openai:gpt-5-mini",
     "judge": "use a vision-capable LLM as VENDOR:MODEL, e.g. openai:gpt-5-mini",
     "project_id": ID_RULE,
@@ -134,6 +135,7 @@ class ProviderChoice(BaseModel):
     voice_style: str | None = Field(default=None, max_length=500, description="How to speak, for voices that take instructions.")
     speech_rate: int | None = Field(default=None, ge=80, le=400, description="Narration speed in words per minute.")
     clips: str | None = Field(default=None, description="Motion clips: local (Ken Burns, the default) or an image-to-video VENDOR:MODEL.")
+    attempts: int | None = Field(default=None, ge=1, le=4, description="Vendor clips per shot, each with its own seed; the best is used.")
 
     @field_validator("clips")
     @classmethod

@@ -104,6 +104,8 @@ class Settings(BaseSettings):
     http_backoff_s: float = Field(default=1.0, ge=0, description="First retry wait in seconds (exponential, jittered, capped at 30 s).")
     clips_provider: str = Field(default="local", description="Motion clips: local (Ken Burns moves on the stills) or an "
                                 "image-to-video vendor VENDOR:MODEL (e.g. replicate:kwaivgi/kling-v3-video) for generated shots.")
+    video_attempts: int = Field(default=1, ge=1, le=4, description="Clips asked of the vendor per shot, each with its own seed; "
+                                "the best by the offline clip scores is used (a person's pick wins).")
     grade_clips: bool = Field(default=True, description="Colour-match each vendor clip to its shot's still (Reinhard transfer in "
                               "L*a*b*, media/grade.py).")
     video_timeout_s: float = Field(default=60.0, gt=0, description="Timeout of one HTTP request to a video vendor, seconds.")

@@ -12,14 +12,22 @@ visual description (:func:`motion_prompt`). Outputs: ``clips/<shot>.motion.mp4``
 ``clips/<shot>.motion.json`` (provider, model, job, duration, the vendor's wait, cost, and the colour grade that
 matches the clip to the shot's still with the CIEDE2000 distance of their mean colours before and after it,
 :mod:`storyreel.media.grade`).
+
+Attempts (``--attempts N``, FR-040): the clip is asked N times with seeds ``seed``, ``seed + 1``, …; each attempt is
+kept (``clips/<shot>.motion-<n>.mp4``), priced, graded and scored offline
+(:mod:`storyreel.providers.scorer.clip_metrics`); the best total is used unless a person picked another (``picked``
+in the record wins). An attempt already made from the same request is kept, so raising N buys only the new ones;
+a moderated attempt is left out (never retried) and the shot needs attention.
 """
 
 from __future__ import annotations
 
 import json
+import shutil
 from typing import ClassVar
 
-from storyreel.core.atomic import atomic_write_bytes, atomic_write_text
+from storyreel.core.atomic import atomic_path, atomic_write_bytes, atomic_write_text
+from storyreel.core.errors import ProviderRejected
 from storyreel.core.hashing import hash_file, seed_for
 from storyreel.engine.graph import Node, NodeOutput, RecipeParts, Stage
 from storyreel.media.grade import match
@@ -73,27 +81,85 @@ class MotionStage(Stage[ProjectContext]):
     def recipe(self, ctx: ProjectContext, unit: str) -> RecipeParts:
         provider = ctx.video_provider
         assert provider is not None
-        return RecipeParts(provider=f"{provider.provider_id}@{provider.code_version}", params=provider.payload(self.request(ctx, unit)))
+        return RecipeParts(provider=f"{provider.provider_id}@{provider.code_version}",
+                           params={**provider.payload(self.request(ctx, unit)), "attempts": ctx.settings.video_attempts})
+
+    def attempts(self, ctx: ProjectContext, unit: str) -> list[VideoRequest]:
+        """The requests of the shot's attempts: the same clip asked with seeds ``seed``, ``seed + 1``, …"""
+        base = self.request(ctx, unit)
+        return [base.model_copy(update={"seed": base.seed + i}) for i in range(ctx.settings.video_attempts)]
+
+    @staticmethod
+    def _kept(ctx: ProjectContext, unit: str, number: int, key: str) -> dict | None:
+        """Attempt ``number``'s entry from the last record when it was made from the same request and its file is
+        unchanged — kept, not bought again (raising ``--attempts`` buys only the new ones)."""
+        try:
+            record = json.loads(ctx.paths.motion_meta(unit).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        entry = next((a for a in record.get("attempts", []) if a.get("attempt") == number), None)
+        path = ctx.paths.motion_attempt(unit, number)
+        if entry and entry.get("request_key") == key and path.is_file() and entry.get("sha256") == hash_file(path):
+            return entry
+        return None
 
     def run(self, ctx: ProjectContext, unit: str) -> NodeOutput:
+        from storyreel.providers.scorer.clip_metrics import score_clip
+
         provider = ctx.video_provider
         assert provider is not None
-        request = self.request(ctx, unit)
-        key = request_key(provider.provider_id, provider.payload(request))
+        image = ctx.paths.image(unit)
+        entries, failures, cleanup, spent = [], [], [], 0.0
+        for number, request in enumerate(self.attempts(ctx, unit), start=1):
+            key = request_key(provider.provider_id, provider.payload(request))
+            kept = self._kept(ctx, unit, number, key)
+            if kept is not None:
+                entries.append(kept)
+                continue
+            path = ctx.paths.motion_attempt(unit, number)
+
+            def keep(received, path=path):  # noqa: ANN001, ANN202 - the MP4 as received
+                atomic_write_bytes(path, received.data)
+                return received
+
+            try:
+                received = purchase(ctx, node=f"motion[{unit}]", provider=provider, key=key, estimate=lambda r=request: provider.estimate(r),
+                                    fetch=lambda jobs, attempt, r=request: provider.fetch(r, jobs=jobs, key=attempt), decode=keep)
+            except ProviderRejected as exc:  # moderation: this attempt is out, never retried; the others may do
+                failures.append({"attempt": number, "seed": request.seed, "error": str(exc)})
+                continue
+            cleanup += CallJournal(ctx.paths, key).files()
+            spent += received.cost_usd
+            grade, colour = match(path, image)
+            entries.append({"attempt": number, "seed": request.seed, "request_key": key, "sha256": hash_file(path),
+                            "job_id": received.details.get("prediction_id"), "duration_s": received.details.get("duration_s"),
+                            "vendor_wait_s": received.details.get("predict_time_s"), "cost_usd": received.cost_usd,
+                            "cost_source": received.details.get("cost_source"), "scores": score_clip(path, image),
+                            "grade": grade.as_dict(), "colour_delta_e": colour})
+        if not entries:
+            raise ProviderRejected(f"{provider.provider_id}: every attempt for {unit} was refused: "
+                                   + "; ".join(f["error"] for f in failures))
+        picked = self._picked(ctx, unit, entries)
+        chosen = picked or max(entries, key=lambda e: (e["scores"]["total"], -e["attempt"]))
         out, meta = ctx.paths.motion_clip(unit), ctx.paths.motion_meta(unit)
-
-        def keep(received):  # noqa: ANN001, ANN202 - the MP4 as received, and its record
-            atomic_write_bytes(out, received.data)
-            return received
-
-        received = purchase(ctx, node=f"motion[{unit}]", provider=provider, key=key, estimate=lambda: provider.estimate(request),
-                            fetch=lambda jobs, attempt: provider.fetch(request, jobs=jobs, key=attempt), decode=keep)
-        grade, colour = match(out, ctx.paths.image(unit))
-        record = {"shot_id": unit, "provider": provider.provider_id, "asked_s": round(request.duration_s, 3),
-                  "duration_s": received.details.get("duration_s"), "job_id": received.details.get("prediction_id"),
-                  "vendor_wait_s": received.details.get("predict_time_s"), "cost_usd": received.cost_usd,
-                  "cost_source": received.details.get("cost_source"), "prompt": request.prompt,
-                  "grade": grade.as_dict(), "colour_delta_e": colour}
+        with atomic_path(out) as tmp:
+            shutil.copyfile(ctx.paths.motion_attempt(unit, chosen["attempt"]), tmp)
+        record = {"shot_id": unit, "provider": provider.provider_id, "asked_s": round(self.request(ctx, unit).duration_s, 3),
+                  "prompt": self.request(ctx, unit).prompt, "chosen": chosen["attempt"], "chosen_by": "person" if picked else "scores",
+                  **{k: chosen[k] for k in ("duration_s", "job_id", "vendor_wait_s", "cost_usd", "cost_source", "grade", "colour_delta_e")},
+                  "attempts": sorted(entries, key=lambda e: e["attempt"]), "refused": failures,
+                  **({"picked": picked["attempt"]} if picked else {})}
         atomic_write_text(meta, json.dumps(record, ensure_ascii=False, indent=2) + "\n")
-        return NodeOutput(files=[out, meta], details={"provider": provider.provider_id, "duration_s": record["duration_s"]},
-                          cost_usd=received.cost_usd, cleanup=CallJournal(ctx.paths, key).files(), versioned=[out])
+        files = [out, meta] + [ctx.paths.motion_attempt(unit, e["attempt"]) for e in entries]
+        return NodeOutput(files=files, details={"provider": provider.provider_id, "chosen": chosen["attempt"], "attempts": len(entries)},
+                          cost_usd=round(spent, 6), cleanup=cleanup, versioned=[out],
+                          attention=f"{len(failures)} attempt(s) refused by the vendor" if failures else None)
+
+    @staticmethod
+    def _picked(ctx: ProjectContext, unit: str, entries: list[dict]) -> dict | None:
+        """The attempt a person picked (``picked`` in the last record), when it is still among ``entries``."""
+        try:
+            picked = json.loads(ctx.paths.motion_meta(unit).read_text(encoding="utf-8")).get("picked")
+        except (OSError, ValueError):
+            return None
+        return next((e for e in entries if e["attempt"] == picked), None)

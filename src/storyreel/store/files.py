@@ -190,6 +190,10 @@ class ProjectPaths:
         """A shot's clip from an image-to-video vendor, as the vendor made it (``motion`` stage)."""
         return self.clips / f"{shot}.motion.mp4"
 
+    def motion_attempt(self, shot: str, number: int) -> Path:
+        """Attempt ``number`` (from 1) of a shot's vendor clip, as the vendor made it."""
+        return self.clips / f"{shot}.motion-{number}.mp4"
+
     def motion_meta(self, shot: str) -> Path:
         """The record of a shot's vendor clip: provider, model, job, duration, cost."""
         return self.clips / f"{shot}.motion.json"

@@ -36,6 +36,7 @@ class ProjectOptions(BaseModel):
     voice_style: str | None = Field(default=None, max_length=500, description="How to speak, where the voice takes instructions.")
     speech_rate: int | None = Field(default=None, ge=80, le=400, description="Narration speed, words per minute.")
     clips: str | None = Field(default=None, description="Motion clips: local (Ken Burns) or an image-to-video VENDOR:MODEL.")
+    attempts: int | None = Field(default=None, ge=1, le=4, description="Vendor clips per shot; the best-scored is used.")
 
     @classmethod
     def load(cls, paths: ProjectPaths) -> ProjectOptions:
@@ -55,7 +56,7 @@ class ProjectOptions(BaseModel):
                   "image_candidates": self.candidates, "judge": self.judge, "enhance_prompts": self.enhance,
                   "resolution": self.resolution, "tts_provider": self.voice, "tts_voice": self.voice_name,
                   "tts_style": self.voice_style, "speech_rate_wpm": self.speech_rate,
-                  "clips_provider": self.clips}
+                  "clips_provider": self.clips, "video_attempts": self.attempts}
         return {k: v for k, v in chosen.items() if v is not None}
 
     def music_path(self, paths: ProjectPaths) -> Path | None:

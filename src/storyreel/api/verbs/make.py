@@ -49,7 +49,8 @@ class Make(Verb[MakeRequest, RunResult]):
         return {"image_provider": request.image_provider, "llm": request.llm, "max_cost_usd": request.max_cost,
                 "candidates": request.candidates, "judge": request.judge, "enhance": request.enhance,
                 "resolution": request.resolution, "voice": request.voice, "voice_name": request.voice_name,
-                "voice_style": request.voice_style, "speech_rate": request.speech_rate, "clips": request.clips}
+                "voice_style": request.voice_style, "speech_rate": request.speech_rate, "clips": request.clips,
+                "attempts": request.attempts}
 
     def result(self, project: Project, ctx: ProjectContext, report: RunReport, status: ProjectStatus, request: MakeRequest,
                started: float) -> RunResult:
