@@ -434,14 +434,17 @@ def pick(
     shot: Annotated[str, typer.Argument(help="Shot ID (see `storyreel quality PROJECT`).")],
     candidate: Annotated[str, typer.Argument(help="Candidate number as `storyreel quality` lists it, or auto (the best ranked).")],
     no_render: Annotated[bool, typer.Option("--no-render", help="Only record the pick; the next make or render uses it.")] = False,
+    clip: Annotated[bool, typer.Option("--clip", help="Pick among the shot's vendor clip attempts instead of its images.")] = False,
     wait: Wait = True,
     workspace: Workspace = None,
     as_json: JsonOut = False,
 ) -> None:
-    """Choose a shot's image among its candidates; the pick always wins and survives re-runs."""
+    """Choose a shot's image among its candidates (or, with --clip, its vendor clip among the attempts); the pick
+    always wins and survives re-runs."""
     from storyreel import api
 
-    request = api.PickRequest.build(project=project, shot_id=shot, candidate=candidate, render=not no_render, wait=wait, workspace=workspace)
+    request = api.PickRequest.build(project=project, shot_id=shot, candidate=candidate, clip=clip, render=not no_render, wait=wait,
+                                    workspace=workspace)
     with _progress(as_json) as progress:
         result = api.pick(request, progress=progress)
     if no_render:

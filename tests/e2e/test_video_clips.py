@@ -92,6 +92,19 @@ def test_a_make_with_vendor_clips(httpserver, tmp_path: Path) -> None:
         top = slice(0, 200)  # above overlays and subtitles
         assert np.abs(ours[top] - theirs[top]).mean() < 12, i
 
+    # a person prefers the other attempt: the pick wins, nothing is bought, only that shot is re-rendered
+    record = json.loads((root / "clips" / f"{shot}.motion.json").read_text())
+    other = next(a["attempt"] for a in record["attempts"] if a["attempt"] != record["chosen"])
+    creates = len(fake.creates)
+    wrong = run_cli("pick", made["project_id"], shot, "3", "--clip", workspace=ws, env=_env(httpserver))
+    assert wrong.returncode == 2 and "no clip attempt 3" in wrong.stderr and "its attempts: 1, 2" in wrong.stderr
+    picked = cli_json("pick", made["project_id"], shot, str(other), "--clip", workspace=ws, env=_env(httpserver))
+    assert {n.split("[")[0] for n in picked["executed_nodes"]} >= {"motion", "clip", "render"} and len(fake.creates) == creates
+    assert f"motion[{moving[1]}]" not in picked["executed_nodes"]
+    record = json.loads((root / "clips" / f"{shot}.motion.json").read_text())
+    assert record["chosen"] == other and record["chosen_by"] == "person"
+    assert (root / "clips" / f"{shot}.motion.mp4").read_bytes() == (root / "clips" / f"{shot}.motion-{other}.mp4").read_bytes()
+
     again = cli_json("make", AD, "--clips", "local", workspace=ws, env=_env(httpserver))
     stages = {n.split("[")[0] for n in again["executed_nodes"]}
     assert "clip" in stages and "motion" not in stages and not stages & {"image", "narration", "plan"}, stages

@@ -247,6 +247,7 @@ class PickRequest(ProjectRequest):
 
     shot_id: Annotated[str, id_of("a shot")] = Field(min_length=1, description="Shot ID.")
     candidate: int | None = Field(ge=1, le=8, description="Candidate number as `storyreel quality` lists it; None = automatic.")
+    clip: bool = Field(default=False, description="Pick among the shot's vendor clip attempts (clips/<shot>.motion.json) instead of its images.")
     render: bool = True
     wait: bool = True
 

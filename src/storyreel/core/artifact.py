@@ -136,6 +136,12 @@ class Visual(_Model):
         le=8,
         description="The candidate image a person picked (`storyreel pick`, 1 = the first); wins over the automatic selection.",
     )
+    selected_clip: int | None = Field(
+        default=None,
+        ge=1,
+        le=4,
+        description="The vendor clip attempt a person picked (`storyreel pick … --clip`, 1 = the first); wins over the scores.",
+    )
     entities: list[Identifier] = Field(
         default_factory=list,
         max_length=8,

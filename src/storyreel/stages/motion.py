@@ -15,8 +15,9 @@ matches the clip to the shot's still with the CIEDE2000 distance of their mean c
 
 Attempts (``--attempts N``, FR-040): the clip is asked N times with seeds ``seed``, ``seed + 1``, …; each attempt is
 kept (``clips/<shot>.motion-<n>.mp4``), priced, graded and scored offline
-(:mod:`storyreel.providers.scorer.clip_metrics`); the best total is used unless a person picked another (``picked``
-in the record wins). An attempt already made from the same request is kept, so raising N buys only the new ones;
+(:mod:`storyreel.providers.scorer.clip_metrics`); the best total is used unless a person picked another
+(``storyreel pick PROJECT SHOT N --clip`` stores ``visual.selected_clip`` in the storyboard; it wins and survives
+re-runs, and re-choosing buys nothing: every attempt is kept). An attempt already made from the same request is kept, so raising N buys only the new ones;
 a moderated attempt is left out (never retried) and the shot needs attention.
 """
 
@@ -81,8 +82,10 @@ class MotionStage(Stage[ProjectContext]):
     def recipe(self, ctx: ProjectContext, unit: str) -> RecipeParts:
         provider = ctx.video_provider
         assert provider is not None
+        _, shot = ctx.storyboard.shot(unit)
         return RecipeParts(provider=f"{provider.provider_id}@{provider.code_version}",
-                           params={**provider.payload(self.request(ctx, unit)), "attempts": ctx.settings.video_attempts})
+                           params={**provider.payload(self.request(ctx, unit)), "attempts": ctx.settings.video_attempts,
+                                   **({"picked": shot.visual.selected_clip} if shot.visual.selected_clip else {})})
 
     def attempts(self, ctx: ProjectContext, unit: str) -> list[VideoRequest]:
         """The requests of the shot's attempts: the same clip asked with seeds ``seed``, ``seed + 1``, …"""
@@ -157,9 +160,6 @@ class MotionStage(Stage[ProjectContext]):
 
     @staticmethod
     def _picked(ctx: ProjectContext, unit: str, entries: list[dict]) -> dict | None:
-        """The attempt a person picked (``picked`` in the last record), when it is still among ``entries``."""
-        try:
-            picked = json.loads(ctx.paths.motion_meta(unit).read_text(encoding="utf-8")).get("picked")
-        except (OSError, ValueError):
-            return None
-        return next((e for e in entries if e["attempt"] == picked), None)
+        """The attempt a person picked (``visual.selected_clip``, ``storyreel pick … --clip``), when it was made."""
+        _, shot = ctx.storyboard.shot(unit)
+        return next((e for e in entries if e["attempt"] == shot.visual.selected_clip), None)

@@ -34,24 +34,37 @@ class Pick(Verb[PickRequest, RunResult]):
             raise InputError(f"no shot {request.shot_id!r} in {board.project_id}", field="shot_id",
                              hint="see `storyreel quality PROJECT` for the shot IDs") from None
         if request.candidate is not None:
-            _check_candidate(project.paths, request.shot_id, request.candidate)
+            (_check_clip if request.clip else _check_candidate)(project.paths, request.shot_id, request.candidate)
 
     def prepare(self, project: Project, request: PickRequest, executor: Executor) -> RunResult | None:
-        _record(project.storyboard(), project.paths, request.shot_id, request.candidate)
+        _record(project.storyboard(), project.paths, request.shot_id, request.candidate,
+                field="selected_clip" if request.clip else "selected_candidate")
         if request.render:
             return None
         return RunResult(project_id=project.id, status=project.status or ProjectStatus.PLANNED, storyboard_path=project.paths.storyboard,
                          video_path=None)
 
 
-def _record(board: Storyboard, paths: ProjectPaths, shot_id: str, candidate: int | None) -> None:
-    """Store the pick in the storyboard (written atomically, only when it changed)."""
+def _record(board: Storyboard, paths: ProjectPaths, shot_id: str, candidate: int | None, *, field: str = "selected_candidate") -> None:
+    """Store the pick (``visual.<field>``) in the storyboard (written atomically, only when it changed)."""
     data = board.model_dump(mode="json")
     shot = next(s for ch in data["chapters"] for s in ch["shots"] if s["shot_id"] == shot_id)
-    if shot["visual"].get("selected_candidate") == candidate:
+    if shot["visual"].get(field) == candidate:
         return
-    shot["visual"]["selected_candidate"] = candidate
+    shot["visual"][field] = candidate
     atomic_write_text(paths.storyboard, Storyboard.model_validate(data).model_dump_json(indent=2) + "\n")
+
+
+def _check_clip(paths: ProjectPaths, shot_id: str, attempt: int) -> None:
+    """A clip pick must name an attempt the vendor made (``clips/<shot>.motion.json``)."""
+    try:
+        record = json.loads(paths.motion_meta(shot_id).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        record = {}
+    made = sorted(a["attempt"] for a in record.get("attempts", []) if paths.motion_attempt(shot_id, a["attempt"]).exists())
+    if attempt not in made:
+        listing = ", ".join(map(str, made)) or "none (make the video with --clips VENDOR:MODEL first)"
+        raise InputError(f"shot {shot_id} has no clip attempt {attempt}; its attempts: {listing}", field="candidate")
 
 
 def _check_candidate(paths: ProjectPaths, shot_id: str, candidate: int) -> None:
