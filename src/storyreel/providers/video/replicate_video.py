@@ -16,17 +16,15 @@ asked for; a model not priced there is estimated at the dearest listed rate.
 
 from __future__ import annotations
 
-import base64
 import re
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, ClassVar
 
-from storyreel.core.errors import ConfigError, MalformedResponse
-from storyreel.providers.base import HttpProvider, JobLog, Received, VideoRequest
+from storyreel.core.errors import ConfigError
+from storyreel.providers.base import JobLog, Received, VideoRequest
 from storyreel.providers.connection import CONNECTIONS
-from storyreel.providers.prices import video_price
 from storyreel.providers.replicate import DEDUPLICATION, Predictions
+from storyreel.providers.video.delivery import HttpVideoProvider, data_uri
 
 SOURCE = "the models' API schemas on replicate.com, as summarized in issue 26 (read 2026-12; re-check before relying on them)"
 
@@ -59,11 +57,10 @@ MODELS: dict[str, VideoModel] = {
 Hailuo's end-frame field name differs between peers — to be validated against the model's OpenAPI schema."""
 
 
-class ReplicateVideo(HttpProvider):
+class ReplicateVideo(HttpVideoProvider):
     """Settings: ``REPLICATE_API_TOKEN``, ``STORYREEL_REPLICATE_BASE_URL``, ``video_timeout_s`` (one HTTP request),
     ``video_poll_s`` and ``video_deadline_s`` (the wait for one clip), ``http_attempts``."""
 
-    modality: ClassVar[str] = "video"
     vendor: ClassVar[str] = "replicate"
     code_version: ClassVar[str] = "replicate-video/1"
     connection = CONNECTIONS["replicate"]
@@ -79,9 +76,6 @@ class ReplicateVideo(HttpProvider):
                               hint=f"one of {', '.join(sorted(MODELS))} (providers/video/replicate_video.py)")
         super().__init__(model, settings)
         self.spec = MODELS[model]
-
-    def timeout_s(self) -> float:
-        return self.settings.video_timeout_s
 
     def identity(self) -> dict:
         return {"model": self.model}
@@ -114,13 +108,8 @@ class ReplicateVideo(HttpProvider):
         sent = dict(payload["input"])
         for field, image in ((self.spec.start, request.start), (self.spec.end, request.end)):
             if field and image is not None and field in sent:
-                data = Path(image.path).read_bytes()
-                kind = "png" if data[:8] == b"\x89PNG\r\n\x1a\n" else "jpeg"
-                sent[field] = f"data:image/{kind};base64,{base64.b64encode(data).decode()}"
+                sent[field] = data_uri(image)
         return {"input": sent}
-
-    def estimate(self, request: VideoRequest) -> float:
-        return round(self.duration_for(request) * video_price(self.prices, self.model).usd_per_second, 6)
 
     def fetch(self, request: VideoRequest, *, jobs: JobLog | None = None, key: str | None = None) -> Received:
         """The prediction, polled to its end within ``video_deadline_s``, and its MP4 downloaded. Raises
@@ -128,19 +117,8 @@ class ReplicateVideo(HttpProvider):
         ``MalformedResponse`` (no MP4 in the answer) or ``UncertainCall``."""
         prediction = Predictions(self, self.model).run(self._sent(request, self.payload(request)), jobs,
                                                        deadline_s=self.settings.video_deadline_s, poll_s=self.settings.video_poll_s)
-        output = prediction.get("output")
-        url = output[0] if isinstance(output, list) and output else output
-        if not isinstance(url, str) or not url:
-            raise MalformedResponse("replicate: the prediction succeeded without an output URL")
-        data = self.http.get_bytes(url, max_bytes=512 * 2**20)
-        if data[4:8] != b"ftyp":
-            raise MalformedResponse("replicate: the output is not an MP4 (no ftyp box)")
-        price = video_price(self.prices, self.model)
-        seconds = self.duration_for(request)
-        return Received(data=data, media_type="video/mp4", cost_usd=round(seconds * price.usd_per_second, 6), details={
-            "model": self.model, "prediction_id": prediction.get("id"), "duration_s": seconds, "seed": request.seed,
-            "predict_time_s": (prediction.get("metrics") or {}).get("predict_time"),
-            "cost_source": f"{seconds:g} s × price table {price.as_of}"})
+        return self.deliver(prediction.get("output"), request, str(prediction.get("id")),
+                            predict_time_s=(prediction.get("metrics") or {}).get("predict_time"))
 
 
 def _ratio(width: int, height: int) -> str:

@@ -17,17 +17,15 @@ Wire format: https://docs.dev.runwayml.com/api/ (read 2026-12, as summarized in 
 
 from __future__ import annotations
 
-import base64
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, ClassVar
 
 from storyreel.core.cancel import Canceled, checkpoint
 from storyreel.core.errors import ConfigError, MalformedResponse, ProviderError, ProviderRejected
-from storyreel.providers.base import HttpProvider, JobLog, Received, ReferenceImage, VideoRequest
+from storyreel.providers.base import JobLog, Received, VideoRequest
 from storyreel.providers.connection import CONNECTIONS
-from storyreel.providers.prices import video_price
+from storyreel.providers.video.delivery import HttpVideoProvider, data_uri
 
 VERSION = {"X-Runway-Version": "2024-11-06"}
 WAITING = {"PENDING", "THROTTLED", "RUNNING"}
@@ -54,11 +52,10 @@ MODELS: dict[str, RunwayModel] = {
 on them)."""
 
 
-class RunwayVideo(HttpProvider):
+class RunwayVideo(HttpVideoProvider):
     """Settings: ``RUNWAYML_API_SECRET``, ``STORYREEL_RUNWAY_BASE_URL``, ``video_timeout_s``, ``video_poll_s``,
     ``video_deadline_s``, ``http_attempts``."""
 
-    modality: ClassVar[str] = "video"
     vendor: ClassVar[str] = "runway"
     code_version: ClassVar[str] = "runway-video/1"
     connection = CONNECTIONS["runway"]
@@ -69,9 +66,6 @@ class RunwayVideo(HttpProvider):
             raise ConfigError(f"runway: no capability entry for video model {model!r}", hint=f"one of {', '.join(MODELS)}")
         super().__init__(model, settings)
         self.spec = MODELS[model]
-
-    def timeout_s(self) -> float:
-        return self.settings.video_timeout_s
 
     def duration_for(self, request: VideoRequest) -> float:
         """The shortest length the model makes that covers ``request.duration_s``, else its longest."""
@@ -96,14 +90,11 @@ class RunwayVideo(HttpProvider):
     def _sent(self, request: VideoRequest) -> dict:
         body = self.payload(request)
         if isinstance(body["promptImage"], list):
-            body["promptImage"] = [{"uri": _data_uri(request.start), "position": "first"},
-                                   {"uri": _data_uri(request.end), "position": "last"}]  # type: ignore[arg-type]
+            body["promptImage"] = [{"uri": data_uri(request.start), "position": "first"},
+                                   {"uri": data_uri(request.end), "position": "last"}]  # type: ignore[arg-type] - end is set: payload made a list
         else:
-            body["promptImage"] = _data_uri(request.start)
+            body["promptImage"] = data_uri(request.start)
         return body
-
-    def estimate(self, request: VideoRequest) -> float:
-        return round(self.duration_for(request) * video_price(self.prices, self.model).usd_per_second, 6)
 
     def fetch(self, request: VideoRequest, *, jobs: JobLog | None = None, key: str | None = None) -> Received:
         """The task (created once, or the journaled one polled again), its MP4 downloaded. Raises
@@ -119,18 +110,7 @@ class RunwayVideo(HttpProvider):
             if jobs is not None:
                 jobs.record_job(task_id)
         task = self._finished(task_id)
-        output = task.get("output")
-        url = output[0] if isinstance(output, list) and output else None
-        if not isinstance(url, str) or not url:
-            raise MalformedResponse("runway: the task succeeded without an output URL")
-        data = self.http.get_bytes(url, max_bytes=512 * 2**20)
-        if data[4:8] != b"ftyp":
-            raise MalformedResponse("runway: the output is not an MP4 (no ftyp box)")
-        seconds = self.duration_for(request)
-        price = video_price(self.prices, self.model)
-        return Received(data=data, media_type="video/mp4", cost_usd=round(seconds * price.usd_per_second, 6), details={
-            "model": self.model, "prediction_id": task_id, "duration_s": seconds, "seed": request.seed,
-            "cost_source": f"{seconds:g} s × price table {price.as_of}"})
+        return self.deliver(task.get("output"), request, task_id)
 
     def _cancel(self, task_id: str) -> None:
         try:
@@ -165,9 +145,3 @@ class RunwayVideo(HttpProvider):
                 self._cancel(task_id)
                 raise Canceled(f"canceled; runway task {task_id} cancelled at the vendor", call_in_flight=True) from None
 
-
-def _data_uri(image: ReferenceImage | None) -> str:
-    assert image is not None
-    data = Path(image.path).read_bytes()
-    kind = "png" if data[:8] == b"\x89PNG\r\n\x1a\n" else "jpeg"
-    return f"data:image/{kind};base64,{base64.b64encode(data).decode()}"

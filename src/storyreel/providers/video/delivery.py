@@ -1,0 +1,53 @@
+"""The part every image-to-video adapter shares once its vendor says a clip is done: the image sent inline, the
+MP4 downloaded at once (vendors delete outputs within hours: Replicate after one), checked to be an MP4, and
+priced per second of the length asked for (:class:`HttpVideoProvider`)."""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+from typing import Any
+
+from storyreel.core.errors import MalformedResponse
+from storyreel.providers.base import HttpProvider, Received, ReferenceImage, VideoRequest
+from storyreel.providers.prices import video_price
+
+MAX_CLIP_BYTES = 512 * 2**20
+
+
+def data_uri(image: ReferenceImage) -> str:
+    """``data:image/png|jpeg;base64,…`` of an image file (vendors cannot fetch a local URL)."""
+    data = Path(image.path).read_bytes()
+    kind = "png" if data[:8] == b"\x89PNG\r\n\x1a\n" else "jpeg"
+    return f"data:image/{kind};base64,{base64.b64encode(data).decode()}"
+
+
+class HttpVideoProvider(HttpProvider):
+    """Base of the video adapters: ``duration_for`` (declared by each), the per-second estimate, one request's
+    timeout (``video_timeout_s``) and :meth:`deliver`."""
+
+    modality = "video"
+
+    def timeout_s(self) -> float:
+        return self.settings.video_timeout_s
+
+    def duration_for(self, request: VideoRequest) -> float:
+        raise NotImplementedError
+
+    def estimate(self, request: VideoRequest) -> float:
+        return round(self.duration_for(request) * video_price(self.prices, self.model).usd_per_second, 6)
+
+    def deliver(self, output: Any, request: VideoRequest, job_id: str, **details: Any) -> Received:
+        """The clip at ``output`` (a URL or a list whose first item is one) downloaded and priced. Raises
+        :class:`MalformedResponse` when there is no URL or the file is not an MP4."""
+        url = output[0] if isinstance(output, list) and output else output
+        if not isinstance(url, str) or not url:
+            raise MalformedResponse(f"{self.vendor}: job {job_id} succeeded without an output URL")
+        data = self.http.get_bytes(url, max_bytes=MAX_CLIP_BYTES)
+        if data[4:8] != b"ftyp":
+            raise MalformedResponse(f"{self.vendor}: the output of job {job_id} is not an MP4 (no ftyp box)")
+        seconds = self.duration_for(request)
+        price = video_price(self.prices, self.model)
+        return Received(data=data, media_type="video/mp4", cost_usd=round(seconds * price.usd_per_second, 6), details={
+            "model": self.model, "prediction_id": job_id, "duration_s": seconds, "seed": request.seed, **details,
+            "cost_source": f"{seconds:g} s × price table {price.as_of}"})
