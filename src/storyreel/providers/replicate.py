@@ -21,6 +21,8 @@ from storyreel.core.errors import MalformedResponse, ProviderError, ProviderReje
 from storyreel.providers.base import Deduplication, JobLog
 
 TERMINAL = {"succeeded", "failed", "canceled", "aborted"}
+ENDED = TERMINAL - {"succeeded"}
+"""A prediction in one of these made nothing to collect: a later run asks again instead of polling it."""
 REJECTION = re.compile(r"nsfw|safety|sensitive|content policy|moderation|flagged", re.I)
 DEDUPLICATION = Deduplication(  # no idempotency key; an earlier attempt's prediction is found in the list and adopted
     "adopt-by-listing", "https://replicate.com/docs/reference/http#predictions.list (newest first, with each input)", "2026-12")
@@ -36,15 +38,17 @@ class Predictions:
 
     def run(self, payload: dict, jobs: JobLog | None, *, deadline_s: float, poll_s: float) -> dict:
         """The prediction of ``payload`` — the one an earlier attempt created (its ID in ``jobs``, or found in the
-        list after a create that went out), else a new one, recorded at once — polled to its end. Raises
+        list after a create that went out) unless it ended without an output, else a new one, recorded at once —
+        polled to its end. Raises
         :class:`ProviderRejected` for a failure that names a safety or moderation reason (never retried),
         :class:`ProviderError` for any other failure, a cancel or the deadline (the prediction is then cancelled
         at the vendor), :class:`MalformedResponse` for an answer off the wire format."""
         known = jobs.job_id() if jobs is not None else None
-        if known:
-            prediction = self.provider.http.request("GET", f"/predictions/{known}")
-        else:  # a create that went out before (the journal says so) may have made a prediction: look for it first
-            earlier = self.find(payload["input"]) if jobs is not None and jobs.attempted() else None
+        prediction = self.provider.http.request("GET", f"/predictions/{known}") if known else None
+        if prediction is not None and prediction.get("status") in ENDED:
+            prediction = None  # the journaled prediction ended without an output (refused, cancelled): this run asks anew
+        if prediction is None:  # a create that went out before (the journal says so) may have made a prediction: look for it first
+            earlier = self.find(payload["input"]) if jobs is not None and jobs.attempted() and not known else None
             prediction = earlier or self.create(payload, jobs)
             if jobs is not None and prediction.get("id"):
                 jobs.record_job(str(prediction["id"]))
@@ -70,10 +74,12 @@ class Predictions:
             return self.provider.create(path, payload, jobs=jobs)
 
     def find(self, inputs: dict) -> dict | None:
-        """A recent prediction of this model with exactly ``inputs`` (the first page of ``GET /predictions``)."""
+        """A recent prediction of this model with exactly ``inputs`` that is still running or succeeded (the first
+        page of ``GET /predictions``); one that failed or was cancelled is not adopted."""
         listing = self.provider.http.request("GET", "/predictions")
         for item in listing.get("results") or []:
-            if isinstance(item, dict) and item.get("input") == inputs and str(item.get("model", self.model)) == self.model:
+            if isinstance(item, dict) and item.get("input") == inputs and str(item.get("model", self.model)) == self.model \
+                    and item.get("status") not in ENDED:
                 return item
         return None
 

@@ -173,7 +173,7 @@ class ClipStage(Stage[ProjectContext]):
     def recipe(self, ctx: ProjectContext, unit: str) -> RecipeParts:
         settings = ctx.storyboard.settings
         return RecipeParts(
-            provider=("local:footage+grade" if ctx.settings.grade_clips else "local:footage") if ctx.moving(unit) else "local:kenburns",
+            provider=("local:footage+grade" if ctx.settings.grade_clips else "local:footage") if ctx.footage(unit) else "local:kenburns",
             params={
                 "timing": timing_params(ctx.shot_timing(unit)),
                 "layers": self.layers_spec(ctx, unit),
@@ -280,7 +280,8 @@ class SegmentStage(Stage[ProjectContext]):
             params={
                 "a": timing_params(ctx.shot_timing(a)),
                 "b": timing_params(ctx.shot_timing(b)),
-                **({"footage": [ctx.moving(a), ctx.moving(b)], "grade": ctx.settings.grade_clips} if ctx.moving(a) or ctx.moving(b) else {}),
+                **({"footage": [bool(ctx.footage(a)), bool(ctx.footage(b))], "grade": ctx.settings.grade_clips}
+                   if ctx.footage(a) or ctx.footage(b) else {}),
                 "size": ctx.frame_size,
                 "encoding": ctx.encoding.identity(),
                 "probes": PROBES,

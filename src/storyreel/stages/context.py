@@ -80,8 +80,10 @@ class ProjectContext:
         return shot.visual.type not in self.storyboard.settings.template_types
 
     def footage(self, shot_id: str) -> Path | None:
-        """The shot's vendor clip (``clips/<shot>.motion.mp4``) when its motion comes from one, else None."""
-        return self.paths.motion_clip(shot_id) if self.moving(shot_id) else None
+        """The shot's vendor clip (``clips/<shot>.motion.mp4``) when its motion comes from one and the vendor made
+        it; None otherwise — a shot whose every attempt the vendor refused keeps its Ken Burns move as a stand-in."""
+        path = self.paths.motion_clip(shot_id)
+        return path if self.moving(shot_id) and path.is_file() else None
 
     def narration(self, shot_id: str) -> tuple[float, list[WordTiming]]:
         """(duration seconds, word timings) of a shot's narration, read from ``audio/<shot>.json``."""

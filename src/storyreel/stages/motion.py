@@ -18,7 +18,8 @@ kept (``clips/<shot>.motion-<n>.mp4``), priced, graded and scored offline
 (:mod:`storyreel.providers.scorer.clip_metrics`); the best total is used unless a person picked another
 (``storyreel pick PROJECT SHOT N --clip`` stores ``visual.selected_clip`` in the storyboard; it wins and survives
 re-runs, and re-choosing buys nothing: every attempt is kept). An attempt already made from the same request is kept, so raising N buys only the new ones;
-a moderated attempt is left out (never retried) and the shot needs attention.
+a moderated attempt is left out (not retried in the run) and the shot needs attention; when every attempt is refused
+the shot keeps its Ken Burns move as a stand-in and the next run asks again.
 """
 
 from __future__ import annotations
@@ -139,12 +140,15 @@ class MotionStage(Stage[ProjectContext]):
                             "vendor_wait_s": received.details.get("predict_time_s"), "cost_usd": received.cost_usd,
                             "cost_source": received.details.get("cost_source"), "scores": score_clip(path, image),
                             "grade": grade.as_dict(), "colour_delta_e": colour})
-        if not entries:
-            raise ProviderRejected(f"{provider.provider_id}: every attempt for {unit} was refused: "
-                                   + "; ".join(f["error"] for f in failures))
+        out, meta = ctx.paths.motion_clip(unit), ctx.paths.motion_meta(unit)
+        if not entries:  # every attempt refused (moderation): the shot keeps its Ken Burns move, flagged; the next run asks again
+            out.unlink(missing_ok=True)
+            atomic_write_text(meta, json.dumps({"shot_id": unit, "provider": provider.provider_id, "attempts": [], "refused": failures},
+                                               ensure_ascii=False, indent=2) + "\n")
+            return NodeOutput(files=[meta], details={"provider": provider.provider_id, "refused": len(failures)},
+                              attention=f"the vendor refused every attempt ({failures[0]['error'][:120]}); Ken Burns stands in")
         picked = self._picked(ctx, unit, entries)
         chosen = picked or max(entries, key=lambda e: (e["scores"]["total"], -e["attempt"]))
-        out, meta = ctx.paths.motion_clip(unit), ctx.paths.motion_meta(unit)
         with atomic_path(out) as tmp:
             shutil.copyfile(ctx.paths.motion_attempt(unit, chosen["attempt"]), tmp)
         record = {"shot_id": unit, "provider": provider.provider_id, "asked_s": round(self.request(ctx, unit).duration_s, 3),

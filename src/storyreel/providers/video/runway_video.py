@@ -101,6 +101,8 @@ class RunwayVideo(HttpVideoProvider):
         ``ProviderRejected`` (moderation), ``ProviderError`` (failed, cancelled, past the deadline — then cancelled
         at Runway), ``MalformedResponse`` or ``UncertainCall`` (the create's answer was lost: counted, not resent)."""
         task_id = jobs.job_id() if jobs is not None else None
+        if task_id is not None and self.http.request("GET", f"/tasks/{task_id}", headers=VERSION).get("status") in ("FAILED", "CANCELLED"):
+            task_id = None  # the journaled task ended without an output (refused, cancelled): this run asks anew
         if task_id is None:
             created = self.http.request("POST", "/image_to_video", self._sent(request), headers=VERSION, idempotent=False,
                                         sending=jobs.record_attempt if jobs is not None else None)
