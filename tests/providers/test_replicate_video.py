@@ -122,3 +122,20 @@ def test_a_kill_after_the_create_resumes_polling_the_same_prediction(httpserver,
     fake.predictions["p1"].update(status="succeeded", output=fake.url)
     received = resolve("video", f"replicate:{MODEL}", settings).fetch(req, jobs=journal)
     assert len(fake.creates) == 1 and received.details["prediction_id"] == "p1" and received.data == mp4
+
+
+def test_the_online_preflight_follows_the_models_own_schema(httpserver, settings, tmp_path) -> None:
+    """Hailuo's end-frame field under another name is used by the schema's name, durations narrow to the schema's
+    enum; a model without the start-frame field is refused before anything is bought."""
+    def model(inputs: dict) -> dict:
+        return {"latest_version": {"openapi_schema": {"components": {"schemas": {"Input": {"properties": inputs}}}}}}
+
+    httpserver.expect_request("/v1/models/minimax/hailuo-02", method="GET").respond_with_json(model({
+        "prompt": {}, "first_frame_image": {}, "end_image": {}, "duration": {"enum": [6, 10]}}))
+    hailuo = resolve("video", "replicate:minimax/hailuo-02", settings)
+    hailuo.preflight(online=True)
+    body = hailuo.payload(request(tmp_path, end=still(tmp_path, "end.png")))["input"]
+    assert "end_image" in body and "last_frame_image" not in body and body["duration"] == 6
+    httpserver.expect_request("/v1/models/google/veo-3.1", method="GET").respond_with_json(model({"prompt": {}, "start": {}}))
+    with pytest.raises(ConfigError, match="takes no 'image'"):
+        resolve("video", "replicate:google/veo-3.1", settings).preflight(online=True)

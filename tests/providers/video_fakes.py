@@ -96,7 +96,17 @@ class FakeReplicate:
             self.predictions[pid]["status"] = "canceled"
             return Response(json.dumps(self._public(pid)), content_type="application/json")
 
+    def schema(self, req: Request) -> Response:
+        """``GET /v1/models/{owner}/{name}``: the model with its input schema (kling-v3-video's fields)."""
+        inputs = {"prompt": {"type": "string"}, "negative_prompt": {"type": "string"}, "start_image": {"type": "string"},
+                  "end_image": {"type": "string"}, "duration": {"type": "integer", "enum": list(range(3, 16))},
+                  "aspect_ratio": {"type": "string"}, "seed": {"type": "integer"}}
+        return Response(json.dumps({"owner": self.model.split("/")[0], "name": self.model.split("/")[1], "latest_version": {
+            "id": "v1", "openapi_schema": {"components": {"schemas": {"Input": {"type": "object", "properties": inputs}}}}}}),
+            content_type="application/json")
+
     def serve(self, httpserver) -> FakeReplicate:  # noqa: ANN001
+        httpserver.expect_request(f"/v1/models/{self.model}", method="GET").respond_with_handler(self.schema)
         httpserver.expect_request(f"/v1/models/{self.model}/predictions", method="POST").respond_with_handler(self.create)
         httpserver.expect_request("/v1/predictions", method="GET").respond_with_handler(self.listing)
         httpserver.expect_request(re.compile(r"/v1/predictions/p\d+/cancel"), method="POST").respond_with_handler(self.cancel)

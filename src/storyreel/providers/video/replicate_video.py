@@ -26,6 +26,8 @@ from storyreel.providers.connection import CONNECTIONS
 from storyreel.providers.replicate import DEDUPLICATION, Predictions
 from storyreel.providers.video.delivery import HttpVideoProvider, data_uri
 
+END_FIELDS = ("end_image", "last_frame_image", "last_frame", "end_frame_image", "tail_image_url", "end_frame")
+"""Names models use for the last frame, tried in order when the table's name is not in a model's schema."""
 SOURCE = "the models' API schemas on replicate.com, as summarized in issue 26 (read 2026-12; re-check before relying on them)"
 
 
@@ -79,6 +81,46 @@ class ReplicateVideo(HttpVideoProvider):
 
     def identity(self) -> dict:
         return {"model": self.model}
+
+    def preflight(self, *, online: bool = False) -> None:
+        """The key and base URL; ``online``, the model's own input schema too (``GET /models/{owner}/{name}``,
+        ``latest_version.openapi_schema``, free): a model that lacks the start-frame field :data:`MODELS` names
+        is refused (:class:`ConfigError`); an end-frame field under another name (peers disagree for Hailuo) is
+        used by the name the schema has, or end frames are not sent; durations are narrowed to the schema's enum and
+        an audio flag the schema lacks is not sent. A model without a schema keeps the table's entry."""
+        super().preflight()
+        if not online:
+            return
+        from dataclasses import replace
+
+        from storyreel.core.errors import ProviderError
+
+        status = self.http.probe(f"/models/{self.model}")
+        if status in (401, 403):
+            raise ConfigError(f"{self.provider_id}: the API token was refused (HTTP {status})", hint="set a valid REPLICATE_API_TOKEN")
+        if status == 404:
+            raise ConfigError(f"{self.provider_id}: Replicate knows no model {self.model!r} (HTTP 404)", hint="check the model name")
+        if status != 200:
+            return  # a 5xx or no answer does not decide: the table's entry stands
+        try:
+            model = self.http.request("GET", f"/models/{self.model}")
+        except ProviderError:
+            return
+        schema = ((model.get("latest_version") or {}).get("openapi_schema") or {}).get("components", {}).get("schemas", {})
+        props = (schema.get("Input") or {}).get("properties")
+        if not isinstance(props, dict) or not props:
+            return
+        spec = self.spec
+        if spec.start not in props:
+            raise ConfigError(f"{self.provider_id}: the model takes no {spec.start!r} image (its inputs: {', '.join(sorted(props))})",
+                              hint="update MODELS in providers/video/replicate_video.py")
+        end = spec.end if spec.end in props else next((f for f in END_FIELDS if f in props), None)
+        durations = spec.durations
+        enum = (props.get("duration") or {}).get("enum")
+        if durations is not None and isinstance(enum, list) and enum:
+            durations = tuple(sorted(int(d) for d in enum if str(d).isdigit())) or durations
+        audio = spec.audio_flag if spec.audio_flag in props else None
+        self.spec = replace(spec, end=end, durations=durations, audio_flag=audio)
 
     def duration_for(self, request: VideoRequest) -> float:
         """The clip length: the shortest the model allows that is at least ``request.duration_s``, else its
