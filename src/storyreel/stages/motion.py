@@ -88,9 +88,9 @@ class MotionStage(Stage[ProjectContext]):
                            params={**provider.payload(self.request(ctx, unit)), "attempts": ctx.settings.video_attempts,
                                    **({"picked": shot.visual.selected_clip} if shot.visual.selected_clip else {})})
 
-    def attempts(self, ctx: ProjectContext, unit: str) -> list[VideoRequest]:
-        """The requests of the shot's attempts: the same clip asked with seeds ``seed``, ``seed + 1``, …"""
-        base = self.request(ctx, unit)
+    @staticmethod
+    def attempts(ctx: ProjectContext, base: VideoRequest) -> list[VideoRequest]:
+        """The requests of the shot's attempts: ``base`` asked with seeds ``seed``, ``seed + 1``, …"""
         return [base.model_copy(update={"seed": base.seed + i}) for i in range(ctx.settings.video_attempts)]
 
     @staticmethod
@@ -113,8 +113,9 @@ class MotionStage(Stage[ProjectContext]):
         provider = ctx.video_provider
         assert provider is not None
         image = ctx.paths.image(unit)
+        base = self.request(ctx, unit)
         entries, failures, cleanup, spent = [], [], [], 0.0
-        for number, request in enumerate(self.attempts(ctx, unit), start=1):
+        for number, request in enumerate(self.attempts(ctx, base), start=1):
             key = request_key(provider.provider_id, provider.payload(request))
             kept = self._kept(ctx, unit, number, key)
             if kept is not None:
@@ -151,8 +152,8 @@ class MotionStage(Stage[ProjectContext]):
         chosen = picked or max(entries, key=lambda e: (e["scores"]["total"], -e["attempt"]))
         with atomic_path(out) as tmp:
             shutil.copyfile(ctx.paths.motion_attempt(unit, chosen["attempt"]), tmp)
-        record = {"shot_id": unit, "provider": provider.provider_id, "asked_s": round(self.request(ctx, unit).duration_s, 3),
-                  "prompt": self.request(ctx, unit).prompt, "chosen": chosen["attempt"], "chosen_by": "person" if picked else "scores",
+        record = {"shot_id": unit, "provider": provider.provider_id, "asked_s": round(base.duration_s, 3),
+                  "prompt": base.prompt, "chosen": chosen["attempt"], "chosen_by": "person" if picked else "scores",
                   **{k: chosen[k] for k in ("duration_s", "job_id", "vendor_wait_s", "cost_usd", "cost_source", "grade", "colour_delta_e")},
                   "attempts": sorted(entries, key=lambda e: e["attempt"]), "refused": failures,
                   **({"picked": picked["attempt"]} if picked else {})}
