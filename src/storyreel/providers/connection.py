@@ -35,7 +35,8 @@ class Connection:
     client knows its URL, or a server that must be named); ``base_url_var``: the variable that overrides it
     (default ``STORYREEL_<NAME>_BASE_URL`` when there is a default); ``key_vars``: the variables holding the
     key, tried in order; ``key_required``: False for servers that take no key (a local Ollama);
-    ``auth_header``/``bearer``: how the key is sent; ``wire``: how pydantic-ai speaks to it as an LLM
+    ``auth_header``/``bearer``/``scheme``: how the key is sent (``bearer``: as ``<scheme> <key>``, e.g. fal's
+    ``Key <key>``; else bare); ``wire``: how pydantic-ai speaks to it as an LLM
     (``openai-chat``: chat completions; ``anthropic`` / ``google``: their SDKs); ``prices``: its price table.
     """
 
@@ -46,6 +47,7 @@ class Connection:
     key_required: bool = True
     auth_header: str = "Authorization"
     bearer: bool = True
+    scheme: str = "Bearer"
     wire: Literal["openai-chat", "anthropic", "google"] = "openai-chat"
     prices: PriceTable = field(default_factory=PriceTable)
 
@@ -86,7 +88,7 @@ class Connection:
         """The auth header carrying ``key`` (none for an empty key)."""
         if not key:
             return {}
-        return {self.auth_header: f"Bearer {key}" if self.bearer else key}
+        return {self.auth_header: f"{self.scheme} {key}" if self.bearer else key}
 
     def client(self, settings: Any, *, classify=None, timeout_s: float | None = None) -> JsonHttp:  # noqa: ANN001
         """The vendor JSON client (retries, concurrency cap, requests per minute, network guard) configured
@@ -114,6 +116,7 @@ CONNECTIONS: dict[str, Connection] = {
                              ("OPENROUTER_API_KEY", "STORYREEL_OPENROUTER_API_KEY", "STORYREEL_LLM_API_KEY"), prices=prices.OPENROUTER),
     "runway": Connection("runway", "https://api.dev.runwayml.com/v1", ("RUNWAYML_API_SECRET", "STORYREEL_RUNWAY_API_KEY"),
                          prices=prices.RUNWAY),
+    "fal": Connection("fal", "https://queue.fal.run", ("FAL_KEY", "STORYREEL_FAL_KEY"), scheme="Key", prices=prices.FAL),
     "elevenlabs": Connection("elevenlabs", "https://api.elevenlabs.io/v1", ("ELEVENLABS_API_KEY", "STORYREEL_ELEVENLABS_API_KEY"),
                              auth_header="xi-api-key", bearer=False, prices=prices.ELEVENLABS),
     # any OpenAI-compatible server: image output and LLM steps have a URL and key each (they often differ)

@@ -85,6 +85,18 @@ def _retry_after(response: httpx.Response) -> float | None:
             return None
 
 
+POLL_CAP_S = 30.0
+
+
+def poll_waits(first_s: float):  # noqa: ANN201 - an endless iterator of floats
+    """The waits between polls of a vendor's job: ``first_s``, then 1.5× longer each time, capped at 30 s (or at
+    ``first_s`` when that is longer) — a clip that takes ten minutes is asked about 22 times, not 120."""
+    wait = first_s
+    while True:
+        yield wait
+        wait = min(wait * 1.5, max(first_s, POLL_CAP_S))
+
+
 @functools.cache
 def tls_context() -> ssl.SSLContext:
     """One TLS context (the CA bundle loaded once, ≈ 30–60 ms) for every client of the process: a client

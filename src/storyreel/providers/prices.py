@@ -132,7 +132,17 @@ RUNWAY = PriceTable(video=(
     VideoPrice("veo3.1", 0.40, as_of="2026-12-07", source=_RUNWAY),
 ))
 
-BUILT_IN = (OPENAI, GEMINI, OPENROUTER, REPLICATE, ELEVENLABS, RUNWAY)
+_FAL = ("the model pages on fal.ai (https://fal.ai/models/<model>/api, price per second of output at the default resolution, "
+        "without audio where it can be turned off; read 2026-12-07 as summarized there — re-check before relying on them)")
+FAL = PriceTable(video=(
+    VideoPrice("fal-ai/kling-video/v2.5-turbo/pro/image-to-video", 0.07, as_of="2026-12-07", source=_FAL),
+    VideoPrice("fal-ai/minimax/hailuo-02/standard/image-to-video", 0.045, as_of="2026-12-07", source=_FAL),
+    VideoPrice("fal-ai/veo3.1/", 0.20, as_of="2026-12-07", source=_FAL),
+    VideoPrice("fal-ai/bytedance/seedance/v1/pro/image-to-video", 0.124, as_of="2026-12-07", source=_FAL),
+))
+"""fal bills a model request by its output; a model not listed is estimated at the dearest listed rate."""
+
+BUILT_IN = (OPENAI, GEMINI, OPENROUTER, REPLICATE, ELEVENLABS, RUNWAY, FAL)
 """Every built-in table: a model no table lists is estimated at the dearest entry of all (the cap errs on the
 safe side)."""
 

@@ -58,6 +58,7 @@ BUILTINS: dict[str, dict[str, str | tuple[str, str]]] = {
     "video": {
         "replicate": "storyreel.providers.video.replicate_video:ReplicateVideo",
         "runway": "storyreel.providers.video.runway_video:RunwayVideo",
+        "fal": "storyreel.providers.video.fal_video:FalVideo",
     },
     "judge": {vendor: (_JUDGE, conn) for vendor, conn in _LLM_VENDORS.items()},
     "llm": {

@@ -19,6 +19,7 @@ from typing import Any
 from storyreel.core.cancel import Canceled, checkpoint
 from storyreel.core.errors import MalformedResponse, ProviderError, ProviderRejected, UncertainCall
 from storyreel.providers.base import Deduplication, JobLog
+from storyreel.providers.http import poll_waits
 
 TERMINAL = {"succeeded", "failed", "canceled", "aborted"}
 ENDED = TERMINAL - {"succeeded"}
@@ -91,9 +92,10 @@ class Predictions:
             pass
 
     def finished(self, prediction: dict, deadline_s: float, poll_s: float) -> dict:
-        """Poll every ``poll_s`` until the status is terminal; past ``deadline_s`` cancel the prediction and
+        """Poll until the status is terminal (waits growing from ``poll_s``, :func:`~storyreel.providers.http.poll_waits`); past ``deadline_s`` cancel the prediction and
         raise :class:`ProviderError`; a stopped job cancels it too (:class:`Canceled`, ``call_in_flight``)."""
         deadline = time.monotonic() + deadline_s
+        waits = poll_waits(poll_s)
         while prediction.get("status") not in TERMINAL:
             if "id" not in prediction:
                 raise MalformedResponse("replicate: the prediction has no id")
@@ -101,7 +103,7 @@ class Predictions:
                 self.cancel(prediction["id"])
                 raise ProviderError(f"replicate: prediction {prediction['id']} still {prediction.get('status')} after "
                                     f"{deadline_s:.0f} s; cancelled")
-            time.sleep(poll_s)
+            time.sleep(min(next(waits), max(0.0, deadline - time.monotonic()) + 0.01))
             try:
                 checkpoint()
             except Canceled:  # the job stopped: stop the vendor's work too (it may bill the seconds already run)

@@ -13,8 +13,9 @@ from storyreel.providers.base import HttpProvider, Received, ReferenceImage, Vid
 from storyreel.providers.prices import video_price
 
 MAX_CLIP_BYTES = 512 * 2**20
-
-
+END_FIELDS = ("end_image", "last_frame_image", "last_frame", "end_frame_image", "end_image_url", "tail_image_url", "last_frame_url",
+              "end_frame")
+"""Names models use for the last frame, tried in order when a capability table's name is not in a model's schema."""
 def data_uri(image: ReferenceImage) -> str:
     """``data:image/png|jpeg;base64,…`` of an image file (vendors cannot fetch a local URL)."""
     data = Path(image.path).read_bytes()

@@ -24,10 +24,8 @@ from storyreel.core.errors import ConfigError
 from storyreel.providers.base import JobLog, Received, VideoRequest
 from storyreel.providers.connection import CONNECTIONS
 from storyreel.providers.replicate import DEDUPLICATION, Predictions
-from storyreel.providers.video.delivery import HttpVideoProvider, data_uri
+from storyreel.providers.video.delivery import END_FIELDS, HttpVideoProvider, data_uri
 
-END_FIELDS = ("end_image", "last_frame_image", "last_frame", "end_frame_image", "tail_image_url", "end_frame")
-"""Names models use for the last frame, tried in order when the table's name is not in a model's schema."""
 SOURCE = "the models' API schemas on replicate.com, as summarized in issue 26 (read 2026-12; re-check before relying on them)"
 
 

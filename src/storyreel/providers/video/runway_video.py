@@ -25,6 +25,7 @@ from storyreel.core.cancel import Canceled, checkpoint
 from storyreel.core.errors import ConfigError, MalformedResponse, ProviderError, ProviderRejected
 from storyreel.providers.base import JobLog, Received, VideoRequest
 from storyreel.providers.connection import CONNECTIONS
+from storyreel.providers.http import poll_waits
 from storyreel.providers.video.delivery import HttpVideoProvider, data_uri
 
 VERSION = {"X-Runway-Version": "2024-11-06"}
@@ -121,9 +122,10 @@ class RunwayVideo(HttpVideoProvider):
             pass  # the reason we cancel is the error to report
 
     def _finished(self, task_id: str) -> dict:
-        """Poll the task to a terminal status within ``video_deadline_s`` (past it, or when the job stops, the task is
+        """Poll the task to a terminal status within ``video_deadline_s`` (waits growing from ``video_poll_s``) (past it, or when the job stops, the task is
         cancelled at Runway). Raises :class:`ProviderRejected` for a ``SAFETY.`` failure, else ``ProviderError``."""
         deadline = time.monotonic() + self.settings.video_deadline_s
+        waits = poll_waits(self.settings.video_poll_s)
         while True:
             task = self.http.request("GET", f"/tasks/{task_id}", headers=VERSION)
             status = task.get("status")
@@ -140,7 +142,7 @@ class RunwayVideo(HttpVideoProvider):
             if time.monotonic() > deadline:
                 self._cancel(task_id)
                 raise ProviderError(f"runway: task {task_id} still {status} after {self.settings.video_deadline_s:.0f} s; cancelled")
-            time.sleep(self.settings.video_poll_s)
+            time.sleep(min(next(waits), max(0.0, deadline - time.monotonic()) + 0.01))
             try:
                 checkpoint()
             except Canceled:
