@@ -16,7 +16,8 @@ from storyreel.engine.staleness import Cause
 from storyreel.store import review
 
 SHOT_PARTS = {"image_prompt": "image prompt", "enhance": "image prompt", "reference": "reference image", "image": "image",
-              "select": "image", "narration": "voice", "audio_segment": "voice", "clip": "clip"}
+              "select": "image", "narration": "voice", "audio_segment": "voice", "motion_prompt": "motion prompt",
+              "end_frame": "end frame", "motion": "motion clip", "clip": "clip"}
 """A shot's parts, in pipeline order, by the stage that makes them (several stages make one part)."""
 WHOLE_PARTS = {"plan": "storyboard", "manifest": None, "segment": "transitions", "mix": "soundtrack",
                "render": "final video", "qc": "quality check"}
@@ -26,7 +27,9 @@ IMPLIED = "image prompt or settings changed"
 (a narration edit) explains it."""
 EDITED = {"narration": "narration changed", "image_prompt": "image prompt changed", "enhance": "image prompt changed",
           "image": "image prompt or settings changed", "select": "another image picked", "reference": "reference image changed",
-          "clip": "timing or camera move changed", "audio_segment": "timing changed"}
+          "clip": "timing or camera move changed", "audio_segment": "timing changed",
+          "motion_prompt": "description, camera move or timing changed", "end_frame": "end state changed",
+          "motion": "motion prompt or clip settings changed"}
 """A PARAMS cause (the node's own storyboard fields or settings) in words, by stage."""
 CAUSES = {Cause.OUTPUT: "a file was missing or changed on disk", Cause.FAILED: "the last attempt failed",
           Cause.CODE: "storyreel was updated", Cause.TEMPLATE: "the prompt template changed"}

@@ -106,6 +106,8 @@ class Settings(BaseSettings):
                                 "image-to-video vendor VENDOR:MODEL (e.g. replicate:kwaivgi/kling-v3-video) for generated shots.")
     video_attempts: int = Field(default=1, ge=1, le=4, description="Clips asked of the vendor per shot, each with its own seed; "
                                 "the best by the offline clip scores is used (a person's pick wins).")
+    end_frames: bool = Field(default=True, description="For video models that take an end frame: draw one per shot from its end-state "
+                             "description (with the shot's image as a reference where the image provider takes one) and send it.")
     grade_clips: bool = Field(default=True, description="Colour-match each vendor clip to its shot's still (Reinhard transfer in "
                               "L*a*b*, media/grade.py).")
     video_timeout_s: float = Field(default=60.0, gt=0, description="Timeout of one HTTP request to a video vendor, seconds.")

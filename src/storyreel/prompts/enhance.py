@@ -54,7 +54,12 @@ class Critique(BaseModel):
 @dataclass
 class Brief:
     """What the agents know besides the prompt: the kind of prompt, the shot's visual type and camera move,
-    the project's style, palette (hex), brand and aspect ratio. Every field is optional."""
+    the project's style, palette (hex), brand and aspect ratio. Every field is optional.
+
+    For a motion prompt (``kind="video"``, seed 004 stories 8.3, 8.4, 9.1): ``duration_s`` (the clip's length),
+    ``end_state`` (how the shot ends: the end frame's description), ``before``/``after`` (the neighbouring shots'
+    descriptions, so the shots read as one continuous story) and ``limit`` (the video model's prompt limit in
+    characters)."""
 
     kind: PromptKind = "image"
     visual_type: str | None = None
@@ -63,6 +68,11 @@ class Brief:
     palette: list[str] = field(default_factory=list)
     brand: str | None = None
     aspect_ratio: str | None = None
+    duration_s: float | None = None
+    end_state: str | None = None
+    before: str | None = None
+    after: str | None = None
+    limit: int | None = None
 
 
 @dataclass

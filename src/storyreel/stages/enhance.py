@@ -42,7 +42,7 @@ def agents(llm: LlmStep | None) -> tuple[Director, Critic]:
     return LlmDirector(llm), LlmCritic(llm)
 
 
-class _Metered:
+class Metered:
     """An agent whose every turn is reserved (its ``estimate``) and booked in the ledger as ``node``."""
 
     def __init__(self, agent: Director | Critic, ctx: ProjectContext, node: str) -> None:
@@ -99,7 +99,7 @@ class EnhanceStage(Stage[ProjectContext]):
         trace = ctx.paths.prompts / unit
         if trace.is_dir():  # the previous run's versions: a new run's numbering starts at 00 again
             shutil.rmtree(trace)
-        result = enhance(record["prompt"], _Metered(director, ctx, node), _Metered(critic, ctx, node), self.brief(ctx, unit),
+        result = enhance(record["prompt"], Metered(director, ctx, node), Metered(critic, ctx, node), self.brief(ctx, unit),
                          threshold=ctx.settings.enhance_threshold, max_iterations=ctx.settings.enhance_max_iterations, trace_dir=trace)
         out = ctx.paths.enhanced_prompt(unit)
         enhanced = {"shot_id": unit, "prompt": result.final, "original": result.original, "score": result.final_score,

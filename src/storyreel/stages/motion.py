@@ -6,8 +6,9 @@ paying again — and the MP4 journaled before anything else).
 Units: the shots whose motion comes from the vendor (:meth:`ProjectContext.moving`: generated shots when a
 vendor is set; template cards keep their Ken Burns move — a vendor would smear their text). The shot's selected
 image is the start frame; the clip is asked for the shot's whole span on the timeline (the vendor makes the
-shortest length its model allows that covers it); the motion prompt is the shot's camera move in words, then its
-visual description (:func:`motion_prompt`). Outputs: ``clips/<shot>.motion.mp4`` (as the vendor made it; the
+shortest length its model allows that covers it); the motion prompt and negative prompt come from the shot's
+``motion_prompt`` node (:mod:`storyreel.stages.motion_prompt`), the last frame, for models that take one, from its
+``end_frame`` node (:mod:`storyreel.stages.end_frame`). Outputs: ``clips/<shot>.motion.mp4`` (as the vendor made it; the
 ``clip`` stage fits it to the frame, the 30 fps clock and the shot's length, :mod:`storyreel.media.footage`) and
 ``clips/<shot>.motion.json`` (provider, model, job, duration, the vendor's wait, cost, and the colour grade that
 matches the clip to the shot's still with the CIEDE2000 distance of their mean colours before and after it,
@@ -36,47 +37,38 @@ from storyreel.media.grade import match
 from storyreel.media.timeline import FPS
 from storyreel.providers.base import ReferenceImage, VideoRequest, request_key
 from storyreel.stages.context import ProjectContext
+from storyreel.stages.end_frame import wants_end_frame
+from storyreel.stages.motion_prompt import read_motion_prompt
 from storyreel.stages.purchase import purchase
 from storyreel.store.journal import CallJournal
 
-CAMERA_WORDS = {
-    "static": "A locked-off shot, the camera still", "zoom_in": "A slow push in", "zoom_out": "A slow pull back",
-    "pan_left": "A slow pan to the left", "pan_right": "A slow pan to the right", "pan_up": "A slow tilt up",
-    "pan_down": "A slow tilt down",
-}
-NEGATIVE = "text, captions, watermark, logo, distorted faces, extra limbs, flicker, jump cuts, blurry frames"
-"""What no motion clip should show (models that take a negative prompt get it)."""
-
-
-def motion_prompt(camera_move: str, description: str) -> str:
-    """The offline motion prompt: the camera move in words, the shot's subject, and the pacing."""
-    return f"{CAMERA_WORDS.get(camera_move, 'A slow camera move')}. {description.strip().rstrip('.')}. Natural, steady motion; one continuous shot."
-
-
 class MotionStage(Stage[ProjectContext]):
     name: ClassVar[str] = "motion"
-    code_version: ClassVar[str] = "motion/1"
+    code_version: ClassVar[str] = "motion/2"
 
     def units(self, ctx: ProjectContext) -> list[str]:
         return [shot.shot_id for _, shot in ctx.storyboard.shots() if ctx.moving(shot.shot_id)]
 
     def inputs(self, ctx: ProjectContext, unit: str) -> list[Node]:
-        return [Node("select", unit)]
+        return [Node("select", unit), Node("motion_prompt", unit), *([Node("end_frame", unit)] if wants_end_frame(ctx, unit) else [])]
 
     def requires(self, ctx: ProjectContext, unit: str) -> list[Node]:
-        return [Node("select", unit), Node("narration", unit)]  # the clip's length follows the narration
+        return [*self.inputs(ctx, unit), Node("narration", unit)]  # the clip's length follows the narration
 
     def concurrency(self, ctx: ProjectContext) -> int:
         return (ctx.video_provider.max_concurrency if ctx.video_provider else None) or 4
 
     def request(self, ctx: ProjectContext, unit: str) -> VideoRequest:
         _, shot = ctx.storyboard.shot(unit)
-        image = ctx.paths.image(unit)
+        image, last = ctx.paths.image(unit), ctx.paths.end_frame(unit)
         width, height = ctx.frame_size
         timing = ctx.shot_timing(unit)
+        prompt = read_motion_prompt(ctx, unit)
+        end = ReferenceImage(label="the shot's end frame", sha256=hash_file(last).removeprefix("sha256:"), path=str(last)) \
+            if wants_end_frame(ctx, unit) and last.is_file() else None
         return VideoRequest(
-            shot_id=unit, prompt=motion_prompt(shot.camera_move, shot.visual.description), negative_prompt=NEGATIVE,
-            start=ReferenceImage(label="the shot's image", sha256=hash_file(image).removeprefix("sha256:"), path=str(image)),
+            shot_id=unit, prompt=prompt["prompt"], negative_prompt=prompt["negative_prompt"],
+            start=ReferenceImage(label="the shot's image", sha256=hash_file(image).removeprefix("sha256:"), path=str(image)), end=end,
             duration_s=max(1.0, timing.span / FPS), width=width, height=height, seed=seed_for(f"motion:{shot.visual.description}"),
         )
 

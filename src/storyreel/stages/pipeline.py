@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from storyreel.stages.audio_segment import AudioSegmentStage
 from storyreel.stages.clip import ClipStage, SegmentStage
+from storyreel.stages.end_frame import EndFrameStage
 from storyreel.stages.enhance import EnhanceStage
 from storyreel.stages.image import ImageStage
 from storyreel.stages.image_prompt import ImagePromptStage
 from storyreel.stages.manifest import ManifestStage
 from storyreel.stages.mix import MixStage
 from storyreel.stages.motion import MotionStage
+from storyreel.stages.motion_prompt import MotionPromptStage
 from storyreel.stages.narration import NarrationStage
 from storyreel.stages.qc import QcStage
 from storyreel.stages.reference import ReferenceStage
@@ -19,10 +21,11 @@ from storyreel.stages.select import SelectStage
 IMAGE_STAGES = (ImagePromptStage(), EnhanceStage(), ReferenceStage(), ImageStage(), SelectStage(), ManifestStage())
 """What ``imagegen`` runs: prompts, candidate images, selection and the manifest."""
 
-SOURCE_STAGES = (ImagePromptStage(), EnhanceStage(), ReferenceStage(), ImageStage(), SelectStage(), NarrationStage(), MotionStage())
+SOURCE_STAGES = (ImagePromptStage(), EnhanceStage(), ReferenceStage(), ImageStage(), SelectStage(), NarrationStage(), MotionPromptStage(),
+                 EndFrameStage(), MotionStage())
 """What ``render`` needs fresh before it may run."""
 
-MEDIA_STAGES = (*IMAGE_STAGES, NarrationStage(), MotionStage(), AudioSegmentStage(), ClipStage(), SegmentStage(), MixStage(), RenderStage(),
+MEDIA_STAGES = (*IMAGE_STAGES, NarrationStage(), MotionPromptStage(), EndFrameStage(), MotionStage(), AudioSegmentStage(), ClipStage(), SegmentStage(), MixStage(), RenderStage(),
                 QcStage())
 """Every stage after planning, in order."""
 

@@ -194,6 +194,14 @@ class ProjectPaths:
         """Attempt ``number`` (from 1) of a shot's vendor clip, as the vendor made it."""
         return self.clips / f"{shot}.motion-{number}.mp4"
 
+    def motion_prompt(self, shot: str) -> Path:
+        """A shot's motion prompt record (``motion_prompt`` stage): prompt, negative prompt, end state, score."""
+        return self.clips / f"{shot}.motion-prompt.json"
+
+    def end_frame(self, shot: str) -> Path:
+        """A shot's end frame for video models that take one (``end_frame`` stage)."""
+        return self.clips / f"{shot}.end.png"
+
     def motion_meta(self, shot: str) -> Path:
         """The record of a shot's vendor clip: provider, model, job, duration, cost."""
         return self.clips / f"{shot}.motion.json"

@@ -25,10 +25,29 @@ CRITIC = (
     "one item per line. Overall is computed by the caller with weights " + ", ".join(f"{k} {v}" for k, v in WEIGHTS.items()) + "."
 )
 
+MOTION_DIRECTOR = (
+    "You direct image-to-video generation. The first frame is the shot's image; rewrite the motion prompt you are "
+    "given into one continuous shot: the camera move, what the subject does and what else moves, the pacing over "
+    "the clip's length, and how the shot ends (its end state). Keep the shot coherent with the shots before and "
+    "after it, so the video reads as one story. No cuts, no text, no new subjects that the image does not show. "
+    "Keep every fact of the original. At most {limit} characters. Answer with the prompt only."
+)
+MOTION_CRITIC = (
+    "You are a prompt engineer for image-to-video models. Score the motion prompt 0-100 on completeness (camera "
+    "move, subject action, pacing, end state), specificity (clear, physically plausible motion), professionalism "
+    "(natural language within the model's limit), cinematography (camera motion and pacing that a model can "
+    "follow in one continuous shot) and brand alignment (continuity with the neighbouring shots and the brief). "
+    "Give concrete feedback, one item per line. Overall is computed by the caller with weights "
+    + ", ".join(f"{k} {v}" for k, v in WEIGHTS.items()) + "."
+)
+
 
 def _brief_text(brief: Brief) -> str:
     facts = {"visual type": brief.visual_type, "camera move": brief.camera_move, "style": brief.style,
-             "palette": ", ".join(brief.palette) or None, "brand": brief.brand, "aspect ratio": brief.aspect_ratio}
+             "palette": ", ".join(brief.palette) or None, "brand": brief.brand, "aspect ratio": brief.aspect_ratio,
+             "clip length (seconds)": f"{brief.duration_s:.0f}" if brief.duration_s else None, "end state": brief.end_state,
+             "the shot before": brief.before, "the shot after": brief.after,
+             "prompt limit (characters)": brief.limit}
     given = [f"{k}: {v}" for k, v in facts.items() if v]
     return "Brief:\n" + "\n".join(given) if given else "Brief: (none)"
 
@@ -53,7 +72,8 @@ class LlmDirector:
         user = f"{_brief_text(brief)}\n\nPrompt:\n{prompt}"
         if feedback:
             user += "\n\nThe critic's feedback on it:\n" + "\n".join(f"- {f}" for f in feedback)
-        text, usage, cost = self.llm.run(DIRECTOR.format(kind=brief.kind), user, str, temperature=0.7, max_tokens=600, model=self.model)
+        instructions = MOTION_DIRECTOR.format(limit=brief.limit or 2500) if brief.kind == "video" else DIRECTOR.format(kind=brief.kind)
+        text, usage, cost = self.llm.run(instructions, user, str, temperature=0.7, max_tokens=600, model=self.model)
         return Said(text=" ".join(str(text).split()), usage=usage, cost_usd=cost)
 
 
@@ -70,6 +90,7 @@ class LlmCritic:
         return _estimate(self.llm, prompt, brief, 800)
 
     def critique(self, prompt: str, brief: Brief) -> Said:
-        crit, usage, cost = self.llm.run(CRITIC.format(kind=brief.kind), f"{_brief_text(brief)}\n\nPrompt:\n{prompt}", Critique,
+        instructions = MOTION_CRITIC if brief.kind == "video" else CRITIC.format(kind=brief.kind)
+        crit, usage, cost = self.llm.run(instructions, f"{_brief_text(brief)}\n\nPrompt:\n{prompt}", Critique,
                                          temperature=0.0, max_tokens=800, model=self.model)
         return Said(critique=crit, usage=usage, cost_usd=cost)

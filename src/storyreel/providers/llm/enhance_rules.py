@@ -1,6 +1,9 @@
 """Offline agents of the prompt-enhancement loop (:mod:`storyreel.prompts.enhance`): a rule-based creative
 director and a checklist critic. Deterministic, no model: the loop runs and is tested without a key.
 
+Motion prompts (``brief.kind == "video"``) have their own checklist (:data:`VIDEO_CHECKS`, seed 004 stories 8.3,
+9.1: camera move, subject action, pacing, how the shot ends, one continuous shot) and the director adds those.
+
 The critic checks a prompt against the Prompt Scoring Guide of seed 004 (story 8.1): a scene description
 (who/what → action → where/when → style), camera cues (shot size, lens), lighting cues, composition,
 colour, natural language rather than keyword stuffing, and the brief's brand and palette. Each check it
@@ -47,6 +50,45 @@ MOVE = {"zoom_in": "the subject at the centre of the frame", "zoom_out": "the su
         "pan_left": "the subject on the left third", "pan_right": "the subject on the right third"}
 
 
+VIDEO_CHECKS: dict[str, re.Pattern[str]] = {
+    "camera": re.compile(r"\b(push(es)? in|pull(s)? back|pan\w*|tilt\w*|dolly|tracking|locked-off|static camera|orbit\w*|crane|"
+                         r"handheld|zoom\w*|camera)\b", re.I),
+    "action": re.compile(r"\b(mov\w+|walk\w*|turn\w*|drift\w*|sway\w*|roll\w*|flow\w*|rise\w*|rising|fall\w*|flicker\w*|"
+                         r"ripple\w*|blow\w*|breath\w*|run\w*|fl(y|ies|ying)|spin\w*|open\w*|clos\w+|lift\w*|reach\w*|glid\w+|"
+                         r"swirl\w*|shift\w*|motion)\b", re.I),
+    "pacing": re.compile(r"\b(slow\w*|steady|gentl\w+|gradual\w*|smooth\w*|quick\w*|brisk\w*|seconds?|pac\w+)\b", re.I),
+    "end": re.compile(r"\b(the shot ends|ends on|ends with|ending on|until|by the end|settles? on|comes? to rest)\b", re.I),
+    "continuity": re.compile(r"\b(one continuous|continuous shot|no cuts|single take)\b", re.I),
+}
+"""What a complete motion prompt names (seed 004 stories 8.3 and 9.1: camera move, subject action, pacing, the end
+state, one continuous shot)."""
+VIDEO_FEEDBACK = {
+    "camera": "name the camera move, e.g. 'a slow push in' or 'a locked-off shot'",
+    "action": "say what moves in the scene and how (the subject's action, the light, the air)",
+    "pacing": "give the pacing, e.g. 'slow and steady over five seconds'",
+    "end": "say how the shot ends (the end frame)",
+    "continuity": "ask for one continuous shot with no cuts",
+}
+CAMERA_WORDS = {
+    "static": "A locked-off shot, the camera still", "zoom_in": "A slow push in", "zoom_out": "A slow pull back",
+    "pan_left": "A slow pan to the left", "pan_right": "A slow pan to the right", "pan_up": "A slow tilt up",
+    "pan_down": "A slow tilt down",
+}
+"""The shot's Ken Burns move as a camera move in words (what a video model is asked to do)."""
+
+
+def fit_limit(text: str, limit: int | None) -> str:
+    """``text`` within ``limit`` characters: whole sentences while they fit, else cut at a word."""
+    if not limit or len(text) <= limit:
+        return text
+    kept = ""
+    for sentence in re.split(r"(?<=[.!?])\s+", text):
+        if len(kept) + len(sentence) + 1 > limit:
+            break
+        kept = f"{kept} {sentence}".strip()
+    return kept or text[:limit].rsplit(" ", 1)[0]
+
+
 def _words(text: str) -> list[str]:
     return re.findall(r"[^\W\d_]+", text)
 
@@ -61,6 +103,8 @@ class ChecklistCritic:
         return 0.0
 
     def critique(self, prompt: str, brief: Brief) -> Said:
+        if brief.kind == "video":
+            return self._motion(prompt, brief)
         found = {name: bool(pattern.search(prompt)) for name, pattern in CHECKS.items()}
         words = _words(prompt)
         vague = len(VAGUE.findall(prompt))
@@ -96,6 +140,28 @@ class ChecklistCritic:
                         cinematography=cinematography, brand_alignment=brand, feedback=feedback)
         return Said(critique=crit)
 
+    @staticmethod
+    def _motion(prompt: str, brief: Brief) -> Said:
+        """The motion-prompt rubric: completeness = subject, camera move, action, pacing, end state (a fifth each);
+        cinematography = camera move, pacing, one continuous shot; brand alignment = continuity (one continuous
+        shot, and the end state named when the brief gives one); over the model's limit costs professionalism."""
+        found = {name: bool(pattern.search(prompt)) for name, pattern in VIDEO_CHECKS.items()}
+        words = _words(prompt)
+        vague = len(VAGUE.findall(prompt))
+        completeness = round(100 * sum([len(words) >= 4, found["camera"], found["action"], found["pacing"], found["end"]]) / 5)
+        specificity = max(0, min(100, 3 * len({w.lower() for w in words if len(w) >= 4})) - 15 * vague)
+        professionalism = 100 - (25 if not 8 <= len(words) <= 200 else 0) - (30 if brief.limit and len(prompt) > brief.limit else 0)
+        cinematography = round(100 * sum(found[k] for k in ("camera", "pacing", "continuity")) / 3)
+        ends = not brief.end_state or found["end"]
+        brand = 50 * found["continuity"] + 50 * ends
+        feedback = [VIDEO_FEEDBACK[k] for k in VIDEO_CHECKS if not found[k]]
+        if brief.limit and len(prompt) > brief.limit:
+            feedback.append(f"shorten it to {brief.limit} characters (the model's limit)")
+        if vague:
+            feedback.append("replace vague words (nice, beautiful, things) with what the viewer sees")
+        return Said(critique=Critique(completeness=completeness, specificity=specificity, professionalism=max(0, professionalism),
+                                      cinematography=cinematography, brand_alignment=brand, feedback=feedback))
+
 
 class RuleDirector:
     """``rewrite(prompt, feedback, brief)``: the prompt with the elements the feedback (or, first time, the
@@ -108,6 +174,8 @@ class RuleDirector:
         return 0.0
 
     def rewrite(self, prompt: str, feedback: list[str], brief: Brief) -> Said:
+        if brief.kind == "video":
+            return self._motion(prompt, brief)
         text = " ".join(prompt.split()).rstrip(".")
         missing = {k for k, pattern in CHECKS.items() if not pattern.search(text)}
         shot, lens = SHOT.get(brief.visual_type or "b_roll", SHOT["b_roll"])
@@ -128,3 +196,26 @@ class RuleDirector:
         out = " ".join(parts)
         out = re.sub(VAGUE, "", out) if any("vague" in f for f in feedback) else out
         return Said(text=" ".join(out.split()))
+
+    @staticmethod
+    def _motion(prompt: str, brief: Brief) -> Said:
+        """A motion prompt with what :data:`VIDEO_CHECKS` finds missing, from the brief: the camera move in words, the
+        scene's motion, the pacing over the clip's length, the end state, one continuous shot — within the limit."""
+        text = " ".join(prompt.split()).rstrip(".")
+        missing = {k for k, pattern in VIDEO_CHECKS.items() if not pattern.search(text)}
+        parts: list[tuple[int, str]] = []  # (priority: the lowest is dropped first when over the limit, sentence), in reading order
+        if "camera" in missing:
+            parts.append((5, f"{CAMERA_WORDS.get(brief.camera_move or '', 'A slow camera move')}."))
+        parts.append((9, text + "."))
+        if "action" in missing:
+            parts.append((1, "Gentle, natural motion in the scene."))
+        if "pacing" in missing:
+            parts.append((3, f"Slow, steady pacing over {brief.duration_s:.0f} seconds." if brief.duration_s else "Slow, steady pacing."))
+        if "end" in missing and brief.end_state:
+            state = re.sub(r"^(A|An|The) ", lambda m: m.group(0).lower(), brief.end_state.rstrip("."))
+            parts.append((2, f"The shot ends on {state}."))
+        if "continuity" in missing:
+            parts.append((4, "One continuous shot, no cuts."))
+        while brief.limit and len(" ".join(p for _, p in parts)) > brief.limit and len(parts) > 1:
+            parts.remove(min((p for p in parts if p[0] < 9), key=lambda p: p[0], default=parts[-1]))
+        return Said(text=fit_limit(" ".join(" ".join(p for _, p in parts).split()), brief.limit))

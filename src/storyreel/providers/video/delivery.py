@@ -35,6 +35,16 @@ class HttpVideoProvider(HttpProvider):
     def duration_for(self, request: VideoRequest) -> float:
         raise NotImplementedError
 
+    @property
+    def prompt_limit(self) -> int:
+        """The longest motion prompt the model takes, characters (its capability table's, else 1,000)."""
+        return int(getattr(getattr(self, "spec", None), "prompt_limit", 1000))
+
+    @property
+    def takes_end_frame(self) -> bool:
+        """Whether the model takes a last frame (its capability table's end-frame field, as the schema check left it)."""
+        return bool(getattr(getattr(self, "spec", None), "end", None))
+
     def estimate(self, request: VideoRequest) -> float:
         return round(self.duration_for(request) * video_price(self.prices, self.model).usd_per_second, 6)
 

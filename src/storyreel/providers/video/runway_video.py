@@ -40,6 +40,7 @@ class RunwayModel:
     durations: tuple[int, ...]
     ratios: tuple[str, str, str | None]
     last_frame: bool = False
+    prompt_limit: int = 1000  # promptText's documented limit
 
 
 MODELS: dict[str, RunwayModel] = {
@@ -68,6 +69,10 @@ class RunwayVideo(HttpVideoProvider):
         super().__init__(model, settings)
         self.spec = MODELS[model]
 
+    @property
+    def takes_end_frame(self) -> bool:
+        return self.spec.last_frame
+
     def duration_for(self, request: VideoRequest) -> float:
         """The shortest length the model makes that covers ``request.duration_s``, else its longest."""
         return float(next((d for d in self.spec.durations if d >= request.duration_s), self.spec.durations[-1]))
@@ -85,7 +90,7 @@ class RunwayVideo(HttpVideoProvider):
         image: Any = f"sha256:{request.start.sha256}"
         if self.spec.last_frame and request.end is not None:
             image = [{"uri": image, "position": "first"}, {"uri": f"sha256:{request.end.sha256}", "position": "last"}]
-        return {"model": self.model, "promptImage": image, "promptText": request.prompt[:1000], "ratio": self.ratio(request),
+        return {"model": self.model, "promptImage": image, "promptText": request.prompt[: self.spec.prompt_limit], "ratio": self.ratio(request),
                 "duration": int(self.duration_for(request)), "seed": request.seed}
 
     def _sent(self, request: VideoRequest) -> dict:
