@@ -16,7 +16,8 @@ matches the clip to the shot's still with the CIEDE2000 distance of their mean c
 
 Attempts (``--attempts N``, FR-040): the clip is asked N times with seeds ``seed``, ``seed + 1``, …; each attempt is
 kept (``clips/<shot>.motion-<n>.mp4``), priced, graded and scored offline
-(:mod:`storyreel.providers.scorer.clip_metrics`); the best total is used unless a person picked another
+(:mod:`storyreel.providers.scorer.clip_metrics`) and, with ``--judge``, by the VLM judge on three frames of each
+(:meth:`MotionStage._judge`, weighed with the metrics by :data:`CLIP_WEIGHTS`); the best total is used unless a person picked another
 (``storyreel pick PROJECT SHOT N --clip`` stores ``visual.selected_clip`` in the storyboard; it wins and survives
 re-runs, and re-choosing buys nothing: every attempt is kept). An attempt already made from the same request is kept, so raising N buys only the new ones;
 a moderated attempt is left out (not retried in the run) and the shot needs attention; when every attempt is refused
@@ -41,6 +42,11 @@ from storyreel.stages.end_frame import wants_end_frame
 from storyreel.stages.motion_prompt import read_motion_prompt
 from storyreel.stages.purchase import purchase
 from storyreel.store.journal import CallJournal
+
+CLIP_WEIGHTS = {"metrics": 0.5, "judge": 0.5}
+"""An attempt's total when the VLM judge saw it: the offline metrics and the judge weigh the same (the metrics see
+flicker and frozen frames the judge's three frames cannot; the judge sees what the clip shows)."""
+
 
 class MotionStage(Stage[ProjectContext]):
     name: ClassVar[str] = "motion"
@@ -78,7 +84,8 @@ class MotionStage(Stage[ProjectContext]):
         _, shot = ctx.storyboard.shot(unit)
         return RecipeParts(provider=f"{provider.provider_id}@{provider.code_version}",
                            params={**provider.payload(self.request(ctx, unit)), "attempts": ctx.settings.video_attempts,
-                                   **({"picked": shot.visual.selected_clip} if shot.visual.selected_clip else {})})
+                                   **({"picked": shot.visual.selected_clip} if shot.visual.selected_clip else {}),
+                                   **({"judge": ctx.judge.identity()} if ctx.judge is not None and ctx.settings.video_attempts > 1 else {})})
 
     @staticmethod
     def attempts(ctx: ProjectContext, base: VideoRequest) -> list[VideoRequest]:
@@ -140,8 +147,13 @@ class MotionStage(Stage[ProjectContext]):
                                                ensure_ascii=False, indent=2) + "\n")
             return NodeOutput(files=[meta], details={"provider": provider.provider_id, "refused": len(failures)},
                               attention=f"the vendor refused every attempt ({failures[0]['error'][:120]}); Ken Burns stands in")
+        judge_cost, judged_note = self._judge(ctx, unit, entries, base.prompt) if ctx.judge is not None and len(entries) > 1 else (0.0, None)
+        for e in entries:
+            e["total"] = round(CLIP_WEIGHTS["metrics"] * e["scores"]["total"] + CLIP_WEIGHTS["judge"] * e["judge"]["total"], 2) \
+                if e.get("judge") else e["scores"]["total"]
+        spent += judge_cost
         picked = self._picked(ctx, unit, entries)
-        chosen = picked or max(entries, key=lambda e: (e["scores"]["total"], -e["attempt"]))
+        chosen = picked or max(entries, key=lambda e: (e["total"], -e["attempt"]))
         with atomic_path(out) as tmp:
             shutil.copyfile(ctx.paths.motion_attempt(unit, chosen["attempt"]), tmp)
         record = {"shot_id": unit, "provider": provider.provider_id, "asked_s": round(base.duration_s, 3),
@@ -151,9 +163,55 @@ class MotionStage(Stage[ProjectContext]):
                   **({"picked": picked["attempt"]} if picked else {})}
         atomic_write_text(meta, json.dumps(record, ensure_ascii=False, indent=2) + "\n")
         files = [out, meta] + [ctx.paths.motion_attempt(unit, e["attempt"]) for e in entries]
+        files += [p for e in entries if (p := self._strip(ctx, unit, e["attempt"])).is_file() and e.get("judge")]
+        notes = [n for n in (f"{len(failures)} attempt(s) refused by the vendor" if failures else None, judged_note) if n]
         return NodeOutput(files=files, details={"provider": provider.provider_id, "chosen": chosen["attempt"], "attempts": len(entries)},
                           cost_usd=round(spent, 6), cleanup=cleanup, versioned=[out],
-                          attention=f"{len(failures)} attempt(s) refused by the vendor" if failures else None)
+                          attention="; ".join(notes) or None)
+
+    @staticmethod
+    def _strip(ctx: ProjectContext, unit: str, number: int):  # noqa: ANN205 - a Path
+        return ctx.paths.clips / f"{unit}.motion-{number}.frames.jpg"
+
+    def _judge(self, ctx: ProjectContext, unit: str, entries: list[dict], prompt: str) -> tuple[float, str | None]:
+        """The VLM judge (``--judge``) on every attempt at once: each shown as three frames side by side
+        (:func:`~storyreel.providers.scorer.clip_metrics.frame_strip`), the shot's image as the reference (the
+        clip's first frame: the subject must stay the same), the motion prompt as the description. Each entry gets
+        ``judge`` (criteria, reason, total, the rubric hash); a verdict on the same attempts, prompt and judge is
+        kept, not asked again. A paid judge is reserved before and booked after. Returns (USD, attention or None);
+        a failed judge leaves the ranking to the offline metrics."""
+        from storyreel.core.errors import ProviderError
+        from storyreel.core.hashing import hash_value
+        from storyreel.providers.scorer.clip_metrics import frame_strip
+        from storyreel.providers.scorer.vlm_judge import check as check_verdict
+        from storyreel.providers.scorer.vlm_judge import judge_total
+        from storyreel.store.ledger import hold
+
+        judge = ctx.judge
+        assert judge is not None
+        rubric = hash_value({"judge": judge.identity(), "prompt": prompt, "attempts": [e["sha256"] for e in entries]})
+        if all((e.get("judge") or {}).get("rubric") == rubric for e in entries):
+            return 0.0, None
+        strips = [frame_strip(ctx.paths.motion_attempt(unit, e["attempt"]), self._strip(ctx, unit, e["attempt"])) for e in entries]
+        description = (f"Each candidate is one video clip, shown as three of its frames side by side (near its start, middle and end). "
+                       f"The clip should follow this motion prompt: {prompt} The reference image is the clip's first frame: the "
+                       "subject must stay the same in every frame; warping, melting or flicker between the frames are artifacts.")
+        booked = 0.0
+        try:
+            with hold(ctx.ledger, f"motion[{unit}]", judge.provider_id, lambda: judge.estimate(len(entries) + 1), paid=judge.paid,
+                      request_key=rubric.removeprefix("sha256:")[:32]) as held:
+                verdict, _, booked = judge.judge(strips, description, [("the shot's image (the clip's first frame)", ctx.paths.image(unit))])
+                held.commit(booked)
+            check_verdict(verdict, len(entries))
+        except ProviderError as exc:
+            for e in entries:
+                e.pop("judge", None)
+            return booked, f"judge failed, the attempts are ranked by the offline metrics: {str(exc)[:160]}"
+        for judged in verdict.candidates:
+            scores = {k: v for k, v in judged.model_dump(exclude={"index"}).items() if v is not None}
+            entries[judged.index - 1]["judge"] = {**scores, "best": judged.index == verdict.best_index, "total": judge_total(judged),
+                                                  "rubric": rubric}
+        return booked, None
 
     @staticmethod
     def _picked(ctx: ProjectContext, unit: str, entries: list[dict]) -> dict | None:

@@ -25,6 +25,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from storyreel.core.atomic import atomic_path
+
 WIDTH = 160
 FLICKER_REF = 6.0  # σ of mean-luma steps (0–255) at which flicker scores 0
 DYNAMIC_REF = 0.8  # median flow (px per frame at WIDTH) at which a clip counts as fully dynamic
@@ -86,3 +88,26 @@ def score_clip(path: Path, start_image: Path) -> dict[str, float]:
     weighted = sum(scores[k] * w for k, w in WEIGHTS.items()) / sum(WEIGHTS.values())
     scores["total"] = round(max(0.0, weighted - 100 * (black + frozen)), 2)
     return scores
+
+
+def frame_strip(path: Path, out: Path, *, count: int = 3, height: int = 360) -> Path:
+    """``count`` frames of the clip at ``path`` — at 10 %, 50 % and 90 % of its length for three — side by side,
+    ``height`` px high, separated by 8 px gaps, written to ``out`` as JPEG (what the VLM judge sees of one attempt).
+    Raises ``ValueError`` for a clip without frames."""
+    import av
+    from PIL import Image
+
+    with av.open(str(path)) as container:
+        frames = [f.to_ndarray(format="rgb24") for f in container.decode(container.streams.video[0])]
+    if not frames:
+        raise ValueError(f"{path.name}: no frames")
+    picks = [frames[min(len(frames) - 1, int(len(frames) * (0.1 + 0.8 * i / max(1, count - 1))))] for i in range(count)]
+    tiles = [Image.fromarray(f).resize((max(1, round(f.shape[1] * height / f.shape[0])), height), Image.LANCZOS) for f in picks]
+    strip = Image.new("RGB", (sum(t.width for t in tiles) + 8 * (count - 1), height), (0, 0, 0))
+    x = 0
+    for tile in tiles:
+        strip.paste(tile, (x, 0))
+        x += tile.width + 8
+    with atomic_path(out) as tmp:
+        strip.save(tmp, format="JPEG", quality=88)
+    return out
