@@ -77,7 +77,8 @@ def create_project(ws: Workspace, *, text: str | None = None, file_name: str | N
                    title: str | None = None, aspect_ratio: str | None = None, language: str | None = None,
                    image_provider: str | None = None, llm: str | None = None, max_cost: float | None = None,
                    candidates: int | None = None, voice: str | None = None, voice_name: str | None = None,
-                   voice_style: str | None = None, user_id: int | None = None) -> tuple[dict, dict]:
+                   voice_style: str | None = None, clips: str | None = None, attempts: int | None = None,
+                   user_id: int | None = None) -> tuple[dict, dict]:
     """A new project of ``user_id`` from pasted ``text`` or an uploaded file (``file_name``, ``data``): the
     project's row, and the fields of the ``make`` that will make its video (for the job queue). The input gets
     the CLI's validation (kind detected from the content, size, UTF-8, prompt length, chapter JSON schema)
@@ -98,7 +99,8 @@ def create_project(ws: Workspace, *, text: str | None = None, file_name: str | N
     pid = f"{slugify_id(title or Path(name).stem, fallback='project')[:48]}-{secrets.token_hex(3)}"
     choices = {"aspect_ratio": aspect_ratio or None, "language": language or None, "image_provider": image_provider or None,
                "llm": llm or None, "max_cost": max_cost, "candidates": candidates, "voice": voice or None,
-               "voice_name": (voice_name or "").strip() or None, "voice_style": (voice_style or "").strip() or None}
+               "voice_name": (voice_name or "").strip() or None, "voice_style": (voice_style or "").strip() or None,
+               "clips": clips or None, "attempts": attempts}
     MakeRequest.build(input_path=Path(name), project_id=pid, **choices)  # the fields, checked before anything is written
     _check_configured(ws, choices)
     project = ws.project(pid)
@@ -126,8 +128,8 @@ def create_project(ws: Workspace, *, text: str | None = None, file_name: str | N
 def _check_configured(ws: Workspace, choices: dict) -> None:
     """Each chosen provider usable as configured (key present, base URL allowed) and the voice name one the voice
     has — before anything is written. Raises :class:`InputError` naming the form field and what to set."""
-    for field, modality in (("image_provider", "image"), ("llm", "llm"), ("voice", "tts")):
-        if choices[field] is None or choices[field] == "local":
+    for field, modality in (("image_provider", "image"), ("llm", "llm"), ("voice", "tts"), ("clips", "video")):
+        if choices.get(field) is None or choices[field] == "local":
             continue
         try:
             resolve(modality, choices[field], ws.settings).preflight()
@@ -349,15 +351,18 @@ def regenerate_estimate(ws: Workspace, project_id: str, *, user_id: int | None, 
 
 
 def provider_choices(ws: Workspace) -> dict[str, list[dict]]:
-    """The image providers and LLMs the dashboard offers (``STORYREEL_DASHBOARD_IMAGE_PROVIDERS`` /
-    ``STORYREEL_DASHBOARD_LLMS``), keeping those usable as configured: the offline preflight (key present,
+    """The image providers, LLMs, voices and motion clip providers the dashboard offers
+    (``STORYREEL_DASHBOARD_IMAGE_PROVIDERS`` / ``_LLMS`` / ``_VOICES`` / ``_CLIPS``; ``local`` camera moves always),
+    keeping those usable as configured: the offline preflight (key present,
     base URL allowed) passes. Each: ``{"id", "paid"}``."""
     settings = ws.settings
-    out: dict[str, list[dict]] = {"image": [], "llm": [], "tts": []}
+    out: dict[str, list[dict]] = {"image": [], "llm": [], "tts": [], "video": [{"id": "local", "paid": False, "label": CLIP_LOCAL}]}
     offered = (("image", settings.image_provider, settings.dashboard_image_providers), ("llm", settings.llm, settings.dashboard_llms),
-               ("tts", settings.tts_provider, settings.dashboard_voices))
+               ("tts", settings.tts_provider, settings.dashboard_voices), ("video", None, settings.dashboard_clips))
     for modality, default, ids in offered:
-        for provider_id in dict.fromkeys([default, *ids]):
+        for provider_id in dict.fromkeys([p for p in (default, *ids) if p]):
+            if modality == "video" and provider_id == "local":
+                continue
             try:
                 provider = resolve(modality, for_language(provider_id, "en") if modality == "tts" else provider_id, settings)
                 provider.preflight(online=False)
@@ -366,6 +371,8 @@ def provider_choices(ws: Workspace) -> dict[str, list[dict]]:
             out[modality].append({"id": provider_id, "paid": provider.paid, "label": voice_label(provider_id) if modality == "tts" else provider_id})
     return out
 
+
+CLIP_LOCAL = "Camera moves on the images (offline, free)"
 
 VOICE_NAMES = {"local": "Offline voice for the language", "local:piper": "Offline neural voice (Piper)",
                "local:espeak": "Offline voice (espeak-ng)", "elevenlabs": "ElevenLabs", "google": "Google Gemini"}

@@ -63,6 +63,11 @@ class Settings(BaseSettings):
                  "google:gemini-3.8-flash-tts", "google:gemini-3.8-flash-lite-tts"],
         description="Voices the dashboard offers (those whose key is configured are shown).",
     )
+    dashboard_clips: list[str] = Field(
+        default=["local", "replicate:kwaivgi/kling-v3-video", "replicate:bytedance/seedance-2.0-fast", "runway:gen4_turbo",
+                 "fal:fal-ai/kling-video/v2.5-turbo/pro/image-to-video"],
+        description="Motion clip providers the dashboard offers (those whose key is configured are shown).",
+    )
     max_upload_bytes: int = Field(default=2_000_000, ge=1000, description="Largest input file the dashboard accepts.")
     planner: str = Field(default="local:planner", description="Planner provider (vendor:model).")
     image_provider: str = Field(default="local:cards", description="Image provider (vendor:model).")

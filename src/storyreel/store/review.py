@@ -78,6 +78,7 @@ def shots(board: Storyboard, paths: ProjectPaths, wpm: int) -> list[dict]:
                 if meta else None,
                 "candidates": [candidate(c) for c in made] if len(made) > 1 else [],
                 "selected": record.get("selected"), "picked_by": record.get("picked_by"),
+                "clip": motion(paths, shot.shot_id),
             })
         chapters.append({"chapter_id": chapter.chapter_id, "title": chapter.title, "shots": rows})
     return chapters
@@ -91,6 +92,28 @@ def candidate(entry: dict) -> dict:
     judge = (entry.get("scores") or {}).get("judge") or {}
     return {"index": entry["index"], "made": bool(entry.get("path")), "total": entry.get("total"), "rank": entry.get("rank"),
             "scores": flat, "reason": judge.get("reason"), "status": entry.get("status")}
+
+
+def motion(paths: ProjectPaths, shot_id: str) -> dict | None:
+    """A shot's vendor clip as its record (``clips/<shot>.motion.json``) says: provider, the attempt in the video and
+    who chose it, each attempt (number, whether its file exists, total, cost, length, the judge's reason, every
+    metric as a name → 0–100), the refusals, and whether an end frame was sent; None for a shot without one."""
+    record = read_json(paths.motion_meta(shot_id))
+    if not record:
+        return None
+    attempts = []
+    for a in record.get("attempts", []):
+        scores = {name.replace("_", " "): v for name, v in (a.get("scores") or {}).items()
+                  if name != "total" and isinstance(v, (int, float)) and not isinstance(v, bool) and v <= 100 and name not in ("black_frames", "frozen_frames")}
+        judge = a.get("judge") or {}
+        if judge.get("total") is not None:
+            scores["judge"] = judge["total"]
+        attempts.append({"attempt": a["attempt"], "made": paths.motion_attempt(shot_id, a["attempt"]).is_file(),
+                         "total": a.get("total", (a.get("scores") or {}).get("total")), "cost_usd": a.get("cost_usd"),
+                         "duration_s": a.get("duration_s"), "scores": scores, "reason": judge.get("reason")})
+    return {"provider": record.get("provider"), "chosen": record.get("chosen"), "chosen_by": record.get("chosen_by"),
+            "attempts": attempts, "refused": len(record.get("refused") or []), "end_frame": paths.end_frame(shot_id).is_file(),
+            "prompt": record.get("prompt")}
 
 
 def score_distribution(candidates: Iterable[dict]) -> list[dict]:

@@ -53,6 +53,20 @@ def candidate_image(shot_id: str, index: int, project: ApiProject) -> Response:
     return files.serve(project, project.paths.candidate(files.checked_shot(shot_id), index))
 
 
+@api_router.get("/clips/{shot_id}/attempts/{number}", response_class=Response)
+def clip_attempt(shot_id: str, number: int, project: ApiProject) -> Response:
+    """Attempt ``number`` (1–4) of a shot's vendor clip, as the vendor made it (MP4; range requests for the player)."""
+    if not 1 <= number <= 4:
+        raise HTTPException(404, "no such attempt")
+    return files.serve(project, project.paths.motion_attempt(files.checked_shot(shot_id), number))
+
+
+@api_router.get("/clips/{shot_id}/end", response_class=Response)
+def end_frame(shot_id: str, project: ApiProject) -> Response:
+    """The end frame sent with a shot's clip (PNG)."""
+    return files.serve(project, project.paths.end_frame(files.checked_shot(shot_id)))
+
+
 @api_router.get("/qc")
 def qc(project: ApiProject) -> dict:
     """The QC report (``qc.json``)."""

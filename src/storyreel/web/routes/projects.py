@@ -32,7 +32,7 @@ EXAMPLES = [
     {"name": "bitcoin-tr", "file": "chapters-bitcoin-tr.json", "label": "Bitcoin (Turkish chapter JSON)", "note": "Turkish narration"},
 ]
 EXAMPLES_DIR = Path(__file__).resolve().parents[4] / "examples"
-FORM_FIELDS = ("text", "file", "aspect_ratio", "language", "max_cost", "image_provider", "llm", "candidates", "voice", "voice_name",
+FORM_FIELDS = ("text", "file", "aspect_ratio", "language", "max_cost", "image_provider", "llm", "candidates", "clips", "attempts", "voice", "voice_name",
                "voice_style")
 
 
@@ -138,7 +138,7 @@ def _new_form(request: Request, ws: api.Workspace, *, form: dict, errors: dict, 
 @pages.get("/new")
 def new_page(request: Request, user: PageUser, ws: Ws, example: str = "") -> HTMLResponse:
     form = {"text": "", "title": "", "aspect_ratio": "", "language": "", "max_cost": "", "image_provider": "", "llm": "", "candidates": "",
-            "voice": "", "voice_name": "", "voice_style": ""}
+            "voice": "", "voice_name": "", "voice_style": "", "clips": "", "attempts": ""}
     chosen = next((e for e in EXAMPLES if e["name"] == example), None)
     if chosen and (EXAMPLES_DIR / chosen["file"]).is_file():
         form.update(text=(EXAMPLES_DIR / chosen["file"]).read_text(encoding="utf-8"), title=chosen["label"])
@@ -151,11 +151,11 @@ async def create(request: Request, user: PageUser, ws: Ws, text: Annotated[str, 
                  language: Annotated[str, Form(max_length=16)] = "", max_cost: Annotated[str, Form()] = "",
                  image_provider: Annotated[str, Form()] = "", llm: Annotated[str, Form()] = "", candidates: Annotated[str, Form()] = "",
                  voice: Annotated[str, Form(max_length=120)] = "", voice_name: Annotated[str, Form(max_length=120)] = "",
-                 voice_style: Annotated[str, Form(max_length=500)] = "",
-                 file: Annotated[UploadFile | None, File()] = None) -> Response:
+                 voice_style: Annotated[str, Form(max_length=500)] = "", clips: Annotated[str, Form(max_length=200)] = "",
+                 attempts: Annotated[str, Form()] = "", file: Annotated[UploadFile | None, File()] = None) -> Response:
     form = {"text": text, "title": title, "aspect_ratio": aspect_ratio, "language": language, "max_cost": max_cost,
             "image_provider": image_provider, "llm": llm, "candidates": candidates, "voice": voice, "voice_name": voice_name,
-            "voice_style": voice_style}
+            "voice_style": voice_style, "clips": clips, "attempts": attempts}
 
     def refused(field: str, message: str, status_code: int = 422):  # noqa: ANN202 - the form again, the message by the field
         return run_in_threadpool(lambda: _new_form(request, ws, form=form, errors={field: message}, status_code=status_code))
@@ -173,12 +173,16 @@ async def create(request: Request, user: PageUser, ws: Ws, text: Annotated[str, 
     count = int(candidates) if candidates.strip().isdigit() else None
     if candidates.strip() and (count is None or not 1 <= count <= 8):
         return await refused("candidates", "give 1 to 8 candidate images per shot")
+    tries = int(attempts) if attempts.strip().isdigit() else None
+    if attempts.strip() and (tries is None or not 1 <= tries <= 4):
+        return await refused("attempts", "give 1 to 4 clips per shot")
 
     def submit():  # noqa: ANN202
         return jobs.create_project(ws, user_id=user.id, text=None if data is not None else text, file_name=name, data=data,
                                    title=title or None, aspect_ratio=aspect_ratio or None, language=language or None,
                                    image_provider=image_provider or None, llm=llm or None, max_cost=cap, candidates=count,
-                                   voice=voice or None, voice_name=voice_name or None, voice_style=voice_style or None)
+                                   voice=voice or None, voice_name=voice_name or None, voice_style=voice_style or None,
+                                   clips=clips or None, attempts=tries)
     try:
         project, _job = await run_in_threadpool(submit)
     except InputError as exc:

@@ -35,10 +35,15 @@ class Pick(BaseModel):
     candidate: int | None = Field(ge=1, le=8, description="The candidate number (from 1); null: the best ranked again.")
 
 
-def _pick(project: api.Project, shot_id: str, candidate: int | None) -> None:
-    """Record a person's pick without rendering (the stale panel then offers "Update video"); a running job
-    → ``ProjectBusy``; an unknown shot or candidate → :class:`InputError` naming ``shot_id`` / ``candidate``."""
-    api.pick(project=project.id, shot_id=shot_id, candidate=candidate, render=False, wait=False, workspace=project.ws.root)
+class ClipPick(BaseModel):
+    attempt: int | None = Field(ge=1, le=4, description="The clip attempt's number (from 1); null: the best scored again.")
+
+
+def _pick(project: api.Project, shot_id: str, candidate: int | None, *, clip: bool = False) -> None:
+    """Record a person's pick (a candidate image, or with ``clip`` a vendor clip attempt) without rendering (the
+    stale panel then offers "Update video"); a running job → ``ProjectBusy``; an unknown shot, candidate or attempt
+    → :class:`InputError` naming ``shot_id`` / ``candidate``."""
+    api.pick(project=project.id, shot_id=shot_id, candidate=candidate, clip=clip, render=False, wait=False, workspace=project.ws.root)
 
 
 # ------------------------------------------------------------------------------------------ JSON
@@ -55,6 +60,14 @@ def pick_json(shot_id: str, body: Pick, project: ApiProject) -> dict:
     nodes now stale — "Update video" (``POST …/make``) renders it."""
     _pick(project, shot_id, body.candidate)
     return {"shot_id": shot_id, "candidate": body.candidate, "stale": library.stale(project)}
+
+
+@api_router.post("/pick-clip")
+def pick_clip_json(shot_id: str, body: ClipPick, project: ApiProject) -> dict:
+    """A person's choice of the shot's vendor clip attempt (kept in the storyboard; it wins over the scores); answers
+    the nodes now stale — "Update video" re-renders the shot with it, buying nothing."""
+    _pick(project, shot_id, body.attempt, clip=True)
+    return {"shot_id": shot_id, "attempt": body.attempt, "stale": library.stale(project)}
 
 
 # ------------------------------------------------------------------------------------------ pages
@@ -128,6 +141,28 @@ def pick(shot_id: str, request: Request, project: PageProject, user: PageUser, w
     # the selection record still shows the last choice: say which one the next update uses
     return _card(request, ws, user.id, project.id, shot_id, error, {"pending_pick": chosen or "auto"} if error is None else {},
                  status_code=status_code, pick_error=error)
+
+
+@pages.post("/pick-clip")
+def pick_clip(shot_id: str, request: Request, project: PageProject, user: PageUser, ws: Ws,
+              attempt: Annotated[str, Form()] = "auto") -> Response:
+    """Use one vendor clip attempt in the video (``auto``: the best scored); the stale panel then offers "Update video"."""
+    chosen = None if attempt == "auto" else int(attempt) if attempt.isdigit() and len(attempt) < 3 else -1
+    error, status_code = None, 422
+    try:
+        if chosen == -1:
+            raise InputError(f"{attempt[:20]!r} is not an attempt number", field="candidate")
+        _pick(project, shot_id, chosen, clip=True)
+    except api.ProjectBusy as exc:
+        error, status_code = f"{exc} — pick again when it is done", 409
+    except InputError as exc:
+        error = exc.message
+    if not request.headers.get("hx-request"):
+        if error is None:
+            return RedirectResponse(f"/projects/{project.id}#shot-{shot_id}", 303)
+        return error_page(request, status_code, "Not picked", error)
+    return _card(request, ws, user.id, project.id, shot_id, error, {"pending_clip": chosen or "auto"} if error is None else {},
+                 status_code=status_code, clip_error=error)
 
 
 @pages.get("/provenance")
