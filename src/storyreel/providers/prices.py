@@ -81,6 +81,8 @@ OPENAI = PriceTable(
 )
 
 _GEMINI = "https://ai.google.dev/gemini-api/docs/pricing (image output $30 / 1M tokens; 1290 tokens per 1K image)"
+_GEMINI_OMNI = ("Gemini Omni Flash, $0.10 per second of output with its sound, as summarized by a model tracker (2026-07); "
+                "re-check on https://ai.google.dev/gemini-api/docs/pricing before relying on it")
 _GEMINI_TTS = ("https://ai.google.dev/gemini-api/docs/pricing (Gemini 3.8 TTS launch prices to 2026-12-31, doubling on "
                "2027-01-01; as relayed by LiteLLM discussion #42776 and Vercel AI Gateway's model pages, read 2026-12-07)")
 GEMINI = PriceTable(images=(
@@ -95,6 +97,8 @@ GEMINI = PriceTable(images=(
                 as_of="2026-12-07", source=_GEMINI_TTS),
     SpeechPrice("gemini-3.8-flash-tts", usd_per_input_token=1e-6, usd_per_output_token=18e-6, valid_from="2027-01-01",
                 as_of="2026-12-07", source=_GEMINI_TTS),
+), video=(
+    VideoPrice("gemini-omni", 0.10, as_of="2026-12-07", source=_GEMINI_OMNI),
 ))
 
 _OPENROUTER = "https://openrouter.ai/google/gemini-2.5-flash-image (Google's rates passed through: $30 / 1M image output tokens)"

@@ -59,6 +59,7 @@ BUILTINS: dict[str, dict[str, str | tuple[str, str]]] = {
         "replicate": "storyreel.providers.video.replicate_video:ReplicateVideo",
         "runway": "storyreel.providers.video.runway_video:RunwayVideo",
         "fal": "storyreel.providers.video.fal_video:FalVideo",
+        "google": "storyreel.providers.video.gemini_video:GeminiVideo",
     },
     "judge": {vendor: (_JUDGE, conn) for vendor, conn in _LLM_VENDORS.items()},
     "llm": {
