@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from enum import Enum
 from pathlib import Path
 from typing import Any, ClassVar, Literal, Protocol, runtime_checkable
 
@@ -133,6 +134,23 @@ class Received(_Msg):
     from_journal: bool = False
     stored: list[Path] = Field(default_factory=list, description="The journal's files holding ``data`` and ``more``, "
                                "in order, once saved: an image kept as received is linked from there, not written again.")
+
+
+class JobState(str, Enum):
+    """A vendor's asynchronous job (a prediction, a task, a queued request, an interaction) in storyreel's words, whatever
+    the vendor calls it: each adapter maps its vendor's statuses here (``STATES``). ``moderated`` is a refusal on
+    content — never retried in the run; ``failed`` and ``canceled`` ended without an output."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    MODERATED = "moderated"
+    CANCELED = "canceled"
+
+    @property
+    def waiting(self) -> bool:
+        return self in (JobState.QUEUED, JobState.RUNNING)
 
 
 class JobLog(Protocol):

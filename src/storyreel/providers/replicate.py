@@ -18,13 +18,24 @@ from typing import Any
 
 from storyreel.core.cancel import Canceled, checkpoint
 from storyreel.core.errors import MalformedResponse, ProviderError, ProviderRejected, UncertainCall
-from storyreel.providers.base import Deduplication, JobLog
+from storyreel.providers.base import Deduplication, JobLog, JobState
 from storyreel.providers.http import poll_waits
 
-TERMINAL = {"succeeded", "failed", "canceled", "aborted"}
-ENDED = TERMINAL - {"succeeded"}
-"""A prediction in one of these made nothing to collect: a later run asks again instead of polling it."""
+STATES = {"starting": JobState.QUEUED, "processing": JobState.RUNNING, "succeeded": JobState.SUCCEEDED,
+          "failed": JobState.FAILED, "canceled": JobState.CANCELED, "aborted": JobState.CANCELED}
+"""Replicate's prediction statuses (https://replicate.com/docs/reference/http#predictions.get) as :class:`JobState`;
+a failure whose error names a safety or moderation reason is ``moderated`` (:func:`state`)."""
 REJECTION = re.compile(r"nsfw|safety|sensitive|content policy|moderation|flagged", re.I)
+
+
+def state(prediction: dict) -> JobState:
+    """The prediction's normalized state. Raises :class:`MalformedResponse` for a status off the wire format."""
+    found = STATES.get(str(prediction.get("status")))
+    if found is None:
+        raise MalformedResponse(f"replicate: prediction {prediction.get('id')} has status {prediction.get('status')!r}")
+    if found is JobState.FAILED and REJECTION.search(str(prediction.get("error") or "")):
+        return JobState.MODERATED
+    return found
 DEDUPLICATION = Deduplication(  # no idempotency key; an earlier attempt's prediction is found in the list and adopted
     "adopt-by-listing", "https://replicate.com/docs/reference/http#predictions.list (newest first, with each input)", "2026-12")
 
@@ -46,7 +57,7 @@ class Predictions:
         at the vendor), :class:`MalformedResponse` for an answer off the wire format."""
         known = jobs.job_id() if jobs is not None else None
         prediction = self.provider.http.request("GET", f"/predictions/{known}") if known else None
-        if prediction is not None and prediction.get("status") in ENDED:
+        if prediction is not None and state(prediction) not in (JobState.SUCCEEDED, JobState.QUEUED, JobState.RUNNING):
             prediction = None  # the journaled prediction ended without an output (refused, cancelled): this run asks anew
         if prediction is None:  # a create that went out before (the journal says so) may have made a prediction: look for it first
             earlier = self.find(payload["input"]) if jobs is not None and jobs.attempted() and not known else None
@@ -54,12 +65,12 @@ class Predictions:
             if jobs is not None and prediction.get("id"):
                 jobs.record_job(str(prediction["id"]))
         prediction = self.finished(prediction, deadline_s, poll_s)
-        status = prediction["status"]
-        if status != "succeeded":
-            error = str(prediction.get("error") or status)
-            if status == "failed" and REJECTION.search(error):
+        ended = state(prediction)
+        if ended is not JobState.SUCCEEDED:
+            error = str(prediction.get("error") or prediction.get("status"))
+            if ended is JobState.MODERATED:
                 raise ProviderRejected(error)
-            raise ProviderError(f"replicate: prediction {prediction.get('id')} {status}: {error}")
+            raise ProviderError(f"replicate: prediction {prediction.get('id')} {ended.value}: {error}")
         return prediction
 
     def create(self, payload: dict, jobs: JobLog | None) -> dict:
@@ -80,7 +91,7 @@ class Predictions:
         listing = self.provider.http.request("GET", "/predictions")
         for item in listing.get("results") or []:
             if isinstance(item, dict) and item.get("input") == inputs and str(item.get("model", self.model)) == self.model \
-                    and item.get("status") not in ENDED:
+                    and STATES.get(str(item.get("status"))) in (JobState.QUEUED, JobState.RUNNING, JobState.SUCCEEDED):
                 return item
         return None
 
@@ -96,7 +107,7 @@ class Predictions:
         raise :class:`ProviderError`; a stopped job cancels it too (:class:`Canceled`, ``call_in_flight``)."""
         deadline = time.monotonic() + deadline_s
         waits = poll_waits(poll_s)
-        while prediction.get("status") not in TERMINAL:
+        while state(prediction).waiting:
             if "id" not in prediction:
                 raise MalformedResponse("replicate: the prediction has no id")
             if time.monotonic() > deadline:

@@ -36,7 +36,7 @@ from storyreel.core.hashing import hash_file, seed_for
 from storyreel.engine.graph import Node, NodeOutput, RecipeParts, Stage
 from storyreel.media.grade import match
 from storyreel.media.timeline import FPS
-from storyreel.providers.base import ReferenceImage, VideoRequest, request_key
+from storyreel.providers.base import JobState, ReferenceImage, VideoRequest, request_key
 from storyreel.stages.context import ProjectContext
 from storyreel.stages.end_frame import wants_end_frame
 from storyreel.stages.motion_prompt import read_motion_prompt
@@ -130,12 +130,13 @@ class MotionStage(Stage[ProjectContext]):
                 received = purchase(ctx, node=f"motion[{unit}]", provider=provider, key=key, estimate=lambda r=request: provider.estimate(r),
                                     fetch=lambda jobs, attempt, r=request: provider.fetch(r, jobs=jobs, key=attempt), decode=keep)
             except ProviderRejected as exc:  # moderation: this attempt is out, never retried; the others may do
-                failures.append({"attempt": number, "seed": request.seed, "error": str(exc)})
+                failures.append({"attempt": number, "seed": request.seed, "state": JobState.MODERATED.value, "error": str(exc)})
                 continue
             cleanup += CallJournal(ctx.paths, key).files()
             spent += received.cost_usd
             grade, colour = match(path, image)
-            entries.append({"attempt": number, "seed": request.seed, "request_key": key, "sha256": hash_file(path),
+            entries.append({"attempt": number, "seed": request.seed, "state": JobState.SUCCEEDED.value, "request_key": key,
+                            "sha256": hash_file(path),
                             "job_id": received.details.get("prediction_id"), "duration_s": received.details.get("duration_s"),
                             "vendor_wait_s": received.details.get("predict_time_s"), "cost_usd": received.cost_usd,
                             "cost_source": received.details.get("cost_source"), "scores": score_clip(path, image),

@@ -34,13 +34,15 @@ from urllib.parse import urlencode, urlparse
 
 from storyreel.core.cancel import Canceled, checkpoint
 from storyreel.core.errors import ConfigError, MalformedResponse, ProviderError, ProviderRejected
-from storyreel.providers.base import JobLog, Received, VideoRequest
+from storyreel.providers.base import JobLog, JobState, Received, VideoRequest
 from storyreel.providers.connection import CONNECTIONS
 from storyreel.providers.http import poll_waits
 from storyreel.providers.video.delivery import END_FIELDS, HttpVideoProvider, data_uri
 
 SCHEMA_URL = "https://fal.ai/api/openapi/queue/openapi.json"
-WAITING = {"IN_QUEUE", "IN_PROGRESS"}
+STATES = {"IN_QUEUE": JobState.QUEUED, "IN_PROGRESS": JobState.RUNNING, "COMPLETED": JobState.SUCCEEDED}
+"""fal's queue statuses as :class:`JobState`. ``COMPLETED`` means the request ended: its result then says whether it
+made a video (``succeeded``), was refused (``moderated``: :class:`ProviderRejected`) or failed (:class:`FalFailed`)."""
 SOURCE = "the models' API pages and queue OpenAPI schemas on fal.ai (read 2026-12-07; re-check before relying on them)"
 
 
@@ -206,10 +208,11 @@ class FalVideo(HttpVideoProvider):
         waits = poll_waits(self.settings.video_poll_s)
         while True:
             status = self.http.request("GET", job["status_url"]).get("status")
-            if status == "COMPLETED":
-                return self.http.request("GET", job["response_url"])
-            if status not in WAITING:
+            now = STATES.get(str(status))
+            if now is None:
                 raise MalformedResponse(f"fal: request {job['request_id']} has status {status!r}")
+            if now is JobState.SUCCEEDED:
+                return self.http.request("GET", job["response_url"])
             if time.monotonic() > deadline:
                 self._cancel(job)
                 raise ProviderError(f"fal: request {job['request_id']} still {status} after {self.settings.video_deadline_s:.0f} s; "

@@ -35,16 +35,31 @@ from typing import ClassVar
 
 from storyreel.core.cancel import Canceled, checkpoint
 from storyreel.core.errors import MalformedResponse, ProviderError, ProviderRejected
-from storyreel.providers.base import JobLog, Received, VideoRequest
+from storyreel.providers.base import JobLog, JobState, Received, VideoRequest
 from storyreel.providers.connection import CONNECTIONS
 from storyreel.providers.http import poll_waits
 from storyreel.providers.prices import video_price
 from storyreel.providers.video.delivery import MAX_CLIP_BYTES, HttpVideoProvider
 
 REVISION = {"Api-Revision": "2026-05-20"}
-WAITING = {"queued", "in_progress"}
-ENDED = {"failed", "cancelled", "incomplete", "budget_exceeded", "requires_action"}
+STATES = {"queued": JobState.QUEUED, "in_progress": JobState.RUNNING, "completed": JobState.SUCCEEDED, "failed": JobState.FAILED,
+          "incomplete": JobState.FAILED, "budget_exceeded": JobState.FAILED, "requires_action": JobState.FAILED,
+          "cancelled": JobState.CANCELED}
+"""The interaction statuses google-genai declares (``InteractionStatus``) as :class:`JobState`; a failure whose
+errors name safety, a policy or a block is ``moderated`` (:func:`state`)."""
 REJECTION = re.compile(r"safety|policy|blocked|prohibited|sensitive|moderat", re.I)
+
+
+def state(interaction: dict) -> JobState:
+    """The interaction's normalized state. Raises :class:`MalformedResponse` for a status off the wire format."""
+    found = STATES.get(str(interaction.get("status")))
+    if found is None:
+        raise MalformedResponse(f"google: interaction {interaction.get('id')} has status {interaction.get('status')!r}")
+    return JobState.MODERATED if found is JobState.FAILED and REJECTION.search(_errors(interaction)) else found
+
+
+def _errors(interaction: dict) -> str:
+    return "; ".join(str(e.get("message") or e) for e in interaction.get("errors") or [] if isinstance(e, dict))
 LONGEST_S = 10.0
 """The longest clip the model makes (Google's model page as summarized in issue 26): the reservation's length."""
 
@@ -93,7 +108,8 @@ class GeminiVideo(HttpVideoProvider):
         :class:`ProviderRejected` (moderation), ``ProviderError`` (failed, cancelled, past the deadline — then
         cancelled at Google), ``MalformedResponse`` or ``UncertainCall`` (the create's answer was lost)."""
         known = jobs.job_id() if jobs is not None else None
-        if known is not None and self.http.request("GET", f"/interactions/{known}", headers=REVISION).get("status") in ENDED:
+        if known is not None and state(self.http.request("GET", f"/interactions/{known}", headers=REVISION)) in (
+                JobState.FAILED, JobState.MODERATED, JobState.CANCELED):
             known = None  # it ended without a video: this run asks anew
         if known is None:
             created = self.http.request("POST", "/interactions", self._sent(request), headers=REVISION, idempotent=False,
@@ -125,15 +141,12 @@ class GeminiVideo(HttpVideoProvider):
         waits = poll_waits(self.settings.video_poll_s)
         while True:
             found = self.http.request("GET", f"/interactions/{interaction_id}", headers=REVISION)
-            status = found.get("status")
-            if status == "completed":
+            now, status = state(found), found.get("status")
+            if now is JobState.SUCCEEDED:
                 return found
-            if status in ENDED:
-                errors = "; ".join(str(e.get("message") or e) for e in found.get("errors") or [] if isinstance(e, dict)) or str(status)
-                message = f"google: interaction {interaction_id} {status}: {errors}"
-                raise ProviderRejected(message) if REJECTION.search(errors) else ProviderError(message)
-            if status not in WAITING:
-                raise MalformedResponse(f"google: interaction {interaction_id} has status {status!r}")
+            if not now.waiting:
+                message = f"google: interaction {interaction_id} {status}: {_errors(found) or 'no reason given'}"
+                raise ProviderRejected(message) if now is JobState.MODERATED else ProviderError(message)
             if time.monotonic() > deadline:
                 self._cancel(interaction_id)
                 raise ProviderError(f"google: interaction {interaction_id} still {status} after {self.settings.video_deadline_s:.0f} s; cancelled")

@@ -23,13 +23,24 @@ from typing import Any, ClassVar
 
 from storyreel.core.cancel import Canceled, checkpoint
 from storyreel.core.errors import ConfigError, MalformedResponse, ProviderError, ProviderRejected
-from storyreel.providers.base import JobLog, Received, VideoRequest
+from storyreel.providers.base import JobLog, JobState, Received, VideoRequest
 from storyreel.providers.connection import CONNECTIONS
 from storyreel.providers.http import poll_waits
 from storyreel.providers.video.delivery import HttpVideoProvider, data_uri
 
 VERSION = {"X-Runway-Version": "2024-11-06"}
-WAITING = {"PENDING", "THROTTLED", "RUNNING"}
+STATES = {"PENDING": JobState.QUEUED, "THROTTLED": JobState.QUEUED, "RUNNING": JobState.RUNNING, "SUCCEEDED": JobState.SUCCEEDED,
+          "FAILED": JobState.FAILED, "CANCELLED": JobState.CANCELED}
+"""Runway's task statuses as :class:`JobState`; a ``FAILED`` task whose ``failureCode`` starts with ``SAFETY.`` is
+``moderated`` (:func:`state`)."""
+
+
+def state(task: dict) -> JobState:
+    """The task's normalized state. Raises :class:`MalformedResponse` for a status off the wire format."""
+    found = STATES.get(str(task.get("status")))
+    if found is None:
+        raise MalformedResponse(f"runway: task {task.get('id')} has status {task.get('status')!r}")
+    return JobState.MODERATED if found is JobState.FAILED and str(task.get("failureCode") or "").startswith("SAFETY.") else found
 
 
 @dataclass(frozen=True)
@@ -107,7 +118,8 @@ class RunwayVideo(HttpVideoProvider):
         ``ProviderRejected`` (moderation), ``ProviderError`` (failed, cancelled, past the deadline — then cancelled
         at Runway), ``MalformedResponse`` or ``UncertainCall`` (the create's answer was lost: counted, not resent)."""
         task_id = jobs.job_id() if jobs is not None else None
-        if task_id is not None and self.http.request("GET", f"/tasks/{task_id}", headers=VERSION).get("status") in ("FAILED", "CANCELLED"):
+        if task_id is not None and state(self.http.request("GET", f"/tasks/{task_id}", headers=VERSION)) in (
+                JobState.FAILED, JobState.MODERATED, JobState.CANCELED):
             task_id = None  # the journaled task ended without an output (refused, cancelled): this run asks anew
         if task_id is None:
             created = self.http.request("POST", "/image_to_video", self._sent(request), headers=VERSION, idempotent=False,
@@ -133,17 +145,15 @@ class RunwayVideo(HttpVideoProvider):
         waits = poll_waits(self.settings.video_poll_s)
         while True:
             task = self.http.request("GET", f"/tasks/{task_id}", headers=VERSION)
-            status = task.get("status")
-            if status == "SUCCEEDED":
+            now = state(task)
+            if now is JobState.SUCCEEDED:
                 return task
-            if status == "FAILED":
-                code = str(task.get("failureCode") or "")
-                message = f"runway: task {task_id} failed: {task.get('failure') or code or 'no reason given'}"
-                raise ProviderRejected(message) if code.startswith("SAFETY.") else ProviderError(message)
-            if status == "CANCELLED":
+            if now in (JobState.FAILED, JobState.MODERATED):
+                message = f"runway: task {task_id} failed: {task.get('failure') or task.get('failureCode') or 'no reason given'}"
+                raise ProviderRejected(message) if now is JobState.MODERATED else ProviderError(message)
+            if now is JobState.CANCELED:
                 raise ProviderError(f"runway: task {task_id} was cancelled")
-            if status not in WAITING:
-                raise MalformedResponse(f"runway: task {task_id} has status {status!r}")
+            status = task.get("status")
             if time.monotonic() > deadline:
                 self._cancel(task_id)
                 raise ProviderError(f"runway: task {task_id} still {status} after {self.settings.video_deadline_s:.0f} s; cancelled")
