@@ -30,7 +30,7 @@ Workspace = Annotated[
     typer.Option("--workspace", "-w", envvar="STORYREEL_WORKSPACE", help="Folder for projects and the database (default: per-user data dir)."),
 ]
 JsonOut = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")]
-Kind = Annotated[Optional[str], typer.Option("--kind", help="Force the input kind: script | prompt | chapters.")]
+Kind = Annotated[Optional[str], typer.Option("--kind", help="Force the input kind: script | prompt | chapters | story (a premise told as a story).")]
 Prompt = Annotated[Optional[str], typer.Option("--prompt", help="A short prompt (10–500 characters) instead of a file.")]
 Aspect = Annotated[Optional[str], typer.Option("--aspect-ratio", help="16:9 | 9:16 | 1:1 (default: from the input).")]
 Language = Annotated[Optional[str], typer.Option("--language", help="Narration language, e.g. en, tr, de (default: detected).")]

@@ -263,7 +263,8 @@ def stale(project: Project) -> list[dict]:
         except OSError:
             return ()
 
-    key = (stamp(project.paths.storyboard), stamp(project.paths.options), project.ws.queries.latest_run_id(project.id))
+    key = (stamp(project.paths.storyboard), stamp(project.paths.options), stamp(project.paths.root / "story" / "picks.json"),
+           project.ws.queries.latest_run_id(project.id))
     lock = _stale_locks.setdefault(project.id, threading.Lock())
     with lock:  # one evaluation per project at a time; the others wait for it and reuse it
         hit = _stale_cache.get(project.id)

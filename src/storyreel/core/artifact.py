@@ -22,6 +22,7 @@ from pydantic import (
 )
 
 from storyreel.core.errors import InputError
+from storyreel.core.story import PICKABLE
 from storyreel.core.text import strip_controls
 from storyreel.core.vocabulary import (  # noqa: F401 - re-exported
     ID_PATTERN,
@@ -238,6 +239,9 @@ class Storyboard(_Model):
             for shot in chapter.shots:
                 if shot.shot_id in seen_shots:
                     raise ValueError(f"duplicate shot_id {shot.shot_id!r}; shot IDs must be unique in the storyboard")
+                if shot.shot_id in PICKABLE:
+                    raise ValueError(f"shot_id {shot.shot_id!r} is reserved for story mode's steps (`storyreel pick PROJECT "
+                                     f"{shot.shot_id} N`); name the shot otherwise")
                 seen_shots.add(shot.shot_id)
         known = [e.entity_id for e in self.entities]
         if len(set(known)) != len(known):

@@ -23,6 +23,8 @@ PROMPT_MAX_CHARS = 500
 MAX_INPUT_BYTES = 2_000_000
 """Largest accepted input file in bytes (chapter JSON carries markup beside its text)."""
 
+STORY_MAX_CHARS = 4000
+"""Longest story premise (``--kind story``): the story engine writes the rest."""
 MAX_SCRIPT_CHARS = 200_000
 """Longest accepted script in characters: about 33,000 words, 3.3 hours of narration at 165 words per
 minute; the storyboard's own limit (:data:`storyreel.core.artifact.MAX_SHOTS`) applies after planning."""
@@ -43,7 +45,7 @@ def read_source(path: Path | None = None, *, prompt: str | None = None, kind: In
     """Read and validate an input file or ``--prompt`` text.
 
     ``path``: a UTF-8 text file (script / prompt) or a ``.json`` chapter file; ``prompt``: prompt text
-    given directly (exclusive with ``path``); ``kind``: force 'script', 'prompt' or 'chapters'.
+    given directly (exclusive with ``path``); ``kind``: force 'script', 'prompt', 'chapters' or 'story' (a premise the story engine tells, issue 27).
     Raises :class:`InputError` for a missing, empty, binary, oversized or malformed input.
     """
     if (path is None) == (prompt is None):
@@ -64,6 +66,13 @@ def read_source(path: Path | None = None, *, prompt: str | None = None, kind: In
             hint=f"write a script, a prompt of {PROMPT_MIN_CHARS}–{PROMPT_MAX_CHARS} characters, or chapter JSON",
         )
     digest = hash_bytes(text.encode("utf-8"))
+    if kind == "story":
+        n = len(text.strip())
+        if not PROMPT_MIN_CHARS <= n <= STORY_MAX_CHARS:
+            raise InputError(f"a story premise is {n:,} characters; it needs {PROMPT_MIN_CHARS}–{STORY_MAX_CHARS:,}",
+                             field="--prompt" if prompt is not None else name,
+                             hint="say who, what and where in a sentence or a few (e.g. 'A fox and a crow argue over cheese in a forest')")
+        return Source("story", text.strip(), name, digest)
     if kind == "prompt":
         _check_prompt(text, "--prompt" if prompt is not None else name)
         return Source("prompt", text.strip(), name, digest)

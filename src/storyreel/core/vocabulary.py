@@ -14,7 +14,7 @@ VisualType = Literal["title_card", "diagram", "b_roll", "screen_share", "talking
 CameraMove = Literal["static", "zoom_in", "zoom_out", "pan_left", "pan_right", "pan_up", "pan_down"]
 Transition = Literal["cut", "crossfade"]
 OverlayType = Literal["lower_third", "caption"]
-InputKind = Literal["script", "prompt", "chapters"]
+InputKind = Literal["script", "prompt", "chapters", "story"]
 Framework = Literal["AIDA", "PAS", "BAB"]
 Resolution = Literal["1080p", "720p", "360p"]
 """The output's size by its shorter side: ``1080p`` is the delivery size (1920×1080 at 16:9); ``720p`` and

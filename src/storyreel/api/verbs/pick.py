@@ -15,7 +15,10 @@ from storyreel.core.artifact import Storyboard
 from storyreel.core.atomic import atomic_write_text
 from storyreel.core.errors import InputError
 from storyreel.core.vocabulary import ProjectStatus
+from storyreel.core.story import PICKABLE
 from storyreel.engine.executor import Executor
+from storyreel.providers.story.local_story import LocalStory
+from storyreel.stages.story import STORY_STAGES, StoryCtx
 from storyreel.store.files import ProjectPaths
 
 
@@ -27,6 +30,9 @@ class Pick(Verb[PickRequest, RunResult]):
     name = "pick"
 
     def check(self, project: Project, request: PickRequest) -> None:
+        if request.shot_id in PICKABLE:  # a story step's option (issue 27): lore, narrative, scenes
+            StoryCtx.load(project.paths, LocalStory()).check_option(request.shot_id, request.candidate)
+            return
         board = project.storyboard()
         try:
             board.shot(request.shot_id)
@@ -37,12 +43,25 @@ class Pick(Verb[PickRequest, RunResult]):
             (_check_clip if request.clip else _check_candidate)(project.paths, request.shot_id, request.candidate)
 
     def prepare(self, project: Project, request: PickRequest, executor: Executor) -> RunResult | None:
+        if request.shot_id in PICKABLE:
+            story = StoryCtx.load(project.paths, LocalStory())
+            story.pick(request.shot_id, request.candidate)
+            if request.render:  # the steps that depend on the pick, then (step 7) what depends on the new storyboard
+                executor.evaluate(list(STORY_STAGES), story, execute=True)
+                return None
+            return RunResult(project_id=project.id, status=project.status or ProjectStatus.PLANNED,
+                             storyboard_path=project.paths.storyboard, video_path=None)
         _record(project.storyboard(), project.paths, request.shot_id, request.candidate,
                 field="selected_clip" if request.clip else "selected_candidate")
         if request.render:
             return None
         return RunResult(project_id=project.id, status=project.status or ProjectStatus.PLANNED, storyboard_path=project.paths.storyboard,
                          video_path=None)
+
+
+    def result(self, project: Project, ctx, report, status: ProjectStatus, request: PickRequest, started: float) -> RunResult:  # noqa: ANN001
+        runs = project.store.for_invocation(report.invocation)  # a story pick's steps run before the media stages
+        return RunResult.of(project, report, status, started, executed=[f"{r.stage}[{r.unit}]" for r in runs if r.status == "success"])
 
 
 def _record(board: Storyboard, paths: ProjectPaths, shot_id: str, candidate: int | None, *, field: str = "selected_candidate") -> None:

@@ -22,7 +22,9 @@ from storyreel.core.source import Source, read_source
 from storyreel.engine.executor import Executor
 from storyreel.providers.base import PlannerRequest
 from storyreel.providers.registry import resolve
+from storyreel.providers.story.local_story import LocalStory
 from storyreel.stages.plan import PlanCtx, PlanStage
+from storyreel.stages.story import STORY_STAGES, StoryCtx
 from storyreel.store.ledger import hold
 
 IMPORTER = f"import:chapters@{PlanStage.code_version}"
@@ -41,6 +43,14 @@ class Planning:
         params = plan_params(source, request.project_id, request.language, request.aspect_ratio, settings)
         usage: dict = {}
         make_board: Callable[[], Storyboard] | None = None
+        self.story: StoryCtx | None = None
+        if source.kind == "story":  # the story steps plan it (stages/story.py), node by node
+            pid = request.project_id or f"{slugify_id(' '.join(source.text.split()[:6]), fallback='story')[:40]}-{source.sha256[7:13]}"
+            self.project = ws.project(pid, field="--project-id")
+            self.title = pid
+            self.story = StoryCtx(self.project.paths, source.text, LocalStory(), SourceInfo(kind="story", name=source.name, sha256=source.sha256),
+                                  language=request.language, aspect_ratio=request.aspect_ratio)
+            return
         if source.kind == "chapters":
             board: Storyboard | None = _valid(lambda: _imported(source, request), source)
             pid, provider, title = board.project_id, IMPORTER, board.settings.title
@@ -74,7 +84,11 @@ class Planning:
         as it now is on disk."""
         project = self.project
         project.record(title=self.title, input_kind=self.source.kind, input_name=self.source.name)
-        executor.evaluate([PlanStage()], self.ctx, execute=True, force=force)
+        if self.story is not None:
+            self.story.save_request()
+            executor.evaluate(list(STORY_STAGES), self.story, execute=True, force=force)
+        else:
+            executor.evaluate([PlanStage()], self.ctx, execute=True, force=force)
         planned = load_storyboard(project.paths.storyboard)
         if planned.settings.title != self.title:
             project.record(title=planned.settings.title)

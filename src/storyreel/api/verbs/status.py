@@ -13,7 +13,9 @@ from storyreel.core.errors import InputError
 from storyreel.core.source import read_source
 from storyreel.engine.staleness import NodeStatus
 from storyreel.stages.pipeline import MEDIA_STAGES
+from storyreel.providers.story.local_story import LocalStory
 from storyreel.stages.plan import PlanCtx, PlanStage
+from storyreel.stages.story import STORY_STAGES, StoryCtx
 
 
 def status(request: ProjectRequest | None = None, **fields: object) -> list[NodeStatus]:
@@ -27,7 +29,10 @@ def project_status(project: Project) -> list[NodeStatus]:
     """:func:`status` of an opened project."""
     board = project.storyboard()
     executor = project.executor()
-    plan = executor.evaluate([PlanStage()], _plan_ctx(project, board.source.kind), execute=False)
+    if board.source.kind == "story":  # every story step, the storyboard's assembly last (issue 27)
+        plan = executor.evaluate(list(STORY_STAGES), StoryCtx.load(project.paths, LocalStory()), execute=False)
+    else:
+        plan = executor.evaluate([PlanStage()], _plan_ctx(project, board.source.kind), execute=False)
     report = project.evaluate(MEDIA_STAGES, project.context(board=board), execute=False, executor=executor)
     return list(plan.statuses.values()) + list(report.statuses.values())
 

@@ -1,0 +1,1 @@
+"""Story mode engines: the offline ``local:story`` and the LLM steps."""

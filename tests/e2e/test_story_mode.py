@@ -1,0 +1,71 @@
+"""Story mode end to end, offline (issue 27): ``storyreel make --kind story --prompt …`` runs the story's steps as
+engine nodes (lore → narrative → scenes → components → stage shot and shots per scene → the storyboard), then the
+media stages, and gives a video that passes QC for three prompts of different genres; the components become the
+storyboard's entities and the shots name them; a second make runs nothing; ``storyreel pick PROJECT narrative 2``
+re-runs what depends on the narrative and never the lore, picking it again runs nothing, an option not made is
+refused; ``status`` lists every step."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from ..conftest import cli_json, run_cli
+
+pytestmark = pytest.mark.e2e
+
+PROMPTS = {
+    "fable": "A fox and a crow argue over a piece of cheese in the forest",
+    "science fiction": "Captain Ada Reyes must land a crippled starship on an ice moon",
+    "mystery": "A lighthouse keeper finds a message in a bottle during a storm",
+}
+STEPS = ("lore", "narrative", "scenes", "components", "stage_shot", "shots", "plan")
+
+
+@pytest.mark.parametrize("genre", sorted(PROMPTS))
+def test_a_story_from_a_prompt_makes_a_video_that_passes_qc(genre, tmp_path) -> None:
+    ws = tmp_path / "ws"
+    made = cli_json("make", "--kind", "story", "--prompt", PROMPTS[genre], "--resolution", "360p", workspace=ws)
+    assert made["status"] == "done"
+    ran = {n.split("[")[0] for n in made["executed_nodes"]}
+    assert set(STEPS) <= ran and {"reference", "image", "narration", "render", "qc"} <= ran
+    root = ws / "projects" / made["project_id"]
+    board = json.loads((root / "storyboard.json").read_text())
+    assert board["plan"]["structure"] == "story" and board["source"]["kind"] == "story"
+    scenes = json.loads((root / "story" / "scenes.json").read_text())["scenes"]
+    assert [c["chapter_id"] for c in board["chapters"]] == ["title"] + [f"scene-{i}" for i in range(1, len(scenes) + 1)]
+    entities = {e["entity_id"]: e for e in board["entities"]}
+    kinds = {e["kind"] for e in entities.values()}
+    assert {"character", "product", "place"} <= kinds
+    story_shots = [s for ch in board["chapters"][1:] for s in ch["shots"]]
+    assert all(s["visual"]["entities"] and set(s["visual"]["entities"]) <= set(entities) for s in story_shots)
+    assert json.loads((root / "qc.json").read_text())["passed"]
+    spec = json.loads((root / "story" / "story.json").read_text())
+    assert len(spec["lore_options"]) == 3 and spec["picks"] == {"lore": 1, "narrative": 1, "scenes": 1}
+    assert all(s["stage_setting_shot"]["description"] and s["shots"] for s in spec["scenes"])
+    again = cli_json("make", "--kind", "story", "--prompt", PROMPTS[genre], "--resolution", "360p", workspace=ws)
+    assert again["executed_nodes"] == []
+
+
+def test_a_pick_reruns_what_depends_on_it_and_never_the_lore(tmp_path) -> None:
+    ws = tmp_path / "ws"
+    made = cli_json("make", "--kind", "story", "--prompt", PROMPTS["mystery"], "--resolution", "360p", workspace=ws)
+    pid, root = made["project_id"], ws / "projects" / made["project_id"]
+    before = json.loads((root / "storyboard.json").read_text())
+    picked = cli_json("pick", pid, "narrative", "2", workspace=ws)
+    ran = {n.split("[")[0] for n in picked["executed_nodes"]}
+    assert picked["status"] == "done" and "lore" not in ran and {"scenes", "components", "shots", "plan", "render"} <= ran
+    after = json.loads((root / "storyboard.json").read_text())
+    narration = [s["narration"] for ch in after["chapters"] for s in ch["shots"]]
+    assert narration != [s["narration"] for ch in before["chapters"] for s in ch["shots"]]
+    assert any("rival" in n for n in narration)  # the second plot: a rival wants the bottle too
+    assert json.loads((root / "story" / "picks.json").read_text())["narrative"] == 2
+    assert cli_json("pick", pid, "narrative", "2", workspace=ws)["executed_nodes"] == []  # already in use: nothing runs
+    states = {row["node"]: row["state"] for row in cli_json("status", pid, workspace=ws)["nodes"]}
+    assert all(states[n] == "FRESH" for n in states) and {"lore[story]", "shots[scene-1]", "plan[project]"} <= set(states)
+    wrong = run_cli("pick", pid, "lore", "7", workspace=ws)
+    assert wrong.returncode == 2 and "lore has no option 7; its options: 1, 2, 3" in wrong.stderr
+    other = cli_json("make", "--prompt", "A two-minute explainer on how tides work", "--resolution", "360p", workspace=ws)
+    refused = run_cli("pick", other["project_id"], "lore", "2", workspace=ws)
+    assert refused.returncode == 2 and "is not a story" in refused.stderr
