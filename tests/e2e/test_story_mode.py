@@ -41,6 +41,12 @@ def test_a_story_from_a_prompt_makes_a_video_that_passes_qc(genre, tmp_path) -> 
     story_shots = [s for ch in board["chapters"][1:] for s in ch["shots"]]
     assert all(s["visual"]["entities"] and set(s["visual"]["entities"]) <= set(entities) for s in story_shots)
     assert json.loads((root / "qc.json").read_text())["passed"]
+    for eid, entity in entities.items():  # each component drawn once, on its sheet, then in every shot that names it
+        assert json.loads((root / "assets" / "references" / f"{eid}.generated.json").read_text())["metadata"]["subject"]
+    for shot in story_shots:
+        meta = json.loads((root / "images" / shot["shot_id"] / "1.meta.json").read_text())
+        named = [f"{entities[e]['name']} ({entities[e]['kind']})" for e in shot["visual"]["entities"]]
+        assert meta["metadata"]["references"] == named, shot["shot_id"]
     spec = json.loads((root / "story" / "story.json").read_text())
     assert len(spec["lore_options"]) == 3 and spec["picks"] == {"lore": 1, "narrative": 1, "scenes": 1}
     assert all(s["stage_setting_shot"]["description"] and s["shots"] for s in spec["scenes"])

@@ -220,4 +220,5 @@ def test_an_entity_without_a_supplied_reference_gets_one_drawn_once_and_its_shot
     project.board = type(project.board).model_validate(data)
     ctx = project.ctx(llm=FakeLlm())
     again = project.run(list(IMAGE_STAGES), ctx)
-    assert sorted(n.name for n in again.executed if n.stage in ("reference", "select", "image")) == ["select[ch01-s02]", "select[ch02-s02]"]
+    assert sorted(n.name for n in again.executed if n.stage in ("reference", "select", "image")) == [  # drawn with the new picture
+        "image[ch01-s02]", "image[ch02-s02]", "select[ch01-s02]", "select[ch02-s02]"]

@@ -2,8 +2,9 @@
 (seed 004 stories 7.1, 7.4: "reference images — generated once, or supplied by the user").
 
 ``reference[entity]`` draws the entity once, alone — whole, centred, on a plain light background — with the
-project's image provider (offline: the artwork its name matches, alone on a plain background, else
-``local:cards``; a vendor gets a reference-sheet prompt, priced and journaled like every paid image) into
+project's image provider (offline: its component sheet, :func:`~storyreel.providers.image.components.component_sheet` —
+the artwork its name or description names within its kind, else a stand-in of its kind, with its name under it; a
+vendor gets a reference-sheet prompt, priced and journaled like every paid image) into
 ``assets/references/<entity>.generated.png``. A reference the user supplies (``storyreel reference``) wins
 and makes this node unnecessary. The image and select stages of the shots that show the entity wait for
 it: vendors that take input images get it with their prompt, and candidates are scored against it.
@@ -14,7 +15,7 @@ from __future__ import annotations
 import json
 from typing import ClassVar
 
-from storyreel.core.atomic import atomic_path, atomic_write_text
+from storyreel.core.atomic import atomic_write_text
 from storyreel.core.hashing import seed_for
 from storyreel.engine.graph import Node, NodeOutput, RecipeParts, Stage
 from storyreel.providers.base import ImageRequest, ImageResult, request_key
@@ -39,7 +40,7 @@ def reference_nodes(ctx: ProjectContext, shot_id: str) -> list[Node]:
 
 class ReferenceStage(Stage[ProjectContext]):
     name: ClassVar[str] = "reference"
-    code_version: ClassVar[str] = "reference/1"
+    code_version: ClassVar[str] = "reference/2"  # /2: offline, a component sheet (its picture and its name) for every entity
     max_workers: ClassVar[int] = 2
 
     def units(self, ctx: ProjectContext) -> list[str]:
@@ -65,8 +66,12 @@ class ReferenceStage(Stage[ProjectContext]):
         provider, request = ctx.image_provider, self.request(ctx, unit)
         out = ctx.paths.generated_reference(unit)
         out.parent.mkdir(parents=True, exist_ok=True)
-        if provider.offline and self._draw_artwork(ctx, unit, out):
-            result = ImageResult(path=out, provider="local:artwork", provider_details={"art": "OpenMoji, CC BY-SA 4.0"})
+        if provider.offline:
+            from storyreel.providers.image.components import component_sheet
+
+            entity = ctx.storyboard.entity(unit)
+            drawn = component_sheet(entity.name, entity.kind, entity.description, SIZE, out, ctx.storyboard.settings.language)
+            result = ImageResult(path=out, provider="local:artwork", provider_details={"art": "OpenMoji, CC BY-SA 4.0", "subject": drawn})
         elif provider.paid:
             key = request_key(provider.provider_id, provider.payload(request))
             result = image_purchase(ctx, f"reference[{unit}]", provider, request, key, [out])[0]
@@ -78,22 +83,3 @@ class ReferenceStage(Stage[ProjectContext]):
                                                "seed": request.seed, "cost_usd": result.cost_usd, "metadata": details},
                                               indent=2, ensure_ascii=False) + "\n")
         return NodeOutput(files=[out, sidecar], details={"provider": result.provider}, cost_usd=result.cost_usd, versioned=[out])
-
-    @staticmethod
-    def _draw_artwork(ctx: ProjectContext, unit: str, out) -> bool:  # noqa: ANN001
-        """Offline: the artwork the entity's name matches (the one the offline cards draw for it), alone and
-        centred on a plain light background. False when no artwork matches (the image provider draws it)."""
-        from PIL import Image
-
-        from storyreel.providers.image.art import art_image, match_subjects
-
-        entity = ctx.storyboard.entity(unit)
-        subjects = match_subjects(entity.name, ctx.storyboard.settings.language)
-        if not subjects:
-            return False
-        art = art_image(subjects[0].art, int(SIZE * 0.8))
-        canvas = Image.new("RGBA", (SIZE, SIZE), (246, 244, 239, 255))
-        canvas.alpha_composite(art, ((SIZE - art.width) // 2, (SIZE - art.height) // 2))
-        with atomic_path(out) as tmp:
-            canvas.convert("RGB").save(tmp, format="PNG")
-        return True

@@ -33,6 +33,7 @@ class LocalCards(LocalProvider, ImageProvider):
 
     code_version: ClassVar[str] = "local-cards/4"  # /4: composition variants (request.variant) for best-of-N
     default_model: ClassVar[str] = "cards"
+    accepts_reference_images: ClassVar[bool] = True  # a b-roll frame shows the reference images of the entities it names
     max_concurrency: ClassVar[int | None] = 4
 
     def generate(self, request: ImageRequest, out_path: Path) -> ImageResult:
@@ -41,7 +42,9 @@ class LocalCards(LocalProvider, ImageProvider):
             image.save(tmp, format="PNG", optimize=False, compress_level=1)  # an intermediate: speed over size
         details: dict = {"renderer": request.visual_type, "seed": request.seed, "size": [image.width, image.height],
                          "layout": {"still": [image.width, image.height], "elements": elements}}
-        if request.visual_type == "b_roll":
+        if request.visual_type == "b_roll" and request.references:
+            details.update(references=[r.label for r in request.references])
+        elif request.visual_type == "b_roll":
             subjects = broll_subjects(request)
             if subjects:
                 from storyreel.providers.image.art import art_pack
@@ -255,6 +258,12 @@ def _b_roll(img: Image.Image, req: ImageRequest, pal: Palette, rng: random.Rando
     (:func:`storyreel.providers.image.art.match_subjects`), the hero where the camera move ends, between
     the top and bottom of ``area`` (clear of caption banners and the subtitle band)."""
     scene = draw_broll(img, req.description, pal, rng)
+    sheets = [Path(r.path) for r in req.references if r.path and Path(r.path).is_file()]
+    if sheets:  # the entities the shot shows, as their reference images (the same picture in every shot)
+        from storyreel.providers.image.components import draw_components
+
+        turn = req.variant % len(sheets)
+        return draw_components(scene.convert("RGBA"), sheets[turn:] + sheets[:turn], pal, rng, req.camera_move, band=(area.y0, area.y1))
     subjects = broll_subjects(req)
     if not subjects:
         return scene

@@ -39,11 +39,11 @@ WORLDS = (
 )
 PLOTS = (
     {"conflict": "a storm cuts {hero} off from home", "try": "{hero} shelters the {thing} and waits out the storm",
-     "turn": "the wind tears the {thing} away", "end": "{hero} finds the {thing} again at first light and carries it home"},
+     "turn": "the wind tears the {thing} away", "end": "{hero} finds the {thing} again at first light and carries it home. The storm has passed, and the {place} is quiet again"},
     {"conflict": "a rival wants the {thing} too", "try": "{hero} races the rival across the {place}",
-     "turn": "the rival gets there first", "end": "{hero} shares the {thing}, and the rival becomes a friend"},
+     "turn": "the rival gets there first", "end": "{hero} shares the {thing}, and the rival becomes a friend. Together they walk home through the {place}"},
     {"conflict": "{hero} loses the {thing} on the way", "try": "{hero} retraces every step through the {place}",
-     "turn": "the trail goes cold", "end": "{hero} finds it where the journey began, and understands why it mattered"},
+     "turn": "the trail goes cold", "end": "{hero} finds it where the journey began, and understands why it mattered. The {thing} stays close from then on"},
 )
 MOVES = ("zoom_in", "pan_right", "zoom_out", "pan_left")
 DETERMINERS = {"a", "an", "the", "of", "his", "her", "their", "its", "some", "my", "our", "your"}
