@@ -54,6 +54,14 @@ class Settings(BaseSettings):
                  "together:black-forest-labs/FLUX.1-schnell", "openrouter:google/gemini-2.5-flash-image"],
         description="Image providers the dashboard offers (those whose key is configured are shown).",
     )
+    story_llm: str = Field(default="local:story", description="Story mode's writer (--kind story): local:story offline, or an "
+                           "LLM VENDOR:MODEL for every step (seed 003: the strongest structured-output model).")
+    story_step_llms: dict[str, str] = Field(default_factory=dict, description="Per-step LLM overrides, e.g. "
+                                            '{"stage_shot": "openai:gpt-5-mini"} (steps: lore, narrative, scenes, components, stage_shot, shots).')
+    story_thinking: dict[str, str | bool] = Field(
+        default_factory=lambda: {"lore": "medium", "narrative": "medium", "scenes": "medium", "components": False, "stage_shot": False,
+                                 "shots": False},
+        description="Reasoning effort per story step (seed 003's answers: medium for lore, narrative and scenes; none for the rest).")
     dashboard_llms: list[str] = Field(
         default=["local:direct", "openai:gpt-5-mini", "openrouter:openai/gpt-5-mini", "google:gemini-2.5-flash"],
         description="LLMs the dashboard offers for image prompts (those whose key is configured are shown).",

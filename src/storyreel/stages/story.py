@@ -43,9 +43,11 @@ UNIT = "story"
 
 @dataclass
 class StoryCtx:
-    """What the story nodes need: the project's ``paths``, the ``prompt``, the story engine (``writer``: ``answer(step,
-    context) -> output``, ``provider_id``, ``code_version``), the ``source`` record and the storyboard settings asked
-    for (``language``, ``aspect_ratio``)."""
+    """What the story nodes need: the project's ``paths``, the ``prompt``, the story engine (``writer``: ``reply(step,
+    context) -> (output, tokens, USD)``, ``estimate``, ``identity(step)``, ``provider_id``, ``code_version``, ``paid``:
+    :class:`~storyreel.providers.story.local_story.LocalStory` or :class:`~storyreel.providers.story.llm_story.LlmStory`),
+    the ``source`` record, the storyboard settings asked for (``language``, ``aspect_ratio``) and the project's cost
+    ``ledger`` (paid steps are reserved there)."""
 
     paths: ProjectPaths
     prompt: str
@@ -54,6 +56,7 @@ class StoryCtx:
     language: str | None = None
     aspect_ratio: str | None = None
     usage: dict = field(default_factory=dict)
+    ledger: Any = None
 
     @property
     def folder(self) -> Path:
@@ -153,19 +156,25 @@ class _Step(Stage[StoryCtx]):
 
     def recipe(self, ctx: StoryCtx, unit: str) -> RecipeParts:
         picks = ctx.picks()
-        return RecipeParts(provider=f"{ctx.writer.provider_id}@{ctx.writer.code_version}",
+        return RecipeParts(provider=f"{ctx.writer.identity(self.step)}@{ctx.writer.code_version}",
                            params={"prompt": ctx.prompt if self.step in ("lore", "narrative") else None,
                                    "picks": {k: picks[k] for k in self.picks_used}})
 
     def run(self, ctx: StoryCtx, unit: str) -> NodeOutput:
+        from storyreel.store.ledger import hold
+
         context_model, _ = STEPS[self.step]
-        answer = ctx.writer.answer(self.step, context_model.model_validate(self.context(ctx, unit)))
+        context = context_model.model_validate(self.context(ctx, unit))
+        writer = ctx.writer
+        with hold(ctx.ledger, f"{self.name}[{unit}]", writer.identity(self.step).split("|")[0], lambda: writer.estimate(self.step, context),
+                  paid=writer.paid) as held:
+            answer, tokens, cost = writer.reply(self.step, context)
+            held.commit(cost)
         out = ctx.file(self.step, unit)
         out.parent.mkdir(parents=True, exist_ok=True)
-        record = {**answer.model_dump(mode="json"), "provider": ctx.writer.provider_id}
+        record = {**answer.model_dump(mode="json"), "provider": writer.identity(self.step), "tokens": tokens, "cost_usd": cost}
         atomic_write_text(out, json.dumps(record, indent=2, ensure_ascii=False) + "\n")
-        cost = float(getattr(answer, "cost_usd", 0.0) or 0.0)
-        return NodeOutput(files=[out], details={"provider": ctx.writer.provider_id}, cost_usd=cost, versioned=[out])
+        return NodeOutput(files=[out], details={"provider": writer.identity(self.step), "tokens": tokens}, cost_usd=cost, versioned=[out])
 
 
 class LoreStage(_Step):
@@ -306,7 +315,7 @@ def assemble(ctx: StoryCtx) -> tuple[Storyboard, StorySpec]:
     scenes = ctx.read("scenes")["scenes"]
     for i, scene in enumerate(scenes, start=1):
         shots = ctx.read("shots", f"scene-{i}")["shots"]
-        scene["stage_setting_shot"] = {k: v for k, v in ctx.read("stage_shot", f"scene-{i}").items() if k != "provider"}
+        scene["stage_setting_shot"] = _strip(ctx.read("stage_shot", f"scene-{i}"))
         scene["shots"] = shots
         chapters.append(Chapter(chapter_id=f"scene-{i}", title=scene["name"][:200] or f"Scene {i}", shots=[
             Shot(shot_id=f"scene-{i}-{j:02d}", narration=s["narration"][:5000] or "…", camera_move=s["camera_move"],
@@ -328,7 +337,7 @@ def assemble(ctx: StoryCtx) -> tuple[Storyboard, StorySpec]:
 
 
 def _strip(record: dict) -> dict:
-    return {k: v for k, v in record.items() if k != "provider"}
+    return {k: v for k, v in record.items() if k not in ("provider", "tokens", "cost_usd")}
 
 
 def _entity_id(name: str, index: int) -> str:

@@ -17,7 +17,7 @@ from storyreel.core.errors import InputError
 from storyreel.core.vocabulary import ProjectStatus
 from storyreel.core.story import PICKABLE
 from storyreel.engine.executor import Executor
-from storyreel.providers.story.local_story import LocalStory
+from storyreel.providers.story.llm_story import writer as story_writer
 from storyreel.stages.story import STORY_STAGES, StoryCtx
 from storyreel.store.files import ProjectPaths
 
@@ -31,7 +31,7 @@ class Pick(Verb[PickRequest, RunResult]):
 
     def check(self, project: Project, request: PickRequest) -> None:
         if request.shot_id in PICKABLE:  # a story step's option (issue 27): lore, narrative, scenes
-            StoryCtx.load(project.paths, LocalStory()).check_option(request.shot_id, request.candidate)
+            StoryCtx.load(project.paths, story_writer(project.ws.settings)).check_option(request.shot_id, request.candidate)
             return
         board = project.storyboard()
         try:
@@ -44,7 +44,8 @@ class Pick(Verb[PickRequest, RunResult]):
 
     def prepare(self, project: Project, request: PickRequest, executor: Executor) -> RunResult | None:
         if request.shot_id in PICKABLE:
-            story = StoryCtx.load(project.paths, LocalStory())
+            story = StoryCtx.load(project.paths, story_writer(project.ws.settings))
+            story.ledger = project.ledger
             story.pick(request.shot_id, request.candidate)
             if request.render:  # the steps that depend on the pick, then (step 7) what depends on the new storyboard
                 executor.evaluate(list(STORY_STAGES), story, execute=True)

@@ -22,7 +22,7 @@ from storyreel.core.source import Source, read_source
 from storyreel.engine.executor import Executor
 from storyreel.providers.base import PlannerRequest
 from storyreel.providers.registry import resolve
-from storyreel.providers.story.local_story import LocalStory
+from storyreel.providers.story.llm_story import writer as story_writer
 from storyreel.stages.plan import PlanCtx, PlanStage
 from storyreel.stages.story import STORY_STAGES, StoryCtx
 from storyreel.store.ledger import hold
@@ -48,8 +48,9 @@ class Planning:
             pid = request.project_id or f"{slugify_id(' '.join(source.text.split()[:6]), fallback='story')[:40]}-{source.sha256[7:13]}"
             self.project = ws.project(pid, field="--project-id")
             self.title = pid
-            self.story = StoryCtx(self.project.paths, source.text, LocalStory(), SourceInfo(kind="story", name=source.name, sha256=source.sha256),
-                                  language=request.language, aspect_ratio=request.aspect_ratio)
+            self.story = StoryCtx(self.project.paths, source.text, story_writer(settings),
+                                  SourceInfo(kind="story", name=source.name, sha256=source.sha256), language=request.language,
+                                  aspect_ratio=request.aspect_ratio, ledger=self.project.ledger)
             return
         if source.kind == "chapters":
             board: Storyboard | None = _valid(lambda: _imported(source, request), source)

@@ -13,7 +13,7 @@ from storyreel.core.errors import InputError
 from storyreel.core.source import read_source
 from storyreel.engine.staleness import NodeStatus
 from storyreel.stages.pipeline import MEDIA_STAGES
-from storyreel.providers.story.local_story import LocalStory
+from storyreel.providers.story.llm_story import writer as story_writer
 from storyreel.stages.plan import PlanCtx, PlanStage
 from storyreel.stages.story import STORY_STAGES, StoryCtx
 
@@ -30,7 +30,7 @@ def project_status(project: Project) -> list[NodeStatus]:
     board = project.storyboard()
     executor = project.executor()
     if board.source.kind == "story":  # every story step, the storyboard's assembly last (issue 27)
-        plan = executor.evaluate(list(STORY_STAGES), StoryCtx.load(project.paths, LocalStory()), execute=False)
+        plan = executor.evaluate(list(STORY_STAGES), StoryCtx.load(project.paths, story_writer(project.ws.settings)), execute=False)
     else:
         plan = executor.evaluate([PlanStage()], _plan_ctx(project, board.source.kind), execute=False)
     report = project.evaluate(MEDIA_STAGES, project.context(board=board), execute=False, executor=executor)

@@ -59,17 +59,24 @@ class PydanticAILlm(LlmProvider):
             raise ProviderError(f"{self.vendor}: install the extra: pip install 'storyreel[{conn.wire}]' ({exc})") from None
 
     def run(self, instructions: str, user: str | list[Any], output_type: Any, *, temperature: float, max_tokens: int,
-            model: Any = None) -> tuple[Any, dict[str, int], float]:
+            model: Any = None, thinking: str | bool | None = None) -> tuple[Any, dict[str, int], float]:
         """Run one agent call: ``(output, {"input_tokens", "output_tokens"}, cost_usd)``; ``user`` is the
         message text, or a list of text and ``pydantic_ai.BinaryContent`` parts (images). ``model``
-        replaces the vendor's model (tests pass pydantic-ai's ``TestModel``/``FunctionModel``). Raises
-        :class:`ProviderError` for vendor, transport and validation failures."""
+        replaces the vendor's model (tests pass pydantic-ai's ``TestModel``/``FunctionModel``); ``thinking`` is
+        pydantic-ai's unified reasoning setting (``"medium"``, ``False`` …; None leaves the model's default; with
+        thinking on, the temperature is not sent — reasoning models ignore it). Raises :class:`ProviderError` for
+        vendor, transport and validation failures."""
         from pydantic_ai import Agent
         from pydantic_ai.exceptions import ModelHTTPError, UnexpectedModelBehavior
 
         agent = Agent(model or self.model_object(), instructions=instructions, output_type=output_type)
+        settings: dict[str, Any] = {"max_tokens": max_tokens}
+        if thinking is not None:
+            settings["thinking"] = thinking
+        if not thinking:
+            settings["temperature"] = temperature
         try:
-            result = agent.run_sync(user, model_settings={"temperature": temperature, "max_tokens": max_tokens})
+            result = agent.run_sync(user, model_settings=settings)  # type: ignore[arg-type]
         except ModelHTTPError as exc:
             raise ProviderError(f"{self.provider_id}: HTTP {exc.status_code}: {str(exc.body)[:300]}") from None
         except UnexpectedModelBehavior as exc:  # answered and billed, but the output never validated

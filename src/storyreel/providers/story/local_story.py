@@ -62,6 +62,16 @@ class LocalStory:
     code_version: ClassVar[str] = "local-story/1"
     paid: ClassVar[bool] = False
 
+    def identity(self, step: str) -> str:
+        return self.provider_id
+
+    def estimate(self, step: str, context: BaseModel) -> float:
+        return 0.0
+
+    def reply(self, step: str, context: BaseModel) -> tuple[BaseModel, dict[str, int], float]:
+        """:meth:`answer` as the story stages ask every writer: (output, tokens, USD) — free, no tokens."""
+        return self.answer(step, context), {}, 0.0
+
     def answer(self, step: str, context: BaseModel) -> BaseModel:
         """The output of ``step`` for ``context`` (an instance of the step's context DTO), validated by the step's
         output DTO. Raises ``KeyError`` for an unknown step."""
