@@ -75,3 +75,51 @@ def test_a_pick_reruns_what_depends_on_it_and_never_the_lore(tmp_path) -> None:
     other = cli_json("make", "--prompt", "A two-minute explainer on how tides work", "--resolution", "360p", workspace=ws)
     refused = run_cli("pick", other["project_id"], "lore", "2", workspace=ws)
     assert refused.returncode == 2 and "is not a story" in refused.stderr
+
+
+def test_references_reach_a_vendor_that_takes_input_images(httpserver, tmp_path) -> None:
+    """With Gemini images (inline parts): each scene's stage picture is asked with the scene's component sheets, and each
+    shot with its components and its scene's stage picture; the seed's file names are kept under images/."""
+    import base64
+    import io
+
+    from PIL import Image
+    from werkzeug import Request, Response
+
+    from tests.providers.test_gemini_replicate import GKEY, GPATH
+
+    seen: list[dict] = []
+
+    def gemini(req: Request) -> Response:
+        body = json.loads(req.data)
+        seen.append(body)
+        buf = io.BytesIO()
+        Image.new("RGB", (640, 360), (40 + 10 * (len(seen) % 10), 120, 90)).save(buf, "PNG")
+        return Response(json.dumps({"candidates": [{"content": {"parts": [{"inlineData": {"mimeType": "image/png", "data":
+                        base64.b64encode(buf.getvalue()).decode()}}]}, "finishReason": "STOP"}],
+                        "usageMetadata": {"promptTokenCount": 300, "candidatesTokenCount": 1290}}), content_type="application/json")
+
+    httpserver.expect_request(GPATH, method="POST").respond_with_handler(gemini)
+    env = {"STORYREEL_GEMINI_BASE_URL": httpserver.url_for("/v1beta"), "GEMINI_API_KEY": GKEY, "STORYREEL_HTTP_BACKOFF_S": "0.01"}
+    ws = tmp_path / "ws"
+    made = cli_json("make", "--kind", "story", "--prompt", PROMPTS["fable"], "--image-provider", "gemini:gemini-2.5-flash-image",
+                    "--resolution", "360p", "--max-cost", "20", workspace=ws, env=env)
+    root = ws / "projects" / made["project_id"]
+    board = json.loads((root / "storyboard.json").read_text())
+    texts = [next(p["text"] for p in b["contents"][0]["parts"] if "text" in p) for b in seen]
+    images_sent = [sum("inlineData" in p for p in b["contents"][0]["parts"]) for b in seen]
+    stage_prompts = {json.loads((root / "images" / "stage" / f"{ch['chapter_id']}.json").read_text())["prompt"]: ch
+                     for ch in board["chapters"][1:]}
+    stage_calls = {t: n for t, n in zip(texts, images_sent, strict=True) if t in stage_prompts}
+    assert len(stage_calls) == len(stage_prompts)
+    for text, ch in stage_prompts.items():  # each stage picture: the scene's component sheets
+        assert stage_calls[text] == len({e for s in ch["shots"] for e in s["visual"]["entities"]})
+    stage = json.loads((root / "images" / "stage" / "scene-1.json").read_text())
+    assert stage["references_sent"] and (root / stage["file"]).is_file() and stage["file"].startswith("images/stage_scene-1_")
+    shot = board["chapters"][1]["shots"][1]
+    meta = json.loads((root / "images" / shot["shot_id"] / "1.meta.json").read_text())
+    shot_text = meta["prompt"]
+    sent = next(n for t, n in zip(texts, images_sent, strict=True) if t == shot_text)
+    assert sent == len(shot["visual"]["entities"]) + 1  # its components and the stage picture
+    names = sorted(p.name.split("_")[0] for p in (root / "images").glob("*_*_*.png"))
+    assert {"component", "shot", "stage"} <= set(names)

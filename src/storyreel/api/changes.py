@@ -19,7 +19,8 @@ SHOT_PARTS = {"image_prompt": "image prompt", "enhance": "image prompt", "refere
               "select": "image", "narration": "voice", "audio_segment": "voice", "motion_prompt": "motion prompt",
               "end_frame": "end frame", "motion": "motion clip", "clip": "clip"}
 """A shot's parts, in pipeline order, by the stage that makes them (several stages make one part)."""
-WHOLE_PARTS = {"plan": "storyboard", "manifest": None, "segment": "transitions", "mix": "soundtrack",
+WHOLE_PARTS = {"plan": "storyboard", "lore": "story world", "narrative": "plot", "scenes": "scenes", "components": "characters, props and places",
+               "stage_shot": "stage shots", "shots": "shot list", "stage_image": "stage pictures", "manifest": None, "segment": "transitions", "mix": "soundtrack",
                "render": "final video", "qc": "quality check"}
 """The whole video's parts, in pipeline order (None: bookkeeping a person does not need to hear about)."""
 IMPLIED = "image prompt or settings changed"

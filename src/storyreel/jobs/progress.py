@@ -16,7 +16,7 @@ from collections.abc import Callable
 
 from storyreel.engine.graph import Node
 
-WEIGHTS = {"image_prompt": 0.01, "enhance": 0.01, "reference": 0.2, "image": 1.4, "select": 0.05, "manifest": 0.01, "narration": 0.05, "motion_prompt": 0.01, "end_frame": 1.4,
+WEIGHTS = {"image_prompt": 0.01, "enhance": 0.01, "reference": 0.2, "stage_image": 1.4, "image": 1.4, "select": 0.05, "manifest": 0.01, "narration": 0.05, "motion_prompt": 0.01, "end_frame": 1.4,
            "motion": 3.0, "audio_segment": 0.7, "clip": 7.0, "segment": 1.3,
            "mix": 0.45, "render": 0.3, "qc": 0.5}
 """Relative cost of one node per stage (unknown stages weigh 1)."""

@@ -67,6 +67,9 @@ class ReferenceImage(_Msg):
     label: str
     sha256: str
     path: str = Field(exclude=True)
+    role: Literal["entity", "stage"] = Field(default="entity", exclude=True, description=(
+        "entity: a character, product or place the image shows; stage: the scene's stage-setting picture (story mode) — "
+        "renderers that compose pictures (local:cards) draw only the entities."))
 
 
 class ImageRequest(_Msg):

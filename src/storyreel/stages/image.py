@@ -37,6 +37,7 @@ from storyreel.engine.graph import Node, NodeOutput, RecipeParts, Stage, forced
 from storyreel.providers.base import ImageGenService, ImageRequest, ImageResult, ReferenceImage, request_key
 from storyreel.stages.context import ProjectContext
 from storyreel.stages.purchase import image_purchase
+from storyreel.stages.stage_image import scene_of, stage_image_path
 from storyreel.stages.reference import reference_nodes
 from storyreel.store.journal import CallJournal
 from storyreel.store.models import MediaAsset
@@ -89,6 +90,9 @@ class ImageStage(Stage[ProjectContext]):
         """A generated shot reads its prompt record; the prompt enters the key through the payload (below),
         not through the record's version, so a re-written record with the same prompt buys nothing."""
         refs = reference_nodes(ctx, unit)  # drawn references must exist before a request can name them
+        scene = scene_of(ctx, unit)
+        if scene is not None:  # a story shot is drawn with its scene's stage picture as a reference (issue 27)
+            refs = refs + [Node("stage_image", scene)]
         if ctx.route(unit) != "generated":
             return refs
         return [Node("image_prompt", unit)] + ([Node("enhance", unit)] if ctx.settings.enhance_prompts else []) + refs
@@ -129,6 +133,10 @@ class ImageStage(Stage[ProjectContext]):
         provider, _ = self.provider_for(ctx, unit)
         references = [ReferenceImage(label=label, sha256=hash_file(path), path=str(path)) for label, path in ctx.references(unit)] \
             if provider.accepts_reference_images else []
+        scene = scene_of(ctx, unit)
+        stage = stage_image_path(ctx, scene) if scene is not None else None
+        if stage is not None and provider.accepts_reference_images and stage.is_file() and len(references) < 8:
+            references.append(ReferenceImage(label="the scene's stage-setting picture", sha256=hash_file(stage), path=str(stage), role="stage"))
         return ImageRequest(
             shot_id=shot.shot_id,
             visual_type=shot.visual.type,

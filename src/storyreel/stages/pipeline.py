@@ -17,11 +17,12 @@ from storyreel.stages.qc import QcStage
 from storyreel.stages.reference import ReferenceStage
 from storyreel.stages.render import RenderStage
 from storyreel.stages.select import SelectStage
+from storyreel.stages.stage_image import StageImageStage
 
-IMAGE_STAGES = (ImagePromptStage(), EnhanceStage(), ReferenceStage(), ImageStage(), SelectStage(), ManifestStage())
+IMAGE_STAGES = (ImagePromptStage(), EnhanceStage(), ReferenceStage(), StageImageStage(), ImageStage(), SelectStage(), ManifestStage())
 """What ``imagegen`` runs: prompts, candidate images, selection and the manifest."""
 
-SOURCE_STAGES = (ImagePromptStage(), EnhanceStage(), ReferenceStage(), ImageStage(), SelectStage(), NarrationStage(), MotionPromptStage(),
+SOURCE_STAGES = (ImagePromptStage(), EnhanceStage(), ReferenceStage(), StageImageStage(), ImageStage(), SelectStage(), NarrationStage(), MotionPromptStage(),
                  EndFrameStage(), MotionStage())
 """What ``render`` needs fresh before it may run."""
 

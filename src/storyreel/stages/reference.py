@@ -21,6 +21,7 @@ from storyreel.engine.graph import Node, NodeOutput, RecipeParts, Stage
 from storyreel.providers.base import ImageRequest, ImageResult, request_key
 from storyreel.stages.context import ProjectContext
 from storyreel.stages.purchase import image_purchase
+from storyreel.store.files import seed_named
 
 SIZE = 1024
 
@@ -82,4 +83,5 @@ class ReferenceStage(Stage[ProjectContext]):
         atomic_write_text(sidecar, json.dumps({"entity_id": unit, "provider": provider.provider_id, "prompt": request.prompt,
                                                "seed": request.seed, "cost_usd": result.cost_usd, "metadata": details},
                                               indent=2, ensure_ascii=False) + "\n")
-        return NodeOutput(files=[out, sidecar], details={"provider": result.provider}, cost_usd=result.cost_usd, versioned=[out])
+        named = [seed_named(ctx.paths.images, "component", unit, out)] if ctx.storyboard.plan.structure == "story" else []  # seed 003
+        return NodeOutput(files=[out, sidecar, *named], details={"provider": result.provider}, cost_usd=result.cost_usd, versioned=[out])

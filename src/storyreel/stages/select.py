@@ -32,6 +32,7 @@ from storyreel.providers.image.pixels import image_size, save_fitted
 from storyreel.providers.scorer.vlm_judge import check as check_verdict
 from storyreel.providers.scorer.vlm_judge import judge_total
 from storyreel.stages.context import ProjectContext
+from storyreel.store.files import seed_named
 from storyreel.stages.reference import reference_nodes
 from storyreel.store.ledger import hold
 
@@ -153,7 +154,8 @@ class SelectStage(Stage[ProjectContext]):
         }
         atomic_write_text(ctx.paths.scores(unit), json.dumps(record, indent=2, ensure_ascii=False) + "\n")
         details = {"selected": chosen["index"], "picked_by": picked_by, "total": chosen["total"]}
-        return NodeOutput(files=[out, sidecar, ctx.paths.scores(unit)], details=details, versioned=[out], cost_usd=cost,
+        named = [seed_named(ctx.paths.images, "shot", unit, out)] if ctx.storyboard.plan.structure == "story" else []  # seed 003's names
+        return NodeOutput(files=[out, sidecar, ctx.paths.scores(unit), *named], details=details, versioned=[out], cost_usd=cost,
                           attention=attention)
 
     def _consistent(self, ctx: ProjectContext, unit: str, cand: dict, refs: list) -> dict:

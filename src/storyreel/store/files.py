@@ -212,3 +212,25 @@ class ProjectPaths:
 
     def rel(self, path: Path) -> str:
         return path.relative_to(self.root).as_posix()
+
+
+def seed_named(folder: Path, kind: str, name: str, source: Path) -> Path:
+    """The seed's name for a made picture, ``<kind>_<name>_<YYYYmmddTHHMMSS>.png`` in ``folder``, hard-linked to
+    ``source`` (a copy where links are not possible); an older one of the same kind and name is removed, so the newest
+    node's time is in the name and a node that stays fresh keeps its file."""
+    import os
+    import shutil
+    import time
+
+    stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime(source.stat().st_mtime))
+    folder.mkdir(parents=True, exist_ok=True)
+    out = folder / f"{kind}_{name}_{stamp}.png"
+    for old in folder.glob(f"{kind}_{name}_*.png"):
+        if old != out:
+            old.unlink(missing_ok=True)
+    if not out.exists():
+        try:
+            os.link(source, out)
+        except OSError:
+            shutil.copyfile(source, out)
+    return out

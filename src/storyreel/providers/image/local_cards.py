@@ -42,8 +42,8 @@ class LocalCards(LocalProvider, ImageProvider):
             image.save(tmp, format="PNG", optimize=False, compress_level=1)  # an intermediate: speed over size
         details: dict = {"renderer": request.visual_type, "seed": request.seed, "size": [image.width, image.height],
                          "layout": {"still": [image.width, image.height], "elements": elements}}
-        if request.visual_type == "b_roll" and request.references:
-            details.update(references=[r.label for r in request.references])
+        if request.visual_type == "b_roll" and any(r.role == "entity" for r in request.references):
+            details.update(references=[r.label for r in request.references if r.role == "entity"])
         elif request.visual_type == "b_roll":
             subjects = broll_subjects(request)
             if subjects:
@@ -258,7 +258,7 @@ def _b_roll(img: Image.Image, req: ImageRequest, pal: Palette, rng: random.Rando
     (:func:`storyreel.providers.image.art.match_subjects`), the hero where the camera move ends, between
     the top and bottom of ``area`` (clear of caption banners and the subtitle band)."""
     scene = draw_broll(img, req.description, pal, rng)
-    sheets = [Path(r.path) for r in req.references if r.path and Path(r.path).is_file()]
+    sheets = [Path(r.path) for r in req.references if r.role == "entity" and r.path and Path(r.path).is_file()]
     if sheets:  # the entities the shot shows, as their reference images (the same picture in every shot)
         from storyreel.providers.image.components import draw_components
 
