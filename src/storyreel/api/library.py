@@ -78,7 +78,7 @@ def create_project(ws: Workspace, *, text: str | None = None, file_name: str | N
                    image_provider: str | None = None, llm: str | None = None, max_cost: float | None = None,
                    candidates: int | None = None, voice: str | None = None, voice_name: str | None = None,
                    voice_style: str | None = None, clips: str | None = None, attempts: int | None = None,
-                   user_id: int | None = None) -> tuple[dict, dict]:
+                   kind: str | None = None, user_id: int | None = None) -> tuple[dict, dict]:
     """A new project of ``user_id`` from pasted ``text`` or an uploaded file (``file_name``, ``data``): the
     project's row, and the fields of the ``make`` that will make its video (for the job queue). The input gets
     the CLI's validation (kind detected from the content, size, UTF-8, prompt length, chapter JSON schema)
@@ -100,7 +100,7 @@ def create_project(ws: Workspace, *, text: str | None = None, file_name: str | N
     choices = {"aspect_ratio": aspect_ratio or None, "language": language or None, "image_provider": image_provider or None,
                "llm": llm or None, "max_cost": max_cost, "candidates": candidates, "voice": voice or None,
                "voice_name": (voice_name or "").strip() or None, "voice_style": (voice_style or "").strip() or None,
-               "clips": clips or None, "attempts": attempts}
+               "clips": clips or None, "attempts": attempts, "kind": kind or None}
     MakeRequest.build(input_path=Path(name), project_id=pid, **choices)  # the fields, checked before anything is written
     _check_configured(ws, choices)
     project = ws.project(pid)
@@ -108,11 +108,13 @@ def create_project(ws: Workspace, *, text: str | None = None, file_name: str | N
     source_path = project.paths.input / name
     source_path.write_bytes(raw)
     try:
-        source = read_source(source_path)
+        source = read_source(source_path, kind=choices["kind"])
         project.record(owner_id=user_id, title=title or Path(name).stem, custom_title=title, input_kind=source.kind,
                        input_name=name, input_excerpt=source.text[:2000], status=ProjectStatus.PLANNED.value)
-        if not resolve("planner", settings.planner, settings).paid or source.kind == "chapters":
-            plan(PlanRequest.build(input_path=source_path, project_id=pid, workspace=ws.root,
+        free = settings.story_llm == "local:story" if source.kind == "story" else (
+            source.kind == "chapters" or not resolve("planner", settings.planner, settings).paid)
+        if free:  # planned at once (a paid planner or story writer plans in the job)
+            plan(PlanRequest.build(input_path=source_path, project_id=pid, workspace=ws.root, kind=choices["kind"],
                                    aspect_ratio=choices["aspect_ratio"], language=choices["language"]))
     except BaseException as exc:  # nothing is left behind: no folder, no row
         shutil.rmtree(project.paths.root, ignore_errors=True)
@@ -206,7 +208,17 @@ def page(ws: Workspace, project_id: str, user_id: int | None, *, with_cost: bool
         "has_video": paths.video.exists(), "has_subtitles": paths.root.joinpath("video.vtt").exists(),
         "qc": review.qc_report(paths), "cost": cost_summary(project) if with_cost else None, "cap_usd": project.settings.max_cost_usd,
         "voice": _voice(project, board, recent),
+        "story": review.story(paths, board),
     }
+
+
+def component_image(project: Project, entity_id: str) -> Path | None:
+    """The reference image of one of the storyboard's entities (the supplied one, else the drawn one), or None."""
+    board = review.storyboard(project.paths)
+    entity = next((e for e in board.entities if e.entity_id == entity_id), None) if board else None
+    if entity is None:
+        return None
+    return project.paths.references / entity.reference if entity.reference else project.paths.generated_reference(entity_id)
 
 
 def _voice(project: Project, board: Storyboard | None, recent: list[JobView]) -> dict:

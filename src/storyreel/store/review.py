@@ -116,6 +116,28 @@ def motion(paths: ProjectPaths, shot_id: str) -> dict | None:
             "prompt": record.get("prompt")}
 
 
+def story(paths: ProjectPaths, board: Storyboard | None) -> dict | None:
+    """A story project's steps as the project page shows them: the options of lore and narrative with the one in
+    use, the components (entity ID, name, kind, whether its sheet is drawn) and the scenes (name, whether its stage
+    picture is drawn); None for a project that is not a story."""
+    folder = paths.root / "story"
+    if board is None or board.plan.structure != "story" or not (folder / "lore.json").exists():
+        return None
+    picks = read_json(folder / "picks.json") or {}
+    steps = {}
+    for step in ("lore", "narrative"):
+        options = (read_json(folder / f"{step}.json") or {}).get("options") or []
+        chosen = min(int(picks.get(step, 1)), len(options)) if options else None
+        steps[step] = {"options": options, "chosen": chosen}
+    components = [{"entity_id": e.entity_id, "name": e.name, "kind": e.kind, "description": e.description,
+                   "drawn": (paths.references / e.reference if e.reference else paths.generated_reference(e.entity_id)).is_file()}
+                  for e in board.entities]
+    scenes = [{"scene": ch.chapter_id, "title": ch.title, "drawn": (paths.images / "stage" / f"{ch.chapter_id}.png").is_file(),
+               "stage": (read_json(folder / "stage_shot" / f"{ch.chapter_id}.json") or {}).get("description")}
+              for ch in board.chapters if ch.chapter_id.startswith("scene-")]
+    return {**steps, "components": components, "scenes": scenes}
+
+
 def score_distribution(candidates: Iterable[dict]) -> list[dict]:
     """The quality summary of a project's candidates (FR-043): per criterion (``"<scorer> <criterion>"``, and
     ``total``), min, median and max of every candidate's score rounded to whole points, and how many were scored."""

@@ -67,6 +67,21 @@ def end_frame(shot_id: str, project: ApiProject) -> Response:
     return files.serve(project, project.paths.end_frame(files.checked_shot(shot_id)))
 
 
+@api_router.get("/story/components/{entity_id}", response_class=Response)
+def component_sheet(entity_id: str, project: ApiProject) -> Response:
+    """A story component's reference image (its sheet, PNG)."""
+    path = library.component_image(project, files.checked_shot(entity_id))
+    if path is None:
+        raise HTTPException(404, "no such component")
+    return files.serve(project, path)
+
+
+@api_router.get("/story/stages/{scene}", response_class=Response)
+def stage_picture(scene: str, project: ApiProject) -> Response:
+    """A story scene's stage-setting picture (PNG)."""
+    return files.serve(project, project.paths.images / "stage" / f"{files.checked_shot(scene)}.png")
+
+
 @api_router.get("/qc")
 def qc(project: ApiProject) -> dict:
     """The QC report (``qc.json``)."""

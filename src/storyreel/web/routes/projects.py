@@ -20,7 +20,7 @@ from storyreel.core.source import MAX_SCRIPT_CHARS
 from storyreel.jobs import service as jobs
 from storyreel.web import csrf
 from storyreel.web.deps import ApiProject, ApiUser, PageProject, PageUser, Ws
-from storyreel.web.templating import back, read_upload, render
+from storyreel.web.templating import back, error_page, read_upload, render
 
 api_router = APIRouter(prefix="/api", tags=["projects"])
 pages = APIRouter(include_in_schema=False)
@@ -32,7 +32,7 @@ EXAMPLES = [
     {"name": "bitcoin-tr", "file": "chapters-bitcoin-tr.json", "label": "Bitcoin (Turkish chapter JSON)", "note": "Turkish narration"},
 ]
 EXAMPLES_DIR = Path(__file__).resolve().parents[4] / "examples"
-FORM_FIELDS = ("text", "file", "aspect_ratio", "language", "max_cost", "image_provider", "llm", "candidates", "clips", "attempts", "voice", "voice_name",
+FORM_FIELDS = ("text", "file", "kind", "aspect_ratio", "language", "max_cost", "image_provider", "llm", "candidates", "clips", "attempts", "voice", "voice_name",
                "voice_style")
 
 
@@ -138,7 +138,7 @@ def _new_form(request: Request, ws: api.Workspace, *, form: dict, errors: dict, 
 @pages.get("/new")
 def new_page(request: Request, user: PageUser, ws: Ws, example: str = "") -> HTMLResponse:
     form = {"text": "", "title": "", "aspect_ratio": "", "language": "", "max_cost": "", "image_provider": "", "llm": "", "candidates": "",
-            "voice": "", "voice_name": "", "voice_style": "", "clips": "", "attempts": ""}
+            "voice": "", "voice_name": "", "voice_style": "", "clips": "", "attempts": "", "kind": ""}
     chosen = next((e for e in EXAMPLES if e["name"] == example), None)
     if chosen and (EXAMPLES_DIR / chosen["file"]).is_file():
         form.update(text=(EXAMPLES_DIR / chosen["file"]).read_text(encoding="utf-8"), title=chosen["label"])
@@ -152,10 +152,11 @@ async def create(request: Request, user: PageUser, ws: Ws, text: Annotated[str, 
                  image_provider: Annotated[str, Form()] = "", llm: Annotated[str, Form()] = "", candidates: Annotated[str, Form()] = "",
                  voice: Annotated[str, Form(max_length=120)] = "", voice_name: Annotated[str, Form(max_length=120)] = "",
                  voice_style: Annotated[str, Form(max_length=500)] = "", clips: Annotated[str, Form(max_length=200)] = "",
-                 attempts: Annotated[str, Form()] = "", file: Annotated[UploadFile | None, File()] = None) -> Response:
+                 attempts: Annotated[str, Form()] = "", kind: Annotated[str, Form(max_length=10)] = "",
+                 file: Annotated[UploadFile | None, File()] = None) -> Response:
     form = {"text": text, "title": title, "aspect_ratio": aspect_ratio, "language": language, "max_cost": max_cost,
             "image_provider": image_provider, "llm": llm, "candidates": candidates, "voice": voice, "voice_name": voice_name,
-            "voice_style": voice_style, "clips": clips, "attempts": attempts}
+            "voice_style": voice_style, "clips": clips, "attempts": attempts, "kind": kind}
 
     def refused(field: str, message: str, status_code: int = 422):  # noqa: ANN202 - the form again, the message by the field
         return run_in_threadpool(lambda: _new_form(request, ws, form=form, errors={field: message}, status_code=status_code))
@@ -182,7 +183,7 @@ async def create(request: Request, user: PageUser, ws: Ws, text: Annotated[str, 
                                    title=title or None, aspect_ratio=aspect_ratio or None, language=language or None,
                                    image_provider=image_provider or None, llm=llm or None, max_cost=cap, candidates=count,
                                    voice=voice or None, voice_name=voice_name or None, voice_style=voice_style or None,
-                                   clips=clips or None, attempts=tries)
+                                   clips=clips or None, attempts=tries, kind="story" if kind == "story" else None)
     try:
         project, _job = await run_in_threadpool(submit)
     except InputError as exc:
@@ -236,6 +237,39 @@ def quality_page(request: Request, project: PageProject) -> HTMLResponse:
 def update_video(request: Request, project: PageProject, user: PageUser, ws: Ws) -> Response:
     jobs.rerun(ws, "make", project.id, user_id=user.id)
     return back(request, f"/projects/{project.id}")
+
+
+class StoryPick(BaseModel):
+    step: str = Field(pattern="^(lore|narrative)$", description="The story step: lore or narrative.")
+    option: int | None = Field(ge=1, le=8, description="The option (from 1); null: option 1 again.")
+
+
+def _story_pick(project: api.Project, step: str, option: int | None) -> None:
+    """Record a person's pick of a story step's option (the video is updated by "Update video"). Raises
+    :class:`InputError` naming ``candidate`` for an option not made, ``ProjectBusy`` while a job writes the project."""
+    api.pick(project=project.id, shot_id=step, candidate=option, render=False, wait=False, workspace=project.ws.root)
+
+
+@api_router.post("/projects/{project_id}/story/pick")
+def story_pick_json(body: StoryPick, project: ApiProject) -> dict:
+    """Use option ``option`` of a story step; answers the nodes now stale (``POST …/make`` updates the video)."""
+    _story_pick(project, body.step, body.option)
+    return {"step": body.step, "option": body.option, "stale": library.stale(project)}
+
+
+@pages.post("/projects/{project_id}/story/pick")
+def story_pick(request: Request, project: PageProject, user: PageUser, step: Annotated[str, Form(max_length=20)] = "",
+               option: Annotated[str, Form(max_length=3)] = "") -> Response:
+    """The story options' "Use this": the pick is kept and the stale panel offers "Update video"."""
+    if step not in ("lore", "narrative") or not option.isdigit():
+        return error_page(request, 422, "Not picked", "pick one of the options shown (lore or narrative, a number)")
+    try:
+        _story_pick(project, step, int(option))
+    except api.ProjectBusy as exc:
+        return error_page(request, 409, "Not picked", f"{exc} — pick again when it is done")
+    except InputError as exc:
+        return error_page(request, 422, "Not picked", exc.message)
+    return back(request, f"/projects/{project.id}#story")
 
 
 @pages.get("/projects/{project_id}/regenerate")
