@@ -173,3 +173,33 @@ def test_a_shots_own_image_prompt_gets_the_projects_style_prefix_once(project, o
     record = json.loads(ctx.paths.prompt_record("ch02-s02").read_text())
     assert record["prompt"] == sent and record["own_prompt"] == own and record["source"] == "storyboard"
     assert record["style_prefix"] == ("Watercolour storybook, soft light" if sent != own else None)
+
+
+def test_a_failed_shot_is_asked_of_the_fallback_model_but_never_after_a_lost_answer(project):
+    """Seed 003: one image model with a fallback model. A shot the image provider fails (a 5xx after its retries) is
+    made by the fallback provider, booked on it and kept on the next run; a call whose answer was lost is not asked of
+    the fallback (the first may have been made and billed): it stays uncertain."""
+    from storyreel.core.errors import ProviderError, UncertainCall
+
+    primary = FakeImages("primary", price_usd=0.05).queue(None, ProviderError("fake: HTTP 500: overloaded"), None)
+    backup = FakeImages("backup", price_usd=0.07)
+    ctx = project.ctx(image=primary, llm=FakeLlm())
+    ctx.fallback_image_provider = backup
+    report = project.run(list(IMAGE_STAGES), ctx)
+    assert not [s for s in report.statuses.values() if s.attention]
+    generated = [n.unit for n in report.executed if n.stage == "image" and ctx.route(n.unit) == "generated"]
+    metas = {u: json.loads(ctx.paths.candidate_meta(u, 1).read_text()) for u in generated}
+    rescued = [u for u, m in metas.items() if m.get("fallback_from")]
+    assert len(rescued) == 1 and metas[rescued[0]]["provider"] == "fake:backup" and "overloaded" in metas[rescued[0]]["fallback_from"]
+    summary = CostLedger(project.store.sessions, "hare", 1.0).summary()
+    assert summary.by_provider["fake:backup"] == pytest.approx(0.07) and len(backup.history) == 1
+    ctx = project.ctx(image=primary, llm=FakeLlm())
+    ctx.fallback_image_provider = backup
+    assert not [n for n in project.run(list(IMAGE_STAGES), ctx).executed if n.stage == "image"]  # kept: nothing bought again
+
+    lost = FakeImages("lost", price_usd=0.05).queue(UncertainCall("fake: no answer within the timeout"))
+    ctx = project.ctx(image=lost, llm=FakeLlm())
+    ctx.fallback_image_provider = backup
+    with pytest.raises(Exception, match="no answer within the timeout"):
+        project.run(list(IMAGE_STAGES), ctx)
+    assert len(backup.history) == 1  # the fallback was not asked

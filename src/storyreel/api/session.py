@@ -237,6 +237,7 @@ class Project:
             settings=settings,
             image_provider=resolve("image", settings.image_provider, settings),
             template_provider=resolve("image", "local:cards", settings, overridable=False),
+            fallback_image_provider=resolve("image", settings.image_fallback, settings, overridable=False) if settings.image_fallback else None,
             tts_provider=resolve("tts", for_language(settings.tts_provider, board.settings.language), settings),
             video_provider=None if settings.clips_provider == "local" else resolve("video", settings.clips_provider, settings),
             encoding=Encoding(

@@ -79,6 +79,9 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(default=2_000_000, ge=1000, description="Largest input file the dashboard accepts.")
     planner: str = Field(default="local:planner", description="Planner provider (vendor:model).")
     image_provider: str = Field(default="local:cards", description="Image provider (vendor:model).")
+    image_fallback: str | None = Field(default=None, description="Image provider asked when the image provider fails a shot, a "
+                                       "reference or a stage picture (seed 003: one image model with a fallback model), e.g. "
+                                       "gemini:gemini-3-pro-image. Never after a call whose answer was lost (it may have been made).")
     llm: str = Field(default="local:direct", description="LLM of the prompt steps (vendor:model); local:direct renders templates without a model.")
     tts_provider: str = Field(default="local", description="Narration provider (vendor:model): local (a neural Piper "
                               "voice for English, espeak-ng for other languages), local:piper or local:espeak.")

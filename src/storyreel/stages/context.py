@@ -30,6 +30,8 @@ class ProjectContext:
     tts_provider: SpeechService
     encoding: Encoding
     template_provider: ImageGenService | None = None
+    fallback_image_provider: ImageGenService | None = None
+    """The image provider asked when ``image_provider`` fails (``image_fallback``), or None."""
     video_provider: VideoService | None = None
     """The image-to-video vendor of the moving shots (``clips_provider``), or None: Ken Burns moves everywhere."""
     ledger: CostLedger | None = None

@@ -31,7 +31,7 @@ from typing import ClassVar
 
 from storyreel.core.atomic import atomic_write_text
 from storyreel.core.cancel import checkpoint
-from storyreel.core.errors import MalformedResponse, ProviderError, ProviderRejected
+from storyreel.core.errors import MalformedResponse, ProviderError, ProviderRejected, UncertainCall
 from storyreel.core.hashing import hash_file, seed_for
 from storyreel.engine.graph import Node, NodeOutput, RecipeParts, Stage, forced
 from storyreel.providers.base import ImageGenService, ImageRequest, ImageResult, ReferenceImage, request_key
@@ -163,10 +163,12 @@ class ImageStage(Stage[ProjectContext]):
         provider, _ = self.provider_for(ctx, unit)
         requests = [self.request(ctx, unit, candidate=i) for i in range(1, self.count(ctx) + 1)]
         payloads = [provider.payload(r) for r in requests]
+        fallback = self.fallback_for(ctx, provider, ctx.route(unit))
         return RecipeParts(
             provider=f"{provider.provider_id}@{provider.code_version}",
             params={"payload": payloads[0], **({"candidates": payloads[1:]} if len(payloads) > 1 else {}),
-                    "size": [requests[0].width, requests[0].height], "provider": provider.identity()},
+                    "size": [requests[0].width, requests[0].height], "provider": provider.identity(),
+                    **({"fallback": f"{fallback.provider_id}@{fallback.code_version}"} if fallback is not None else {})},
         )
 
     def run(self, ctx: ProjectContext, unit: str) -> NodeOutput:
@@ -180,10 +182,13 @@ class ImageStage(Stage[ProjectContext]):
         cleanup: list = []
         cost = 0.0
         todo = []
+        fallback = self.fallback_for(ctx, provider, method)
         for index in range(1, count + 1):
             request = self.request(ctx, unit, candidate=index)
             key = candidate_key(provider, request, index)
             kept = None if forced() else self._kept(ctx, unit, index, key)
+            if kept is None and fallback is not None and not forced():  # made by the fallback model on an earlier run
+                kept = self._kept(ctx, unit, index, candidate_key(fallback, request, index))
             if kept is None:
                 todo.append((index, request, key))
                 continue
@@ -194,13 +199,19 @@ class ImageStage(Stage[ProjectContext]):
         def make(chunk: list[tuple[int, ImageRequest, str]]) -> list[tuple[int, dict | None, ProviderError | None]]:
             checkpoint()
             if len(chunk) > 1:
-                return self._batch(ctx, unit, chunk, provider, method, record)
-            index, request, key = chunk[0]
-            try:
-                return [(index, self._candidate(ctx, unit, index, provider, method, request, key, record), None)]
-            except ProviderError as exc:
-                self._record_failure(ctx, unit, index, provider, method, request, key, exc)
-                return [(index, None, exc)]
+                done = self._batch(ctx, unit, chunk, provider, method, record)
+            else:
+                index, request, key = chunk[0]
+                try:
+                    done = [(index, self._candidate(ctx, unit, index, provider, method, request, key, record), None)]
+                except ProviderError as exc:
+                    self._record_failure(ctx, unit, index, provider, method, request, key, exc)
+                    done = [(index, None, exc)]
+            if fallback is None:
+                return done
+            requests = {index: request for index, request, _ in chunk}
+            return [self._fallback(ctx, unit, index, fallback, method, requests[index], record, exc) if exc is not None
+                    and not isinstance(exc, UncertainCall) else (index, entry, exc) for index, entry, exc in done]
 
         size = provider.max_candidates if method == "generated" and provider.paid and ctx.settings.image_batch else 1  # native batch (n)
         chunks = [todo[i:i + size] for i in range(0, len(todo), max(1, size))]
@@ -229,6 +240,34 @@ class ImageStage(Stage[ProjectContext]):
         files = [p for i in range(1, count + 1) for p in (ctx.paths.candidate(unit, i), ctx.paths.candidate_meta(unit, i)) if p.exists()]
         details = {"provider": provider.provider_id, "candidates": count, "made": sorted(made), "failed": sorted(failed)}
         return NodeOutput(files=files, details=details, cost_usd=round(cost, 6), attention=attention, cleanup=cleanup)
+
+    @staticmethod
+    def fallback_for(ctx: ProjectContext, provider: ImageGenService, method: str) -> ImageGenService | None:
+        """The provider asked when ``provider`` fails a generated shot (``image_fallback``), or None."""
+        fallback = ctx.fallback_image_provider
+        if fallback is None or method != "generated" or fallback.provider_id == provider.provider_id:
+            return None
+        return fallback
+
+    def _fallback(self, ctx: ProjectContext, unit: str, index: int, fallback: ImageGenService, method: str, request: ImageRequest,
+                  record: dict, first: ProviderError) -> tuple[int, dict | None, ProviderError | None]:
+        """Candidate ``index`` asked of the fallback provider after the image provider failed with ``first`` (never after
+        a lost answer: that call may have been made). The entry says so (``fallback_from``)."""
+        request = self._for(fallback, request)
+        key = candidate_key(fallback, request, index)
+        try:
+            entry = self._candidate(ctx, unit, index, fallback, method, request, key, record)
+        except ProviderError as exc:
+            self._record_failure(ctx, unit, index, fallback, method, request, key, exc)
+            return index, None, ProviderError(f"{first}; then the fallback {fallback.provider_id}: {exc}")
+        entry["fallback_from"] = f"{first}"[:300]
+        atomic_write_text(ctx.paths.candidate_meta(unit, index), json.dumps(entry, indent=2, ensure_ascii=False) + "\n")
+        return index, entry, None
+
+    @staticmethod
+    def _for(provider: ImageGenService, request: ImageRequest) -> ImageRequest:
+        """``request`` as ``provider`` takes it (no reference images for a provider without input images)."""
+        return request if provider.accepts_reference_images else request.model_copy(update={"references": []})
 
     def _each(self, ctx: ProjectContext, provider: ImageGenService, method: str, todo: list, make) -> list:  # noqa: ANN001
         """``make`` applied to every candidate to make: one after the other for a local engine (it already

@@ -67,3 +67,30 @@ def image_purchase(ctx: ProjectContext, node: str, provider: ImageGenService, re
 
     return purchase(ctx, node=node, provider=provider, key=key, estimate=lambda: provider.estimate(request),
                     fetch=lambda jobs, attempt: provider.fetch(request, jobs=jobs, key=attempt), decode=decode)
+
+
+def one_image(ctx: ProjectContext, node: str, provider: ImageGenService, request: ImageRequest, out: Path) -> ImageResult:
+    """One image into ``out`` from ``provider`` — bought (:func:`image_purchase`) when it is paid, drawn when it is free —
+    and, when it fails (but not after a lost answer: that call may have been made), from the project's fallback image
+    provider (``image_fallback``, seed 003), whose result's ``provider_details`` then carry ``fallback_from``. Raises the
+    provider's error when there is no fallback or it fails too."""
+    from storyreel.core.errors import ProviderError, UncertainCall
+    from storyreel.providers.base import request_key
+
+    def make(p: ImageGenService, r: ImageRequest) -> ImageResult:
+        if p.paid:
+            return image_purchase(ctx, node, p, r, request_key(p.provider_id, p.payload(r)), [out])[0]
+        return p.generate(r, out)
+
+    try:
+        return make(provider, request)
+    except UncertainCall:
+        raise
+    except ProviderError as exc:
+        fallback = ctx.fallback_image_provider
+        if fallback is None or fallback.provider_id == provider.provider_id:
+            raise
+        asked = request if fallback.accepts_reference_images else request.model_copy(update={"references": []})
+        result = make(fallback, asked)
+        result.provider_details["fallback_from"] = str(exc)[:300]
+        return result

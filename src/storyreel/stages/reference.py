@@ -18,9 +18,9 @@ from typing import ClassVar
 from storyreel.core.atomic import atomic_write_text
 from storyreel.core.hashing import seed_for
 from storyreel.engine.graph import Node, NodeOutput, RecipeParts, Stage
-from storyreel.providers.base import ImageRequest, ImageResult, request_key
+from storyreel.providers.base import ImageRequest, ImageResult
 from storyreel.stages.context import ProjectContext
-from storyreel.stages.purchase import image_purchase
+from storyreel.stages.purchase import one_image
 from storyreel.store.files import seed_named
 
 SIZE = 1024
@@ -73,11 +73,8 @@ class ReferenceStage(Stage[ProjectContext]):
             entity = ctx.storyboard.entity(unit)
             drawn = component_sheet(entity.name, entity.kind, entity.description, SIZE, out, ctx.storyboard.settings.language)
             result = ImageResult(path=out, provider="local:artwork", provider_details={"art": "OpenMoji, CC BY-SA 4.0", "subject": drawn})
-        elif provider.paid:
-            key = request_key(provider.provider_id, provider.payload(request))
-            result = image_purchase(ctx, f"reference[{unit}]", provider, request, key, [out])[0]
         else:
-            result = provider.generate(request, out)
+            result = one_image(ctx, f"reference[{unit}]", provider, request, out)
         sidecar = out.with_suffix(".json")
         details = {k: v for k, v in result.provider_details.items() if k != "layout"}
         atomic_write_text(sidecar, json.dumps({"entity_id": unit, "provider": provider.provider_id, "prompt": request.prompt,

@@ -19,9 +19,9 @@ from typing import ClassVar
 from storyreel.core.atomic import atomic_write_text
 from storyreel.core.hashing import hash_file, seed_for
 from storyreel.engine.graph import Node, NodeOutput, RecipeParts, Stage
-from storyreel.providers.base import ImageRequest, ReferenceImage, request_key
+from storyreel.providers.base import ImageRequest, ReferenceImage
 from storyreel.stages.context import ProjectContext
-from storyreel.stages.purchase import image_purchase
+from storyreel.stages.purchase import one_image
 from storyreel.stages.reference import needs_reference
 from storyreel.store.files import seed_named
 
@@ -90,16 +90,14 @@ class StageImageStage(Stage[ProjectContext]):
         provider, request = ctx.image_provider, self.request(ctx, unit)
         out = stage_image_path(ctx, unit)
         out.parent.mkdir(parents=True, exist_ok=True)
-        if provider.paid:
-            key = request_key(provider.provider_id, provider.payload(request))
-            result = image_purchase(ctx, f"stage_image[{unit}]", provider, request, key, [out])[0]
-        else:
-            result = provider.generate(request, out)
+        result = one_image(ctx, f"stage_image[{unit}]", provider, request, out)
         named = seed_named(ctx.paths.images, "stage", unit, out)
         sidecar = out.with_suffix(".json")
         atomic_write_text(sidecar, json.dumps({
             "scene": unit, "provider": provider.provider_id, "prompt": request.prompt, "seed": request.seed,
             "references": [r.label for r in request.references], "references_sent": bool(request.references),
-            "file": ctx.paths.rel(named), "cost_usd": result.cost_usd}, indent=2, ensure_ascii=False) + "\n")
+            "file": ctx.paths.rel(named), "cost_usd": result.cost_usd,
+            **({"fallback_from": result.provider_details["fallback_from"], "drawn_by": result.provider}
+               if "fallback_from" in result.provider_details else {})}, indent=2, ensure_ascii=False) + "\n")
         return NodeOutput(files=[out, sidecar, named], details={"provider": result.provider, "references": len(request.references)},
                           cost_usd=result.cost_usd, versioned=[out])
