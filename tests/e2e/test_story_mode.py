@@ -72,6 +72,8 @@ def test_a_pick_reruns_what_depends_on_it_and_never_the_lore(tmp_path) -> None:
     assert all(states[n] == "FRESH" for n in states) and {"lore[story]", "shots[scene-1]", "plan[project]"} <= set(states)
     wrong = run_cli("pick", pid, "lore", "7", workspace=ws)
     assert wrong.returncode == 2 and "lore has no option 7; its options: 1, 2, 3" in wrong.stderr
+    plain = run_cli("pick", pid, "scenes", "2", workspace=ws)  # one scene list without the setting: the fix is named
+    assert plain.returncode == 2 and "STORYREEL_STORY_SCENE_OPTIONS=1" in plain.stderr
     other = cli_json("make", "--prompt", "A two-minute explainer on how tides work", "--resolution", "360p", workspace=ws)
     refused = run_cli("pick", other["project_id"], "lore", "2", workspace=ws)
     assert refused.returncode == 2 and "is not a story" in refused.stderr
@@ -123,3 +125,18 @@ def test_references_reach_a_vendor_that_takes_input_images(httpserver, tmp_path)
     assert sent == len(shot["visual"]["entities"]) + 1  # its components and the stage picture
     names = sorted(p.name.split("_")[0] for p in (root / "images").glob("*_*_*.png"))
     assert {"component", "shot", "stage"} <= set(names)
+
+
+def test_scene_options_as_a_setting(tmp_path) -> None:
+    """``STORYREEL_STORY_SCENE_OPTIONS=1``: the scenes step answers three scene lists; option 1 until a person picks;
+    ``pick … scenes 2`` re-makes what depends on the scenes (a fourth scene here), never the lore or the plot."""
+    ws, env = tmp_path / "ws", {"STORYREEL_STORY_SCENE_OPTIONS": "1"}
+    made = cli_json("make", "--kind", "story", "--prompt", PROMPTS["fable"], "--resolution", "360p", workspace=ws, env=env)
+    root = ws / "projects" / made["project_id"]
+    assert len(json.loads((root / "story" / "scenes.json").read_text())["options"]) == 3
+    assert len(json.loads((root / "storyboard.json").read_text())["chapters"]) == 1 + 3
+    picked = cli_json("pick", made["project_id"], "scenes", "2", workspace=ws, env=env)
+    ran = {n.split("[")[0] for n in picked["executed_nodes"]}
+    assert not ran & {"lore", "narrative", "scenes"} and {"components", "stage_shot", "shots", "plan"} <= ran
+    board = json.loads((root / "storyboard.json").read_text())
+    assert [c["title"] for c in board["chapters"][1:]] == ["The find", "The trouble", "The journey", "Home"]

@@ -58,6 +58,8 @@ class Settings(BaseSettings):
                            "LLM VENDOR:MODEL for every step (seed 003: the strongest structured-output model).")
     story_step_llms: dict[str, str] = Field(default_factory=dict, description="Per-step LLM overrides, e.g. "
                                             '{"stage_shot": "openai:gpt-5-mini"} (steps: lore, narrative, scenes, components, stage_shot, shots).')
+    story_scene_options: bool = Field(default=False, description="Story mode: the scenes step answers three scene lists to pick "
+                                      "from (`storyreel pick PROJECT scenes N`), like lore and narrative.")
     story_thinking: dict[str, str | bool] = Field(
         default_factory=lambda: {"lore": "medium", "narrative": "medium", "scenes": "medium", "components": False, "stage_shot": False,
                                  "shots": False},

@@ -13,7 +13,8 @@ Two model families, as the seed asks (§"Dual Model System"):
 Steps and what each depends on (:data:`DEPENDS`): ``lore`` ← the prompt; ``narrative`` ← lore; ``scenes`` ← lore,
 narrative; ``components`` ← narrative, scenes; ``stage_shot[scene]`` ← lore, the scene and its components;
 ``shots[scene]`` ← narrative, the scene, its stage shot and components. Lore and narrative (and scenes, as a
-setting) answer :data:`OPTIONS` options in one call; option 1 is used until a person picks another.
+setting, ``story_scene_options``: step ``scenes_options``) answer :data:`OPTIONS` options in one call; option 1 is
+used until a person picks another.
 """
 
 from __future__ import annotations
@@ -176,6 +177,8 @@ def build_steps() -> dict[str, tuple[type[BaseModel], type[BaseModel]]]:
         "narrative": (_context("narrative", prompt=prompt, lore=about[LoreSpec]), _options(narrative, "narrative")),
         "scenes": (_context("scenes", lore=about[LoreSpec], narrative=about[NarrativeSpec]),
                    _listing(scene, "scenes", "The story's scenes in order, three to six.", 3, 6)),
+        "scenes_options": (_context("scenes", lore=about[LoreSpec], narrative=about[NarrativeSpec]),
+                           _options(_listing(scene, "scenes", "The story's scenes in order, three to six.", 3, 6), "scenes")),
         "components": (_context("components", narrative=about[NarrativeSpec], scenes=(list[scene], "The story's scenes in order.")),  # type: ignore[valid-type]
                        _listing(component, "components", "Every character, prop and place that appears in a scene.", 1, 12)),
         "stage_shot": (_context("stage_shot", lore=about[LoreSpec], scene=about[SceneSpec], components=in_scene), stage),

@@ -57,6 +57,7 @@ class StoryCtx:
     aspect_ratio: str | None = None
     usage: dict = field(default_factory=dict)
     ledger: Any = None
+    scene_options: bool = False
 
     @property
     def folder(self) -> Path:
@@ -70,7 +71,7 @@ class StoryCtx:
             "aspect_ratio": self.aspect_ratio}, indent=2, ensure_ascii=False) + "\n")
 
     @classmethod
-    def load(cls, paths: ProjectPaths, writer: Any) -> StoryCtx:
+    def load(cls, paths: ProjectPaths, writer: Any, *, scene_options: bool = False) -> StoryCtx:
         """The story context of a story project as its last ``make`` asked it. Raises :class:`InputError` (field
         ``PROJECT``) for a project that is not a story."""
         try:
@@ -79,21 +80,29 @@ class StoryCtx:
             raise InputError(f"{paths.project_id} is not a story", field="PROJECT",
                              hint="lore, narrative and scenes are picked in projects made with --kind story") from None
         return cls(paths, asked["prompt"], writer, SourceInfo.model_validate(asked["source"]), language=asked.get("language"),
-                   aspect_ratio=asked.get("aspect_ratio"))
+                   aspect_ratio=asked.get("aspect_ratio"), scene_options=scene_options)
 
     def options(self, step: str) -> int:
-        """How many options ``step`` answered (0 before it ran)."""
+        """How many options ``step`` answered (0 before it ran; 1 for a step that answers one)."""
         try:
             return len(self.read(step).get("options") or [None])
         except (OSError, ValueError):
             return 0
 
+    def scene_list(self) -> list[dict]:
+        """The scenes in use: the scenes step's answer, or its picked option when it answers options."""
+        record = self.read("scenes")
+        return self.chosen("scenes")["scenes"] if "options" in record else record["scenes"]
+
     def check_option(self, step: str, option: int | None) -> None:
         """Raises :class:`InputError` naming ``candidate`` when ``step`` has no option ``option`` (None: always fine)."""
         made = self.options(step)
         if option is not None and not 1 <= option <= made:
+            hint = f"see the options in story/{step}.json"
+            if step == "scenes" and made == 1:
+                hint = "scenes answers one list unless STORYREEL_STORY_SCENE_OPTIONS=1 (then make again: three lists to pick from)"
             raise InputError(f"{step} has no option {option}; its options: {', '.join(map(str, range(1, made + 1))) or 'none yet'}",
-                             field="candidate", hint=f"see the options in story/{step}.json")
+                             field="candidate", hint=hint)
 
     def pick(self, step: str, option: int | None) -> bool:
         """Record a person's pick of ``step``'s option (None: option 1 again) in ``story/picks.json``; False when it
@@ -129,12 +138,12 @@ class StoryCtx:
     def scene_ids(self) -> list[str]:
         """The scenes' unit names (``scene-1`` …), once ``scenes`` has run; [] before."""
         try:
-            return [f"scene-{i + 1}" for i in range(len(self.read("scenes")["scenes"]))]
+            return [f"scene-{i + 1}" for i in range(len(self.scene_list()))]
         except (OSError, ValueError, KeyError):
             return []
 
     def scene(self, unit: str) -> dict:
-        return self.read("scenes")["scenes"][int(unit.removeprefix("scene-")) - 1]
+        return self.scene_list()[int(unit.removeprefix("scene-")) - 1]
 
     def scene_components(self, unit: str) -> list[dict]:
         name = self.scene(unit)["name"]
@@ -154,25 +163,30 @@ class _Step(Stage[StoryCtx]):
     def context(self, ctx: StoryCtx, unit: str) -> dict:
         raise NotImplementedError
 
+    def answer_step(self, ctx: StoryCtx) -> str:
+        """The step the writer answers (its DTOs): the stage's own, unless a setting asks for its options."""
+        return self.step
+
     def recipe(self, ctx: StoryCtx, unit: str) -> RecipeParts:
         picks = ctx.picks()
-        return RecipeParts(provider=f"{ctx.writer.identity(self.step)}@{ctx.writer.code_version}",
+        return RecipeParts(provider=f"{ctx.writer.identity(self.answer_step(ctx))}@{ctx.writer.code_version}",
                            params={"prompt": ctx.prompt if self.step in ("lore", "narrative") else None,
                                    "picks": {k: picks[k] for k in self.picks_used}})
 
     def run(self, ctx: StoryCtx, unit: str) -> NodeOutput:
         from storyreel.store.ledger import hold
 
-        context_model, _ = STEPS[self.step]
+        step = self.answer_step(ctx)
+        context_model, _ = STEPS[step]
         context = context_model.model_validate(self.context(ctx, unit))
         writer = ctx.writer
-        with hold(ctx.ledger, f"{self.name}[{unit}]", writer.identity(self.step).split("|")[0], lambda: writer.estimate(self.step, context),
+        with hold(ctx.ledger, f"{self.name}[{unit}]", writer.identity(step).split("|")[0], lambda: writer.estimate(step, context),
                   paid=writer.paid) as held:
-            answer, tokens, cost = writer.reply(self.step, context)
+            answer, tokens, cost = writer.reply(step, context)
             held.commit(cost)
         out = ctx.file(self.step, unit)
         out.parent.mkdir(parents=True, exist_ok=True)
-        record = {**answer.model_dump(mode="json"), "provider": writer.identity(self.step), "tokens": tokens, "cost_usd": cost}
+        record = {**answer.model_dump(mode="json"), "provider": writer.identity(step), "tokens": tokens, "cost_usd": cost}
         atomic_write_text(out, json.dumps(record, indent=2, ensure_ascii=False) + "\n")
         return NodeOutput(files=[out], details={"provider": writer.identity(self.step), "tokens": tokens}, cost_usd=cost, versioned=[out])
 
@@ -200,10 +214,16 @@ class NarrativeStage(_Step):
 
 
 class ScenesStage(_Step):
+    """``scenes[story]``: the scene list — or, with the setting ``story_scene_options``, three scene lists to pick from
+    (step ``scenes_options``, kept in the same file)."""
+
     name: ClassVar[str] = "scenes"
     code_version: ClassVar[str] = "scenes/1"
     step = "scenes"
     picks_used = ("lore", "narrative")
+
+    def answer_step(self, ctx: StoryCtx) -> str:
+        return "scenes_options" if ctx.scene_options else "scenes"
 
     def inputs(self, ctx: StoryCtx, unit: str) -> list[Node]:
         return [Node("lore", UNIT), Node("narrative", UNIT)]
@@ -216,20 +236,20 @@ class ComponentsStage(_Step):
     name: ClassVar[str] = "components"
     code_version: ClassVar[str] = "components/1"
     step = "components"
-    picks_used = ("narrative",)
+    picks_used = ("narrative", "scenes")
 
     def inputs(self, ctx: StoryCtx, unit: str) -> list[Node]:
         return [Node("narrative", UNIT), Node("scenes", UNIT)]
 
     def context(self, ctx: StoryCtx, unit: str) -> dict:
-        return {"narrative": _strip(ctx.chosen("narrative")), "scenes": ctx.read("scenes")["scenes"]}
+        return {"narrative": _strip(ctx.chosen("narrative")), "scenes": ctx.scene_list()}
 
 
 class StageShotStage(_Step):
     name: ClassVar[str] = "stage_shot"
     code_version: ClassVar[str] = "stage-shot/1"
     step = "stage_shot"
-    picks_used = ("lore",)
+    picks_used = ("lore", "scenes")
     max_workers: ClassVar[int] = 4
 
     def units(self, ctx: StoryCtx) -> list[str]:
@@ -250,7 +270,7 @@ class ShotsStage(_Step):
     name: ClassVar[str] = "shots"
     code_version: ClassVar[str] = "shots/1"
     step = "shots"
-    picks_used = ("narrative",)
+    picks_used = ("narrative", "scenes")
     max_workers: ClassVar[int] = 4
 
     def units(self, ctx: StoryCtx) -> list[str]:
@@ -312,7 +332,7 @@ def assemble(ctx: StoryCtx) -> tuple[Storyboard, StorySpec]:
     chapters = [Chapter(chapter_id="title", title=title, shots=[Shot(
         shot_id="title-01", narration=f"{title}.", camera_move="zoom_in",
         visual=Visual(type="title_card", description=title))])]
-    scenes = ctx.read("scenes")["scenes"]
+    scenes = ctx.scene_list()
     for i, scene in enumerate(scenes, start=1):
         shots = ctx.read("shots", f"scene-{i}")["shots"]
         scene["stage_setting_shot"] = _strip(ctx.read("stage_shot", f"scene-{i}"))
@@ -331,7 +351,9 @@ def assemble(ctx: StoryCtx) -> tuple[Storyboard, StorySpec]:
     except ValueError as exc:
         raise InputError(f"the story's steps cannot make a valid storyboard: {exc}", field="story") from None
     picks = ctx.picks()
+    scene_record = ctx.read("scenes")
     spec = StorySpec(prompt=ctx.prompt, lore_options=ctx.read("lore")["options"], narrative_options=ctx.read("narrative")["options"],
+                     scene_options=[o["scenes"] for o in scene_record["options"]] if "options" in scene_record else None,
                      picks=picks, components=components, scenes=scenes)
     return board, spec
 

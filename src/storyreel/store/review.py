@@ -125,8 +125,10 @@ def story(paths: ProjectPaths, board: Storyboard | None) -> dict | None:
         return None
     picks = read_json(folder / "picks.json") or {}
     steps = {}
-    for step in ("lore", "narrative"):
+    for step in ("lore", "narrative", "scenes"):
         options = (read_json(folder / f"{step}.json") or {}).get("options") or []
+        if step == "scenes":  # options only with the setting story_scene_options: each shown as its scenes' names
+            options = [{"scenes": " · ".join(sc.get("name", "") for sc in o.get("scenes", []))} for o in options]
         chosen = min(int(picks.get(step, 1)), len(options)) if options else None
         steps[step] = {"options": options, "chosen": chosen}
     components = [{"entity_id": e.entity_id, "name": e.name, "kind": e.kind, "description": e.description,

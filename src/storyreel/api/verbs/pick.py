@@ -31,7 +31,7 @@ class Pick(Verb[PickRequest, RunResult]):
 
     def check(self, project: Project, request: PickRequest) -> None:
         if request.shot_id in PICKABLE:  # a story step's option (issue 27): lore, narrative, scenes
-            StoryCtx.load(project.paths, story_writer(project.ws.settings)).check_option(request.shot_id, request.candidate)
+            StoryCtx.load(project.paths, story_writer(project.ws.settings), scene_options=project.ws.settings.story_scene_options).check_option(request.shot_id, request.candidate)
             return
         board = project.storyboard()
         try:
@@ -44,7 +44,7 @@ class Pick(Verb[PickRequest, RunResult]):
 
     def prepare(self, project: Project, request: PickRequest, executor: Executor) -> RunResult | None:
         if request.shot_id in PICKABLE:
-            story = StoryCtx.load(project.paths, story_writer(project.ws.settings))
+            story = StoryCtx.load(project.paths, story_writer(project.ws.settings), scene_options=project.ws.settings.story_scene_options)
             story.ledger = project.ledger
             story.pick(request.shot_id, request.candidate)
             if request.render:  # the steps that depend on the pick, then (step 7) what depends on the new storyboard

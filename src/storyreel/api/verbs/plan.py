@@ -50,7 +50,8 @@ class Planning:
             self.title = pid
             self.story = StoryCtx(self.project.paths, source.text, story_writer(settings),
                                   SourceInfo(kind="story", name=source.name, sha256=source.sha256), language=request.language,
-                                  aspect_ratio=request.aspect_ratio, ledger=self.project.ledger)
+                                  aspect_ratio=request.aspect_ratio, ledger=self.project.ledger,
+                                  scene_options=settings.story_scene_options)
             return
         if source.kind == "chapters":
             board: Storyboard | None = _valid(lambda: _imported(source, request), source)

@@ -30,7 +30,7 @@ def project_status(project: Project) -> list[NodeStatus]:
     board = project.storyboard()
     executor = project.executor()
     if board.source.kind == "story":  # every story step, the storyboard's assembly last (issue 27)
-        plan = executor.evaluate(list(STORY_STAGES), StoryCtx.load(project.paths, story_writer(project.ws.settings)), execute=False)
+        plan = executor.evaluate(list(STORY_STAGES), StoryCtx.load(project.paths, story_writer(project.ws.settings), scene_options=project.ws.settings.story_scene_options), execute=False)
     else:
         plan = executor.evaluate([PlanStage()], _plan_ctx(project, board.source.kind), execute=False)
     report = project.evaluate(MEDIA_STAGES, project.context(board=board), execute=False, executor=executor)

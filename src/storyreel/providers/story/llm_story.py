@@ -22,6 +22,8 @@ INSTRUCTIONS = {
                  "acts (beginning, middle, end) around one protagonist. Make the options really differ.",
     "scenes": "You are a storyboard writer. Split the narrative into three to six scenes, in order: each one place and moment, "
               "with what happens and a rough visual sketch.",
+    "scenes_options": f"You are a storyboard writer. Split the narrative into scenes in {OPTIONS} different ways (three to six "
+                      "scenes each, in order): each scene one place and moment, with what happens and a rough visual sketch.",
     "components": "You are a production designer. List every character, prop and place that appears in the scenes, each with "
                   "a visual description precise enough to draw it alone and the names of the scenes it appears in.",
     "stage_shot": "You are a director of photography. Describe the wide establishing picture of this scene: the place, the "
@@ -29,8 +31,8 @@ INSTRUCTIONS = {
     "shots": "You are a storyboard artist. Break the scene into two to four shots: for each, what the picture shows, the "
              "narrator's words over it, the camera move, and the names of the components in it.",
 }
-MAX_TOKENS = {"lore": 3000, "narrative": 4000, "scenes": 4000, "components": 4000, "stage_shot": 1200, "shots": 3000}
-TEMPERATURE = {"lore": 0.9, "narrative": 0.9, "scenes": 0.6, "components": 0.4, "stage_shot": 0.5, "shots": 0.6}
+MAX_TOKENS = {"lore": 3000, "narrative": 4000, "scenes": 4000, "scenes_options": 9000, "components": 4000, "stage_shot": 1200, "shots": 3000}
+TEMPERATURE = {"lore": 0.9, "narrative": 0.9, "scenes": 0.6, "scenes_options": 0.8, "components": 0.4, "stage_shot": 0.5, "shots": 0.6}
 
 
 class LlmStory:
@@ -47,7 +49,7 @@ class LlmStory:
 
     def identity(self, step: str) -> str:
         """The step's model and reasoning (part of its node's key: changing either re-runs the step)."""
-        return f"{self.llms[step].provider_id}|thinking={self.thinking.get(step)}"
+        return f"{self.llms[step].provider_id}|thinking={self.thinking.get(step.removesuffix('_options'))}"
 
     def estimate(self, step: str, context: BaseModel) -> float:
         """Upper bound in USD of the step's call (its instructions, context and schema in, ``MAX_TOKENS`` out)."""
@@ -60,7 +62,8 @@ class LlmStory:
         _, output = STEPS[step]
         user = f"Context (JSON):\n{context.model_dump_json(indent=2)}"
         answer, tokens, cost = self.llms[step].run(INSTRUCTIONS[step], user, output, temperature=TEMPERATURE[step],
-                                                   max_tokens=MAX_TOKENS[step], model=self.model, thinking=self.thinking.get(step))
+                                                   max_tokens=MAX_TOKENS[step], model=self.model,
+                                                   thinking=self.thinking.get(step.removesuffix("_options")))
         return answer, tokens, cost
 
 
@@ -78,7 +81,7 @@ def writer(settings: Any, model: Any = None) -> Any:
         return LocalStory()
     llms = {}
     for step in STEPS:
-        name = settings.story_step_llms.get(step, settings.story_llm)
+        name = settings.story_step_llms.get(step.removesuffix("_options"), settings.story_llm)
         llm = resolve("llm", name, settings)
         if not getattr(llm, "runs_agents", False):
             raise ConfigError(f"story step {step}: {name} cannot answer structured output", hint="set STORYREEL_STORY_LLM to VENDOR:MODEL")

@@ -114,6 +114,16 @@ class LocalStory:
                                       f"{n['protagonist']} in the foreground."}
                            for i, (name, text) in enumerate(beats)]}
 
+    def _scenes_options(self, c: dict) -> dict:
+        """Three scene lists: the three acts; the acts with a journey between the trouble and the end; the story told
+        from its turning point (the trouble first, then how it began, then the end)."""
+        acts = self._scenes(c)["scenes"]
+        n = c["narrative"]
+        journey = {"name": "The journey", "description": f"{n['protagonist']} sets out across the {_cast_from(n)['place']}. "
+                   "Every step takes longer than it should.", "sketch": f"A long path, late afternoon; {n['protagonist']} small in the frame."}
+        return {"options": [{"scenes": acts}, {"scenes": [acts[0], acts[1], journey, acts[2]]},
+                            {"scenes": [acts[1], {**acts[0], "name": "How it began"}, acts[2]]}]}
+
     def _components(self, c: dict) -> dict:
         n = c["narrative"]
         cast = _cast_from(n)

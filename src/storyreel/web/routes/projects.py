@@ -240,7 +240,7 @@ def update_video(request: Request, project: PageProject, user: PageUser, ws: Ws)
 
 
 class StoryPick(BaseModel):
-    step: str = Field(pattern="^(lore|narrative)$", description="The story step: lore or narrative.")
+    step: str = Field(pattern="^(lore|narrative|scenes)$", description="The story step: lore, narrative or scenes (with scene options).")
     option: int | None = Field(ge=1, le=8, description="The option (from 1); null: option 1 again.")
 
 
@@ -261,8 +261,8 @@ def story_pick_json(body: StoryPick, project: ApiProject) -> dict:
 def story_pick(request: Request, project: PageProject, user: PageUser, step: Annotated[str, Form(max_length=20)] = "",
                option: Annotated[str, Form(max_length=3)] = "") -> Response:
     """The story options' "Use this": the pick is kept and the stale panel offers "Update video"."""
-    if step not in ("lore", "narrative") or not option.isdigit():
-        return error_page(request, 422, "Not picked", "pick one of the options shown (lore or narrative, a number)")
+    if step not in ("lore", "narrative", "scenes") or not option.isdigit():
+        return error_page(request, 422, "Not picked", "pick one of the options shown (lore, narrative or scenes, a number)")
     try:
         _story_pick(project, step, int(option))
     except api.ProjectBusy as exc:
