@@ -167,9 +167,8 @@ class LocalStory:
 # ------------------------------------------------------------------------------------------ the prompt's words
 def _cast(prompt: str) -> dict[str, Any]:
     """The prompt's hero, other character, thing and place, and its premise (the prompt as a clause). Nouns are the
-    words after a determiner ("a fox", "the cheese", "of glass"); a thing is preferred when the art can draw it."""
-    from storyreel.providers.image.art import match_subjects
-
+    words after a determiner ("a fox", "the cheese", "of glass"); the thing is the first that is not a person, an
+    animal, a place or a word too vague to draw ("piece", "way")."""
     words = re.findall(r"[A-Za-z][A-Za-z'-]*", prompt)
     lower = [w.lower() for w in words]
     names = [w for i, w in enumerate(words) if w[0].isupper() and i > 0 and lower[i - 1] not in DETERMINERS
@@ -185,12 +184,11 @@ def _cast(prompt: str) -> dict[str, Any]:
     animals = [n for n in nouns if n in ANIMALS] + [w for w in lower if w in ANIMALS and w not in nouns]
     place = next((w for w in lower if w in PLACES), None)
     things = [n for n in nouns if n not in ANIMALS and n.rstrip("s") not in PERSON_WORDS and n not in PLACES and n not in STOP]
-    drawn = [t for t in things if match_subjects(t, "en", limit=1)]
     digest = int(hashlib.sha256(prompt.encode("utf-8")).hexdigest()[:8], 16)
     hero = names[0] if names else NAMES[digest % len(NAMES)]
     if person is None:
         person = animals.pop(0) if animals else "traveller"
-    return {"hero": hero, "person": person, "thing": (drawn or things or ["lantern"])[0], "other": animals[0] if animals else None,
+    return {"hero": hero, "person": person, "thing": (things or ["lantern"])[0], "other": animals[0] if animals else None,
             "place": place or PLACES[digest % len(PLACES)], "premise": prompt.strip().rstrip(".!?")[:300]}
 
 
