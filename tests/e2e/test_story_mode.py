@@ -123,6 +123,7 @@ def test_references_reach_a_vendor_that_takes_input_images(httpserver, tmp_path)
     shot_text = meta["prompt"]
     sent = next(n for t, n in zip(texts, images_sent, strict=True) if t == shot_text)
     assert sent == len(shot["visual"]["entities"]) + 1  # its components and the stage picture
+    assert meta["references_sent"][-1] == "the scene's stage-setting picture"  # provenance names what was sent
     names = sorted(p.name.split("_")[0] for p in (root / "images").glob("*_*_*.png"))
     assert {"component", "shot", "stage"} <= set(names)
 

@@ -203,3 +203,16 @@ def test_a_failed_shot_is_asked_of_the_fallback_model_but_never_after_a_lost_ans
     with pytest.raises(Exception, match="no answer within the timeout"):
         project.run(list(IMAGE_STAGES), ctx)
     assert len(backup.history) == 1  # the fallback was not asked
+
+
+def test_a_provider_without_input_images_gets_the_description_and_provenance_says_so(project):
+    data = project.board.model_dump(mode="json")
+    data["entities"] = [{"entity_id": "hare", "kind": "character", "name": "Hare", "description": "a brown hare"}]
+    data["chapters"][0]["shots"][1]["visual"]["entities"] = ["hare"]
+    project.board = type(project.board).model_validate(data)
+    images = FakeImages()  # takes no input images
+    ctx = project.ctx(image=images, llm=FakeLlm())
+    project.run(list(IMAGE_STAGES), ctx)
+    meta = json.loads(ctx.paths.candidate_meta("ch01-s02", 1).read_text())
+    assert meta["references_not_sent"].startswith("the provider takes no input images") and "references_sent" not in meta
+    assert all(not r.references for r in images.history)

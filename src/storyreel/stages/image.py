@@ -388,6 +388,9 @@ class ImageStage(Stage[ProjectContext]):
             "generation_method": method, "provider": provider.provider_id,
             "size": f"{request.width}x{request.height}", "mime_type": "image/png",
             "candidate": index, "seed": request.seed, "request_key": key, "candidate_key": key,
+            **({"references_sent": [r.label for r in request.references]} if request.references else {}),
+            **({"references_not_sent": "the provider takes no input images: the description only"}
+               if not provider.accepts_reference_images and shot.visual.entities else {}),
         }
 
     def _record_failure(self, ctx: ProjectContext, unit: str, index: int, provider: ImageGenService, method: str,
