@@ -18,10 +18,10 @@ from typing import ClassVar
 from storyreel.core.atomic import atomic_write_text
 from storyreel.core.hashing import hash_file, seed_for
 from storyreel.engine.graph import Node, NodeOutput, RecipeParts, Stage
-from storyreel.providers.base import ImageRequest, ReferenceImage, request_key
+from storyreel.providers.base import ImageRequest, ReferenceImage
 from storyreel.stages.context import ProjectContext
 from storyreel.stages.motion_prompt import read_motion_prompt
-from storyreel.stages.purchase import image_purchase
+from storyreel.stages.purchase import one_image
 
 
 def wants_end_frame(ctx: ProjectContext, unit: str) -> bool:
@@ -66,10 +66,7 @@ class EndFrameStage(Stage[ProjectContext]):
         provider, request = ctx.image_provider, self.request(ctx, unit)
         out = ctx.paths.end_frame(unit)
         out.parent.mkdir(parents=True, exist_ok=True)
-        if provider.paid:
-            result = image_purchase(ctx, f"end_frame[{unit}]", provider, request, request_key(provider.provider_id, provider.payload(request)), [out])[0]
-        else:
-            result = provider.generate(request, out)
+        result = one_image(ctx, f"end_frame[{unit}]", provider, request, out)
         sidecar = out.with_suffix(".json")
         atomic_write_text(sidecar, json.dumps({
             "shot_id": unit, "provider": provider.provider_id, "prompt": request.prompt, "end_state": request.description,

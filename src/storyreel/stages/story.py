@@ -245,43 +245,40 @@ class ComponentsStage(_Step):
         return {"narrative": _strip(ctx.chosen("narrative")), "scenes": ctx.scene_list()}
 
 
-class StageShotStage(_Step):
-    name: ClassVar[str] = "stage_shot"
-    code_version: ClassVar[str] = "stage-shot/1"
-    step = "stage_shot"
-    picks_used = ("lore", "scenes")
+class _SceneStep(_Step):
+    """A step run once per scene (``scene-1`` …), the scenes in parallel."""
+
     max_workers: ClassVar[int] = 4
 
     def units(self, ctx: StoryCtx) -> list[str]:
         return ctx.scene_ids()
 
-    def inputs(self, ctx: StoryCtx, unit: str) -> list[Node]:
-        return [Node("lore", UNIT), Node("scenes", UNIT), Node("components", UNIT)]
-
     def recipe(self, ctx: StoryCtx, unit: str) -> RecipeParts:
         base = super().recipe(ctx, unit)
         return RecipeParts(provider=base.provider, params={**base.params, "scene": unit})
+
+
+class StageShotStage(_SceneStep):
+    name: ClassVar[str] = "stage_shot"
+    code_version: ClassVar[str] = "stage-shot/1"
+    step = "stage_shot"
+    picks_used = ("lore", "scenes")
+
+    def inputs(self, ctx: StoryCtx, unit: str) -> list[Node]:
+        return [Node("lore", UNIT), Node("scenes", UNIT), Node("components", UNIT)]
 
     def context(self, ctx: StoryCtx, unit: str) -> dict:
         return {"lore": _strip(ctx.chosen("lore")), "scene": ctx.scene(unit), "components": ctx.scene_components(unit)}
 
 
-class ShotsStage(_Step):
+class ShotsStage(_SceneStep):
     name: ClassVar[str] = "shots"
     code_version: ClassVar[str] = "shots/1"
     step = "shots"
     picks_used = ("narrative", "scenes")
-    max_workers: ClassVar[int] = 4
-
-    def units(self, ctx: StoryCtx) -> list[str]:
-        return ctx.scene_ids()
 
     def inputs(self, ctx: StoryCtx, unit: str) -> list[Node]:
         return [Node("narrative", UNIT), Node("scenes", UNIT), Node("components", UNIT), Node("stage_shot", unit)]
-
-    def recipe(self, ctx: StoryCtx, unit: str) -> RecipeParts:
-        base = super().recipe(ctx, unit)
-        return RecipeParts(provider=base.provider, params={**base.params, "scene": unit})
 
     def context(self, ctx: StoryCtx, unit: str) -> dict:
         return {"narrative": _strip(ctx.chosen("narrative")), "scene": ctx.scene(unit),

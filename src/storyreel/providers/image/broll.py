@@ -233,15 +233,12 @@ FOCUS = {  # where the Ken Burns move ends up looking (fractions of width, heigh
 }
 
 
-def draw_subjects(base: Image.Image, subjects: list, pal: Palette, rng: random.Random, camera_move: str,  # noqa: ANN001
-                  band: tuple[float, float] | None = None) -> Image.Image:
-    """Compose matched artworks (:class:`storyreel.providers.image.art.Subject`) over a b-roll background:
-    the first, the hero, large on a soft disc of the palette where the camera move ends; up to two more
-    smaller beside it (under it on a vertical frame). The hero stays inside ``band`` = (top, bottom) in
-    pixels — the layout's text area, clear of caption banners, lower thirds and subtitles (default: the
-    title-safe height). Returns an RGBA image."""
-    from storyreel.providers.image.art import art_image
-
+def disc_spots(base: Image.Image, pal: Palette, rng: random.Random, camera_move: str, count: int,
+               band: tuple[float, float] | None = None) -> tuple[Image.Image, list[tuple[float, float, int]]]:
+    """Where up to three pictures go on a b-roll frame: the hero (first) large where the camera move ends, with a glow
+    behind it; up to two more smaller beside it (under it on a vertical frame). The hero stays inside ``band`` = (top,
+    bottom) in pixels — the layout's text area, clear of caption banners, lower thirds and subtitles (default: the
+    title-safe height). Returns the frame with the glow and ``[(x, y, size)]``, the hero first."""
     w, h = base.size
     s = min(w, h)
     fx, fy = FOCUS.get(camera_move, FOCUS["zoom_in"])
@@ -255,8 +252,17 @@ def draw_subjects(base: Image.Image, subjects: list, pal: Palette, rng: random.R
         cy = min(max(cy, top + hero * 0.56), bottom - hero * 0.56)
     base = _glow(base, pal, rng, cx, cy, hero * 0.55, color=mix(pal.accent, pal.bg2, 0.35))
     spots = _supporting_spots(w, h, cx, cy, hero, rng)
-    placed = [(subjects[0], cx, cy, hero)] + [(sub, x, y, int(hero * 0.42)) for sub, (x, y) in zip(subjects[1:3], spots)]
-    for subject, x, y, size in reversed(placed):  # the hero last: on top
+    return base, [(cx, cy, hero)] + [(x, y, int(hero * 0.42)) for x, y in spots][: max(0, min(count, 3) - 1)]
+
+
+def draw_subjects(base: Image.Image, subjects: list, pal: Palette, rng: random.Random, camera_move: str,  # noqa: ANN001
+                  band: tuple[float, float] | None = None) -> Image.Image:
+    """Compose matched artworks (:class:`storyreel.providers.image.art.Subject`) over a b-roll background, each on a
+    soft disc of the palette, laid out by :func:`disc_spots`. Returns an RGBA image."""
+    from storyreel.providers.image.art import art_image
+
+    base, spots = disc_spots(base, pal, rng, camera_move, len(subjects), band)
+    for subject, (x, y, size) in reversed(list(zip(subjects, spots, strict=False))):  # the hero last: on top
         base = _disc(base, pal, x, y, size)
         art = art_image(subject.art, size)
         base.alpha_composite(art, (int(x - size / 2), int(y - size / 2)))

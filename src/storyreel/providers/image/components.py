@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
-from storyreel.media.typography import font, mix
+from storyreel.media.typography import font
 
 SHEET_BG = (246, 244, 239)
 KIND_GROUPS = {"character": ("people-body", "animals-nature"), "product": ("objects", "food-drink", "extras-openmoji", "activities"),
@@ -81,23 +81,10 @@ def draw_components(base: Image.Image, sheets: list[Path], pal, rng: random.Rand
     """``base`` (RGBA) with the pictures of ``sheets`` (component sheets, the hero first) on discs, laid out like the
     matched art of a b-roll frame (:func:`storyreel.providers.image.broll.draw_subjects`): the hero large where the
     camera move ends, up to two more beside or under it. Returns an RGBA image."""
-    from storyreel.providers.image.broll import FOCUS, _disc, _glow, _supporting_spots
+    from storyreel.providers.image.broll import _disc, disc_spots
 
-    w, h = base.size
-    s = min(w, h)
-    fx, fy = FOCUS.get(camera_move, FOCUS["zoom_in"])
-    top, bottom = band or (h * 0.05, h * 0.95)
-    if h > w:
-        hero = int(min(w * 0.52, (bottom - top) * 0.45))
-        cx, cy = w * 0.5, top + hero * 0.56
-    else:
-        hero = int(min(s * 0.46, (bottom - top) * 0.88))
-        cx, cy = w * fx, h * fy
-        cy = min(max(cy, top + hero * 0.56), bottom - hero * 0.56)
-    base = _glow(base, pal, rng, cx, cy, hero * 0.55, color=mix(pal.accent, pal.bg2, 0.35))
-    spots = _supporting_spots(w, h, cx, cy, hero, rng)
-    placed = [(sheets[0], cx, cy, hero)] + [(p, x, y, int(hero * 0.42)) for p, (x, y) in zip(sheets[1:3], spots, strict=False)]
-    for path, x, y, size in reversed(placed):
+    base, spots = disc_spots(base, pal, rng, camera_move, len(sheets), band)
+    for path, (x, y, size) in reversed(list(zip(sheets, spots, strict=False))):  # the hero last: on top
         base = _disc(base, pal, x, y, size)
         base.alpha_composite(_picture(path, size), (int(x - size / 2), int(y - size / 2)))
     return base

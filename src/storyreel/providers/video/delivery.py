@@ -16,6 +16,31 @@ MAX_CLIP_BYTES = 512 * 2**20
 END_FIELDS = ("end_image", "last_frame_image", "last_frame", "end_frame_image", "end_image_url", "tail_image_url", "last_frame_url",
               "end_frame")
 """Names models use for the last frame, tried in order when a capability table's name is not in a model's schema."""
+def schema_fields(provider_id: str, start: str, end: str | None, props: dict, table: str) -> str | None:
+    """Check a model's input schema (``props``: its input properties) against a capability table's frame fields: the
+    end-frame field to send — the table's, else another name from :data:`END_FIELDS` the schema has, else None.
+    Raises :class:`~storyreel.core.errors.ConfigError` when the schema lacks the start-frame field (``table``: the
+    module to update)."""
+    from storyreel.core.errors import ConfigError
+
+    if start not in props:
+        raise ConfigError(f"{provider_id}: the model takes no {start!r} image (its inputs: {', '.join(sorted(props))})",
+                          hint=f"update MODELS in {table}")
+    return end if end in props else next((f for f in END_FIELDS if f in props), None)
+
+
+def schema_durations(props: dict) -> tuple[tuple[int, ...], bool] | None:
+    """The lengths a model's schema lists for ``duration`` (``enum`` of ``5``, ``"5"`` or ``"6s"``), seconds, and
+    whether they are written with an ``s``; None when it lists none."""
+    import re
+
+    enum = (props.get("duration") or {}).get("enum")
+    if not isinstance(enum, list) or not enum:
+        return None
+    parsed = sorted(int(m.group(1)) for d in enum if (m := re.fullmatch(r"(\d+)s?", str(d))))
+    return (tuple(parsed), any(str(d).endswith("s") for d in enum)) if parsed else None
+
+
 def data_uri(image: ReferenceImage) -> str:
     """``data:image/png|jpeg;base64,…`` of an image file (vendors cannot fetch a local URL)."""
     data = Path(image.path).read_bytes()

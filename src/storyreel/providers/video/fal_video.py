@@ -37,7 +37,7 @@ from storyreel.core.errors import ConfigError, MalformedResponse, ProviderError,
 from storyreel.providers.base import JobLog, JobState, Received, VideoRequest
 from storyreel.providers.connection import CONNECTIONS
 from storyreel.providers.http import poll_waits
-from storyreel.providers.video.delivery import END_FIELDS, HttpVideoProvider, data_uri
+from storyreel.providers.video.delivery import HttpVideoProvider, data_uri, schema_durations, schema_fields
 
 SCHEMA_URL = "https://fal.ai/api/openapi/queue/openapi.json"
 STATES = {"IN_QUEUE": JobState.QUEUED, "IN_PROGRESS": JobState.RUNNING, "COMPLETED": JobState.SUCCEEDED}
@@ -131,16 +131,11 @@ class FalVideo(HttpVideoProvider):
         if props is None:
             return
         spec = self.spec
-        if spec.start not in props:
-            raise ConfigError(f"fal:{self.model}: the model takes no {spec.start!r} image (its inputs: {', '.join(sorted(props))})",
-                              hint="update MODELS in providers/video/fal_video.py")
-        end = spec.end if spec.end in props else next((f for f in END_FIELDS if f in props), None)
+        end = schema_fields(self.provider_id, spec.start, spec.end, props, "providers/video/fal_video.py")
         durations, fmt = spec.durations, spec.duration_format
-        enum = (props.get("duration") or {}).get("enum")
-        if isinstance(enum, list) and enum:
-            parsed = sorted(int(m.group(1)) for d in enum if (m := re.fullmatch(r"(\d+)s?", str(d))))
-            if parsed:
-                durations, fmt = tuple(parsed), "{d}s" if any(str(d).endswith("s") for d in enum) else "{d}"
+        listed = schema_durations(props)
+        if listed:
+            durations, fmt = listed[0], "{d}s" if listed[1] else "{d}"
         self.spec = replace(spec, end=end, durations=durations, duration_format=fmt,
                             audio_flag=spec.audio_flag if spec.audio_flag in props else None,
                             negative=spec.negative and "negative_prompt" in props, ratio=spec.ratio and "aspect_ratio" in props)

@@ -24,7 +24,7 @@ from storyreel.core.errors import ConfigError
 from storyreel.providers.base import JobLog, Received, VideoRequest
 from storyreel.providers.connection import CONNECTIONS
 from storyreel.providers.replicate import DEDUPLICATION, Predictions
-from storyreel.providers.video.delivery import END_FIELDS, HttpVideoProvider, data_uri
+from storyreel.providers.video.delivery import HttpVideoProvider, data_uri, schema_durations, schema_fields
 
 SOURCE = "the models' API schemas on replicate.com, as summarized in issue 26 (read 2026-12; re-check before relying on them)"
 
@@ -109,14 +109,9 @@ class ReplicateVideo(HttpVideoProvider):
         if not isinstance(props, dict) or not props:
             return
         spec = self.spec
-        if spec.start not in props:
-            raise ConfigError(f"{self.provider_id}: the model takes no {spec.start!r} image (its inputs: {', '.join(sorted(props))})",
-                              hint="update MODELS in providers/video/replicate_video.py")
-        end = spec.end if spec.end in props else next((f for f in END_FIELDS if f in props), None)
-        durations = spec.durations
-        enum = (props.get("duration") or {}).get("enum")
-        if durations is not None and isinstance(enum, list) and enum:
-            durations = tuple(sorted(int(d) for d in enum if str(d).isdigit())) or durations
+        end = schema_fields(self.provider_id, spec.start, spec.end, props, "providers/video/replicate_video.py")
+        listed = schema_durations(props)
+        durations = listed[0] if listed and spec.durations is not None else spec.durations
         audio = spec.audio_flag if spec.audio_flag in props else None
         self.spec = replace(spec, end=end, durations=durations, audio_flag=audio)
 

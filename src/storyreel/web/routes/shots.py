@@ -120,16 +120,17 @@ async def edit(project_id: str, shot_id: str, request: Request, user: PageUser, 
                                                  error=error, saved=error is None, cleared=cleared))
 
 
-@pages.post("/pick")
-def pick(shot_id: str, request: Request, project: PageProject, user: PageUser, ws: Ws,
-         candidate: Annotated[str, Form()] = "auto") -> Response:
-    """Use one candidate as the shot's image (``auto``: the best ranked); the stale panel then offers "Update video"."""
-    chosen = None if candidate == "auto" else int(candidate) if candidate.isdigit() and len(candidate) < 4 else -1
+def _pick_card(request: Request, project: api.Project, user_id: int, ws: api.Workspace, shot_id: str, value: str, *,
+               clip: bool) -> Response:
+    """A pick from the shot's card: ``value`` a number or ``auto``; with HTMX the card again (saying which one the next
+    update uses: the selection record still shows the last choice), else a redirect, or the error page."""
+    what = "an attempt" if clip else "a candidate"
+    chosen = None if value == "auto" else int(value) if value.isdigit() and len(value) < 4 else -1
     error, status_code = None, 422
     try:
         if chosen == -1:
-            raise InputError(f"{candidate[:20]!r} is not a candidate number", field="candidate")
-        _pick(project, shot_id, chosen)
+            raise InputError(f"{value[:20]!r} is not {what} number", field="candidate")
+        _pick(project, shot_id, chosen, clip=clip)
     except api.ProjectBusy as exc:
         error, status_code = f"{exc} — pick again when it is done", 409
     except InputError as exc:
@@ -138,31 +139,23 @@ def pick(shot_id: str, request: Request, project: PageProject, user: PageUser, w
         if error is None:
             return RedirectResponse(f"/projects/{project.id}#shot-{shot_id}", 303)
         return error_page(request, status_code, "Not picked", error)
-    # the selection record still shows the last choice: say which one the next update uses
-    return _card(request, ws, user.id, project.id, shot_id, error, {"pending_pick": chosen or "auto"} if error is None else {},
-                 status_code=status_code, pick_error=error)
+    pending = {"pending_clip" if clip else "pending_pick": chosen or "auto"} if error is None else {}
+    return _card(request, ws, user_id, project.id, shot_id, error, pending, status_code=status_code,
+                 **{"clip_error" if clip else "pick_error": error})
+
+
+@pages.post("/pick")
+def pick(shot_id: str, request: Request, project: PageProject, user: PageUser, ws: Ws,
+         candidate: Annotated[str, Form()] = "auto") -> Response:
+    """Use one candidate as the shot's image (``auto``: the best ranked); the stale panel then offers "Update video"."""
+    return _pick_card(request, project, user.id, ws, shot_id, candidate, clip=False)
 
 
 @pages.post("/pick-clip")
 def pick_clip(shot_id: str, request: Request, project: PageProject, user: PageUser, ws: Ws,
               attempt: Annotated[str, Form()] = "auto") -> Response:
     """Use one vendor clip attempt in the video (``auto``: the best scored); the stale panel then offers "Update video"."""
-    chosen = None if attempt == "auto" else int(attempt) if attempt.isdigit() and len(attempt) < 3 else -1
-    error, status_code = None, 422
-    try:
-        if chosen == -1:
-            raise InputError(f"{attempt[:20]!r} is not an attempt number", field="candidate")
-        _pick(project, shot_id, chosen, clip=True)
-    except api.ProjectBusy as exc:
-        error, status_code = f"{exc} — pick again when it is done", 409
-    except InputError as exc:
-        error = exc.message
-    if not request.headers.get("hx-request"):
-        if error is None:
-            return RedirectResponse(f"/projects/{project.id}#shot-{shot_id}", 303)
-        return error_page(request, status_code, "Not picked", error)
-    return _card(request, ws, user.id, project.id, shot_id, error, {"pending_clip": chosen or "auto"} if error is None else {},
-                 status_code=status_code, clip_error=error)
+    return _pick_card(request, project, user.id, ws, shot_id, attempt, clip=True)
 
 
 @pages.get("/provenance")
