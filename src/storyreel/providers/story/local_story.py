@@ -179,7 +179,8 @@ def _cast(prompt: str) -> dict[str, Any]:
             j = i + 1
             while j + 1 < len(lower) and lower[j] in ADJECTIVES:
                 j += 1
-            nouns.append(lower[j])
+            if lower[j] not in DETERMINERS and len(lower[j]) >= 3:
+                nouns.append(lower[j])
     person = next((w for w in lower if w.rstrip("s") in PERSON_WORDS), None)
     animals = [n for n in nouns if n in ANIMALS] + [w for w in lower if w in ANIMALS and w not in nouns]
     place = next((w for w in lower if w in PLACES), None)
