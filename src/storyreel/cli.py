@@ -459,6 +459,83 @@ def pick(
 
 @app.command()
 @reports_errors
+def edit(
+    project: ProjectArg,
+    op: Annotated[str, typer.Argument(help="split | merge | move | delete | duplicate.")],
+    shot: Annotated[Optional[str], typer.Argument(help="The shot (merge: the first of the two).")] = None,
+    shot_b: Annotated[Optional[str], typer.Argument(help="merge: the shot right after it.")] = None,
+    at: Annotated[Optional[float], typer.Option("--at", help="split: seconds from the shot's start (cut at the nearest word).")] = None,
+    to: Annotated[Optional[int], typer.Option("--to", help="move: the position in the video, 1 = first.")] = None,
+    no_render: Annotated[bool, typer.Option("--no-render", help="Only change the storyboard (batch several edits; the next make renders).")] = False,
+    wait: Wait = True,
+    workspace: Workspace = None,
+    as_json: JsonOut = False,
+) -> None:
+    """Edit the video's shots — split, merge, move, delete, duplicate — then update the video (only what the edit
+    touched is made again). Every edit is a version: `storyreel undo`, `redo`, `versions`, `restore`."""
+    if op not in ("split", "merge", "move", "delete", "duplicate"):
+        raise InputError(f"{op!r} is not an edit", field="OP", hint="use split, merge, move, delete or duplicate")
+    _edit(as_json, project=project, op=op, shot_id=shot, other=shot_b, at=at, to=to, render=not no_render, wait=wait, workspace=workspace)
+
+
+def _edit(as_json: bool, **fields: object) -> None:
+    from storyreel import api
+
+    request = api.EditRequest.build(**fields)
+    with _progress(as_json) as progress:
+        result = api.edit(request, progress=progress)
+    if not request.render:
+        if as_json:
+            print(json.dumps({"project_id": request.project, "op": request.op, "rendered": False}))
+        else:
+            err.print(f"{request.op}: the storyboard is changed; the next make or render updates the video", highlight=False)
+        return
+    _report_run(result, as_json)
+
+
+@app.command()
+@reports_errors
+def undo(project: ProjectArg, no_render: Annotated[bool, typer.Option("--no-render")] = False, wait: Wait = True,
+         workspace: Workspace = None, as_json: JsonOut = False) -> None:
+    """Go back one version of the storyboard (the last edit undone) and update the video."""
+    _edit(as_json, project=project, op="undo", render=not no_render, wait=wait, workspace=workspace)
+
+
+@app.command()
+@reports_errors
+def redo(project: ProjectArg, no_render: Annotated[bool, typer.Option("--no-render")] = False, wait: Wait = True,
+         workspace: Workspace = None, as_json: JsonOut = False) -> None:
+    """Go forward one version (the last undo taken back) and update the video."""
+    _edit(as_json, project=project, op="redo", render=not no_render, wait=wait, workspace=workspace)
+
+
+@app.command()
+@reports_errors
+def restore(project: ProjectArg, version: Annotated[int, typer.Argument(help="The version, as `storyreel versions` lists them.")],
+            no_render: Annotated[bool, typer.Option("--no-render")] = False, wait: Wait = True, workspace: Workspace = None,
+            as_json: JsonOut = False) -> None:
+    """Make version N the current one again (recorded as a new version) and update the video from cache."""
+    _edit(as_json, project=project, op="restore", version=version, render=not no_render, wait=wait, workspace=workspace)
+
+
+@app.command()
+@reports_errors
+def versions(project: ProjectArg, workspace: Workspace = None, as_json: JsonOut = False) -> None:
+    """The project's versions: what made each, when, and which is current."""
+    from storyreel import api
+
+    listed = api.versions(project=project, workspace=workspace)
+    if as_json:
+        print(json.dumps({"project_id": project, "versions": listed}, ensure_ascii=False))
+        return
+    table = Table("version", "what", "at", "video", title=escape(f"versions of {project}"))
+    for v in listed:
+        table.add_row(f"{v['version']}{' ◀' if v['current'] else ''}", escape(v["what"]), v["at"], (v["video"] or "")[7:19])
+    Console().print(table)
+
+
+@app.command()
+@reports_errors
 def quality(project: ProjectArg, workspace: Workspace = None, as_json: JsonOut = False) -> None:
     """Per shot: the candidate images, their scores, the selected one and whether a person picked it."""
     from storyreel import api

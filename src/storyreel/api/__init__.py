@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from storyreel.api import runner
 from storyreel.api.requests import (
+    EditRequest,
     EnhanceRequest,
     ImagegenRequest,
     ListRequest,
@@ -45,10 +46,10 @@ LAZY: dict[str, str] = {
 }
 """Name → the module defining it, imported on first use (with the errors a caller maps: not found, busy)."""
 
-__all__ = ["CostReport", "EnhanceRequest", "ImagegenRequest", "ImagegenResult", "JobConflict", "ListRequest",
+__all__ = ["CostReport", "EditRequest", "EnhanceRequest", "ImagegenRequest", "ImagegenResult", "JobConflict", "ListRequest",
     "MakeRequest", "MakeResult", "NotFound", "PickRequest", "PlanRequest", "PlanResult", "Project",
     "ProjectBusy", "ProjectRequest", "QcRequest", "ReferenceRequest", "RenderRequest", "RunResult",
-    "Workspace", "cost", "enhance_prompt", "imagegen", "list_projects", "make", "pick", "plan", "qc",
+    "Workspace", "cost", "edit", "enhance_prompt", "imagegen", "list_projects", "make", "pick", "plan", "qc", "versions",
     "quality", "reference", "render", "status"]
 
 
@@ -96,6 +97,22 @@ def pick(request: PickRequest | None = None, *, progress: ProgressFn | None = No
     update the video. Raises :class:`~storyreel.core.errors.InputError` (exit 2) naming ``shot_id`` or
     ``candidate`` when it does not exist."""
     return runner.run("pick", request or PickRequest.build(**fields), progress)
+
+
+def edit(request: EditRequest | None = None, *, progress: ProgressFn | None = None, **fields: object) -> RunResult:
+    """One editing verb (``op``: split, merge, move, delete, duplicate, undo, redo, restore) on the storyboard, recorded
+    as a version, then — with ``render`` — the video updated, re-making only the nodes the edit touched. Raises
+    :class:`~storyreel.core.errors.InputError` (exit 2) naming the argument of an edit that cannot be made."""
+    return runner.run("edit", request or EditRequest.build(**fields), progress)
+
+
+def versions(request: ProjectRequest | None = None, **fields: object) -> list[dict]:
+    """The project's versions (``[{"version", "what", "at", "storyboard", "video", "current"}]``, oldest first)."""
+    from storyreel.api.session import Workspace
+    from storyreel.api.verbs.edit import versions as listed
+
+    request = request or ProjectRequest.build(**fields)
+    return listed(Workspace.open(request.workspace).existing(request.project))
 
 
 def reference(request: ReferenceRequest | None = None, **fields: object) -> Storyboard:

@@ -263,6 +263,20 @@ class PickRequest(ProjectRequest):
         return v
 
 
+class EditRequest(ProjectRequest):
+    """``storyreel edit PROJECT OP …``: one editing verb on the storyboard (issue 28), then the video brought up to date
+    unless ``render`` is False; ``undo``/``redo``/``restore`` move through the project's versions."""
+
+    op: Literal["split", "merge", "move", "delete", "duplicate", "undo", "redo", "restore"]
+    shot_id: Annotated[str, id_of("a shot")] | None = Field(default=None, description="The shot edited (merge: the first).")
+    other: Annotated[str, id_of("a shot")] | None = Field(default=None, description="merge: the shot merged into the first.")
+    at: float | None = Field(default=None, gt=0, le=3600, description="split: seconds from the shot's start.")
+    to: int | None = Field(default=None, ge=1, le=2000, description="move: the position in the video (1 = first).")
+    version: int | None = Field(default=None, ge=1, description="restore: the version (see `storyreel versions`).")
+    render: bool = True
+    wait: bool = True
+
+
 class QcRequest(_Request):
     """``storyreel qc``: a video file, or a project's ``video.mp4`` against its spec."""
 

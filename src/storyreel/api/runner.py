@@ -48,6 +48,7 @@ VERBS: dict[str, str] = {
     "imagegen": "storyreel.api.verbs.imagegen:Imagegen",
     "render": "storyreel.api.verbs.render:Render",
     "pick": "storyreel.api.verbs.pick:Pick",
+    "edit": "storyreel.api.verbs.edit:Edit",
     "reference": "storyreel.api.verbs.reference:Reference",
 }
 """Verb name → its class, imported on first use (a no-op ``make`` never imports one)."""

@@ -1,0 +1,70 @@
+"""Editing verbs on a made video (issue 28, first slice): on the fable, split a shot at a word boundary, move one,
+duplicate and delete — each re-makes only the nodes of the shots it touched, their crossfades and the assembly, and QC
+passes after each; invalid edits exit 2 naming the reason and change nothing; every edit is a version that ``undo``,
+``redo`` and ``restore`` walk (the storyboard restored exactly)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from ..conftest import INPUTS, cli_json, run_cli
+
+pytestmark = pytest.mark.e2e
+FABLE = str(INPUTS / "hare-and-tortoise.txt")
+
+
+def _shots(root) -> list[str]:  # noqa: ANN001
+    board = json.loads((root / "storyboard.json").read_text())
+    return [s["shot_id"] for ch in board["chapters"] for s in ch["shots"]]
+
+
+def _touched(result: dict) -> set[str]:
+    return {n.split("[")[1].rstrip("]") for n in result["executed_nodes"] if n.split("[")[0] in ("image", "narration", "clip")}
+
+
+def test_edits_remake_only_what_they_touch_and_walk_the_versions(tmp_path) -> None:
+    ws = tmp_path / "ws"
+    made = cli_json("make", FABLE, "--resolution", "360p", workspace=ws)
+    pid, root = made["project_id"], ws / "projects" / made["project_id"]
+    original = (root / "storyboard.json").read_bytes()
+    first = _shots(root)
+
+    split = cli_json("edit", pid, "split", "ch01-s02", "--at", "3", workspace=ws)
+    assert split["status"] == "done" and _touched(split) == {"ch01-s02", "ch01-s02-b"}
+    assert "render[video]" in split["executed_nodes"] and json.loads((root / "qc.json").read_text())["passed"]
+    board = json.loads((root / "storyboard.json").read_text())
+    halves = [s for ch in board["chapters"] for s in ch["shots"] if s["shot_id"].startswith("ch01-s02")]
+    narration = json.loads(original)["chapters"][0]["shots"][1]["narration"]
+    assert " ".join(h["narration"] for h in halves) == narration  # cut at a word boundary, nothing lost
+    assert halves[0]["visual"] == halves[1]["visual"]
+
+    moved = cli_json("edit", pid, "move", "ch02-s02", "--to", "2", workspace=ws)
+    assert _shots(root)[1] == "ch02-s02" and _touched(moved) <= {"ch02-s02", "ch01-s01", "ch01-s02"}
+    duplicated = cli_json("edit", pid, "duplicate", "ch03-s01", workspace=ws)
+    assert "ch03-s01-copy" in _shots(root) and _touched(duplicated) == {"ch03-s01-copy"}
+    deleted = cli_json("edit", pid, "delete", "ch03-s01-copy", workspace=ws)
+    assert "ch03-s01-copy" not in _shots(root) and _touched(deleted) == set()
+    assert json.loads((root / "qc.json").read_text())["passed"]
+
+    before = (root / "storyboard.json").read_bytes()
+    for args, needle in ((("merge", "ch01-s01", "ch01-s03"), "not right after it"), (("split", "ch01-s01", "--at", "0.2"), "shorter than 1 s"),
+                         (("split", "ch01-s01", "--at", "99"), "outside ch01-s01"), (("move", "ch01-s01", "--to", "99"), "outside the video"),
+                         (("delete", "nope"), "no shot 'nope'"), (("explode", "ch01-s01"), "is not an edit"), (("split", "ch01-s01"), "needs --at")):
+        bad = run_cli("edit", pid, *args, workspace=ws)
+        assert bad.returncode == 2 and needle in bad.stderr, (args, bad.stderr)
+    assert (root / "storyboard.json").read_bytes() == before  # nothing changed
+
+    listed = cli_json("versions", pid, workspace=ws)["versions"]
+    assert [v["what"].split()[0] for v in listed] == ["as", "split", "moved", "duplicated", "deleted"] and listed[-1]["current"]
+    assert listed[-1]["video"]  # each rendered version names its video
+    undone = cli_json("undo", pid, "--no-render", workspace=ws)
+    assert undone["rendered"] is False and "ch03-s01-copy" in _shots(root)
+    cli_json("redo", pid, "--no-render", workspace=ws)
+    assert "ch03-s01-copy" not in _shots(root)
+    restored = cli_json("restore", pid, "1", workspace=ws)
+    assert (root / "storyboard.json").read_bytes() == original and _shots(root) == first and restored["status"] == "done"
+    assert cli_json("versions", pid, workspace=ws)["versions"][-1]["what"] == "restore 1"
+    nothing = run_cli("redo", pid, workspace=ws)
+    assert nothing.returncode == 2 and "nothing to redo" in nothing.stderr
