@@ -534,6 +534,26 @@ def versions(project: ProjectArg, workspace: Workspace = None, as_json: JsonOut 
     Console().print(table)
 
 
+@app.command("export")
+@reports_errors
+def export_timeline(
+    project: ProjectArg,
+    fmt: Annotated[str, typer.Option("--format", help="otio (JSON, media by path) or otioz (a zip with the media).")] = "otio",
+    output: Annotated[Optional[Path], typer.Option("--output", help="The file to write (default: in the project folder).")] = None,
+    workspace: Workspace = None,
+    as_json: JsonOut = False,
+) -> None:
+    """Write the video's timeline for other editors (OpenTimelineIO): a clip per shot, the narration, the music,
+    the subtitles as markers."""
+    from storyreel import api
+
+    written = api.export(project, fmt, output, workspace=workspace)
+    if as_json:
+        print(json.dumps({"project_id": project, "format": fmt, "path": str(written)}))
+    else:
+        err.print(f"wrote {escape(str(written))}", highlight=False)
+
+
 @app.command()
 @reports_errors
 def quality(project: ProjectArg, workspace: Workspace = None, as_json: JsonOut = False) -> None:

@@ -68,3 +68,29 @@ def test_edits_remake_only_what_they_touch_and_walk_the_versions(tmp_path) -> No
     assert cli_json("versions", pid, workspace=ws)["versions"][-1]["what"] == "restore 1"
     nothing = run_cli("redo", pid, workspace=ws)
     assert nothing.returncode == 2 and "nothing to redo" in nothing.stderr
+
+
+def test_the_timeline_exports_as_opentimelineio(tmp_path) -> None:
+    """``storyreel export --format otio``: one clip per shot in video order with the video's total length (to the frame),
+    the narration on its own track, the subtitles as markers, media that resolve; ``otioz`` bundles the media."""
+    import av
+    import opentimelineio as otio
+
+    ws = tmp_path / "ws"
+    made = cli_json("make", FABLE, "--resolution", "360p", workspace=ws)
+    pid, root = made["project_id"], ws / "projects" / made["project_id"]
+    written = cli_json("export", pid, "--output", str(tmp_path / "fable.otio"), workspace=ws)
+    timeline = otio.adapters.read_from_file(written["path"])
+    video = timeline.video_tracks()[0]
+    assert [c.name for c in video] == _shots(root)
+    with av.open(str(root / "video.mp4")) as container:
+        frames = container.streams.video[0].frames
+    assert abs(video.duration().value - frames) <= 1 and abs(timeline.duration().to_frames() - frames) <= 1
+    assert all(c.media_reference.target_url == (root / "video.mp4").resolve().as_uri() for c in video)
+    narration = [c for c in timeline.audio_tracks()[0] if isinstance(c, otio.schema.Clip)]
+    assert len(narration) == len(_shots(root)) and all(otio.url_utils.filepath_from_url(c.media_reference.target_url) for c in narration)
+    assert timeline.tracks.markers and all(m.name for m in timeline.tracks.markers)
+    bundle = cli_json("export", pid, "--format", "otioz", workspace=ws)
+    assert bundle["path"].endswith(".otioz") and otio.adapters.read_from_file(bundle["path"]).video_tracks()[0][0].media_reference.target_url == "media/video.mp4"
+    bad = run_cli("export", pid, "--format", "edl", workspace=ws)
+    assert bad.returncode == 2 and "not an export format" in bad.stderr

@@ -16,6 +16,7 @@ use (PEP 562), so importing this package — which the CLI's no-op ``make`` does
 from __future__ import annotations
 
 import importlib
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from storyreel.api import runner
@@ -49,7 +50,7 @@ LAZY: dict[str, str] = {
 __all__ = ["CostReport", "EditRequest", "EnhanceRequest", "ImagegenRequest", "ImagegenResult", "JobConflict", "ListRequest",
     "MakeRequest", "MakeResult", "NotFound", "PickRequest", "PlanRequest", "PlanResult", "Project",
     "ProjectBusy", "ProjectRequest", "QcRequest", "ReferenceRequest", "RenderRequest", "RunResult",
-    "Workspace", "cost", "edit", "enhance_prompt", "imagegen", "list_projects", "make", "pick", "plan", "qc", "versions",
+    "Workspace", "cost", "edit", "enhance_prompt", "export", "imagegen", "list_projects", "make", "pick", "plan", "qc", "versions",
     "quality", "reference", "render", "status"]
 
 
@@ -113,6 +114,16 @@ def versions(request: ProjectRequest | None = None, **fields: object) -> list[di
 
     request = request or ProjectRequest.build(**fields)
     return listed(Workspace.open(request.workspace).existing(request.project))
+
+
+def export(project: str, fmt: str = "otio", output: Path | None = None, workspace: Path | None = None) -> Path:
+    """Write a made project's timeline as OpenTimelineIO (``otio`` or ``otioz``) and return the file's path. Raises
+    :class:`~storyreel.core.errors.InputError` (exit 2) for a project without a video, a bad format or output."""
+    from storyreel.api.session import Workspace
+    from storyreel.api.verbs.export import export as exported
+
+    request = ProjectRequest.build(project=project, workspace=workspace)
+    return exported(Workspace.open(request.workspace).existing(request.project), fmt, output)
 
 
 def reference(request: ReferenceRequest | None = None, **fields: object) -> Storyboard:
