@@ -88,7 +88,8 @@ FLAGS = {
     "voice_style": "--voice-style", "speech_rate": "--speech-rate", "clips": "--clips", "attempts": "--attempts", "candidate": "CANDIDATE", "shot_id": "SHOT", "text": "TEXT", "prompt_kind": "--type",
     "max_iterations": "--max-iterations", "threshold": "--threshold",
     "entity_id": "ENTITY", "image": "IMAGE", "shots": "--shots", "preset": "--preset", "crf": "--crf", "music": "--music", "project": "PROJECT",
-    "chapter": "--chapter", "shot": "--shot", "target": "TARGET",
+    "chapter": "--chapter", "shot": "--shot", "target": "TARGET", "other": "SHOT_B", "at": "--at", "to": "--to", "in_s": "--in",
+    "out_s": "--out", "version": "VERSION", "file": "FILE", "op": "OP",
 }
 """Request field → the flag or argument the user typed (error messages name what the user can fix)."""
 
@@ -273,6 +274,8 @@ def _report_run(result, as_json: bool) -> None:  # noqa: ANN001
     if as_json:
         print(json.dumps(data, ensure_ascii=False))
         return
+    if data.get("edited"):
+        err.print(escape(data["edited"]), highlight=False)
     for node, why in (data.get("attention") or {}).items():
         err.print(f"[yellow]needs attention:[/] {escape(node)} — {escape(why)}", markup=True, highlight=False)
     if data["executed_nodes"]:
@@ -466,16 +469,34 @@ def edit(
     shot_b: Annotated[Optional[str], typer.Argument(help="merge: the shot right after it.")] = None,
     at: Annotated[Optional[float], typer.Option("--at", help="split: seconds from the shot's start (cut at the nearest word).")] = None,
     to: Annotated[Optional[int], typer.Option("--to", help="move: the position in the video, 1 = first.")] = None,
+    in_s: Annotated[Optional[float], typer.Option("--in", help="trim: the new start, seconds from the shot's start.")] = None,
+    out_s: Annotated[Optional[float], typer.Option("--out", help="trim: the new end, seconds from the shot's start.")] = None,
     no_render: Annotated[bool, typer.Option("--no-render", help="Only change the storyboard (batch several edits; the next make renders).")] = False,
     wait: Wait = True,
     workspace: Workspace = None,
     as_json: JsonOut = False,
 ) -> None:
-    """Edit the video's shots — split, merge, move, delete, duplicate — then update the video (only what the edit
+    """Edit the video's shots — split, merge, move, delete, duplicate, trim — then update the video (only what the edit
     touched is made again). Every edit is a version: `storyreel undo`, `redo`, `versions`, `restore`."""
-    if op not in ("split", "merge", "move", "delete", "duplicate"):
-        raise InputError(f"{op!r} is not an edit", field="OP", hint="use split, merge, move, delete or duplicate")
-    _edit(as_json, project=project, op=op, shot_id=shot, other=shot_b, at=at, to=to, render=not no_render, wait=wait, workspace=workspace)
+    if op not in ("split", "merge", "move", "delete", "duplicate", "trim"):
+        raise InputError(f"{op!r} is not an edit", field="OP", hint="use split, merge, move, delete, duplicate or trim")
+    _edit(as_json, project=project, op=op, shot_id=shot, other=shot_b, at=at, to=to, in_s=in_s, out_s=out_s, render=not no_render,
+          wait=wait, workspace=workspace)
+
+
+@app.command("import")
+@reports_errors
+def import_timeline(
+    project: ProjectArg,
+    file: Annotated[Path, typer.Argument(help="An OpenTimelineIO file exported with `storyreel export` and edited elsewhere.")],
+    no_render: Annotated[bool, typer.Option("--no-render", help="Only change the storyboard.")] = False,
+    wait: Wait = True,
+    workspace: Workspace = None,
+    as_json: JsonOut = False,
+) -> None:
+    """Read an edited timeline back: clips deleted, reordered or trimmed become those edits of the shots (what cannot
+    be mapped is listed); then update the video."""
+    _edit(as_json, project=project, op="import", file=file, render=not no_render, wait=wait, workspace=workspace)
 
 
 def _edit(as_json: bool, **fields: object) -> None:
@@ -486,9 +507,9 @@ def _edit(as_json: bool, **fields: object) -> None:
         result = api.edit(request, progress=progress)
     if not request.render:
         if as_json:
-            print(json.dumps({"project_id": request.project, "op": request.op, "rendered": False}))
+            print(json.dumps({"project_id": request.project, "op": request.op, "rendered": False, "edited": result.edited}))
         else:
-            err.print(f"{request.op}: the storyboard is changed; the next make or render updates the video", highlight=False)
+            err.print(f"{escape(result.edited or request.op)} — the next make or render updates the video", highlight=False)
         return
     _report_run(result, as_json)
 

@@ -94,3 +94,43 @@ def test_the_timeline_exports_as_opentimelineio(tmp_path) -> None:
     assert bundle["path"].endswith(".otioz") and otio.adapters.read_from_file(bundle["path"]).video_tracks()[0][0].media_reference.target_url == "media/video.mp4"
     bad = run_cli("export", pid, "--format", "edl", workspace=ws)
     assert bad.returncode == 2 and "not an export format" in bad.stderr
+
+
+def test_trim_snaps_to_words_and_an_edited_timeline_imports_back(tmp_path) -> None:
+    """``edit trim`` keeps whole words (the dropped ones leave the narration and the subtitles, and the edit says so);
+    an exported timeline imported unchanged changes nothing; one with a clip trimmed and two swapped changes exactly
+    those shots, and a clip that is no shot is listed, not dropped silently."""
+    import opentimelineio as otio
+
+    ws = tmp_path / "ws"
+    made = cli_json("make", FABLE, "--resolution", "360p", workspace=ws)
+    pid, root = made["project_id"], ws / "projects" / made["project_id"]
+    narration = json.loads((root / "audio" / "ch02-s01.json").read_text())
+    original = next(s for ch in json.loads((root / "storyboard.json").read_text())["chapters"] for s in ch["shots"]
+                    if s["shot_id"] == "ch02-s01")["narration"]
+    trimmed = cli_json("edit", pid, "trim", "ch02-s01", "--in", "0", "--out", str(round(narration["duration_s"] - 0.3, 2)), workspace=ws)
+    assert "dropping" in trimmed["edited"] and _touched(trimmed) == {"ch02-s01"}
+    board = json.loads((root / "storyboard.json").read_text())
+    kept = next(s for ch in board["chapters"] for s in ch["shots"] if s["shot_id"] == "ch02-s01")["narration"]
+    assert original.startswith(kept) and len(kept) < len(original) and original[len(kept)] == " "  # whole words, the last dropped
+    bad = run_cli("edit", pid, "trim", "ch02-s01", "--in", "0", "--out", "0.5", workspace=ws)
+    assert bad.returncode == 2 and "shorter than 1 s" in bad.stderr
+
+    exported = cli_json("export", pid, "--output", str(tmp_path / "cut.otio"), workspace=ws)["path"]
+    same = cli_json("import", pid, exported, workspace=ws)
+    assert same["executed_nodes"] == [] and same["edited"] == "nothing changed"
+    timeline = otio.adapters.read_from_file(exported)
+    track = timeline.video_tracks()[0]
+    third = track[3]
+    track.remove(third)
+    track.insert(2, third)  # two shots swapped
+    last = track[len(track) - 2]
+    r = last.source_range
+    last.source_range = otio.opentime.TimeRange(r.start_time, otio.opentime.RationalTime(round(r.duration.value * 0.6), r.duration.rate))
+    track.append(otio.schema.Clip(name="b-roll from elsewhere"))
+    otio.adapters.write_to_file(timeline, str(tmp_path / "edited.otio"))
+    imported = cli_json("import", pid, str(tmp_path / "edited.otio"), workspace=ws)
+    assert f"moved {third.name}" in imported["edited"] and f"trimmed {last.name}" in imported["edited"]
+    assert "not mapped: clip 'b-roll from elsewhere'" in imported["edited"]
+    assert _shots(root)[2] == third.name and _touched(imported) <= {third.name, last.name}
+    assert json.loads((root / "qc.json").read_text())["passed"]

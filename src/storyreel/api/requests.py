@@ -267,12 +267,15 @@ class EditRequest(ProjectRequest):
     """``storyreel edit PROJECT OP …``: one editing verb on the storyboard (issue 28), then the video brought up to date
     unless ``render`` is False; ``undo``/``redo``/``restore`` move through the project's versions."""
 
-    op: Literal["split", "merge", "move", "delete", "duplicate", "undo", "redo", "restore"]
+    op: Literal["split", "merge", "move", "delete", "duplicate", "trim", "import", "undo", "redo", "restore"]
     shot_id: Annotated[str, id_of("a shot")] | None = Field(default=None, description="The shot edited (merge: the first).")
     other: Annotated[str, id_of("a shot")] | None = Field(default=None, description="merge: the shot merged into the first.")
     at: float | None = Field(default=None, gt=0, le=3600, description="split: seconds from the shot's start.")
     to: int | None = Field(default=None, ge=1, le=2000, description="move: the position in the video (1 = first).")
     version: int | None = Field(default=None, ge=1, description="restore: the version (see `storyreel versions`).")
+    in_s: float | None = Field(default=None, ge=0, le=3600, description="trim: the new start, seconds from the shot's start.")
+    out_s: float | None = Field(default=None, gt=0, le=3600, description="trim: the new end, seconds from the shot's start.")
+    file: Path | None = Field(default=None, description="import: an OpenTimelineIO file (.otio) exported and edited elsewhere.")
     render: bool = True
     wait: bool = True
 

@@ -25,6 +25,7 @@ class RunResult(BaseModel):
     invocation: str = ""
     duration_s: float = 0.0
     attention: dict[str, str] = Field(default_factory=dict)
+    edited: str | None = Field(default=None, description="What an edit changed, in words (``storyreel edit``/``import``).")
 
     @classmethod
     def of(cls, project: Project, report: RunReport, status: str, started: float, executed: list[str] | None = None) -> RunResult:
@@ -54,6 +55,7 @@ class RunResult(BaseModel):
             "invocation": self.invocation,
             "duration_s": round(self.duration_s, 3),
             "attention": self.attention,
+            **({"edited": self.edited} if self.edited is not None else {}),
         }
 
 

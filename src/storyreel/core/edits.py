@@ -149,6 +149,39 @@ def duplicate(board: Storyboard, shot_id: str) -> tuple[Storyboard, str]:
     return _board(data), f"duplicated {shot_id} as {copy['shot_id']}"
 
 
+def trim(board: Storyboard, shot_id: str, in_s: float, out_s: float, words: list[WordTiming], narration_offset_s: float,
+         length_s: float, holds_s: float) -> tuple[Storyboard, str]:
+    """Keep ``in_s``–``out_s`` (seconds from the shot's start) of ``shot_id``, ``length_s`` long now, whose narration
+    starts ``narration_offset_s`` in (``words``: its timings from the narration's start). Speech is never cut mid-word:
+    the words whose middle falls outside the kept part are dropped from the narration (and so from the subtitles), and
+    the sentence says which. A kept part longer than the remaining narration and its lead-in and tail (``holds_s``)
+    holds the picture (``min_duration_s``). Raises :class:`InputError` (``--in``/``--out``) for a trim past the shot,
+    shorter than :data:`MIN_SHOT_S`, or keeping no word."""
+    data = _data(board)
+    c, s = _find(data, shot_id)
+    shot = data["chapters"][c]["shots"][s]
+    if not 0 <= in_s < out_s <= length_s + 1e-6:
+        raise InputError(f"a trim {in_s:g}–{out_s:g} s is outside {shot_id} (0–{length_s:.2f} s)", field="--out" if out_s > length_s else "--in",
+                         hint="give --in and --out inside the shot, --in before --out")
+    if out_s - in_s < MIN_SHOT_S:
+        raise InputError(f"a trim to {out_s - in_s:.2f} s leaves {shot_id} shorter than {MIN_SHOT_S:g} s", field="--out")
+    kept = [w for w in words if in_s <= narration_offset_s + (w.start_s + w.end_s) / 2 <= out_s]
+    if not kept:
+        raise InputError(f"a trim {in_s:g}–{out_s:g} s keeps none of {shot_id}'s words", field="--in",
+                         hint="keep at least one word (a shot needs narration), or delete the shot")
+    text = shot["narration"]
+    new_text = text[kept[0].char_start:kept[-1].char_end].strip()
+    dropped = [w.word for w in words if w not in kept]
+    shot["narration"] = new_text
+    spoken = kept[-1].end_s - kept[0].start_s
+    hold = round(out_s - in_s, 3)
+    shot["min_duration_s"] = hold if hold > spoken + holds_s + 0.05 else None
+    what = f"trimmed {shot_id} to {in_s:g}–{out_s:g} s"
+    if dropped:
+        what += f", dropping {len(dropped)} word(s) from the narration: “{' '.join(dropped)[:80]}”"
+    return _board(data), what
+
+
 def estimated_words(shot: Shot, words_per_minute: int) -> tuple[list[WordTiming], float]:
     """Word timings of a shot whose narration is not made yet, at ``words_per_minute`` (evenly spaced)."""
     import re

@@ -6,6 +6,8 @@ An invalid edit changes nothing (exit 2, the reason named)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from storyreel.api.requests import EditRequest
 from storyreel.api.results import RunResult
 from storyreel.api.runner import Verb
@@ -15,11 +17,13 @@ from storyreel.core.atomic import atomic_write_text
 from storyreel.core.errors import InputError
 from storyreel.core.vocabulary import ProjectStatus
 from storyreel.engine.executor import Executor
+from storyreel.media.timeline import FPS, LEAD_IN_S, TAIL_S
 from storyreel.store.history import History
 
 NEEDS = {"split": ("shot_id", "at"), "merge": ("shot_id", "other"), "move": ("shot_id", "to"), "delete": ("shot_id",),
-         "duplicate": ("shot_id",), "restore": ("version",)}
-FLAGS = {"shot_id": "SHOT", "other": "SHOT_B", "at": "--at", "to": "--to", "version": "VERSION"}
+         "duplicate": ("shot_id",), "restore": ("version",), "trim": ("shot_id", "in_s", "out_s"), "import": ("file",)}
+FLAGS = {"shot_id": "SHOT", "other": "SHOT_B", "at": "--at", "to": "--to", "version": "VERSION", "in_s": "--in", "out_s": "--out",
+         "file": "FILE"}
 
 
 class Edit(Verb[EditRequest, RunResult]):
@@ -44,12 +48,14 @@ class Edit(Verb[EditRequest, RunResult]):
             history.restore(request.version)  # type: ignore[arg-type] - checked
         else:
             board, what = self._apply(project, request)
-            atomic_write_text(project.paths.storyboard, board.model_dump_json(indent=2) + "\n")
-            history.record(what)
+            if board is not None:  # an import that maps to no change changes nothing
+                atomic_write_text(project.paths.storyboard, board.model_dump_json(indent=2) + "\n")
+                history.record(what)
+            self.said = what
         if request.render:
             return None
         return RunResult(project_id=project.id, status=project.status or ProjectStatus.PLANNED, storyboard_path=project.paths.storyboard,
-                         video_path=None)
+                         video_path=None, edited=self.said or request.op)
 
     def _apply(self, project: Project, request: EditRequest):  # noqa: ANN202 - (Storyboard, str)
         board = project.storyboard()
@@ -63,7 +69,77 @@ class Edit(Verb[EditRequest, RunResult]):
             return edits.move(board, shot_id, request.to or 0)
         if request.op == "delete":
             return edits.delete(board, shot_id)
+        if request.op == "trim":
+            timing, words = self._slot(project, shot_id)
+            return edits.trim(board, shot_id, request.in_s or 0.0, request.out_s or 0.0, words, timing.narration_offset_s,
+                              timing.slot / FPS, LEAD_IN_S + TAIL_S)
+        if request.op == "import":
+            return self._import(project, request.file)  # type: ignore[arg-type] - checked
         return edits.duplicate(board, shot_id)
+
+    @staticmethod
+    def _slot(project: Project, shot_id: str):  # noqa: ANN205 - (ShotTiming, words)
+        """A made shot's slot on the timeline and its word timings. Raises :class:`InputError` before the video is made."""
+        ctx = project.context()
+        timing = next((t for t in ctx.timeline.shots if t.shot_id == shot_id), None) if _narrated(ctx) else None
+        if timing is None:
+            raise InputError(f"{shot_id} is not on the made video's timeline", field="SHOT", hint="make the video first; check the shot ID")
+        return timing, ctx.narration(shot_id)[1]
+
+    def _import(self, project: Project, path):  # noqa: ANN001, ANN202 - (Storyboard | None, str)
+        """The storyboard with what an edited OpenTimelineIO file changed: clips deleted, reordered or trimmed on its
+        video track (clips are matched by their ``storyreel.shot_id`` metadata, else their name); what cannot be mapped
+        is listed in the sentence, never silently dropped. ``(None, sentence)`` when nothing changed."""
+        import opentimelineio as otio
+
+        try:
+            timeline = otio.adapters.read_from_file(str(path))
+        except Exception as exc:  # noqa: BLE001 - the adapter's parse errors are many
+            raise InputError(f"{path}: not an OpenTimelineIO file ({type(exc).__name__}: {str(exc)[:120]})", field="FILE") from None
+        tracks = timeline.video_tracks()
+        if not tracks:
+            raise InputError(f"{path}: the timeline has no video track", field="FILE")
+        ctx = project.context()
+        slots = {t.shot_id: t for t in ctx.timeline.shots}
+        board = project.storyboard()
+        order, unmapped, trims = [], [], {}
+        for item in tracks[0]:
+            if not isinstance(item, otio.schema.Clip):
+                if not isinstance(item, otio.schema.Gap):
+                    unmapped.append(f"{type(item).__name__} {item.name!r}")
+                continue
+            shot_id = (item.metadata.get("storyreel") or {}).get("shot_id") or item.name
+            timing = slots.get(shot_id)
+            if timing is None or shot_id in order:
+                unmapped.append(f"clip {item.name!r}" + (" (a second copy)" if shot_id in order else " (no such shot)"))
+                continue
+            order.append(shot_id)
+            rate = item.source_range.start_time.rate
+            start = round(item.source_range.start_time.value * FPS / rate) - timing.start
+            length = round(item.source_range.duration.value * FPS / rate)
+            if start != 0 or length != timing.slot:
+                trims[shot_id] = (start / FPS, (start + length) / FPS)
+        if not order:
+            raise InputError(f"{path}: none of its clips is a shot of {project.id}", field="FILE", hint="import a timeline exported from this project")
+        said = []
+        for shot_id in [s for s in slots if s not in order]:
+            board, what = edits.delete(board, shot_id)
+            said.append(what)
+        for position, shot_id in enumerate(order, start=1):
+            current = [s.shot_id for _, s in board.shots()]
+            if current.index(shot_id) + 1 != position:
+                board, what = edits.move(board, shot_id, position)
+                said.append(what)
+        for shot_id, (in_s, out_s) in trims.items():
+            timing = slots[shot_id]
+            board, what = edits.trim(board, shot_id, max(0.0, in_s), min(out_s, timing.slot / FPS), ctx.narration(shot_id)[1],
+                                     timing.narration_offset_s, timing.slot / FPS, LEAD_IN_S + TAIL_S)
+            said.append(what)
+        if unmapped:
+            said.append(f"not mapped: {', '.join(unmapped)}")
+        if not any(not w.startswith("not mapped") for w in said):
+            return None, "; ".join(said) or "nothing changed"
+        return board, f"import {Path(path).name}: " + "; ".join(said)
 
     @staticmethod
     def _timing(project: Project, board, shot_id: str):  # noqa: ANN001, ANN205 - (words, seconds)
@@ -85,7 +161,14 @@ class Edit(Verb[EditRequest, RunResult]):
 
     def result(self, project: Project, ctx, report, status: ProjectStatus, request: EditRequest, started: float) -> RunResult:  # noqa: ANN001
         History(project.paths).rendered()
-        return RunResult.of(project, report, status, started)
+        return RunResult.of(project, report, status, started).model_copy(update={"edited": self.said or request.op})
+
+    said: str = ""
+
+
+def _narrated(ctx) -> bool:  # noqa: ANN001
+    """Whether every shot's narration is made (the timeline needs their lengths)."""
+    return all(ctx.paths.narration_timing(s.shot_id).is_file() for _, s in ctx.storyboard.shots())
 
 
 def versions(project: Project) -> list[dict]:
