@@ -41,14 +41,16 @@ class Edit(Verb[EditRequest, RunResult]):
 
     def prepare(self, project: Project, request: EditRequest, executor: Executor) -> RunResult | None:
         history = History(project.paths)
-        history.record("as made")  # the storyboard before the first edit is a version (version 1 the first time)
-        if request.op in ("undo", "redo"):
-            history.step(-1 if request.op == "undo" else 1)
-        elif request.op == "restore":
-            history.restore(request.version)  # type: ignore[arg-type] - checked
+        if request.op in ("undo", "redo", "restore"):
+            history.record("as made")  # the storyboard before the first edit is a version (version 1 the first time)
+            if request.op == "restore":
+                history.restore(request.version)  # type: ignore[arg-type] - checked
+            else:
+                history.step(-1 if request.op == "undo" else 1)
         else:
-            board, what = self._apply(project, request)
+            board, what = self._apply(project, request)  # raises before anything is written
             if board is not None:  # an import that maps to no change changes nothing
+                history.record("as made")
                 atomic_write_text(project.paths.storyboard, board.model_dump_json(indent=2) + "\n")
                 history.record(what)
             self.said = what
