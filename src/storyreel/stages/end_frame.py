@@ -21,7 +21,7 @@ from storyreel.engine.graph import Node, NodeOutput, RecipeParts, Stage
 from storyreel.providers.base import ImageRequest, ReferenceImage
 from storyreel.stages.context import ProjectContext
 from storyreel.stages.motion_prompt import read_motion_prompt
-from storyreel.stages.purchase import one_image
+from storyreel.stages.purchase import one_image, one_image_recipe
 
 
 def wants_end_frame(ctx: ProjectContext, unit: str) -> bool:
@@ -58,9 +58,7 @@ class EndFrameStage(Stage[ProjectContext]):
                             camera_move=shot.camera_move, references=references)
 
     def recipe(self, ctx: ProjectContext, unit: str) -> RecipeParts:
-        provider = ctx.image_provider
-        return RecipeParts(provider=f"{provider.provider_id}@{provider.code_version}",
-                           params={"payload": provider.payload(self.request(ctx, unit)), "provider": provider.identity()})
+        return one_image_recipe(ctx, self.request(ctx, unit))
 
     def run(self, ctx: ProjectContext, unit: str) -> NodeOutput:
         provider, request = ctx.image_provider, self.request(ctx, unit)

@@ -94,3 +94,13 @@ def one_image(ctx: ProjectContext, node: str, provider: ImageGenService, request
         result = make(fallback, asked)
         result.provider_details["fallback_from"] = str(exc)[:300]
         return result
+
+
+def one_image_recipe(ctx: ProjectContext, request: ImageRequest):  # noqa: ANN201 - RecipeParts
+    """The node key's parts of an image made by :func:`one_image` with the project's image provider: exactly what is
+    sent (the provider's payload) and the provider's identity."""
+    from storyreel.engine.graph import RecipeParts
+
+    provider = ctx.image_provider
+    return RecipeParts(provider=f"{provider.provider_id}@{provider.code_version}",
+                       params={"payload": provider.payload(request), "provider": provider.identity()})

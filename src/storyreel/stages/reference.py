@@ -20,7 +20,7 @@ from storyreel.core.hashing import seed_for
 from storyreel.engine.graph import Node, NodeOutput, RecipeParts, Stage
 from storyreel.providers.base import ImageRequest, ImageResult
 from storyreel.stages.context import ProjectContext
-from storyreel.stages.purchase import one_image
+from storyreel.stages.purchase import one_image, one_image_recipe
 from storyreel.store.files import seed_named
 
 SIZE = 1024
@@ -59,9 +59,7 @@ class ReferenceStage(Stage[ProjectContext]):
                             seed=seed_for(f"reference:{unit}"), language=settings.language, camera_move="zoom_in")
 
     def recipe(self, ctx: ProjectContext, unit: str) -> RecipeParts:
-        provider = ctx.image_provider
-        return RecipeParts(provider=f"{provider.provider_id}@{provider.code_version}",
-                           params={"payload": provider.payload(self.request(ctx, unit)), "provider": provider.identity()})
+        return one_image_recipe(ctx, self.request(ctx, unit))
 
     def run(self, ctx: ProjectContext, unit: str) -> NodeOutput:
         provider, request = ctx.image_provider, self.request(ctx, unit)

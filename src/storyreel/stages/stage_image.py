@@ -21,7 +21,7 @@ from storyreel.core.hashing import hash_file, seed_for
 from storyreel.engine.graph import Node, NodeOutput, RecipeParts, Stage
 from storyreel.providers.base import ImageRequest, ReferenceImage
 from storyreel.stages.context import ProjectContext
-from storyreel.stages.purchase import one_image
+from storyreel.stages.purchase import one_image, one_image_recipe
 from storyreel.stages.reference import needs_reference
 from storyreel.store.files import seed_named
 
@@ -82,9 +82,7 @@ class StageImageStage(Stage[ProjectContext]):
                             seed=seed_for(f"stage:{description}"), language=settings.language, camera_move="zoom_out", references=references)
 
     def recipe(self, ctx: ProjectContext, unit: str) -> RecipeParts:
-        provider = ctx.image_provider
-        return RecipeParts(provider=f"{provider.provider_id}@{provider.code_version}",
-                           params={"payload": provider.payload(self.request(ctx, unit)), "provider": provider.identity()})
+        return one_image_recipe(ctx, self.request(ctx, unit))
 
     def run(self, ctx: ProjectContext, unit: str) -> NodeOutput:
         provider, request = ctx.image_provider, self.request(ctx, unit)

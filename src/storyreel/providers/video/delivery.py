@@ -41,6 +41,19 @@ def schema_durations(props: dict) -> tuple[tuple[int, ...], bool] | None:
     return (tuple(parsed), any(str(d).endswith("s") for d in enum)) if parsed else None
 
 
+def optional_inputs(spec: Any, request: VideoRequest) -> dict[str, Any]:
+    """The inputs a capability table entry (``end``, ``negative``, ``prompt_limit``, ``audio_flag``) adds to a body: the
+    end frame by hash where the model takes one, the negative prompt within the limit, the audio flag set false."""
+    body: dict[str, Any] = {}
+    if spec.end and request.end is not None:
+        body[spec.end] = f"sha256:{request.end.sha256}"
+    if spec.negative and request.negative_prompt:
+        body["negative_prompt"] = request.negative_prompt[: spec.prompt_limit]
+    if spec.audio_flag:
+        body[spec.audio_flag] = False
+    return body
+
+
 def data_uri(image: ReferenceImage) -> str:
     """``data:image/png|jpeg;base64,…`` of an image file (vendors cannot fetch a local URL)."""
     data = Path(image.path).read_bytes()

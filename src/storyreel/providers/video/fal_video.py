@@ -37,7 +37,7 @@ from storyreel.core.errors import ConfigError, MalformedResponse, ProviderError,
 from storyreel.providers.base import JobLog, JobState, Received, VideoRequest
 from storyreel.providers.connection import CONNECTIONS
 from storyreel.providers.http import poll_waits
-from storyreel.providers.video.delivery import HttpVideoProvider, data_uri, schema_durations, schema_fields
+from storyreel.providers.video.delivery import HttpVideoProvider, data_uri, optional_inputs, schema_durations, schema_fields
 
 SCHEMA_URL = "https://fal.ai/api/openapi/queue/openapi.json"
 STATES = {"IN_QUEUE": JobState.QUEUED, "IN_PROGRESS": JobState.RUNNING, "COMPLETED": JobState.SUCCEEDED}
@@ -149,12 +149,7 @@ class FalVideo(HttpVideoProvider):
         spec = self.spec
         body: dict[str, Any] = {"prompt": request.prompt[: spec.prompt_limit], spec.start: f"sha256:{request.start.sha256}",
                                 "duration": spec.duration_format.format(d=int(self.duration_for(request))), "seed": request.seed}
-        if spec.end and request.end is not None:
-            body[spec.end] = f"sha256:{request.end.sha256}"
-        if spec.negative and request.negative_prompt:
-            body["negative_prompt"] = request.negative_prompt[: spec.prompt_limit]
-        if spec.audio_flag:
-            body[spec.audio_flag] = False
+        body.update(optional_inputs(spec, request))
         if spec.ratio:
             body["aspect_ratio"] = "9:16" if request.width < request.height else "16:9"
         return body

@@ -24,7 +24,7 @@ from storyreel.core.errors import ConfigError
 from storyreel.providers.base import JobLog, Received, VideoRequest
 from storyreel.providers.connection import CONNECTIONS
 from storyreel.providers.replicate import DEDUPLICATION, Predictions
-from storyreel.providers.video.delivery import HttpVideoProvider, data_uri, schema_durations, schema_fields
+from storyreel.providers.video.delivery import HttpVideoProvider, data_uri, optional_inputs, schema_durations, schema_fields
 
 SOURCE = "the models' API schemas on replicate.com, as summarized in issue 26 (read 2026-12; re-check before relying on them)"
 
@@ -129,12 +129,7 @@ class ReplicateVideo(HttpVideoProvider):
                                 "seed": request.seed}
         if spec.durations is not None:
             body["duration"] = int(self.duration_for(request))
-        if spec.end and request.end is not None:
-            body[spec.end] = f"sha256:{request.end.sha256}"
-        if spec.negative and request.negative_prompt:
-            body["negative_prompt"] = request.negative_prompt[: spec.prompt_limit]
-        if spec.audio_flag:
-            body[spec.audio_flag] = False
+        body.update(optional_inputs(spec, request))
         body["aspect_ratio"] = _ratio(request.width, request.height)
         return {"input": body}
 
