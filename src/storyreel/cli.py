@@ -278,8 +278,12 @@ def _report_run(result, as_json: bool) -> None:  # noqa: ANN001
         err.print(escape(data["edited"]), highlight=False)
     for node, why in (data.get("attention") or {}).items():
         err.print(f"[yellow]needs attention:[/] {escape(node)} — {escape(why)}", markup=True, highlight=False)
+    cached = len(data.get("restored_nodes") or [])
+    from_cache = f", {cached} from the build cache" if cached else ""
     if data["executed_nodes"]:
-        err.print(f"ran {data['executed_count']} node(s) in {data['duration_s']:.1f} s")
+        err.print(f"ran {data['executed_count']} node(s) in {data['duration_s']:.1f} s{from_cache}")
+    elif cached:
+        err.print(f"ran 0 nodes: {cached} came back from the build cache in {data['duration_s']:.1f} s")
     else:
         err.print("nothing to do: every node is fresh (0 nodes executed)")
     _say(f"video: {data['video_path']}")

@@ -29,7 +29,7 @@ def test_edits_remake_only_what_they_touch_and_walk_the_versions(tmp_path) -> No
     made = cli_json("make", FABLE, "--resolution", "360p", workspace=ws)
     pid, root = made["project_id"], ws / "projects" / made["project_id"]
     original = (root / "storyboard.json").read_bytes()
-    first = _shots(root)
+    first, first_video = _shots(root), (root / "video.mp4").read_bytes()
     refused = run_cli("edit", pid, "merge", "ch01-s01", "ch02-s02", workspace=ws)
     assert refused.returncode == 2 and not (root / "history").exists()  # a refused edit writes nothing at all
 
@@ -67,6 +67,9 @@ def test_edits_remake_only_what_they_touch_and_walk_the_versions(tmp_path) -> No
     assert "ch03-s01-copy" not in _shots(root)
     restored = cli_json("restore", pid, "1", workspace=ws)
     assert (root / "storyboard.json").read_bytes() == original and _shots(root) == first and restored["status"] == "done"
+    # nothing is made again: every node of version 1 comes back from the build cache, the video byte for byte
+    assert restored["executed_nodes"] == [] and "render[video]" in restored["restored_nodes"], restored
+    assert (root / "video.mp4").read_bytes() == first_video
     assert cli_json("versions", pid, workspace=ws)["versions"][-1]["what"] == "restore 1"
     nothing = run_cli("redo", pid, workspace=ws)
     assert nothing.returncode == 2 and "nothing to redo" in nothing.stderr

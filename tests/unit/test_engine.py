@@ -8,6 +8,7 @@ from typing import ClassVar
 
 import pytest
 
+from storyreel.core.atomic import atomic_write_text
 from storyreel.core.errors import StageError
 from storyreel.engine.executor import Executor
 from storyreel.engine.graph import Node, NodeOutput, RecipeParts, Stage
@@ -39,7 +40,7 @@ class Upper(Stage):
         if unit in ctx.fail:
             raise RuntimeError("boom")
         out = ctx.root / f"{unit}.txt"
-        out.write_text(ctx.words[unit].upper())
+        atomic_write_text(out, ctx.words[unit].upper())  # as every storyreel writer: a rename, never in place
         return NodeOutput(files=[out])
 
 
@@ -58,7 +59,7 @@ class Join(Stage):
 
     def run(self, ctx, unit):
         out = ctx.root / "all.txt"
-        out.write_text(" ".join((ctx.root / f"{u}.txt").read_text() for u in sorted(ctx.words)))
+        atomic_write_text(out, " ".join((ctx.root / f"{u}.txt").read_text() for u in sorted(ctx.words)))
         return NodeOutput(files=[out])
 
 
@@ -306,3 +307,50 @@ def test_a_failed_requirement_in_the_pool_leaves_its_dependent_unmade_and_the_re
     ctx.fail = set()
     report = Executor(store, "p", ctx.root).evaluate(stages, ctx, execute=True)
     assert sorted(n.name for n in report.executed) == ["pjoin[bc]", "upper[c]"]
+
+
+def _cached(store, ctx, **kw):
+    from storyreel.store.objects import ObjectStore
+
+    executor = Executor(store, "p", ctx.root, objects=lambda hashes: ObjectStore(ctx.root / "cache", hashes, kw.pop("limit", None)))
+    return executor.evaluate([Upper(), Join()], ctx, execute=True, **kw)
+
+
+def test_the_build_cache_gives_back_an_earlier_version_without_running(env):
+    """A → B → A: the second A is not made again; its files come back byte for byte, recorded as free runs naming the
+    run they came from. A forced run, and a damaged cache object, make the node anew."""
+    store, ctx = env
+    _cached(store, ctx)
+    first = (ctx.root / "all.txt").read_bytes()
+    ctx.words["a"] = "uno"
+    assert {n.name for n in _cached(store, ctx).executed} == {"upper[a]", "join[all]"}
+    ctx.words["a"] = "one"
+    back = _cached(store, ctx)
+    assert back.executed == [] and {n.name for n in back.restored} == {"upper[a]", "join[all]"}
+    assert (ctx.root / "all.txt").read_bytes() == first and (ctx.root / "a.txt").read_text() == "ONE"
+    runs = store.for_invocation(back.invocation)
+    assert all(r.details["cached"]["run"] and r.cost_usd == 0 for r in runs)
+    assert _cached(store, ctx).executed == [] and _cached(store, ctx).restored == []  # fresh now
+
+    ctx.words["a"] = "uno"
+    assert _cached(store, ctx, force=True).restored == []  # --force makes anew
+    ctx.words["a"] = "one"
+    blob = next(p for p in (ctx.root / "cache").glob("*/*") if p.read_bytes() == b"ONE")
+    blob.unlink()
+    blob.write_bytes(b"bad")  # a damaged object (not a link any more) is dropped and the node runs
+    again = _cached(store, ctx)
+    assert [n.name for n in again.executed] == ["upper[a]"] and [n.name for n in again.restored] == ["join[all]"]
+    assert (ctx.root / "a.txt").read_text() == "ONE"
+
+
+def test_a_deleted_output_comes_back_from_the_cache_and_the_cache_is_bounded(env):
+    store, ctx = env
+    _cached(store, ctx)
+    (ctx.root / "all.txt").unlink()
+    assert [n.name for n in _cached(store, ctx).restored] == ["join[all]"] and (ctx.root / "all.txt").read_text() == "ONE TWO"
+    for word in ("three", "four", "five"):
+        ctx.words["b"] = word
+        _cached(store, ctx, limit=8)  # objects the project no longer links are evicted past 8 bytes
+    alone = [p for p in (ctx.root / "cache").glob("*/*") if p.stat().st_nlink == 1]
+    assert sum(p.stat().st_size for p in alone) <= 8
+    assert all(p.stat().st_nlink > 1 for p in (ctx.root / "cache").glob("*/*") if p.read_bytes() in (b"FIVE", b"ONE FIVE"))

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 if TYPE_CHECKING:
     from storyreel.api.session import Project
     from storyreel.engine.executor import RunReport
+    from storyreel.store.models import Run
 
 
 class RunResult(BaseModel):
@@ -22,20 +23,27 @@ class RunResult(BaseModel):
     storyboard_path: Path
     video_path: Path | None
     executed: list[str] = Field(default_factory=list)
+    restored: list[str] = Field(default_factory=list, description="Nodes whose outputs came back from the build cache.")
     invocation: str = ""
     duration_s: float = 0.0
     attention: dict[str, str] = Field(default_factory=dict)
     edited: str | None = Field(default=None, description="What an edit changed, in words (``storyreel edit``/``import``).")
 
     @classmethod
-    def of(cls, project: Project, report: RunReport, status: str, started: float, executed: list[str] | None = None) -> RunResult:
-        """The result of an evaluation of ``project`` that began at ``started`` (``time.perf_counter``);
-        ``executed`` defaults to the nodes this evaluation ran."""
+    def of(cls, project: Project, report: RunReport, status: str, started: float, runs: list[Run] | None = None) -> RunResult:
+        """The result of an evaluation of ``project`` that began at ``started`` (``time.perf_counter``). The nodes
+        executed and restored (given back by the build cache) are this evaluation's, or with ``runs`` (the run records
+        of the whole invocation, e.g. the plan node's before the media stages) those records' successes."""
+        if runs is None:
+            executed, restored = [n.name for n in report.executed], [n.name for n in report.restored]
+        else:
+            done = [r for r in runs if r.status == "success"]
+            executed = [f"{r.stage}[{r.unit}]" for r in done if not (r.details or {}).get("cached")]
+            restored = [f"{r.stage}[{r.unit}]" for r in done if (r.details or {}).get("cached")]
         return cls(
             project_id=project.id, status=status, storyboard_path=project.paths.storyboard, video_path=project.paths.video,
             attention={s.node.name: s.attention for s in report.statuses.values() if s.attention},
-            executed=[n.name for n in report.executed] if executed is None else executed, invocation=report.invocation,
-            duration_s=time.perf_counter() - started,
+            executed=executed, restored=restored, invocation=report.invocation, duration_s=time.perf_counter() - started,
         )
 
     @classmethod
@@ -52,6 +60,7 @@ class RunResult(BaseModel):
             "video_path": str(self.video_path) if self.video_path else None,
             "executed_nodes": self.executed,
             "executed_count": len(self.executed),
+            "restored_nodes": self.restored,
             "invocation": self.invocation,
             "duration_s": round(self.duration_s, 3),
             "attention": self.attention,

@@ -44,6 +44,7 @@ from storyreel.store.jobs import JobStore
 from storyreel.store.journal import CallJournal, received_cost
 from storyreel.store.ledger import CostLedger
 from storyreel.store.locks import project_lock
+from storyreel.store.objects import ObjectStore
 from storyreel.store.options import ProjectOptions, update_options
 from storyreel.store.records import RunStore
 from storyreel.store.scores import ScoreStore
@@ -255,7 +256,10 @@ class Project:
         )
 
     def executor(self, progress: ProgressFn | None = None) -> Executor:
-        return Executor(self.store, self.id, self.paths.root, progress)
+        """The project's executor, with its build cache (:mod:`storyreel.store.objects`, ``STORYREEL_CACHE_MB``)."""
+        limit = self.ws.settings.cache_mb * 1024 * 1024
+        return Executor(self.store, self.id, self.paths.root, progress,
+                        objects=lambda hashes: ObjectStore(self.paths.objects, hashes, limit))
 
     def evaluate(self, stages: Sequence[Stage[Any]], ctx: Any, *, execute: bool, force: bool = False,
                  only: Callable[[Node], bool] | None = None, executor: Executor | None = None) -> RunReport:

@@ -104,6 +104,11 @@ class Settings(BaseSettings):
         default="auto",
         description="H.264 encoder: auto (first working hardware encoder, else libx264), libx264, h264_nvenc, h264_qsv, h264_videotoolbox.",
     )
+    cache_mb: int = Field(
+        default=4096, ge=0,
+        description="Build cache per project, MB: outputs of earlier versions kept so an undo or a restored version is "
+                    "not made again (files the project still uses cost nothing extra; the oldest others are evicted).",
+    )
     max_cost_usd: float = Field(default=10.0, ge=0, description="Cost cap per project in USD (paid provider calls).")
     image_poll_s: float = Field(default=1.0, gt=0, description="Polling interval of asynchronous image APIs (Replicate), seconds.")
     image_quality: str = Field(default="medium", description="Image quality asked of the provider (gpt-image-2: low | medium | high).")

@@ -4,6 +4,11 @@ A node is skipped when its last successful run has the same key and its output f
 the recorded hashes. Otherwise it runs; the run record is committed only after its outputs are in place
 (written atomically by the stage), so an interrupted make resumes from what is done. Units of one
 stage run concurrently up to the stage's ``max_workers``.
+
+With a build cache (:class:`~storyreel.store.objects.ObjectStore`) every successful node's outputs are kept by
+content, and a node that must run but whose recipe key equals an earlier successful run's gets that run's files back
+instead (recorded as a run with ``details.cached``, costing nothing): an undone edit or a restored version is not made
+again, byte for byte. Forced nodes, user-editable outputs and stand-ins needing attention are never reused.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ from storyreel.engine.staleness import (
     outputs_present,
 )
 from storyreel.store.models import Run
+from storyreel.store.objects import ObjectStore
 from storyreel.store.records import RunStore
 
 log = logging.getLogger("storyreel.engine")
@@ -46,6 +52,8 @@ class RunReport:
     invocation: str
     statuses: dict[Node, NodeStatus] = field(default_factory=dict)
     executed: list[Node] = field(default_factory=list)
+    restored: list[Node] = field(default_factory=list)
+    """Nodes whose outputs came back from the build cache instead of running."""
     failed: dict[Node, str] = field(default_factory=dict)
     cost_limited: dict[Node, CostLimitReached] = field(default_factory=dict)
 
@@ -54,10 +62,11 @@ class Executor:
     """Runs stages for one project. ``root`` is the project folder; output paths are recorded relative to it.
     ``should_stop`` (default: the one :func:`storyreel.core.cancel.watching` installed in the calling thread)
     is consulted before every node and at the checkpoints inside long ones: a stopped run raises
-    :class:`~storyreel.core.cancel.Canceled`, and every finished node stays recorded."""
+    :class:`~storyreel.core.cancel.Canceled`, and every finished node stays recorded. ``objects`` is the
+    project's build cache (``None``: outputs are not kept beyond the latest run)."""
 
     def __init__(self, store: RunStore, project_id: str, root: Path, progress: ProgressFn | None = None,
-                 should_stop: Callable[[], bool] | None = None) -> None:
+                 should_stop: Callable[[], bool] | None = None, objects: Callable[[FileHashes], ObjectStore] | None = None) -> None:
         self.should_stop = should_stop if should_stop is not None else current()  # a job's stop, seen in the worker threads
         self.store = store
         self.project_id = project_id
@@ -65,6 +74,7 @@ class Executor:
         self.progress = progress or (lambda *_: None)
         self.invocation = str(uuid.uuid4())
         self.hashes = FileHashes(root / ".file-hashes.json")
+        self.objects = objects(self.hashes) if objects is not None else None
         self.forcing = False
 
     def evaluate(
@@ -88,6 +98,8 @@ class Executor:
         try:
             return self._evaluate(stages, ctx, execute=execute, force=force, only=only)
         finally:
+            if self.objects is not None and execute:
+                self.objects.prune()
             self.hashes.save()
 
     def _evaluate(
@@ -230,7 +242,10 @@ class Executor:
                     future.result()  # InputError and Canceled end the evaluation, as in _pool
 
     def _work(self, stage: Stage[Any], ctx: Any, node: Node, recipe: Recipe, report: RunReport) -> None:
-        """Run one node and record it: a success, a failure (reported after the stage), or the cost cap."""
+        """Run one node and record it: a success, a failure (reported after the stage), or the cost cap. A node
+        the build cache holds gets its outputs back instead."""
+        if self._reuse(stage, ctx, node, recipe, report):
+            return
         self.progress("start", node, "")
         started = datetime.now(timezone.utc)
         t0 = time.perf_counter()
@@ -267,6 +282,39 @@ class Executor:
         report.executed.append(node)
         self.progress("attention" if output.attention else "done", node, output.attention or "")
 
+    def _reuse(self, stage: Stage[Any], ctx: Any, node: Node, recipe: Recipe, report: RunReport) -> bool:
+        """Give ``node`` the outputs of its latest successful run with ``recipe``'s key from the build cache, when every
+        file is there intact (none placed otherwise); recorded as a free run naming the run it came from."""
+        if self.objects is None or self.forcing or stage.editable_output:
+            return False
+        earlier = self.store.reusable(self.project_id, node.stage, node.unit, recipe.key)
+        if earlier is None or not earlier.outputs or not all(self.objects.has(d) for d in earlier.outputs.values()):
+            return False
+        t0 = time.perf_counter()
+        started = datetime.now(timezone.utc)
+        for rel, digest in earlier.outputs.items():
+            dest = self.root / rel
+            try:
+                if dest.is_file() and self.hashes.hash(dest) == digest:
+                    continue
+            except OSError:
+                pass
+            self.objects.place(digest, dest)
+        stage.reused(ctx, node.unit)
+        details = {**(earlier.details or {}), "cached": {"run": earlier.id, "invocation": earlier.invocation}}
+        self.store.add(Run(
+            project_id=self.project_id, invocation=self.invocation, stage=node.stage, unit=node.unit, key=recipe.key,
+            code_version=recipe.code_version, provider=recipe.provider, template_hash=recipe.template_hash,
+            params_hash=recipe.params_hash, input_versions=recipe.inputs, output_version=earlier.output_version,
+            outputs=dict(earlier.outputs), details=details, status="success", error=None, cost_usd=0.0,
+            duration_s=round(time.perf_counter() - t0, 4), started_at=started, finished_at=datetime.now(timezone.utc),
+        ))
+        log.info("%s: its outputs from the build cache (run %s)", node.name, earlier.id)
+        report.statuses[node] = NodeStatus(node, State.FRESH, [], recipe.key, earlier.output_version)
+        report.restored.append(node)
+        self.progress("done", node, "cached")
+        return True
+
     def _pool(self, stage: Stage[Any], ctx: Any, pending: list, work: Callable[[Any], None]) -> None:
         workers = max(1, min(stage.concurrency(ctx), len(pending)))
         if workers == 1:
@@ -289,6 +337,9 @@ class Executor:
         outputs = {}
         if output is not None:
             outputs = {p.relative_to(self.root).as_posix(): self.hashes.hash(p) for p in output.files}
+            if self.objects is not None and status == "success" and not output.attention:
+                for p in output.files:
+                    self.objects.put(p, outputs[p.relative_to(self.root).as_posix()])
         version = None
         if output is not None:
             named = output.files if output.versioned is None else output.versioned

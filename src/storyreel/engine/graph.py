@@ -133,3 +133,7 @@ class Stage(Generic[Ctx]):
 
     def run(self, ctx: Ctx, unit: str) -> NodeOutput:
         raise NotImplementedError
+
+    def reused(self, ctx: Ctx, unit: str) -> None:
+        """Called instead of :meth:`run` once the build cache has put an earlier run's outputs back (same key): a stage
+        whose context caches what it read of its outputs forgets it here (default: nothing to forget)."""

@@ -73,3 +73,6 @@ class NarrationStage(Stage[ProjectContext]):
         ctx.forget_narration(unit)
         return NodeOutput(files=[wav, meta], details={"provider": result.provider, **result.provider_details}, cost_usd=result.cost_usd,
                           cleanup=cleanup)
+
+    def reused(self, ctx: ProjectContext, unit: str) -> None:
+        ctx.forget_narration(unit)  # the timeline is measured anew from the narration put back

@@ -20,7 +20,7 @@ from pathlib import Path
 from storyreel.core.errors import InputError
 from storyreel.core.vocabulary import check_id
 
-SUBFOLDERS = ("images", "audio", "clips", "prompts", "provenance", "work", "assets", "logs", "received", "input")
+SUBFOLDERS = ("images", "audio", "clips", "prompts", "provenance", "work", "assets", "logs", "received", "input", "cache")
 
 
 class ProjectPaths:
@@ -89,6 +89,11 @@ class ProjectPaths:
     def work(self) -> Path:
         """Scratch files of the render (cue and overlay images, concat list, audio mix)."""
         return self.root / "work"
+
+    @property
+    def objects(self) -> Path:
+        """The build cache: every node output kept by content (:mod:`storyreel.store.objects`)."""
+        return self.root / "cache" / "objects"
 
     @property
     def provenance(self) -> Path:

@@ -25,6 +25,16 @@ class RunStore:
             latest[(row.stage, row.unit)] = row
         return latest
 
+    def reusable(self, project_id: str, stage: str, unit: str, key: str) -> Run | None:
+        """The latest successful run of node ``stage[unit]`` with recipe key ``key`` whose output needs no attention
+        (a stand-in is retried, never reused), or ``None``: the run whose files the build cache can give back."""
+        with self.sessions() as s:
+            rows = s.scalars(
+                select(Run).where(Run.project_id == project_id, Run.stage == stage, Run.unit == unit, Run.key == key,
+                                  Run.status == "success").order_by(Run.id.desc())
+            ).all()
+        return next((row for row in rows if not (row.details or {}).get("attention")), None)
+
     def add(self, run: Run) -> None:
         with self.sessions.begin() as s:
             s.add(run)

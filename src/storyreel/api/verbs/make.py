@@ -55,7 +55,7 @@ class Make(Verb[MakeRequest, RunResult]):
     def result(self, project: Project, ctx: ProjectContext, report: RunReport, status: ProjectStatus, request: MakeRequest,
                started: float) -> RunResult:
         runs = project.store.for_invocation(report.invocation)  # the plan node's run included
-        return RunResult.of(project, report, status, started, executed=[f"{r.stage}[{r.unit}]" for r in runs if r.status == "success"])
+        return RunResult.of(project, report, status, started, runs=runs)
 
     def stamp(self, project: Project, ctx: ProjectContext, request: MakeRequest, result: RunResult) -> None:
         """Record what this fully fresh make depended on (:mod:`storyreel.engine.uptodate`)."""

@@ -62,7 +62,7 @@ class Pick(Verb[PickRequest, RunResult]):
 
     def result(self, project: Project, ctx, report, status: ProjectStatus, request: PickRequest, started: float) -> RunResult:  # noqa: ANN001
         runs = project.store.for_invocation(report.invocation)  # a story pick's steps run before the media stages
-        return RunResult.of(project, report, status, started, executed=[f"{r.stage}[{r.unit}]" for r in runs if r.status == "success"])
+        return RunResult.of(project, report, status, started, runs=runs)
 
 
 def _record(board: Storyboard, paths: ProjectPaths, shot_id: str, candidate: int | None, *, field: str = "selected_candidate") -> None:
