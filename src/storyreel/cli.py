@@ -63,7 +63,7 @@ Enhance = Annotated[
 Resolution = Annotated[
     Optional[str],
     typer.Option("--resolution", envvar="STORYREEL_RESOLUTION",
-                 help="Output size: 1080p (default), 720p, or 360p for a fast draft; kept in options.json."),
+                 help="Output size: 1080p (default), 720p, 540p, or 360p for a fast draft; kept in options.json."),
 ]
 Voice = Annotated[
     Optional[str],
@@ -312,6 +312,20 @@ def render(
     _report_run(result, as_json)
 
 
+@app.command()
+@reports_errors
+def preview(project: ProjectArg, force: Annotated[bool, typer.Option("--force", help="Re-encode every preview segment.")] = False,
+            wait: Wait = True, workspace: Workspace = None, as_json: JsonOut = False) -> None:
+    """Render a fast 540p preview of the current version (preview/video.mp4), e.g. after an edit; the delivered
+    video.mp4 is left as it is (make or render updates it)."""
+    from storyreel import api
+
+    request = api.PreviewRequest.build(project=project, force=force, wait=wait, workspace=workspace)
+    with _progress(as_json) as progress:
+        result = api.preview(request, progress=progress)
+    _report_run(result, as_json)
+
+
 @app.command("qc")
 @reports_errors
 def qc_(
@@ -464,6 +478,8 @@ def pick(
     _report_run(result, as_json)
 
 
+PreviewOpt = Annotated[bool, typer.Option("--preview", help="Update the fast 540p preview (preview/video.mp4) instead of the delivered video.")]
+
 @app.command()
 @reports_errors
 def edit(
@@ -476,6 +492,7 @@ def edit(
     in_s: Annotated[Optional[float], typer.Option("--in", help="trim: the new start, seconds from the shot's start.")] = None,
     out_s: Annotated[Optional[float], typer.Option("--out", help="trim: the new end, seconds from the shot's start.")] = None,
     no_render: Annotated[bool, typer.Option("--no-render", help="Only change the storyboard (batch several edits; the next make renders).")] = False,
+    preview: PreviewOpt = False,
     wait: Wait = True,
     workspace: Workspace = None,
     as_json: JsonOut = False,
@@ -485,7 +502,7 @@ def edit(
     if op not in ("split", "merge", "move", "delete", "duplicate", "trim"):
         raise InputError(f"{op!r} is not an edit", field="OP", hint="use split, merge, move, delete, duplicate or trim")
     _edit(as_json, project=project, op=op, shot_id=shot, other=shot_b, at=at, to=to, in_s=in_s, out_s=out_s, render=not no_render,
-          wait=wait, workspace=workspace)
+          preview=preview, wait=wait, workspace=workspace)
 
 
 @app.command("import")
@@ -494,13 +511,14 @@ def import_timeline(
     project: ProjectArg,
     file: Annotated[Path, typer.Argument(help="An OpenTimelineIO file exported with `storyreel export` and edited elsewhere.")],
     no_render: Annotated[bool, typer.Option("--no-render", help="Only change the storyboard.")] = False,
+    preview: PreviewOpt = False,
     wait: Wait = True,
     workspace: Workspace = None,
     as_json: JsonOut = False,
 ) -> None:
     """Read an edited timeline back: clips deleted, reordered or trimmed become those edits of the shots (what cannot
     be mapped is listed); then update the video."""
-    _edit(as_json, project=project, op="import", file=file, render=not no_render, wait=wait, workspace=workspace)
+    _edit(as_json, project=project, op="import", file=file, render=not no_render, preview=preview, wait=wait, workspace=workspace)
 
 
 def _edit(as_json: bool, **fields: object) -> None:
@@ -520,27 +538,28 @@ def _edit(as_json: bool, **fields: object) -> None:
 
 @app.command()
 @reports_errors
-def undo(project: ProjectArg, no_render: Annotated[bool, typer.Option("--no-render")] = False, wait: Wait = True,
-         workspace: Workspace = None, as_json: JsonOut = False) -> None:
+def undo(project: ProjectArg, no_render: Annotated[bool, typer.Option("--no-render")] = False, preview: PreviewOpt = False,
+         wait: Wait = True, workspace: Workspace = None, as_json: JsonOut = False) -> None:
     """Go back one version of the storyboard (the last edit undone) and update the video."""
-    _edit(as_json, project=project, op="undo", render=not no_render, wait=wait, workspace=workspace)
+    _edit(as_json, project=project, op="undo", render=not no_render, preview=preview, wait=wait, workspace=workspace)
 
 
 @app.command()
 @reports_errors
-def redo(project: ProjectArg, no_render: Annotated[bool, typer.Option("--no-render")] = False, wait: Wait = True,
-         workspace: Workspace = None, as_json: JsonOut = False) -> None:
+def redo(project: ProjectArg, no_render: Annotated[bool, typer.Option("--no-render")] = False, preview: PreviewOpt = False,
+         wait: Wait = True, workspace: Workspace = None, as_json: JsonOut = False) -> None:
     """Go forward one version (the last undo taken back) and update the video."""
-    _edit(as_json, project=project, op="redo", render=not no_render, wait=wait, workspace=workspace)
+    _edit(as_json, project=project, op="redo", render=not no_render, preview=preview, wait=wait, workspace=workspace)
 
 
 @app.command()
 @reports_errors
 def restore(project: ProjectArg, version: Annotated[int, typer.Argument(help="The version, as `storyreel versions` lists them.")],
-            no_render: Annotated[bool, typer.Option("--no-render")] = False, wait: Wait = True, workspace: Workspace = None,
-            as_json: JsonOut = False) -> None:
+            no_render: Annotated[bool, typer.Option("--no-render")] = False, preview: PreviewOpt = False, wait: Wait = True,
+            workspace: Workspace = None, as_json: JsonOut = False) -> None:
     """Make version N the current one again (recorded as a new version) and update the video from cache."""
-    _edit(as_json, project=project, op="restore", version=version, render=not no_render, wait=wait, workspace=workspace)
+    _edit(as_json, project=project, op="restore", version=version, render=not no_render, preview=preview, wait=wait,
+          workspace=workspace)
 
 
 @app.command()

@@ -139,3 +139,45 @@ def test_trim_snaps_to_words_and_an_edited_timeline_imports_back(tmp_path) -> No
     assert "not mapped: clip 'b-roll from elsewhere'" in imported["edited"]
     assert _shots(root)[2] == third.name and _touched(imported) <= {third.name, last.name}
     assert json.loads((root / "qc.json").read_text())["passed"]
+
+
+def test_an_edit_previews_at_540p_and_leaves_the_delivery_as_it_is(tmp_path) -> None:
+    """``edit … --preview`` and ``storyreel preview``: the current version at 960×540 in ``preview/video.mp4`` from the
+    project's own images, narration and soundtrack; the delivered video, its QC and the project's status are untouched;
+    the preview and the delivery are nodes of their own (neither makes the other stale); an undo gives the earlier
+    preview back from the build cache."""
+    import av
+
+    ws = tmp_path / "ws"
+    made = cli_json("make", FABLE, "--resolution", "360p", workspace=ws)
+    pid, root = made["project_id"], ws / "projects" / made["project_id"]
+    delivered = (root / "video.mp4").read_bytes()
+    first = cli_json("preview", pid, workspace=ws)
+    assert first["video_path"] == str(root / "preview" / "video.mp4")
+    assert first["executed_nodes"] and all("@preview" in n for n in first["executed_nodes"])  # nothing of the delivery ran again
+    with av.open(first["video_path"]) as container:
+        stream = container.streams.video[0]
+        assert (stream.width, stream.height) == (960, 540) and container.streams.audio
+        length = float(container.duration / av.time_base)
+    assert abs(length - made_duration(root)) < 0.1
+    seen = (root / "preview" / "video.mp4").read_bytes()
+
+    split = cli_json("edit", pid, "split", "ch01-s02", "--at", "3", "--preview", workspace=ws)
+    assert split["video_path"].endswith("preview/video.mp4") and "render@preview[video]" in split["executed_nodes"]
+    assert not any(n.startswith(("render[", "qc[", "clip[", "segment[")) for n in split["executed_nodes"])
+    assert {"narration[ch01-s02]", "narration[ch01-s02-b]", "mix[audio]"} <= set(split["executed_nodes"])  # the shared sources
+    assert (root / "video.mp4").read_bytes() == delivered  # the delivery is left for the export
+    assert cli_json("list", workspace=ws)["projects"][0]["status"] == "done"
+    assert cli_json("preview", pid, workspace=ws)["executed_nodes"] == []
+
+    undone = cli_json("undo", pid, "--preview", workspace=ws)
+    assert undone["executed_nodes"] == [] and (root / "preview" / "video.mp4").read_bytes() == seen  # back from the cache
+    assert cli_json("make", FABLE, "--resolution", "360p", workspace=ws)["executed_nodes"] == []
+    assert cli_json("preview", pid, workspace=ws)["executed_nodes"] == []  # each is fresh beside the other
+
+
+def made_duration(root) -> float:  # noqa: ANN001
+    import av
+
+    with av.open(str(root / "video.mp4")) as container:
+        return float(container.duration / av.time_base)

@@ -5,7 +5,7 @@ The CLI, the job runner and the web call only this.
     from storyreel import api
     result = api.make(input_path=Path("fable.txt"))      # or api.make(api.MakeRequest(...))
 
-Verbs that write a project (``plan``, ``make``, ``imagegen``, ``render``, ``pick``, ``reference``) run
+Verbs that write a project (``plan``, ``make``, ``imagegen``, ``render``, ``preview``, ``pick``, ``edit``, ``reference``) run
 through the one verb runner (:mod:`storyreel.api.runner`); their implementations are the
 :class:`~storyreel.api.runner.Verb` classes in :mod:`storyreel.api.verbs`. Read-only verbs (``status``,
 ``cost``, ``qc``, ``quality``, ``list_projects``, ``enhance_prompt``) and the session
@@ -28,6 +28,7 @@ from storyreel.api.requests import (
     MakeRequest,
     PickRequest,
     PlanRequest,
+    PreviewRequest,
     ProjectRequest,
     QcRequest,
     ReferenceRequest,
@@ -48,9 +49,9 @@ LAZY: dict[str, str] = {
 """Name → the module defining it, imported on first use (with the errors a caller maps: not found, busy)."""
 
 __all__ = ["CostReport", "EditRequest", "EnhanceRequest", "ImagegenRequest", "ImagegenResult", "JobConflict", "ListRequest",
-    "MakeRequest", "MakeResult", "NotFound", "PickRequest", "PlanRequest", "PlanResult", "Project",
+    "MakeRequest", "MakeResult", "NotFound", "PickRequest", "PlanRequest", "PlanResult", "PreviewRequest", "Project",
     "ProjectBusy", "ProjectRequest", "QcRequest", "ReferenceRequest", "RenderRequest", "RunResult",
-    "Workspace", "cost", "edit", "enhance_prompt", "export", "imagegen", "list_projects", "make", "pick", "plan", "qc", "versions",
+    "Workspace", "cost", "edit", "enhance_prompt", "export", "imagegen", "list_projects", "make", "pick", "plan", "preview", "qc", "versions",
     "quality", "reference", "render", "status"]
 
 
@@ -105,6 +106,12 @@ def edit(request: EditRequest | None = None, *, progress: ProgressFn | None = No
     as a version, then — with ``render`` — the video updated, re-making only the nodes the edit touched. Raises
     :class:`~storyreel.core.errors.InputError` (exit 2) naming the argument of an edit that cannot be made."""
     return runner.run("edit", request or EditRequest.build(**fields), progress)
+
+
+def preview(request: PreviewRequest | None = None, *, progress: ProgressFn | None = None, **fields: object) -> RunResult:
+    """The current version at the preview profile (540p, fast encoding) in ``preview/video.mp4``: what an edit looks like
+    in seconds, made from the same images, narration and soundtrack as the delivery, which it leaves as it is."""
+    return runner.run("preview", request or PreviewRequest.build(**fields), progress)
 
 
 def versions(request: ProjectRequest | None = None, **fields: object) -> list[dict]:

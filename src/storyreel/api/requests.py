@@ -277,6 +277,14 @@ class EditRequest(ProjectRequest):
     out_s: float | None = Field(default=None, gt=0, le=3600, description="trim: the new end, seconds from the shot's start.")
     file: Path | None = Field(default=None, description="import: an OpenTimelineIO file (.otio) exported and edited elsewhere.")
     render: bool = True
+    preview: bool = Field(default=False, description="Bring the 540p preview up to date instead of the delivered video.")
+    wait: bool = True
+
+
+class PreviewRequest(ProjectRequest):
+    """``storyreel preview PROJECT``: the current version at the preview profile (540p, fast encoding, ``preview/``)."""
+
+    force: bool = False
     wait: bool = True
 
 

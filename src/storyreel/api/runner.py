@@ -49,6 +49,7 @@ VERBS: dict[str, str] = {
     "render": "storyreel.api.verbs.render:Render",
     "pick": "storyreel.api.verbs.pick:Pick",
     "edit": "storyreel.api.verbs.edit:Edit",
+    "preview": "storyreel.api.verbs.preview:Preview",
     "reference": "storyreel.api.verbs.reference:Reference",
 }
 """Verb name → its class, imported on first use (a no-op ``make`` never imports one)."""
@@ -82,7 +83,7 @@ class Verb(Generic[Q, R]):
         """4. The choices to keep in ``options.json`` (None values keep the stored ones)."""
         return {}
 
-    def stages(self) -> Sequence[Stage[Any]]:
+    def stages(self, request: Q, ctx: ProjectContext) -> Sequence[Stage[Any]]:
         """7. The stages evaluated (every media stage: the status settles from all of them)."""
         from storyreel.stages.pipeline import MEDIA_STAGES
 
@@ -94,6 +95,10 @@ class Verb(Generic[Q, R]):
 
     def force(self, request: Q) -> bool:
         return bool(getattr(request, "force", False))
+
+    def settles(self, request: Q) -> bool:
+        """8. Whether the outcome is the project's status (False for a preview: the delivered video is not what ran)."""
+        return True
 
     def result(self, project: Project, ctx: ProjectContext, report: RunReport, status: ProjectStatus, request: Q,
                started: float) -> R:
@@ -134,16 +139,17 @@ def run(name: str, request: Any, progress: ProgressFn | None = None) -> Any:
             ctx = project.context()  # 5
             if verb.preflight:  # 6
                 ctx.preflight()
-            report = project.evaluate(verb.stages(), ctx, execute=True, force=verb.force(request),  # 7
+            report = project.evaluate(verb.stages(request, ctx), ctx, execute=True, force=verb.force(request),  # 7
                                       only=verb.only(request, ctx), executor=executor)
         except BaseException as exc:
             status = settle(exc)  # 8
-            if status is not None and project.status is not None:
+            if status is not None and project.status is not None and verb.settles(request):
                 project.mark(status)
             raise
         status = settle(report)
         video = project.paths.video
-        project.mark(status, video_path=str(video) if video.exists() else None)
+        if verb.settles(request):
+            project.mark(status, video_path=str(video) if video.exists() else None)
         result = verb.result(project, ctx, report, status, request, started)
         if status is ProjectStatus.DONE:
             verb.stamp(project, ctx, request, result)  # 9

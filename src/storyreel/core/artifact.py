@@ -55,12 +55,12 @@ per chapter. ``status`` and a no-op ``make`` stay interactive at this size (benc
 
 FRAME_SIZES: dict[str, tuple[int, int]] = {"16:9": (1920, 1080), "9:16": (1080, 1920), "1:1": (1080, 1080)}
 """The delivery frame size (width, height) in pixels per aspect ratio, at 1080p (ARCHITECTURE.md "Media")."""
-SHORT_SIDES = {"1080p": 1080, "720p": 720, "360p": 360}
+SHORT_SIDES = {"1080p": 1080, "720p": 720, "540p": 540, "360p": 360}
 
 
 def frame_size(aspect_ratio: str, resolution: str = "1080p") -> tuple[int, int]:
     """(width, height) in pixels of the output video and of every image, for an aspect ratio (``16:9``,
-    ``9:16``, ``1:1``) at a :data:`~storyreel.core.vocabulary.Resolution`: 1920×1080, 1280×720 or 640×360 at
+    ``9:16``, ``1:1``) at a :data:`~storyreel.core.vocabulary.Resolution`: 1920×1080, 1280×720, 960×540 or 640×360 at
     16:9 (both sides even, as yuv420p needs). Raises ``KeyError`` for an unknown aspect or resolution."""
     width, height = FRAME_SIZES[aspect_ratio]
     scale = SHORT_SIDES[resolution] / 1080

@@ -16,9 +16,9 @@ Transition = Literal["cut", "crossfade"]
 OverlayType = Literal["lower_third", "caption"]
 InputKind = Literal["script", "prompt", "chapters", "story"]
 Framework = Literal["AIDA", "PAS", "BAB"]
-Resolution = Literal["1080p", "720p", "360p"]
-"""The output's size by its shorter side: ``1080p`` is the delivery size (1920×1080 at 16:9); ``720p`` and
-``360p`` render faster and smaller (a draft to review, a preview)."""
+Resolution = Literal["1080p", "720p", "540p", "360p"]
+"""The output's size by its shorter side: ``1080p`` is the delivery size (1920×1080 at 16:9); ``720p``,
+``540p`` (the editor's preview) and ``360p`` render faster and smaller (a draft to review)."""
 
 
 class ProjectStatus(StrEnum):

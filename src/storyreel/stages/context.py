@@ -47,6 +47,8 @@ class ProjectContext:
     _templates: dict[str, PromptTemplate] = field(default_factory=dict)
     music: Path | None = None
     _narration: dict[str, tuple[float, list[WordTiming]]] = field(default_factory=dict)
+    followers: list[ProjectContext] = field(default_factory=list)
+    """Contexts of the same project at another profile (the preview's): they forget a shot's narration with this one."""
 
     def route(self, shot_id: str) -> str:
         """How a shot's image is made (seed 001 §4.3): ``template`` (the local renderer: visual types in the
@@ -114,8 +116,11 @@ class ProjectContext:
         return self._templates[name]
 
     def forget_narration(self, shot_id: str) -> None:
+        """Drop what was read of ``shot_id``'s narration (and the timeline measured from it), here and in the followers."""
         self._narration.pop(shot_id, None)
         self.__dict__.pop("timeline", None)
+        for other in self.followers:
+            other.forget_narration(shot_id)
 
     @cached_property
     def frame_size(self) -> tuple[int, int]:

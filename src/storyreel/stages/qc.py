@@ -47,7 +47,7 @@ def project_spec(ctx: ProjectContext) -> qc.QcSpec:
         width=width, height=height, fps=tl.fps, duration_s=tl.duration_s,
         fade_in_s=FADE_FRAMES / tl.fps if settings.fade_in else 0.0,
         fade_out_s=FADE_FRAMES / tl.fps if settings.fade_out else 0.0,
-        cues=cues, srt_path=ctx.paths.root / "video.srt", layouts=layout_records(ctx),
+        cues=cues, srt_path=ctx.paths.deliverable("video.srt"), layouts=layout_records(ctx),
     )
 
 

@@ -67,10 +67,10 @@ class RenderStage(Stage[ProjectContext]):
             run_ffmpeg(concat_mux_args(listing, paths.audio_mix, tmp, tl.duration_s), what="assembling video.mp4")
         # 3. sidecars and thumbnail
         cues = self.cues(ctx)
-        srt, vtt = paths.root / "video.srt", paths.root / "video.vtt"
+        srt, vtt = paths.deliverable("video.srt"), paths.deliverable("video.vtt")
         atomic_write_text(srt, to_srt(cues))
         atomic_write_text(vtt, to_vtt(cues))
-        thumb = paths.root / "thumbnail.jpg"
+        thumb = paths.deliverable("thumbnail.jpg")
         first = Image.open(paths.image(tl.shots[0].shot_id)).convert("RGB")
         first.thumbnail((1280, 1280))
         with atomic_path(thumb) as tmp_thumb:

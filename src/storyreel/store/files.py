@@ -20,7 +20,7 @@ from pathlib import Path
 from storyreel.core.errors import InputError
 from storyreel.core.vocabulary import check_id
 
-SUBFOLDERS = ("images", "audio", "clips", "prompts", "provenance", "work", "assets", "logs", "received", "input", "cache")
+SUBFOLDERS = ("images", "audio", "clips", "prompts", "provenance", "work", "assets", "logs", "received", "input", "cache", "preview")
 
 
 class ProjectPaths:
@@ -64,6 +64,10 @@ class ProjectPaths:
     @property
     def qc_report(self) -> Path:
         return self.root / "qc.json"
+
+    def deliverable(self, name: str) -> Path:
+        """A file delivered beside the video (``video.srt``, ``video.vtt``, ``thumbnail.jpg``)."""
+        return self.root / name
 
     @property
     def images(self) -> Path:
@@ -239,3 +243,37 @@ def seed_named(folder: Path, kind: str, name: str, source: Path) -> Path:
         except OSError:
             shutil.copyfile(source, out)
     return out
+
+
+class PreviewPaths(ProjectPaths):
+    """The layout of a project's preview render (issue 28 item 5): what the render stages write goes under
+    ``preview/`` (its clips, crossfades, scratch files, ``video.mp4`` and sidecars), while everything they read — images,
+    narration, vendor clips, the soundtrack — is the project's own (the same files as the delivery render's)."""
+
+    def __init__(self, paths: ProjectPaths) -> None:
+        super().__init__(paths.workspace, paths.project_id)
+        self.folder = self.root / "preview"
+
+    @property
+    def video(self) -> Path:
+        return self.folder / "video.mp4"
+
+    @property
+    def qc_report(self) -> Path:
+        return self.folder / "qc.json"
+
+    def deliverable(self, name: str) -> Path:
+        return self.folder / name
+
+    @property
+    def work(self) -> Path:
+        return self.folder / "work"
+
+    def clip(self, unit: str) -> Path:
+        return self.folder / "clips" / f"{unit}.mp4"
+
+    def clip_layout(self, shot: str) -> Path:
+        return self.folder / "clips" / f"{shot}.layout.json"
+
+    def clip_probe(self, unit: str) -> Path:
+        return self.folder / "clips" / f"{unit}.qc.json"

@@ -18,6 +18,7 @@ from storyreel.core.errors import InputError
 from storyreel.core.vocabulary import ProjectStatus
 from storyreel.engine.executor import Executor
 from storyreel.media.timeline import FPS, LEAD_IN_S, TAIL_S
+from storyreel.store.files import PreviewPaths
 from storyreel.store.history import History
 
 NEEDS = {"split": ("shot_id", "at"), "merge": ("shot_id", "other"), "move": ("shot_id", "to"), "delete": ("shot_id",),
@@ -161,9 +162,23 @@ class Edit(Verb[EditRequest, RunResult]):
                 return [WordTiming(**w) for w in data["words"]], float(data["duration_s"])
         return edits.estimated_words(shot, project.ws.settings.speech_rate_wpm)
 
+    def stages(self, request: EditRequest, ctx):  # noqa: ANN001, ANN201
+        """Every media stage, or with ``preview`` the preview's pipeline (:mod:`storyreel.stages.preview`)."""
+        if request.preview:
+            from storyreel.stages.preview import preview_stages
+
+            return preview_stages(ctx)
+        return super().stages(request, ctx)
+
+    def settles(self, request: EditRequest) -> bool:
+        return not request.preview
+
     def result(self, project: Project, ctx, report, status: ProjectStatus, request: EditRequest, started: float) -> RunResult:  # noqa: ANN001
+        result = RunResult.of(project, report, status, started).model_copy(update={"edited": self.said or request.op})
+        if request.preview:
+            return result.model_copy(update={"video_path": PreviewPaths(project.paths).video})
         History(project.paths).rendered()
-        return RunResult.of(project, report, status, started).model_copy(update={"edited": self.said or request.op})
+        return result
 
     said: str = ""
 
