@@ -62,8 +62,18 @@ def _render(ws: api.Workspace, job: JobView, progress: JobProgress) -> str:
     return f"video rendered: {len(result.executed)} node(s) made"
 
 
-RUNS: dict[str, Callable[[api.Workspace, JobView, JobProgress], str]] = {"make": _make, "regenerate": _regenerate, "render": _render}
-"""Job kind → what it runs: the one list of job kinds (every kind makes or updates the video)."""
+def _preview(ws: api.Workspace, job: JobView, progress: JobProgress) -> str:
+    """The editor's preview of the current version (540p): the delivered video and the project's status stay."""
+    result = api.preview(api.PreviewRequest.build(workspace=ws.root, project=job.project_id), progress=progress)
+    return f"preview ready: {len(result.executed)} node(s) made"
+
+
+RUNS: dict[str, Callable[[api.Workspace, JobView, JobProgress], str]] = {"make": _make, "regenerate": _regenerate, "render": _render,
+                                                                         "preview": _preview}
+"""Job kind → what it runs: the one list of job kinds (each makes or updates the video, or — ``preview`` — its preview)."""
+
+QUIET = frozenset({"preview"})
+"""Job kinds that leave the project's status alone: the delivered video is not what they make."""
 
 
 def run_job(job_id: str, workspace: Path) -> str:
@@ -80,7 +90,9 @@ def run_job(job_id: str, workspace: Path) -> str:
     before = _spent(project)
     row = project.store.project(project.id)
     first_video = row is None or row.video_path is None  # an "Update video" remakes a video, it is not another one
-    project.mark(ProjectStatus.RUNNING)
+    quiet = job.kind in QUIET
+    if not quiet:
+        project.mark(ProjectStatus.RUNNING)
     stop_beating = threading.Event()
     beat = threading.Thread(target=_beat, args=(jobs, job_id, ws.settings.job_lease_s / 3, stop_beating), daemon=True,
                             name=f"job-beat-{job_id[:8]}")
@@ -110,11 +122,11 @@ def run_job(job_id: str, workspace: Path) -> str:
     finally:
         stop_beating.set()
         beat.join(timeout=5)
-    if project.status in (ProjectStatus.QUEUED, ProjectStatus.RUNNING):  # the verb stopped before it could settle
+    if not quiet and project.status in (ProjectStatus.QUEUED, ProjectStatus.RUNNING):  # the verb stopped before it could settle
         project.mark(ProjectStatus(state) if state != "done" else ProjectStatus.PARTIAL)
-    if state == "done":
+    if state == "done" and not quiet:
         project.record(duration_s=_duration(project))
-    jobs.finish(job_id, state, message, cost_usd=round(_spent(project) - before, 6), video_made=state == "done" and first_video)
+    jobs.finish(job_id, state, message, cost_usd=round(_spent(project) - before, 6), video_made=state == "done" and first_video and not quiet)
     log.info("job %s (%s %s): %s — %s", job_id, job.kind, job.project_id, state, message)
     return state
 

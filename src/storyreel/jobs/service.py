@@ -12,11 +12,11 @@ from storyreel.api import Workspace, library
 from storyreel.core.errors import InputError
 from storyreel.core.vocabulary import ProjectStatus
 from storyreel.jobs.queue import enqueue
-from storyreel.jobs.runner import RUNS
+from storyreel.jobs.runner import QUIET, RUNS
 from storyreel.store.jobs import ACTIVE, JobConflict, JobView
 
 KINDS = tuple(RUNS)
-"""The job kinds (``make``, ``regenerate``, ``render``): what :data:`storyreel.jobs.runner.RUNS` can run."""
+"""The job kinds (``make``, ``regenerate``, ``render``, ``preview``): what :data:`storyreel.jobs.runner.RUNS` can run."""
 
 
 def submit(ws: Workspace, kind: str, project_id: str, request: dict, *, user_id: int | None = None) -> JobView:
@@ -29,7 +29,8 @@ def submit(ws: Workspace, kind: str, project_id: str, request: dict, *, user_id:
     if active is not None:
         raise JobConflict(active)
     job = ws.jobs.create(user_id=user_id, project_id=project_id, kind=kind, request=request)
-    ws.project(project_id).mark(ProjectStatus.QUEUED)
+    if kind not in QUIET:
+        ws.project(project_id).mark(ProjectStatus.QUEUED)
     enqueue(ws.settings, job.id)
     return job
 
@@ -77,7 +78,7 @@ def cancel(ws: Workspace, job_id: str, *, user_id: int | None = None) -> JobView
     if before is None:
         return None
     view = ws.jobs.request_cancel(job_id)
-    if before.state == "queued" and view is not None and view.state == "canceled":
+    if before.state == "queued" and view is not None and view.state == "canceled" and before.kind not in QUIET:
         ws.project(view.project_id).mark(ProjectStatus.CANCELED)
     return view
 
@@ -93,7 +94,8 @@ def resume(ws: Workspace, job_id: str, *, user_id: int | None = None) -> JobView
     if other is not None:
         raise JobConflict(other)
     view = ws.jobs.requeue(job_id)
-    ws.project(view.project_id).mark(ProjectStatus.QUEUED)
+    if view.kind not in QUIET:
+        ws.project(view.project_id).mark(ProjectStatus.QUEUED)
     enqueue(ws.settings, job_id)
     return view
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from storyreel.core.artifact import Storyboard
 from storyreel.core.atomic import atomic_write_text
 from storyreel.core.errors import InputError
-from storyreel.core.hashing import hash_bytes
+from storyreel.core.hashing import hash_bytes, hash_file
 from storyreel.store.files import ProjectPaths
 
 
@@ -38,7 +38,8 @@ class History:
         atomic_write_text(self.folder / "versions.json", json.dumps(index, indent=2, ensure_ascii=False) + "\n")
 
     def versions(self) -> list[dict]:
-        """``[{"version", "what", "at", "storyboard", "video", "current"}]``, oldest first."""
+        """``[{"version", "what", "at", "storyboard", "video", "preview", "current"}]``, oldest first (``video``/``preview``:
+        the hash of the exported video / the preview made of that version, or None)."""
         index = self._index()
         return [{**v, "current": v["version"] == index["position"]} for v in index["versions"]]
 
@@ -67,11 +68,19 @@ class History:
 
     def rendered(self) -> None:
         """Note the video's hash on the current version (after a render of it)."""
+        self._note("video", self.paths.video)
+
+    def previewed(self, video: Path) -> None:
+        """Note the preview's hash (``video``: the preview's file) on the current version (after a preview of it)."""
+        self._note("preview", video)
+
+    def _note(self, name: str, video: Path) -> None:
+        if not (self.folder / "versions.json").is_file():
+            return  # a project never edited has no versions to note
         index = self._index()
-        video = self.paths.video
         for v in index["versions"]:
             if v["version"] == index["position"] and video.is_file():
-                v["video"] = hash_bytes(video.read_bytes())
+                v[name] = hash_file(video)
         self._save(index)
 
     def step(self, delta: int) -> int:

@@ -28,11 +28,13 @@ def inside(project: api.Project, path: Path) -> Path:
     return real
 
 
-def serve(project: api.Project, path: Path, *, download_name: str | None = None, cache: str = "private, no-cache") -> FileResponse:
-    """A file of the project (range requests supported), optionally as a download named ``download_name``."""
+def serve(project: api.Project, path: Path, *, download_name: str | None = None, cache: str = "private, no-cache",
+          media_type: str | None = None) -> FileResponse:
+    """A file of the project (range requests supported), optionally as a download named ``download_name``; its type from
+    its suffix unless ``media_type`` names it (a build-cache object has no suffix)."""
     real = inside(project, path)
     headers = {"Cache-Control": cache, "X-Content-Type-Options": "nosniff"}
-    return FileResponse(real, media_type=MEDIA_TYPES.get(real.suffix.lower(), "application/octet-stream"), headers=headers,
+    return FileResponse(real, media_type=media_type or MEDIA_TYPES.get(real.suffix.lower(), "application/octet-stream"), headers=headers,
                         filename=download_name, content_disposition_type="attachment" if download_name else "inline")
 
 

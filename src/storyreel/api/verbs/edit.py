@@ -10,6 +10,7 @@ from pathlib import Path
 
 from storyreel.api.requests import EditRequest
 from storyreel.api.results import RunResult
+from storyreel.api.editor import layout, narration_words
 from storyreel.api.runner import Verb
 from storyreel.api.session import Project
 from storyreel.core import edits
@@ -43,7 +44,7 @@ class Edit(Verb[EditRequest, RunResult]):
     def prepare(self, project: Project, request: EditRequest, executor: Executor) -> RunResult | None:
         history = History(project.paths)
         if request.op in ("undo", "redo", "restore"):
-            history.record("as made")  # the storyboard before the first edit is a version (version 1 the first time)
+            self._as_made(project, history)
             if request.op == "restore":
                 history.restore(request.version)  # type: ignore[arg-type] - checked
             else:
@@ -51,7 +52,7 @@ class Edit(Verb[EditRequest, RunResult]):
         else:
             board, what = self._apply(project, request)  # raises before anything is written
             if board is not None:  # an import that maps to no change changes nothing
-                history.record("as made")
+                self._as_made(project, history)
                 atomic_write_text(project.paths.storyboard, board.model_dump_json(indent=2) + "\n")
                 history.record(what)
             self.said = what
@@ -59,6 +60,15 @@ class Edit(Verb[EditRequest, RunResult]):
             return None
         return RunResult(project_id=project.id, status=project.status or ProjectStatus.PLANNED, storyboard_path=project.paths.storyboard,
                          video_path=None, edited=self.said or request.op)
+
+    @staticmethod
+    def _as_made(project: Project, history: History) -> None:
+        """Before an edit: the storyboard on disk is a version — version 1 the first time, with the video made of it; later
+        a new one only when it was changed since by other means (a shot's words edited on the project page, a pick)."""
+        first = not history.versions()
+        history.record("as made" if first else "changed on the project page")
+        if first and project.status is ProjectStatus.DONE:
+            history.rendered()
 
     def _apply(self, project: Project, request: EditRequest):  # noqa: ANN202 - (Storyboard, str)
         board = project.storyboard()
@@ -82,12 +92,14 @@ class Edit(Verb[EditRequest, RunResult]):
 
     @staticmethod
     def _slot(project: Project, shot_id: str):  # noqa: ANN205 - (ShotTiming, words)
-        """A made shot's slot on the timeline and its word timings. Raises :class:`InputError` before the video is made."""
-        ctx = project.context()
-        timing = next((t for t in ctx.timeline.shots if t.shot_id == shot_id), None) if _narrated(ctx) else None
+        """A shot's slot on the timeline as it will be made and its word timings (made, else estimated: an edit may
+        follow another before the video is updated). Raises :class:`InputError` (``SHOT``) for a shot not in the storyboard."""
+        board = project.storyboard()
+        timeline, narrated = layout(project, board)
+        timing = next((t for t in timeline.shots if t.shot_id == shot_id), None)
         if timing is None:
-            raise InputError(f"{shot_id} is not on the made video's timeline", field="SHOT", hint="make the video first; check the shot ID")
-        return timing, ctx.narration(shot_id)[1]
+            raise InputError(f"no shot {shot_id!r} in the storyboard", field="SHOT", hint="see `storyreel quality PROJECT`")
+        return timing, narrated[shot_id][0]
 
     def _import(self, project: Project, path):  # noqa: ANN001, ANN202 - (Storyboard | None, str)
         """The storyboard with what an edited OpenTimelineIO file changed: clips deleted, reordered or trimmed on its
@@ -146,21 +158,10 @@ class Edit(Verb[EditRequest, RunResult]):
 
     @staticmethod
     def _timing(project: Project, board, shot_id: str):  # noqa: ANN001, ANN205 - (words, seconds)
-        """The shot's word timings and length: its narration's when made, else estimated at the speaking rate."""
-        import json
-
-        from storyreel.core.words import WordTiming
-
-        try:
-            _, shot = board.shot(shot_id)
-        except KeyError:
-            raise InputError(f"no shot {shot_id!r} in the storyboard", field="SHOT", hint="see `storyreel quality PROJECT`") from None
-        sidecar = project.paths.narration_timing(shot_id)
-        if sidecar.is_file():
-            data = json.loads(sidecar.read_text(encoding="utf-8"))
-            if data.get("text", shot.narration) == shot.narration or "text" not in data:
-                return [WordTiming(**w) for w in data["words"]], float(data["duration_s"])
-        return edits.estimated_words(shot, project.ws.settings.speech_rate_wpm)
+        """The shot's word timings and length: its narration's when made of its words as they are, else estimated at the
+        speaking rate. Raises :class:`InputError` (``SHOT``) for a shot not in ``board``."""
+        words, seconds, _ = narration_words(project, board, shot_id)
+        return words, seconds
 
     def stages(self, request: EditRequest, ctx):  # noqa: ANN001, ANN201
         """Every media stage, or with ``preview`` the preview's pipeline (:mod:`storyreel.stages.preview`)."""
@@ -176,16 +177,13 @@ class Edit(Verb[EditRequest, RunResult]):
     def result(self, project: Project, ctx, report, status: ProjectStatus, request: EditRequest, started: float) -> RunResult:  # noqa: ANN001
         result = RunResult.of(project, report, status, started).model_copy(update={"edited": self.said or request.op})
         if request.preview:
-            return result.model_copy(update={"video_path": PreviewPaths(project.paths).video})
+            preview = PreviewPaths(project.paths).video
+            History(project.paths).previewed(preview)
+            return result.model_copy(update={"video_path": preview})
         History(project.paths).rendered()
         return result
 
     said: str = ""
-
-
-def _narrated(ctx) -> bool:  # noqa: ANN001
-    """Whether every shot's narration is made (the timeline needs their lengths)."""
-    return all(ctx.paths.narration_timing(s.shot_id).is_file() for _, s in ctx.storyboard.shots())
 
 
 def versions(project: Project) -> list[dict]:

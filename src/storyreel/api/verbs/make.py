@@ -18,6 +18,7 @@ from storyreel.engine.executor import Executor, RunReport
 from storyreel.media.ffmpeg import ffmpeg_exe
 from storyreel.providers.tts.local import check_voice_name
 from storyreel.stages.context import ProjectContext
+from storyreel.store.history import History
 
 
 class Make(Verb[MakeRequest, RunResult]):
@@ -55,6 +56,7 @@ class Make(Verb[MakeRequest, RunResult]):
     def result(self, project: Project, ctx: ProjectContext, report: RunReport, status: ProjectStatus, request: MakeRequest,
                started: float) -> RunResult:
         runs = project.store.for_invocation(report.invocation)  # the plan node's run included
+        History(project.paths).rendered()  # an edited project's current version is now exported (the dashboard's Export)
         return RunResult.of(project, report, status, started, runs=runs)
 
     def stamp(self, project: Project, ctx: ProjectContext, request: MakeRequest, result: RunResult) -> None:

@@ -17,6 +17,7 @@ from storyreel.core.vocabulary import ProjectStatus
 from storyreel.engine.graph import Stage
 from storyreel.stages.context import ProjectContext
 from storyreel.store.files import PreviewPaths
+from storyreel.store.history import History
 
 
 class Preview(Verb[PreviewRequest, RunResult]):
@@ -40,4 +41,6 @@ class Preview(Verb[PreviewRequest, RunResult]):
     def result(self, project: Project, ctx: ProjectContext, report, status: ProjectStatus, request: PreviewRequest,  # noqa: ANN001
                started: float) -> RunResult:
         result = RunResult.of(project, report, status, started)
-        return result.model_copy(update={"video_path": PreviewPaths(project.paths).video})
+        preview = PreviewPaths(project.paths).video
+        History(project.paths).previewed(preview)
+        return result.model_copy(update={"video_path": preview})
