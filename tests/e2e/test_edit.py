@@ -1,5 +1,5 @@
 """Editing verbs on a made video (issue 28, first slice): on the fable, split a shot at a word boundary, move one,
-duplicate and delete — each re-makes only the nodes of the shots it touched, their crossfades and the assembly, and QC
+duplicate, delete and merge — each re-makes only the nodes of the shots it touched, their crossfades and the assembly, and QC
 passes after each; invalid edits exit 2 naming the reason and change nothing; every edit is a version that ``undo``,
 ``redo`` and ``restore`` walk (the storyboard restored exactly)."""
 
@@ -71,6 +71,9 @@ def test_edits_remake_only_what_they_touch_and_walk_the_versions(tmp_path) -> No
     assert restored["executed_nodes"] == [] and "render[video]" in restored["restored_nodes"], restored
     assert (root / "video.mp4").read_bytes() == first_video
     assert cli_json("versions", pid, workspace=ws)["versions"][-1]["what"] == "restore 1"
+    merged = cli_json("edit", pid, "merge", "ch01-s02", "ch01-s03", workspace=ws)  # narration joined, the first's picture
+    assert _touched(merged) == {"ch01-s02"} and "render[video]" in merged["executed_nodes"], merged["executed_nodes"]
+    assert "ch01-s03" not in _shots(root) and json.loads((root / "qc.json").read_text())["passed"]
     nothing = run_cli("redo", pid, workspace=ws)
     assert nothing.returncode == 2 and "nothing to redo" in nothing.stderr
 

@@ -10,7 +10,7 @@ import re
 import pytest
 
 from tests.conftest import INPUTS
-from tests.web.browsing import browser, shoot, wait_job_end  # noqa: F401 - fixtures and helpers
+from tests.web.browsing import browser, shoot, tab_to, wait_job_end  # noqa: F401 - fixtures and helpers
 from tests.web.conftest import serving
 
 pytestmark = pytest.mark.e2e
@@ -110,6 +110,19 @@ def test_a_person_edits_the_fable_on_the_timeline_and_exports_it(draft_server, b
     moved = _shots(page)
     assert moved[3] == merged[1] and moved[1:3] == merged[2:4]
 
+    # by keyboard alone: Tab to the first shot, → to the second, Alt+→ moves it one place later
+    page.locator("#zoom-in").focus()
+    tab_to(page, "#tl .shot")
+    page.keyboard.press("ArrowRight")
+    assert page.evaluate("document.activeElement.dataset.shot") == moved[1]
+    page.keyboard.press("Alt+ArrowRight")
+    _saved(page, 6)
+    by_keys = _shots(page)
+    assert by_keys[2] == moved[1] and by_keys[1] == moved[2]
+    page.keyboard.press("Control+z")
+    _saved(page, 5)
+    assert _shots(page) == moved
+
     page.locator("#tl").click(position={"x": 2, "y": 5})  # focus back on the page, away from a button
     page.keyboard.press("Control+z")
     _saved(page, 4)
@@ -117,6 +130,10 @@ def test_a_person_edits_the_fable_on_the_timeline_and_exports_it(draft_server, b
     page.keyboard.press("Control+Shift+z")
     _saved(page, 5)
     assert _shots(page) == moved
+    page.goto(project_url)  # the project page says the video is behind the edits: the stale panel offers the update
+    page.locator("text=Update video").wait_for()
+    page.goto(project_url + "/edit")
+    page.locator("#tl .shot").first.wait_for()
     page.locator("#edstatus", has_text="preview up to date").wait_for(timeout=120_000)
     shoot(page, "editor-edited")
 

@@ -8,6 +8,8 @@ job that does not exist (no URL reveals what others have)."""
 
 from __future__ import annotations
 
+import time
+
 from storyreel.api import Workspace, library
 from storyreel.core.errors import InputError
 from storyreel.core.vocabulary import ProjectStatus
@@ -47,11 +49,27 @@ def create_project(ws: Workspace, *, user_id: int | None, **fields: object) -> t
 def rerun(ws: Workspace, kind: str, project_id: str, *, user_id: int | None, **extra: object) -> JobView:
     """Submit a ``kind`` job of an existing project with the fields of its last ``make`` job (the providers,
     cap and candidates a person chose when creating it) and ``extra`` on top — what "Update video" and
-    "Regenerate" do. Raises like :func:`submit`."""
+    "Regenerate" do; a preview job still running is stopped first (:func:`stop_preview`). Raises like :func:`submit`."""
+    stop_preview(ws, project_id, user_id=user_id)
     last = ws.jobs.for_user(user_id, limit=50, project_id=project_id)
     base = next((dict(j.request) for j in reversed(last) if j.kind == "make"), {"project_id": project_id})
     base.pop("shots", None)
     return submit(ws, kind, project_id, {**base, **extra}, user_id=user_id)
+
+
+def stop_preview(ws: Workspace, project_id: str, *, user_id: int | None, wait_s: float = 30.0) -> None:
+    """Make way for an edit or an update of the video: the project's ``preview`` job, if one is queued or running, is
+    canceled and awaited (it stops at its next checkpoint; its finished nodes stay cached) up to ``wait_s`` seconds.
+    Raises :class:`JobConflict` when another kind of job of the project is active."""
+    current = ws.jobs.active_for_project(project_id)
+    if current is None:
+        return
+    if current.kind not in QUIET:
+        raise JobConflict(current)
+    cancel(ws, current.id, user_id=user_id)
+    deadline = time.monotonic() + wait_s
+    while ws.jobs.active_for_project(project_id) is not None and time.monotonic() < deadline:
+        time.sleep(0.1)
 
 
 def job(ws: Workspace, job_id: str, *, user_id: int | None = None) -> JobView | None:

@@ -10,7 +10,6 @@ while an export runs, edits are refused (409) until it ends or is canceled.
 
 from __future__ import annotations
 
-import time
 from typing import Literal
 
 from fastapi import APIRouter, HTTPException, Request
@@ -28,10 +27,6 @@ from storyreel.web.templating import render
 api_router = APIRouter(prefix="/api/projects/{project_id}", tags=["editor"])
 pages = APIRouter(prefix="/projects/{project_id}", include_in_schema=False)
 
-STOP_WAIT_S = 30.0
-"""How long an edit waits for a stopped preview job to let go of the project (it stops at its next checkpoint)."""
-
-
 class EditBody(BaseModel):
     """One edit, as ``storyreel edit`` takes it (times in seconds from the shot's start; positions from 1)."""
 
@@ -44,20 +39,6 @@ class EditBody(BaseModel):
     out_s: float | None = Field(default=None, description="trim: the new end, seconds from the shot's start.")
     version: int | None = Field(default=None, description="restore: the version.")
     preview: bool = Field(default=True, description="Queue the preview of the new version.")
-
-
-def _quiet(ws: api.Workspace, project_id: str, user_id: int) -> None:
-    """Stop the project's preview job, if one is queued or running, and wait until it has let go of the project. Raises
-    :class:`~storyreel.store.jobs.JobConflict` when another kind of job (an export) is active."""
-    active = jobs.active(ws, project_id)
-    if active is None:
-        return
-    if active.kind != "preview":
-        raise api.JobConflict(active)
-    jobs.cancel(ws, active.id, user_id=user_id)
-    deadline = time.monotonic() + STOP_WAIT_S
-    while jobs.active(ws, project_id) is not None and time.monotonic() < deadline:
-        time.sleep(0.1)
 
 
 def _preview_job(ws: api.Workspace, project_id: str, user_id: int) -> dict | None:
@@ -81,7 +62,7 @@ def timeline_json(project: ApiProject, ws: Ws) -> dict:
 def edit_json(body: EditBody, project: ApiProject, user: ApiUser, ws: Ws) -> dict:
     """Apply one edit (saved at once as a version) and queue the preview: ``{"edited", "timeline", "job"}``. An invalid
     edit is 422 naming the reason and changes nothing; 409 while the video is being exported."""
-    _quiet(ws, project.id, user.id)
+    jobs.stop_preview(ws, project.id, user_id=user.id)
     request = api.EditRequest.build(project=project.id, workspace=project.ws.root, render=False, wait=True,
                                     **body.model_dump(exclude={"preview"}, exclude_none=True))
     result = api.edit(request)
@@ -99,7 +80,6 @@ def preview_json(project: ApiProject, user: ApiUser, ws: Ws) -> dict:
 def export_json(project: ApiProject, user: ApiUser, ws: Ws) -> dict:
     """Render the current version at full size ("Export"): a ``make`` job, whose progress and cancel are the job's
     (``/api/jobs/{id}``). A preview job still running is stopped first."""
-    _quiet(ws, project.id, user.id)
     return jobs.rerun(ws, "make", project.id, user_id=user.id).as_dict()
 
 
@@ -158,7 +138,7 @@ def versions_page(request: Request, project: PageProject, a: int | None = None, 
 def restore_version(version: int, request: Request, project: PageProject, user: PageUser, ws: Ws) -> Response:
     """"Restore": version ``version`` becomes the current one (recorded as a new version), the preview is queued, and the
     editor opens on it. While an export runs: 409."""
-    _quiet(ws, project.id, user.id)
+    jobs.stop_preview(ws, project.id, user_id=user.id)
     api.edit(api.EditRequest.build(project=project.id, workspace=project.ws.root, op="restore", version=version, render=False, wait=True))
     _preview_job(ws, project.id, user.id)
     return RedirectResponse(f"/projects/{project.id}/edit", 303)

@@ -222,7 +222,8 @@ async def summary(request: Request, project: PageProject) -> HTMLResponse:
 def stale(request: Request, project: PageProject, ws: Ws) -> HTMLResponse:
     """What "Update video" would redo, in words (the node list one click away); while a job makes the video,
     a calm note instead (the page reloads when the job ends)."""
-    busy = jobs.active(ws, project.id) is not None
+    active = jobs.active(ws, project.id)
+    busy = active is not None and active.kind != "preview"  # the editor's preview leaves the video as it is
     return render(request, "_stale.html", changes=None if busy else library.changes(project), project_id=project.id, busy=busy)
 
 
