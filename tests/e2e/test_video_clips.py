@@ -105,6 +105,22 @@ def test_a_make_with_vendor_clips(httpserver, tmp_path: Path) -> None:
     assert record["chosen"] == other and record["chosen_by"] == "person"
     assert (root / "clips" / f"{shot}.motion.mp4").read_bytes() == (root / "clips" / f"{shot}.motion-{other}.mp4").read_bytes()
 
+    # a trim at the start of a moving shot moves its clip's in-point: the clip and the assembly are made again, nothing bought
+    from storyreel.api import Workspace, editor
+
+    length = next(s["duration_s"] for s in editor.timeline(Workspace.open(ws).project(made["project_id"]))["shots"] if s["shot_id"] == shot)
+    trimmed = cli_json("edit", made["project_id"], "trim", shot, "--in", "1", "--out", str(length), workspace=ws, env=_env(httpserver))
+    board = json.loads((root / "storyboard.json").read_text())
+    assert next(s for ch in board["chapters"] for s in ch["shots"] if s["shot_id"] == shot)["visual"]["clip_in_s"] == 1.0
+    assert f"clip[{shot}]" in trimmed["executed_nodes"] and not any(n.startswith("motion_prompt[") for n in trimmed["executed_nodes"])
+    assert len(fake.creates) == creates and json.loads((root / "qc.json").read_text())["passed"]  # the clip is pinned: not asked anew
+    assert cli_json("cost", made["project_id"], workspace=ws)["spent_usd"] == pytest.approx(fake.bill, abs=1e-6)
+    again_trimmed = cli_json("edit", made["project_id"], "trim", shot, "--in", "0.5", "--out", str(length - 1.5), workspace=ws,
+                             env=_env(httpserver))
+    assert f"motion[{shot}]" not in again_trimmed["executed_nodes"] and len(fake.creates) == creates  # pinned: the same node
+    board = json.loads((root / "storyboard.json").read_text())
+    assert next(s for ch in board["chapters"] for s in ch["shots"] if s["shot_id"] == shot)["visual"]["clip_in_s"] == 1.5
+
     again = cli_json("make", AD, "--clips", "local", workspace=ws, env=_env(httpserver))
     stages = {n.split("[")[0] for n in again["executed_nodes"]}
     assert "clip" in stages and "motion" not in stages and not stages & {"image", "narration", "plan"}, stages

@@ -47,3 +47,21 @@ def test_split_cuts_at_the_nearest_word_boundary() -> None:
     few = [WordTiming(word="Hi", start_s=0, end_s=0.5, char_start=0, char_end=2)]
     with pytest.raises(InputError, match="fewer than two words"):
         edits.split(board, "ch01-s02", 0.3, few, 0.6)
+
+
+def test_a_trim_of_a_vendor_clip_moves_its_in_point() -> None:
+    """A moving shot's trim pins its vendor clip and, trimmed at the start, starts the clip that much later (twice: the
+    in-points add up); a still keeps no pin nor in-point; words are dropped by the same rule."""
+    board = small_storyboard()
+    _, shot = board.shot("ch01-s02")
+    words, duration = edits.estimated_words(shot, 120)
+    length = duration + 1.0
+    pin = "sha256:" + "ab" * 32
+    trimmed, what = edits.trim(board, "ch01-s02", 1.5, length, words, 0.45, length, 1.0, footage=pin)
+    visual = trimmed.shot("ch01-s02")[1].visual
+    assert visual.clip_in_s == 1.5 and visual.clip_pin == pin and "dropping" in what
+    again, _ = edits.trim(trimmed, "ch01-s02", 0.5, length - 1.5, *edits.estimated_words(trimmed.shot("ch01-s02")[1], 120)[:1],
+                          0.45, length - 1.5, 1.0, footage=pin)
+    assert again.shot("ch01-s02")[1].visual.clip_in_s == 2.0
+    still, _ = edits.trim(board, "ch01-s02", 1.5, length, words, 0.45, length, 1.0)
+    assert still.shot("ch01-s02")[1].visual.clip_in_s is None and still.shot("ch01-s02")[1].visual.clip_pin is None

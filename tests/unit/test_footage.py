@@ -60,3 +60,20 @@ def test_cover_fit_crops_a_wide_clip_to_a_tall_frame() -> None:
     tall = cover_fit(wide, 360, 640)
     assert tall.shape == (640, 360, 3)
     assert tall[:, 170:190].mean() > 200 and tall[:, :100].mean() < 5  # the centre kept, the sides cropped
+
+
+def test_an_in_point_starts_the_clip_later(tmp_path: Path) -> None:
+    """A trimmed shot's clip starts at its in-point: frame 0 shows the source at ``start_s``; the rest of the clip is its
+    length (4 s from a 5 s clip started at 1 s plays at its speed); an in-point past the end shows the last frame."""
+    clip = _clip(tmp_path / "c.mp4", 5.0)
+    frames = FootageFrames(clip, _timing(120), 640, 360, start_s=1.0)
+    assert frames.rate == 1.0
+    y, _, _ = planes(frames.frame(0), 640, 360)
+    assert float(y.mean()) == pytest.approx(16 + 4 * 24, abs=2.5)  # source frame 24 = 1.0 s at 24 fps
+    short = FootageFrames(clip, _timing(120), 640, 360, start_s=2.5)  # 2.5 s left for 4 s: slowed 1.25×, then held
+    assert short.rate == pytest.approx(0.8)
+    past = FootageFrames(clip, _timing(30), 640, 360, start_s=99)
+    whole = FootageFrames(clip, _timing(150), 640, 360)
+    assert np.array_equal(past.frame(0), whole.frame(149))  # the clip's last frame
+    for f in (frames, short, past, whole):
+        f.close()

@@ -143,6 +143,18 @@ class Visual(_Model):
         le=4,
         description="The vendor clip attempt a person picked (`storyreel pick … --clip`, 1 = the first); wins over the scores.",
     )
+    clip_in_s: float | None = Field(
+        default=None,
+        ge=0,
+        le=600,
+        description="Where the shot's vendor clip starts playing, seconds into it (a trim's in-point; default: its start).",
+    )
+    clip_pin: str | None = Field(
+        default=None,
+        pattern=r"^sha256:[0-9a-f]{64}$",
+        description="The vendor clip an edit keeps (its sha256): a trimmed moving shot plays this clip from its in-point and "
+                    "is never asked of the vendor anew, whatever its words or length become.",
+    )
     entities: list[Identifier] = Field(
         default_factory=list,
         max_length=8,

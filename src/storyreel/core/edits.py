@@ -150,12 +150,15 @@ def duplicate(board: Storyboard, shot_id: str) -> tuple[Storyboard, str]:
 
 
 def trim(board: Storyboard, shot_id: str, in_s: float, out_s: float, words: list[WordTiming], narration_offset_s: float,
-         length_s: float, holds_s: float) -> tuple[Storyboard, str]:
+         length_s: float, holds_s: float, footage: str | None = None) -> tuple[Storyboard, str]:
     """Keep ``in_s``–``out_s`` (seconds from the shot's start) of ``shot_id``, ``length_s`` long now, whose narration
     starts ``narration_offset_s`` in (``words``: its timings from the narration's start). Speech is never cut mid-word:
     the words whose middle falls outside the kept part are dropped from the narration (and so from the subtitles), and
     the sentence says which. A kept part longer than the remaining narration and its lead-in and tail (``holds_s``)
-    holds the picture (``min_duration_s``). Raises :class:`InputError` (``--in``/``--out``) for a trim past the shot,
+    holds the picture (``min_duration_s``). With ``footage`` (the sha256 of the vendor clip the shot plays) the trim is
+    within that clip: it is pinned (``visual.clip_pin``: never asked of the vendor anew, whatever the words and length
+    become) and its in-point moves ``in_s`` later (``visual.clip_in_s``), so the kept part starts on the picture it had
+    there. Raises :class:`InputError` (``--in``/``--out``) for a trim past the shot,
     shorter than :data:`MIN_SHOT_S`, or keeping no word."""
     data = _data(board)
     c, s = _find(data, shot_id)
@@ -176,6 +179,10 @@ def trim(board: Storyboard, shot_id: str, in_s: float, out_s: float, words: list
     spoken = kept[-1].end_s - kept[0].start_s
     hold = round(out_s - in_s, 3)
     shot["min_duration_s"] = hold if hold > spoken + holds_s + 0.05 else None
+    if footage:
+        shot["visual"]["clip_pin"] = footage
+        if in_s > 0:
+            shot["visual"]["clip_in_s"] = round((shot["visual"].get("clip_in_s") or 0.0) + in_s, 3)
     what = f"trimmed {shot_id} to {in_s:g}–{out_s:g} s"
     if dropped:
         what += f", dropping {len(dropped)} word(s) from the narration: “{' '.join(dropped)[:80]}”"

@@ -11,7 +11,8 @@ work unchanged:
   vendor's own timestamps, so a 24 fps or variable-rate clip lands on the 30 fps clock without drift;
 - **length** (:func:`retime`): a clip at least as long as the shot plays at its speed (``r = 1``) and is cut; a
   shorter one is slowed down by up to :data:`MAX_SLOWDOWN` (``r`` ≥ 0.8) and, if still short, holds its last
-  frame for the rest of the shot;
+  frame for the rest of the shot; an in-point (``start_s``, a trim of the shot) starts it later, the rest of the
+  clip then being its length;
 - **colour**: with a :class:`~storyreel.media.grade.Grade` each frame is colour-matched to the shot's still
   before conversion (the ``motion`` stage measures it once per clip);
 - **sound**: never decoded (storyreel lays its own narration; the vendor's track is dropped).
@@ -75,7 +76,8 @@ def cover_fit(rgb: np.ndarray, width: int, height: int) -> np.ndarray:
 class FootageFrames:
     """The frames of one shot from a vendor clip (see the module). ``frame(k, out)`` → flat yuv420p buffer."""
 
-    def __init__(self, path: Path, timing: ShotTiming, width: int, height: int, grade: Grade | None = None) -> None:
+    def __init__(self, path: Path, timing: ShotTiming, width: int, height: int, grade: Grade | None = None,
+                 start_s: float = 0.0) -> None:
         if width % 2 or height % 2:
             raise ValueError(f"frame size {width}x{height} must be even for yuv420p")
         self.path = path
@@ -84,7 +86,8 @@ class FootageFrames:
         self.height = height
         self.grade = grade
         self.source_s = probe_duration(path)
-        self.rate = retime(self.source_s, timing.span)
+        self.start_s = min(max(0.0, start_s), max(0.0, self.source_s - 1 / FPS))  # an in-point past the end: its last frame
+        self.rate = retime(self.source_s - self.start_s, timing.span)
         self._container = None
         self._frames = None
         self._current: tuple[float, np.ndarray] | None = None  # (pts seconds, yuv420p) of the last decoded frame
@@ -138,7 +141,7 @@ class FootageFrames:
     def frame(self, local_frame: int, out: np.ndarray | None = None) -> np.ndarray:
         """Slot-local frame ``local_frame`` (see :class:`~storyreel.media.motion.ShotFrames`)."""
         out = self.new_frame() if out is None else out
-        t = float(Fraction(local_frame + self.timing.pre, FPS)) * self.rate
+        t = self.start_s + float(Fraction(local_frame + self.timing.pre, FPS)) * self.rate
         out[:] = self._at(t)
         return out
 

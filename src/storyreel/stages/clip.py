@@ -97,6 +97,14 @@ def _encode(frames, layers: list[Layer], out: Path, frame_count: int, ctx: Proje
         raise
 
 
+def clip_in(ctx: ProjectContext, unit: str) -> float:
+    """The in-point of a shot's vendor clip in seconds (0: its start, or a shot without one)."""
+    if ctx.footage(unit) is None:
+        return 0.0
+    _, shot = ctx.storyboard.shot(unit)
+    return shot.visual.clip_in_s or 0.0
+
+
 def shot_frames(ctx: ProjectContext, unit: str):  # noqa: ANN201 - ShotFrames | FootageFrames
     """The frame source of a shot: its vendor clip fitted to the frame and the shot's length
     (:class:`~storyreel.media.footage.FootageFrames`) when its motion comes from a vendor, else its still along
@@ -114,7 +122,8 @@ def shot_frames(ctx: ProjectContext, unit: str):  # noqa: ANN201 - ShotFrames | 
                 grade = Grade(**json.loads(ctx.paths.motion_meta(unit).read_text(encoding="utf-8"))["grade"])
             except (OSError, ValueError, KeyError, TypeError):
                 grade = None  # a record without a grade: the clip's own colours
-        return FootageFrames(footage, timing, width, height, grade=grade)
+        _, shot = ctx.storyboard.shot(unit)
+        return FootageFrames(footage, timing, width, height, grade=grade, start_s=shot.visual.clip_in_s or 0.0)
     from storyreel.media.motion import ShotFrames, load_still
 
     return ShotFrames(load_still(ctx.paths.image(unit), ctx.paths.stills), timing, width, height)
@@ -181,6 +190,7 @@ class ClipStage(Stage[ProjectContext]):
                 "size": ctx.frame_size,
                 "encoding": ctx.encoding.identity(),
                 "probes": PROBES,
+                **({"clip_in_s": clip_in(ctx, unit)} if clip_in(ctx, unit) else {}),
             },
         )
 
@@ -282,6 +292,7 @@ class SegmentStage(Stage[ProjectContext]):
                 "b": timing_params(ctx.shot_timing(b)),
                 **({"footage": [bool(ctx.footage(a)), bool(ctx.footage(b))], "grade": ctx.settings.grade_clips}
                    if ctx.footage(a) or ctx.footage(b) else {}),
+                **({"clip_in_s": [clip_in(ctx, a), clip_in(ctx, b)]} if clip_in(ctx, a) or clip_in(ctx, b) else {}),
                 "size": ctx.frame_size,
                 "encoding": ctx.encoding.identity(),
                 "probes": PROBES,

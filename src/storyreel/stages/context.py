@@ -83,6 +83,14 @@ class ProjectContext:
         _, shot = self.storyboard.shot(shot_id)
         return shot.visual.type not in self.storyboard.settings.template_types
 
+    def pinned(self, shot_id: str) -> str | None:
+        """The sha256 of the vendor clip an edit pinned for a moving shot (``visual.clip_pin``: a trimmed shot keeps its
+        clip, bought once), or None: the clip follows the shot's words and length."""
+        if not self.moving(shot_id):
+            return None
+        _, shot = self.storyboard.shot(shot_id)
+        return shot.visual.clip_pin
+
     def footage(self, shot_id: str) -> Path | None:
         """The shot's vendor clip (``clips/<shot>.motion.mp4``) when its motion comes from one and the vendor made
         it; None otherwise — a shot whose every attempt the vendor refused keeps its Ken Burns move as a stand-in."""

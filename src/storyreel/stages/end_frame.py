@@ -25,9 +25,11 @@ from storyreel.stages.purchase import one_image, one_image_recipe
 
 
 def wants_end_frame(ctx: ProjectContext, unit: str) -> bool:
-    """Whether shot ``unit``'s clip is asked with an end frame: it moves, the model takes one, the setting is on."""
+    """Whether shot ``unit``'s clip is asked with an end frame: it moves, the model takes one, the setting is on, and no
+    edit pinned its clip."""
     provider = ctx.video_provider
-    return bool(provider is not None and ctx.settings.end_frames and provider.takes_end_frame and ctx.moving(unit))
+    return bool(provider is not None and ctx.settings.end_frames and provider.takes_end_frame and ctx.moving(unit)
+                and not ctx.pinned(unit))
 
 
 class EndFrameStage(Stage[ProjectContext]):

@@ -31,7 +31,7 @@ import shutil
 from typing import ClassVar
 
 from storyreel.core.atomic import atomic_path, atomic_write_bytes, atomic_write_text
-from storyreel.core.errors import ProviderRejected
+from storyreel.core.errors import ProviderRejected, StageError
 from storyreel.core.hashing import hash_file, seed_for
 from storyreel.engine.graph import Node, NodeOutput, RecipeParts, Stage
 from storyreel.media.grade import match
@@ -56,9 +56,13 @@ class MotionStage(Stage[ProjectContext]):
         return [shot.shot_id for _, shot in ctx.storyboard.shots() if ctx.moving(shot.shot_id)]
 
     def inputs(self, ctx: ProjectContext, unit: str) -> list[Node]:
+        if ctx.pinned(unit):
+            return []  # the pinned clip is the whole recipe
         return [Node("select", unit), Node("motion_prompt", unit), *([Node("end_frame", unit)] if wants_end_frame(ctx, unit) else [])]
 
     def requires(self, ctx: ProjectContext, unit: str) -> list[Node]:
+        if ctx.pinned(unit):
+            return []
         return [*self.inputs(ctx, unit), Node("narration", unit)]  # the clip's length follows the narration
 
     def concurrency(self, ctx: ProjectContext) -> int:
@@ -81,6 +85,9 @@ class MotionStage(Stage[ProjectContext]):
     def recipe(self, ctx: ProjectContext, unit: str) -> RecipeParts:
         provider = ctx.video_provider
         assert provider is not None
+        pin = ctx.pinned(unit)
+        if pin:
+            return RecipeParts(provider="pinned", params={"clip": pin})
         _, shot = ctx.storyboard.shot(unit)
         return RecipeParts(provider=f"{provider.provider_id}@{provider.code_version}",
                            params={**provider.payload(self.request(ctx, unit)), "attempts": ctx.settings.video_attempts,
@@ -109,6 +116,8 @@ class MotionStage(Stage[ProjectContext]):
     def run(self, ctx: ProjectContext, unit: str) -> NodeOutput:
         from storyreel.providers.scorer.clip_metrics import score_clip
 
+        if ctx.pinned(unit):
+            return self._pinned(ctx, unit)
         provider = ctx.video_provider
         assert provider is not None
         image = ctx.paths.image(unit)
@@ -169,6 +178,22 @@ class MotionStage(Stage[ProjectContext]):
         return NodeOutput(files=files, details={"provider": provider.provider_id, "chosen": chosen["attempt"], "attempts": len(entries)},
                           cost_usd=round(spent, 6), cleanup=cleanup, versioned=[out],
                           attention="; ".join(notes) or None)
+
+    @staticmethod
+    def _pinned(ctx: ProjectContext, unit: str) -> NodeOutput:
+        """A shot whose clip an edit pinned: the clip it names, found among the shot's attempts, is its clip — nothing is
+        asked of the vendor. Raises :class:`StageError` when no attempt has those bytes any more."""
+        pin, out, meta = ctx.pinned(unit), ctx.paths.motion_clip(unit), ctx.paths.motion_meta(unit)
+        candidates = [out, *sorted(ctx.paths.clips.glob(f"{unit}.motion-[0-9].mp4"))]
+        found = next((p for p in candidates if p.is_file() and hash_file(p) == pin), None)
+        if found is None or not meta.is_file():
+            raise StageError(f"{unit}: the clip an edit kept ({str(pin)[7:19]}…) is gone — undo the trim, or pick one of the "
+                             "shot's clips (`storyreel pick PROJECT SHOT N --clip`)")
+        if found != out:
+            with atomic_path(out) as tmp:
+                shutil.copyfile(found, tmp)
+        attempts = [p for p in candidates[1:] if p.is_file()]
+        return NodeOutput(files=[out, meta, *attempts], details={"pinned": pin}, versioned=[out])
 
     @staticmethod
     def _strip(ctx: ProjectContext, unit: str, number: int):  # noqa: ANN205 - a Path

@@ -50,7 +50,7 @@ class MotionPromptStage(Stage[ProjectContext]):
     max_workers: ClassVar[int] = 4
 
     def units(self, ctx: ProjectContext) -> list[str]:
-        return [shot.shot_id for _, shot in ctx.storyboard.shots() if ctx.moving(shot.shot_id)]
+        return [shot.shot_id for _, shot in ctx.storyboard.shots() if ctx.moving(shot.shot_id) and not ctx.pinned(shot.shot_id)]
 
     def inputs(self, ctx: ProjectContext, unit: str) -> list[Node]:
         return [Node("narration", unit)]  # the clip's length follows the narration

@@ -16,6 +16,7 @@ from storyreel.api.session import Project
 from storyreel.core import edits
 from storyreel.core.atomic import atomic_write_text
 from storyreel.core.errors import InputError
+from storyreel.core.hashing import hash_file
 from storyreel.core.vocabulary import ProjectStatus
 from storyreel.engine.executor import Executor
 from storyreel.media.timeline import FPS, LEAD_IN_S, TAIL_S
@@ -85,7 +86,7 @@ class Edit(Verb[EditRequest, RunResult]):
         if request.op == "trim":
             timing, words = self._slot(project, shot_id)
             return edits.trim(board, shot_id, request.in_s or 0.0, request.out_s or 0.0, words, timing.narration_offset_s,
-                              timing.slot / FPS, LEAD_IN_S + TAIL_S)
+                              timing.slot / FPS, LEAD_IN_S + TAIL_S, footage=_footage(project, shot_id))
         if request.op == "import":
             return self._import(project, request.file)  # type: ignore[arg-type] - checked
         return edits.duplicate(board, shot_id)
@@ -148,7 +149,8 @@ class Edit(Verb[EditRequest, RunResult]):
         for shot_id, (in_s, out_s) in trims.items():
             timing = slots[shot_id]
             board, what = edits.trim(board, shot_id, max(0.0, in_s), min(out_s, timing.slot / FPS), ctx.narration(shot_id)[1],
-                                     timing.narration_offset_s, timing.slot / FPS, LEAD_IN_S + TAIL_S)
+                                     timing.narration_offset_s, timing.slot / FPS, LEAD_IN_S + TAIL_S,
+                                     footage=_footage(project, shot_id, ctx))
             said.append(what)
         if unmapped:
             said.append(f"not mapped: {', '.join(unmapped)}")
@@ -184,6 +186,14 @@ class Edit(Verb[EditRequest, RunResult]):
         return result
 
     said: str = ""
+
+
+def _footage(project: Project, shot_id: str, ctx=None) -> str | None:  # noqa: ANN001
+    """The sha256 of the vendor clip shot ``shot_id`` plays, or None (a still, or a shot the vendor refused)."""
+    if not project.paths.motion_clip(shot_id).is_file():
+        return None
+    path = (ctx or project.context()).footage(shot_id)
+    return hash_file(path) if path is not None else None
 
 
 def versions(project: Project) -> list[dict]:

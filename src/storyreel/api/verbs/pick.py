@@ -14,6 +14,7 @@ from storyreel.api.session import Project
 from storyreel.core.artifact import Storyboard
 from storyreel.core.atomic import atomic_write_text
 from storyreel.core.errors import InputError
+from storyreel.core.hashing import hash_file
 from storyreel.core.vocabulary import ProjectStatus
 from storyreel.core.story import PICKABLE
 from storyreel.engine.executor import Executor
@@ -69,7 +70,10 @@ def _record(board: Storyboard, paths: ProjectPaths, shot_id: str, candidate: int
     """Store the pick (``visual.<field>``) in the storyboard (written atomically, only when it changed)."""
     data = board.model_dump(mode="json")
     shot = next(s for ch in data["chapters"] for s in ch["shots"] if s["shot_id"] == shot_id)
-    if shot["visual"].get(field) == candidate:
+    pin = shot["visual"].get("clip_pin")
+    if field == "selected_clip" and pin and candidate is not None:  # a trimmed shot keeps its cut on the clip picked now
+        shot["visual"]["clip_pin"] = hash_file(paths.motion_attempt(shot_id, candidate))
+    elif shot["visual"].get(field) == candidate:
         return
     shot["visual"][field] = candidate
     atomic_write_text(paths.storyboard, Storyboard.model_validate(data).model_dump_json(indent=2) + "\n")
