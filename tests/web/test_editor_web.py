@@ -61,7 +61,10 @@ def test_the_editor_edits_previews_exports_and_compares_versions(tmp_path, monke
         for body, needle in (({"op": "merge", "shot_id": ids[0], "other": ids[3]}, "not right after it"),
                              ({"op": "split", "shot_id": ids[0], "at": 0.2}, "shorter than 1 s"),
                              ({"op": "move", "shot_id": "nope", "to": 1}, "no shot 'nope'"),
-                             ({"op": "explode", "shot_id": ids[0]}, "")):
+                             ({"op": "explode", "shot_id": ids[0]}, ""), ({"op": "split", "shot_id": ids[0], "at": -1}, "at"),
+                             ({"op": "move", "shot_id": ids[0], "to": 0}, "to"), ({"op": "restore", "version": 999}, "no version 999"),
+                             ({"op": "split", "shot_id": "../x", "at": 1}, "shot_id"), ({"op": "merge", "shot_id": ids[0]}, "merge needs"),
+                             ({"op": "trim", "shot_id": ids[0], "in_s": 2, "out_s": 1}, "outside")):
             refused = ada.post(f"/api/projects/{pid}/edits", json=body)
             assert refused.status_code == 422 and needle in refused.text, (body, refused.text)
         assert (root / "storyboard.json").read_bytes() == board and jobs.active(Workspace.open(workspace), pid) is None
@@ -84,6 +87,9 @@ def test_the_editor_edits_previews_exports_and_compares_versions(tmp_path, monke
         assert ada.get(f"/api/projects/{pid}/versions/3/video").status_code == 404
         assert ada.get(f"/api/projects/{pid}/versions/compare", params={"a": 1, "b": 9}).status_code == 422
 
+        export = ada.post(f"/api/projects/{pid}/export").json()  # an export canceled before it starts: edits go on
+        assert ada.post(f"/api/jobs/{export['id']}/cancel").json()["state"] == "canceled"
+        assert ada.get(f"/api/projects/{pid}/timeline").json()["job"] is None
         undone = ada.post(f"/api/projects/{pid}/edits", json={"op": "undo", "preview": False}).json()
         assert undone["timeline"]["version"] == 2 and undone["timeline"]["can_redo"]
 
