@@ -30,8 +30,10 @@ def test_edits_remake_only_what_they_touch_and_walk_the_versions(tmp_path) -> No
     pid, root = made["project_id"], ws / "projects" / made["project_id"]
     original = (root / "storyboard.json").read_bytes()
     first, first_video = _shots(root), (root / "video.mp4").read_bytes()
+    versions = (root / "history" / "versions.json").read_bytes()  # the make recorded version 1, with its video
+    assert [v["what"] for v in json.loads(versions)["versions"]] == ["as made"] and json.loads(versions)["versions"][0]["video"]
     refused = run_cli("edit", pid, "merge", "ch01-s01", "ch02-s02", workspace=ws)
-    assert refused.returncode == 2 and not (root / "history").exists()  # a refused edit writes nothing at all
+    assert refused.returncode == 2 and (root / "history" / "versions.json").read_bytes() == versions  # a refused edit writes nothing
 
     split = cli_json("edit", pid, "split", "ch01-s02", "--at", "3", workspace=ws)
     assert split["status"] == "done" and _touched(split) == {"ch01-s02", "ch01-s02-b"}

@@ -37,7 +37,8 @@ def test_the_editor_edits_previews_exports_and_compares_versions(tmp_path, monke
         delivered = (root / "video.mp4").read_bytes()
 
         tl = ada.get(f"/api/projects/{pid}/timeline").json()
-        assert tl["versions"] == [] and not tl["can_undo"] and tl["video"] == {"exists": True, "current": True}
+        assert [v["what"] for v in tl["versions"]] == ["as made"] and tl["versions"][0]["exported"]  # every make is a version
+        assert not tl["can_undo"] and tl["video"] == {"exists": True, "current": True}
         assert [s["position"] for s in tl["shots"]] == list(range(1, len(tl["shots"]) + 1)) and all(s["spoken"] for s in tl["shots"])
         ends = [round(s["start_s"] + s["duration_s"], 3) for s in tl["shots"]]
         assert ends[-1] == pytest.approx(tl["duration_s"], abs=0.05) and all(abs(a - b["start_s"]) < 0.002 for a, b in zip(ends, tl["shots"][1:]))  # the slots tile the video

@@ -66,6 +66,15 @@ class History:
         self._save({"versions": kept, "position": version})
         return version
 
+    def baseline(self, rendered: bool) -> None:
+        """Before a change to the storyboard (an edit, a pick): the storyboard on disk is a version — version 1 the first
+        time (with the video made of it when ``rendered``: the project is done), later a new one only when it was changed
+        since by other means (a shot's words edited on the project page)."""
+        first = not self.versions()
+        self.record("as made" if first else "changed on the project page")
+        if first and rendered:
+            self.rendered()
+
     def rendered(self) -> None:
         """Note the video's hash on the current version (after a render of it)."""
         self._note("video", self.paths.video)

@@ -45,7 +45,7 @@ class Edit(Verb[EditRequest, RunResult]):
     def prepare(self, project: Project, request: EditRequest, executor: Executor) -> RunResult | None:
         history = History(project.paths)
         if request.op in ("undo", "redo", "restore"):
-            self._as_made(project, history)
+            history.baseline(project.status is ProjectStatus.DONE)
             if request.op == "restore":
                 history.restore(request.version)  # type: ignore[arg-type] - checked
             else:
@@ -53,7 +53,7 @@ class Edit(Verb[EditRequest, RunResult]):
         else:
             board, what = self._apply(project, request)  # raises before anything is written
             if board is not None:  # an import that maps to no change changes nothing
-                self._as_made(project, history)
+                history.baseline(project.status is ProjectStatus.DONE)
                 atomic_write_text(project.paths.storyboard, board.model_dump_json(indent=2) + "\n")
                 history.record(what)
             self.said = what
@@ -61,15 +61,6 @@ class Edit(Verb[EditRequest, RunResult]):
             return None
         return RunResult(project_id=project.id, status=project.status or ProjectStatus.PLANNED, storyboard_path=project.paths.storyboard,
                          video_path=None, edited=self.said or request.op)
-
-    @staticmethod
-    def _as_made(project: Project, history: History) -> None:
-        """Before an edit: the storyboard on disk is a version — version 1 the first time, with the video made of it; later
-        a new one only when it was changed since by other means (a shot's words edited on the project page, a pick)."""
-        first = not history.versions()
-        history.record("as made" if first else "changed on the project page")
-        if first and project.status is ProjectStatus.DONE:
-            history.rendered()
 
     def _apply(self, project: Project, request: EditRequest):  # noqa: ANN202 - (Storyboard, str)
         board = project.storyboard()

@@ -56,7 +56,9 @@ class Make(Verb[MakeRequest, RunResult]):
     def result(self, project: Project, ctx: ProjectContext, report: RunReport, status: ProjectStatus, request: MakeRequest,
                started: float) -> RunResult:
         runs = project.store.for_invocation(report.invocation)  # the plan node's run included
-        History(project.paths).rendered()  # an edited project's current version is now exported (the dashboard's Export)
+        history = History(project.paths)  # every make is a version (the first: version 1, "as made") with its video
+        history.record("as made" if not history.versions() else "made again")
+        history.rendered()
         return RunResult.of(project, report, status, started, runs=runs)
 
     def stamp(self, project: Project, ctx: ProjectContext, request: MakeRequest, result: RunResult) -> None:

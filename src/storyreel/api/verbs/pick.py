@@ -21,6 +21,7 @@ from storyreel.engine.executor import Executor
 from storyreel.providers.story.llm_story import writer as story_writer
 from storyreel.stages.story import STORY_STAGES, StoryCtx
 from storyreel.store.files import ProjectPaths
+from storyreel.store.history import History
 
 
 class Pick(Verb[PickRequest, RunResult]):
@@ -53,8 +54,13 @@ class Pick(Verb[PickRequest, RunResult]):
                 return None
             return RunResult(project_id=project.id, status=project.status or ProjectStatus.PLANNED,
                              storyboard_path=project.paths.storyboard, video_path=None)
+        history = History(project.paths)
+        history.baseline(project.status is ProjectStatus.DONE)
         _record(project.storyboard(), project.paths, request.shot_id, request.candidate,
                 field="selected_clip" if request.clip else "selected_candidate")
+        what = "clip" if request.clip else "image"
+        history.record(f"picked {what} {request.candidate} for {request.shot_id}" if request.candidate is not None
+                       else f"the best-scored {what} again for {request.shot_id}")
         if request.render:
             return None
         return RunResult(project_id=project.id, status=project.status or ProjectStatus.PLANNED, storyboard_path=project.paths.storyboard,
@@ -63,6 +69,7 @@ class Pick(Verb[PickRequest, RunResult]):
 
     def result(self, project: Project, ctx, report, status: ProjectStatus, request: PickRequest, started: float) -> RunResult:  # noqa: ANN001
         runs = project.store.for_invocation(report.invocation)  # a story pick's steps run before the media stages
+        History(project.paths).rendered()
         return RunResult.of(project, report, status, started, runs=runs)
 
 
