@@ -58,6 +58,11 @@ def test_a_person_edits_the_fable_on_the_timeline_and_exports_it(draft_server, b
     page.locator("#tl .shot").first.wait_for()
     first = _shots(page)
     assert len(first) >= 5 and page.locator("#tl .tick-label").count() >= 5
+    fitted = float(page.get_attribute("#tl", "width"))
+    page.click("#zoom-in")  # zoom: the same shots, wider, the timeline scrolls
+    assert float(page.get_attribute("#tl", "width")) > fitted * 1.4 and _shots(page) == first
+    page.click("#zoom-out")
+    assert float(page.get_attribute("#tl", "width")) == pytest.approx(fitted, rel=0.01)
     shoot(page, "editor")
 
     # split with S at the playhead, put inside the second shot by a click on the ruler
