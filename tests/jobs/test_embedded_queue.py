@@ -1,6 +1,6 @@
 """Jobs on the embedded queue (SqliteHuey in the workspace, consumer threads in this process): a real
 ``make`` from the dashboard's create call to ``done``; cancel mid-render and resume; a dead worker's job
-shown ``interrupted``."""
+``interrupted`` and delivered again, then ``failed`` after its last attempt; a stopping server gives its job back."""
 
 from __future__ import annotations
 
@@ -97,20 +97,45 @@ def test_cancel_stops_a_render_promptly_and_resume_finishes_without_redoing(work
     assert not rerun, f"finished nodes ran again: {sorted(rerun)}"
 
 
-def test_a_job_whose_worker_stopped_beating_is_interrupted(workspace: Path) -> None:
+def test_a_job_whose_worker_stopped_beating_is_delivered_again_then_failed(workspace: Path) -> None:
+    """A running job whose worker stopped beating is ``interrupted`` and queued again (after the backoff, claimed once
+    for the queue), while its attempts last; after the last one it is ``failed`` with the reason. A beating job is left
+    alone; a worker whose lease was taken over is fenced: its beats, progress and end no longer count."""
     ws = Workspace.open(workspace)
     settings, store = ws.settings, ws.store
     store.upsert_project("lost-1", title="Lost", input_kind="script", input_name="x.txt", status="running")
     view = ws.jobs.create(user_id=None, project_id="lost-1", kind="make", request={})
+    first = ws.jobs.start(view.id, "host:1:1")
+    assert first == 1 and ws.jobs.start(view.id, "host:2:2") == 0  # taken: a second delivery does not run it twice
     with store.sessions.begin() as s:
-        row = s.get(Job, view.id)
-        row.state, row.heartbeat_at = "running", utcnow() - timedelta(seconds=settings.job_lease_s + 1)
+        s.get(Job, view.id).heartbeat_at = utcnow() - timedelta(seconds=settings.job_lease_s + 1)
     seen = jobs.job(ws, view.id)
-    assert seen.state == "interrupted" and "resume" in seen.message
-    assert store.project("lost-1").status == "interrupted"
-    fresh = ws.jobs.create(user_id=None, project_id="lost-2", kind="make", request={})
+    assert seen.state == "queued" and seen.attempts == 1 and "queued again (attempt 2 of 3)" in seen.message
+    assert store.project("lost-1").status == "queued"
+    assert [e.get("state") for e in ws.jobs.events(view.id)] == ["queued", "running", "interrupted", "queued"]
+    assert ws.jobs.due() == []  # the backoff is not over
     with store.sessions.begin() as s:
-        s.get(Job, fresh.id).state, s.get(Job, fresh.id).heartbeat_at = "running", utcnow()
+        s.get(Job, view.id).redeliver_at = utcnow()
+    assert ws.jobs.due() == [view.id] and ws.jobs.due() == []  # claimed once
+    second = ws.jobs.start(view.id, "host:2:2")
+    assert second == 2
+    assert not ws.jobs.beat(view.id, first) and ws.jobs.beat(view.id, second)  # the old worker is fenced
+    assert not ws.jobs.finish(view.id, "done", generation=first) and jobs.job(ws, view.id).state == "running"
+    for attempt in (2, 3):
+        with store.sessions.begin() as s:
+            s.get(Job, view.id).heartbeat_at = utcnow() - timedelta(seconds=settings.job_lease_s + 1)
+        ws.jobs.reap()
+        if attempt == 2:
+            with store.sessions.begin() as s:
+                s.get(Job, view.id).redeliver_at = utcnow()
+            assert ws.jobs.due() == [view.id] and ws.jobs.start(view.id, "host:3:3") == 3
+    failed = jobs.job(ws, view.id)
+    assert failed.state == "failed" and "3 times" in failed.message and "STORYREEL_JOB_MAX_ATTEMPTS=3" in failed.message
+    assert store.project("lost-1").status == "failed"
+    assert jobs.resume(ws, view.id).state == "queued" and jobs.job(ws, view.id).attempts == 0  # a person's resume starts afresh
+
+    fresh = ws.jobs.create(user_id=None, project_id="lost-2", kind="make", request={})
+    ws.jobs.start(fresh.id, "host:4:4")
     assert jobs.job(ws, fresh.id).state == "running"  # a beating job is left alone
 
 
@@ -124,7 +149,7 @@ def test_stopping_the_server_interrupts_its_running_job_within_seconds(workspace
     t0 = time.monotonic()
     running.stop()  # what Ctrl-C on `storyreel serve` does
     took = time.monotonic() - t0
-    stopped = jobs.job(ws, job.id)
-    assert stopped.state == "interrupted" and "resume" in stopped.message, stopped
+    stopped = jobs.job(ws, job.id)  # given back to the queue for the next worker (the server's next start)
+    assert stopped.state == "queued" and "the server or worker stopped: queued again" in stopped.message, stopped
     assert took < 10, f"stopping took {took:.1f} s"
     assert not _ffmpeg_children()

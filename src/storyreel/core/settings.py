@@ -40,6 +40,13 @@ class Settings(BaseSettings):
         description="Job queue: redis://host:6379/0 (RedisHuey, for workers on several machines); default SqliteHuey in the workspace.",
     )
     job_lease_s: float = Field(default=30.0, gt=0, description="A running job whose worker has not beaten for this long is interrupted.")
+    job_max_attempts: int = Field(
+        default=3, ge=1, le=20,
+        description="Workers a job may be started on: an interrupted job (its worker died) is queued again until then, then failed.",
+    )
+    job_retry_backoff_s: float = Field(
+        default=2.0, ge=0, description="Wait before an interrupted job is delivered again, seconds; doubled at each attempt.",
+    )
     secret_key: SecretStr | None = Field(
         default=None, description="Signing key of the dashboard's CSRF tokens; default a random key kept in the workspace.",
     )

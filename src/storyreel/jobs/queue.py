@@ -11,6 +11,7 @@ state of every job lives in storyreel's ``jobs`` table (:mod:`storyreel.store.jo
 from __future__ import annotations
 
 import logging
+import threading
 from functools import lru_cache
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from storyreel.core.cancel import SHUTDOWN
 from storyreel.core.settings import Settings
 from storyreel.jobs import runner
 from storyreel.store.db import private_files, private_workspace
+from storyreel.store.jobs import JobStore
 
 log = logging.getLogger("storyreel.jobs")
 
@@ -73,22 +75,67 @@ class _QuietConsumer(_Consumer):
         pass
 
 
+class Redelivery:
+    """The redelivery loop every consumer runs beside its workers (issue 29 item 3): every ``every_s`` seconds (default
+    a third of the lease, at most 2 s), jobs whose worker stopped beating are queued again — or failed after their last
+    attempt — (:meth:`~storyreel.store.jobs.JobStore.reap`), and those whose backoff is over are put on the queue
+    (:meth:`~storyreel.store.jobs.JobStore.due` claims each once, whichever consumer asks first). A tick that fails (the
+    database away for a moment) is logged and tried again."""
+
+    def __init__(self, settings: Settings, every_s: float | None = None) -> None:
+        self.settings = settings
+        self.every_s = every_s if every_s is not None else min(2.0, settings.job_lease_s / 3)
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def tick(self) -> list[str]:
+        """One round: the IDs put back on the queue."""
+        jobs = JobStore.open(self.settings)
+        jobs.reap()
+        due = jobs.due()
+        for job_id in due:
+            log.info("job %s: delivered again (its worker stopped)", job_id)
+            enqueue(self.settings, job_id)
+        return due
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.every_s):
+            try:
+                self.tick()
+            except Exception:  # noqa: BLE001 - the loop outlives a database hiccup
+                log.warning("redelivery: a round failed", exc_info=True)
+
+    def start(self) -> None:
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="storyreel-redelivery", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+
 class EmbeddedConsumer:
     """Huey's consumer in threads of this process (``storyreel serve``): :meth:`start`, :meth:`stop`."""
 
     def __init__(self, settings: Settings, workers: int) -> None:
         self.consumer = _QuietConsumer(queue_for(settings), workers=workers, worker_type="thread", periodic=False,
                                        initial_delay=0.05, max_delay=0.5, backoff=1.1, shutdown_timeout=30)
+        self.redelivery = Redelivery(settings)
         self.started = False
 
     def start(self) -> None:
         self.consumer.start()
+        self.redelivery.start()
         self.started = True
         log.info("job consumer started (%d worker thread(s))", self.consumer.workers)
 
     def stop(self) -> None:
         """Stop taking jobs; running ones stop at their next checkpoint and end ``interrupted``."""
         if self.started:
+            self.redelivery.stop()
             self.consumer.stop(graceful=True)
             self.started = False
         SHUTDOWN.clear()  # a later consumer in this process (tests) runs jobs again
@@ -102,5 +149,10 @@ def run_worker(settings: Settings, workers: int) -> None:
     if not logging.getLogger().handlers:  # huey's and storyreel's lines on stderr
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     log.info("storyreel worker: queue %s, workspace %s", settings.queue_url or "sqlite (workspace)", settings.workspace)
-    consumer.run()
+    redelivery = Redelivery(settings)
+    redelivery.start()
+    try:
+        consumer.run()
+    finally:
+        redelivery.stop()
 

@@ -4,9 +4,10 @@ A job's request (the ``request`` column) holds the verb's fields; a file input i
 workspace, so a worker on another machine finds it under its own mount of the shared folder. Every
 outcome ends the job in one state — ``done | failed | canceled | interrupted | cost_limit`` — with a message
 a person can act on; the verb has settled the project's status by then (:func:`storyreel.api.runner.settle`).
-A worker that dies mid-job leaves it ``running`` until the lease runs out, and then readers see it
-``interrupted`` (:meth:`storyreel.store.jobs.JobStore.reap`). Resuming re-submits: the engine's cache skips
-every node that finished.
+A worker that dies mid-job leaves it ``running`` until the lease runs out; then it is ``interrupted`` and queued again
+for another worker (:meth:`storyreel.store.jobs.JobStore.reap`, up to ``STORYREEL_JOB_MAX_ATTEMPTS`` starts): the
+engine skips every node that finished. Each start holds a lease generation; a worker whose lease was taken over
+stops and ends nothing (``lost``).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from storyreel.core.cancel import SHUTDOWN, Canceled, throttled, watching
 from storyreel.core.errors import CostLimitReached, StoryreelError
 from storyreel.core.vocabulary import ProjectStatus
 from storyreel.jobs.progress import JobProgress
-from storyreel.store.jobs import JobStore, JobView
+from storyreel.store.jobs import QUIET_KINDS, JobStore, JobView
 
 log = logging.getLogger("storyreel.jobs")
 
@@ -72,7 +73,7 @@ RUNS: dict[str, Callable[[api.Workspace, JobView, JobProgress], str]] = {"make":
                                                                          "preview": _preview}
 """Job kind → what it runs: the one list of job kinds (each makes or updates the video, or — ``preview`` — its preview)."""
 
-QUIET = frozenset({"preview"})
+QUIET = QUIET_KINDS
 """Job kinds that leave the project's status alone: the delivered video is not what they make."""
 
 
@@ -82,7 +83,8 @@ def run_job(job_id: str, workspace: Path) -> str:
     that is the job's state and message."""
     ws = api.Workspace.open(workspace)
     jobs = ws.jobs
-    if not jobs.start(job_id, worker_name()):
+    generation = jobs.start(job_id, worker_name())
+    if not generation:
         return "skipped"
     job = jobs.get(job_id)
     assert job is not None
@@ -93,23 +95,27 @@ def run_job(job_id: str, workspace: Path) -> str:
     quiet = job.kind in QUIET
     if not quiet:
         project.mark(ProjectStatus.RUNNING)
-    stop_beating = threading.Event()
-    beat = threading.Thread(target=_beat, args=(jobs, job_id, ws.settings.job_lease_s / 3, stop_beating), daemon=True,
+    stop_beating, lost = threading.Event(), threading.Event()
+    beat = threading.Thread(target=_beat, args=(jobs, job_id, generation, ws.settings.job_lease_s / 3, stop_beating, lost), daemon=True,
                             name=f"job-beat-{job_id[:8]}")
     beat.start()
 
     def report(value: float, stage: str | None, node: str | None, event: dict | None) -> None:
-        jobs.progress(job_id, progress=value, stage=stage, node=node, event=event, cost_usd=round(_spent(project) - before, 6))
+        jobs.progress(job_id, progress=value, stage=stage, node=node, event=event, cost_usd=round(_spent(project) - before, 6),
+                      generation=generation)
 
     progress = JobProgress(report, plans=job.kind == "make")
     state, message = "done", ""
     try:
         asked = throttled(lambda: jobs.cancel_requested(job_id))
-        with watching(lambda: SHUTDOWN.is_set() or asked()):
+        with watching(lambda: SHUTDOWN.is_set() or lost.is_set() or asked()):
             message = RUNS[job.kind](ws, job, progress)
     except Canceled as exc:
         if exc.interrupted:
             state, message = "interrupted", "the server or worker stopped; resume to continue from what is done"
+            if not lost.is_set() and jobs.release(job_id, generation, "the server or worker stopped"):
+                log.info("job %s: given back to the queue (this worker is stopping)", job_id)
+                return "released"
         else:
             state, message = "canceled", "canceled; what was finished is kept — resume continues from there"
     except CostLimitReached as exc:
@@ -122,19 +128,27 @@ def run_job(job_id: str, workspace: Path) -> str:
     finally:
         stop_beating.set()
         beat.join(timeout=5)
+    if lost.is_set():  # another worker holds the job now: this one ends nothing
+        log.warning("job %s: the lease was taken over (generation %d); stopped without ending it", job_id, generation)
+        return "lost"
     if not quiet and project.status in (ProjectStatus.QUEUED, ProjectStatus.RUNNING):  # the verb stopped before it could settle
         project.mark(ProjectStatus(state) if state != "done" else ProjectStatus.PARTIAL)
     if state == "done" and not quiet:
         project.record(duration_s=_duration(project))
-    jobs.finish(job_id, state, message, cost_usd=round(_spent(project) - before, 6), video_made=state == "done" and first_video and not quiet)
+    jobs.finish(job_id, state, message, cost_usd=round(_spent(project) - before, 6), video_made=state == "done" and first_video and not quiet,
+                generation=generation)
     log.info("job %s (%s %s): %s — %s", job_id, job.kind, job.project_id, state, message)
     return state
 
 
-def _beat(jobs: JobStore, job_id: str, every_s: float, stop: threading.Event) -> None:
+def _beat(jobs: JobStore, job_id: str, generation: int, every_s: float, stop: threading.Event, lost: threading.Event) -> None:
+    """Renew the job's lease every ``every_s`` seconds; when it was taken over (this worker was thought dead), set ``lost``:
+    the job stops at its next checkpoint and this worker writes nothing more of it."""
     while not stop.wait(every_s):
         try:
-            jobs.beat(job_id)
+            if not jobs.beat(job_id, generation):
+                lost.set()
+                return
         except Exception:  # noqa: BLE001 - a missed beat is retried; the lease tolerates two
             log.warning("job %s: heartbeat failed", job_id, exc_info=True)
 

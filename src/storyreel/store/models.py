@@ -219,8 +219,14 @@ class Job(Base):
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0", doc="times a worker started the job")
+    generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0",
+                                            doc="the lease generation: a worker's beats and writes count only while it is the job's")
+    redeliver_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True,
+                                                          doc="a job whose worker died: queued again, delivered from this time")
 
-    __table_args__ = (Index("ix_jobs_user", "user_id", "created_at"), Index("ix_jobs_project", "project_id", "created_at"))
+    __table_args__ = (Index("ix_jobs_user", "user_id", "created_at"), Index("ix_jobs_project", "project_id", "created_at"),
+                      Index("ix_jobs_redeliver", "state", "redeliver_at"))
 
 
 class JobEvent(Base):
