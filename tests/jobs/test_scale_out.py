@@ -6,7 +6,6 @@ worker finishes it without re-running finished nodes, with no person involved.""
 from __future__ import annotations
 
 import os
-import secrets
 import signal
 import subprocess
 import sys
@@ -18,36 +17,9 @@ import pytest
 from storyreel.api import Workspace, library
 from storyreel.jobs import service as jobs
 from tests.conftest import DELIVERY, INPUTS
-from tests.jobs.helpers import successful_runs, wait_for
+from tests.jobs.helpers import scale_env, successful_runs, wait_for  # noqa: F401 - the fixture
 
 pytestmark = pytest.mark.e2e
-
-PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-REDIS = "redis://127.0.0.1:6379/13"
-
-
-@pytest.fixture
-def scale_env(monkeypatch: pytest.MonkeyPatch):  # noqa: ANN201
-    """A fresh PostgreSQL schema and Redis database for this test; the env the test and its workers share."""
-    psycopg = pytest.importorskip("psycopg")
-    redis = pytest.importorskip("redis")
-    schema = f"storyreel_test_{secrets.token_hex(4)}"
-    try:
-        with psycopg.connect("postgresql://postgres@127.0.0.1:5432/test", autocommit=True) as conn:
-            conn.execute(f'CREATE SCHEMA "{schema}"')
-        client = redis.Redis.from_url(REDIS)
-        client.flushdb()
-    except (psycopg.OperationalError, redis.ConnectionError) as exc:
-        pytest.skip(f"PostgreSQL or Redis not reachable on 127.0.0.1: {exc}")
-    env = {"STORYREEL_DATABASE_URL": f"{PG}?options=-csearch_path%3D{schema}", "STORYREEL_QUEUE_URL": REDIS,
-           "STORYREEL_JOB_LEASE_S": "3"}
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
-    yield env
-    client.flushdb()
-    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/test", autocommit=True) as conn:
-        conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
-
 
 def _worker(workspace: Path, env: dict) -> subprocess.Popen:
     log = open(workspace.parent / f"worker-{time.monotonic_ns()}.log", "wb")  # noqa: SIM115 - closed with the process

@@ -204,12 +204,12 @@ class Project:
     # ----------------------------------------------------------------------------------- the lock
     @contextmanager
     def writing(self, *, wait: bool, verb: str) -> Iterator[Project]:
-        """Hold the project's lock for a verb that writes it (:func:`storyreel.store.locks.project_lock`)
-        and, once it is held, settle what a run that died left in the ledger: reservations whose answer is
+        """Hold the project's lock for a verb that writes it (:func:`storyreel.store.locks.project_lock`: the file lock,
+        and on PostgreSQL the project's advisory lock, so workers on other machines wait too) and, once it is held, settle what a run that died left in the ledger: reservations whose answer is
         in the received journal are committed at its cost, the others kept as uncertain (never silently
         released), and reservations of requests that never went out are released. Raises
         :class:`~storyreel.store.locks.ProjectBusy` when busy and ``wait`` is False."""
-        with project_lock(self.paths, wait=wait, verb=verb):
+        with project_lock(self.paths, wait=wait, verb=verb, engine=self.store.sessions.kw.get("bind")):
             if self.paths.received.is_dir() or self.paths.storyboard.exists():
                 settled = self.ledger.reconcile(lambda key: received_cost(self.paths, key), lambda key: CallJournal(self.paths, key).attempted())
                 if settled["committed"] or settled["uncertain"]:
