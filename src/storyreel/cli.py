@@ -713,6 +713,32 @@ def worker(
 
 
 @app.command()
+@reports_errors
+def doctor(
+    offline: Annotated[bool, typer.Option("--offline", help="Make no call to any vendor (keys and addresses are still checked).")] = False,
+    workspace: Workspace = None,
+    as_json: JsonOut = False,
+) -> None:
+    """Check that this machine can make videos — ffmpeg, the encoder, fonts, the workspace, the database, the queue and
+    every configured provider (its key, and its free preflight call) — and say how to fix what is missing. Exit 1 when
+    a check fails."""
+    from storyreel import api
+
+    report = api.doctor(workspace, online=not offline)
+    if as_json:
+        print(json.dumps(report.as_dict(), ensure_ascii=False))
+    else:
+        table = Table("check", "", "found", title="storyreel doctor")
+        for c in report.checks:
+            mark = "[green]ok[/]" if c.ok and not c.warning else "[yellow]warning[/]" if c.ok else "[red]FAILED[/]"
+            table.add_row(escape(c.name), mark, escape(c.detail) + (f"\n[bold]fix:[/] {escape(c.fix)}" if c.fix else ""))
+        Console().print(table)
+        err.print("ready to make videos" if report.ok else f"{sum(not c.ok for c in report.checks)} check(s) failed: see the fixes above")
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+@app.command()
 def schema(as_json: JsonOut = False) -> None:
     """Print the storyboard JSON Schema (draft 2020-12)."""
     from storyreel.core.artifact import storyboard_json_schema

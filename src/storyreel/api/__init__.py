@@ -43,7 +43,7 @@ if TYPE_CHECKING:
 LAZY: dict[str, str] = {
     "status": "storyreel.api.verbs.status", "cost": "storyreel.api.verbs.cost", "qc": "storyreel.api.verbs.qc",
     "quality": "storyreel.api.verbs.quality", "list_projects": "storyreel.api.verbs.projects",
-    "enhance_prompt": "storyreel.api.verbs.enhance", "Workspace": "storyreel.api.session", "Project": "storyreel.api.session",
+    "enhance_prompt": "storyreel.api.verbs.enhance", "doctor": "storyreel.api.verbs.doctor", "Workspace": "storyreel.api.session", "Project": "storyreel.api.session",
     "NotFound": "storyreel.api.library", "JobConflict": "storyreel.store.jobs", "ProjectBusy": "storyreel.store.locks",
 }
 """Name → the module defining it, imported on first use (with the errors a caller maps: not found, busy)."""
@@ -51,7 +51,7 @@ LAZY: dict[str, str] = {
 __all__ = ["CostReport", "EditRequest", "EnhanceRequest", "ImagegenRequest", "ImagegenResult", "JobConflict", "ListRequest",
     "MakeRequest", "MakeResult", "NotFound", "PickRequest", "PlanRequest", "PlanResult", "PreviewRequest", "Project",
     "ProjectBusy", "ProjectRequest", "QcRequest", "ReferenceRequest", "RenderRequest", "RunResult",
-    "Workspace", "cost", "edit", "enhance_prompt", "export", "imagegen", "list_projects", "make", "pick", "plan", "preview", "qc", "versions",
+    "Workspace", "cost", "doctor", "edit", "enhance_prompt", "export", "imagegen", "list_projects", "make", "pick", "plan", "preview", "qc", "versions",
     "quality", "reference", "render", "status"]
 
 

@@ -75,7 +75,7 @@ def upgrade(engine: Engine) -> None:
     Concurrent first runs are serialized: SQLite under a file lock beside the database
     (:func:`storyreel.store.locks.migration_lock`), PostgreSQL under a transaction-level advisory lock;
     the second runner then finds the database at head and does nothing."""
-    head = _head_revision()
+    head = head_revision()
     with engine.connect() as conn:
         if _at_head(conn, head):
             return
@@ -104,7 +104,7 @@ def _upgrade_locked(engine: Engine, head: str) -> None:
         command.upgrade(cfg, "head")
 
 
-def _head_revision() -> str:
+def head_revision() -> str:
     """Latest revision id, read from the migration files (cheap; avoids loading Alembic)."""
     import re
 
