@@ -723,8 +723,9 @@ def doctor(
     every configured provider (its key, and its free preflight call) — and say how to fix what is missing. Exit 1 when
     a check fails."""
     from storyreel import api
+    from storyreel.jobs.queue import describe_queue
 
-    report = api.doctor(workspace, online=not offline)
+    report = api.doctor(workspace, online=not offline, extra=[("job queue", describe_queue)])
     if as_json:
         print(json.dumps(report.as_dict(), ensure_ascii=False))
     else:

@@ -102,7 +102,10 @@ def test_elevenlabs_then_gemini_then_the_local_voice_on_one_project(httpserver, 
         assert starts == sorted(starts) and sidecar["words"][-1]["end_s"] <= sidecar["duration_s"] + 1e-6
         truth = {w.char_start: w.start_s for w in gemini.truth[_narration(board, shot)]}
         errors += [abs(w["start_s"] - truth[w["char_start"]]) for w in sidecar["words"]]
-    assert statistics.median(errors) <= 0.05 and max(errors) <= 0.3, sorted(errors)[-5:]
+    # issue 25's targets for the local aligner: median ≤ 50 ms, p95 ≤ 120 ms (one word of Piper's sampled reading may
+    # land further off; none is lost: every word within half a second)
+    p95 = statistics.quantiles(errors, n=20)[-1]
+    assert statistics.median(errors) <= 0.05 and p95 <= 0.12 and max(errors) <= 0.5, (p95, sorted(errors)[-5:])
     options = json.loads((root / "options.json").read_text())
     assert options["voice"] == "google:gemini-3.8-flash-tts" and options["voice_name"] == "Charon" and options["voice_style"] == style
     costs = cli_json("cost", pid, workspace=ws)

@@ -54,6 +54,16 @@ def _queue(workspace: str, url: str | None) -> Huey:
     return huey
 
 
+def describe_queue(settings: Settings) -> str:
+    """One line on the job queue ``settings`` name and how many jobs wait in it, for ``storyreel doctor``. Raises the
+    Redis client's error when Redis does not answer, :class:`ValueError` for a queue URL that is not Redis."""
+    huey = queue_for(settings)
+    if settings.queue_url:
+        huey.storage.conn.ping()
+        return f"Redis at {settings.queue_url.split('@')[-1]}: answers; {len(huey)} job(s) waiting"
+    return f"the workspace's SQLite queue ({settings.workspace}/queue.db): {len(huey)} job(s) waiting"
+
+
 def enqueue(settings: Settings, job_id: str) -> None:
     """Put ``job_id`` on the queue; a consumer of the same queue runs it in its own workspace path."""
     queue_for(settings).storyreel_run_job(job_id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from storyreel.core.settings import Settings
@@ -62,7 +62,7 @@ def engine_for(url: str) -> Engine:
 
 
 def _at_head(conn, head: str) -> bool:  # noqa: ANN001
-    from sqlalchemy import inspect, text
+    from sqlalchemy import inspect
 
     if not inspect(conn).has_table("alembic_version"):
         return False
@@ -91,7 +91,6 @@ def upgrade(engine: Engine) -> None:
 def _upgrade_locked(engine: Engine, head: str) -> None:
     from alembic import command
     from alembic.config import Config
-    from sqlalchemy import text
 
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
@@ -110,9 +109,9 @@ def head_revision() -> str:
 
     revisions, downs = set(), set()
     for path in (MIGRATIONS / "versions").glob("*.py"):
-        text = path.read_text(encoding="utf-8")
-        rev = re.search(r'^revision\s*[:=].*?"([^"]+)"', text, re.M)
-        down = re.search(r'^down_revision\s*[:=].*?"([^"]+)"', text, re.M)
+        source = path.read_text(encoding="utf-8")
+        rev = re.search(r'^revision\s*[:=].*?"([^"]+)"', source, re.M)
+        down = re.search(r'^down_revision\s*[:=].*?"([^"]+)"', source, re.M)
         if rev:
             revisions.add(rev.group(1))
         if down:
@@ -161,3 +160,17 @@ def database(settings: Settings) -> sessionmaker[Session]:
     sessions = session_factory(sqlite_url(settings.workspace))
     private_files(settings.workspace / "storyreel.db")
     return sessions
+
+
+def describe_database(settings: Settings) -> str:
+    """One line on the database ``settings`` name — its dialect, address (password hidden) and migration — for
+    ``storyreel doctor``. Raises :class:`RuntimeError` when it is not at :func:`head_revision`, and the driver's
+    error when it does not answer."""
+    sessions = database(settings)  # migrates to head on first open
+    with sessions() as s:
+        revision = s.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    engine = sessions.kw["bind"]
+    where = engine.url.render_as_string(hide_password=True)
+    if revision != head_revision():
+        raise RuntimeError(f"{where} is at migration {revision}, storyreel needs {head_revision()}")
+    return f"{engine.dialect.name} at {where}, migrations at {revision}"

@@ -8,13 +8,14 @@ from __future__ import annotations
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from pydantic import BaseModel, Field
 
 from storyreel.core.errors import ConfigError, InputError
 from storyreel.core.settings import Settings
+from storyreel.store.db import describe_database
 
 LOW_DISK_BYTES = 2 * 1024**3
 """Below this much free space in the workspace a warning: a 10-minute 1080p project with its build cache takes ≈ 1 GB."""
@@ -43,9 +44,12 @@ class DoctorReport(BaseModel):
         return {"ok": self.ok, "checks": [c.model_dump() for c in self.checks]}
 
 
-def doctor(workspace: Path | None = None, *, online: bool = True) -> DoctorReport:
+def doctor(workspace: Path | None = None, *, online: bool = True,
+           extra: Sequence[tuple[str, Callable[[Settings], str]]] = ()) -> DoctorReport:
     """Run every check against the workspace's settings (``online``: the providers' free preflight calls too). Never
-    raises for what it checks: a failure is a check that says so."""
+    raises for what it checks: a failure is a check that says so. ``extra``: (name, probe) checks of the floors above
+    the facade, run after the database — the CLI adds the job queue's (``storyreel.jobs.queue.describe_queue``); a
+    name in :data:`FIXES` gets that fix when its probe fails."""
     settings = Settings(workspace=workspace) if workspace is not None else Settings()
     checks: list[Check] = []
 
@@ -64,8 +68,9 @@ def doctor(workspace: Path | None = None, *, online: bool = True) -> DoctorRepor
     run("video encoder", lambda: _encoder(settings))
     run("fonts", _fonts)
     run("workspace", lambda: _workspace(settings))
-    run("database", lambda: _database(settings))
-    run("job queue", lambda: _queue(settings))
+    run("database", lambda: describe_database(settings))
+    for name, probe in extra:
+        run(name, lambda p=probe: p(settings))
     for name, modality, provider_id in _providers(settings):
         run(name, lambda m=modality, p=provider_id, n=name: _provider(settings, n, m, p, online))
     return DoctorReport(checks=checks)
@@ -117,32 +122,6 @@ def _workspace(settings: Settings) -> Check:
         return Check(name="workspace", ok=True, warning=True, detail=detail,
                      fix="free some disk, or lower STORYREEL_CACHE_MB (the build cache keeps earlier versions' files)")
     return Check(name="workspace", ok=True, detail=detail)
-
-
-def _database(settings: Settings) -> str:
-    from sqlalchemy import text
-
-    from storyreel.store.db import database, head_revision
-
-    sessions = database(settings)  # migrates to head on first open
-    with sessions() as s:
-        s.execute(text("SELECT 1"))
-        revision = s.execute(text("SELECT version_num FROM alembic_version")).scalar()
-    engine = sessions.kw["bind"]
-    where = engine.url.render_as_string(hide_password=True)
-    if revision != head_revision():
-        raise RuntimeError(f"{where} is at migration {revision}, storyreel needs {head_revision()}")
-    return f"{engine.dialect.name} at {where}, migrations at {revision}"
-
-
-def _queue(settings: Settings) -> str:
-    from storyreel.jobs.queue import queue_for
-
-    huey = queue_for(settings)
-    if settings.queue_url:
-        huey.storage.conn.ping()
-        return f"Redis at {settings.queue_url.split('@')[-1]}: answers; {len(huey)} job(s) waiting"
-    return f"the workspace's SQLite queue ({settings.workspace}/queue.db): {len(huey)} job(s) waiting"
 
 
 def _providers(settings: Settings) -> list[tuple[str, str, str]]:
