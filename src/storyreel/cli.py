@@ -702,14 +702,19 @@ def serve(
 @app.command()
 @reports_errors
 def worker(
-    workers: Annotated[int, typer.Option("--workers", min=1, max=16, help="Jobs run at once by this worker.")] = 1,
+    concurrency: Annotated[int, typer.Option("--concurrency", "--workers", "-c", min=1, max=16, help="Jobs run at once by this worker.")] = 1,
+    health_port: Annotated[int | None, typer.Option("--health-port", min=0, max=65535,
+                                                    help="Serve /healthz (alive) and /readyz (database and queue answer) on this port.")] = None,
+    health_host: Annotated[str, typer.Option("--health-host", help="Interface of the health endpoint (0.0.0.0 in a container).")] = "127.0.0.1",
     workspace: Workspace = None,
 ) -> None:
-    """Run the dashboard's queued jobs until stopped (Ctrl-C): a consumer of STORYREEL_QUEUE_URL."""
+    """Run the dashboard's queued jobs until stopped (Ctrl-C or SIGTERM: the running jobs are given back to the queue):
+    a consumer of STORYREEL_QUEUE_URL."""
     from storyreel import api
     from storyreel.jobs.queue import run_worker
 
-    run_worker(api.Workspace.open(workspace).settings, workers)
+    run_worker(api.Workspace.open(workspace).settings, concurrency,
+               health=(health_host, health_port) if health_port is not None else None)
 
 
 @app.command()

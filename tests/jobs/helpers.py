@@ -61,3 +61,39 @@ def scale_env(monkeypatch: pytest.MonkeyPatch):  # noqa: ANN201
     client.flushdb()
     with psycopg.connect("postgresql://postgres@127.0.0.1:5432/test", autocommit=True) as conn:
         conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+BUCKET = "storyreel-test"
+
+
+@pytest.fixture
+def s3_env(monkeypatch: pytest.MonkeyPatch):  # noqa: ANN201
+    """A real S3 API on loopback (moto's server mode, in this process) with a fresh bucket; the env pointing
+    storyreel (and its worker processes) at it through the standard AWS_* variables. Yields (env, boto3 client)."""
+    pytest.importorskip("obstore")
+    server_mod = pytest.importorskip("moto.server")
+    boto3 = pytest.importorskip("boto3")
+    server = server_mod.ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    endpoint = f"http://127.0.0.1:{server._server.server_port}"
+    env = {"AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": "storyreel-test", "AWS_SECRET_ACCESS_KEY": "storyreel-test-secret",
+           "AWS_REGION": "us-east-1", "STORYREEL_STORAGE_URL": f"s3://{BUCKET}/deploy-{secrets.token_hex(3)}"}
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    client = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="storyreel-test",
+                          aws_secret_access_key="storyreel-test-secret")
+    client.create_bucket(Bucket=BUCKET)
+    try:
+        yield env, client
+    finally:
+        server.stop()
+
+
+def bucket_keys(client, env: dict, under: str = "") -> dict[str, int]:  # noqa: ANN001
+    """Key (relative to the storage URL's prefix) → size of every object in the test bucket under ``under``."""
+    prefix = env["STORYREEL_STORAGE_URL"].split("/", 3)[3] + "/"
+    found = {}
+    for page in client.get_paginator("list_objects_v2").paginate(Bucket=BUCKET, Prefix=prefix + under):
+        for item in page.get("Contents", []):
+            found[item["Key"][len(prefix):]] = item["Size"]
+    return found

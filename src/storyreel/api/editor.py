@@ -121,8 +121,8 @@ def version_video(project: Project, version: int) -> tuple[Path, str] | None:
         return None
     store = ObjectStore(project.paths.objects, _hashes(project))
     for kind, digest in (("exported", found.get("video")), ("preview", found.get("preview"))):
-        if digest and store.path(digest).is_file():
-            return store.path(digest), kind
+        if digest and (store.path(digest).is_file() or (project.sync is not None and project.sync.fetch(digest))):
+            return store.path(digest), kind  # with shared storage, another machine's version is fetched by its digest
     return None
 
 

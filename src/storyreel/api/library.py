@@ -122,6 +122,7 @@ def create_project(ws: Workspace, *, text: str | None = None, file_name: str | N
         if isinstance(exc, InputError):
             raise InputError(exc.message, field=field, hint=exc.hint) from None
         raise
+    project.publish()  # with shared storage: the worker that takes the job has its own disk
     request = {k: v for k, v in choices.items() if v is not None}
     request.update(input_path=source_path.relative_to(ws.root).as_posix(), project_id=pid)
     return overview(ws, pid, user_id)[0], request
@@ -343,6 +344,7 @@ def delete_project(ws: Workspace, project_id: str, *, user_id: int | None) -> No
         ws.queries.delete(project.id)
         if project.paths.root.exists():
             project.paths.root.rename(trash)  # the folder disappears at once; its files go after the lock is released
+    project.unshare()
     shutil.rmtree(trash, ignore_errors=True)
 
 

@@ -25,6 +25,7 @@ from typing import Any
 
 from storyreel.core.artifact import Storyboard, load_storyboard
 from storyreel.core.errors import CostLimitReached, InputError
+from storyreel.core.hashing import FileHashes
 from storyreel.core.settings import Settings
 from storyreel.core.vocabulary import ProjectStatus
 from storyreel.engine.executor import Executor, ProgressFn, RunReport
@@ -43,11 +44,13 @@ from storyreel.store.gallery import ProjectQueries
 from storyreel.store.jobs import JobStore
 from storyreel.store.journal import CallJournal, received_cost
 from storyreel.store.ledger import CostLedger
-from storyreel.store.locks import project_lock
+from storyreel.store.locks import held_here, project_lock
 from storyreel.store.objects import ObjectStore
 from storyreel.store.options import ProjectOptions, update_options
 from storyreel.store.records import RunStore
 from storyreel.store.scores import ScoreStore
+from storyreel.store.storage import storage_for
+from storyreel.store.sync import DELIVERABLES, ProjectMirror, ProjectSync, SharedObjects, TreeStore
 
 log = logging.getLogger("storyreel.api")
 
@@ -147,8 +150,16 @@ class Workspace:
 
     def project(self, project_id: str, *, field: str = "PROJECT") -> Project:
         """The project ``project_id`` (which may not exist yet). Raises :class:`InputError` naming ``field``
-        for an ID that is not valid."""
-        return Project(self, project_id, field=field)
+        for an ID that is not valid. With shared storage (``STORYREEL_STORAGE_URL``) this machine's copy is first
+        brought up to date (:meth:`Project.refresh`)."""
+        project = Project(self, project_id, field=field)
+        project.refresh()
+        return project
+
+    @cached_property
+    def trees(self) -> TreeStore | None:
+        """The projects' trees in the shared storage (None without ``STORYREEL_STORAGE_URL``)."""
+        return TreeStore(self.store.sessions) if self.settings.storage_url else None
 
     def existing(self, project_id: str, *, field: str = "PROJECT") -> Project:
         """The project ``project_id``, which must have a storyboard. Raises :class:`InputError` otherwise."""
@@ -201,21 +212,86 @@ class Project:
         self.__dict__.pop("options", None)
         self.__dict__.pop("settings", None)
 
+    # -------------------------------------------------------------------------------- shared storage
+    @cached_property
+    def sync(self) -> ProjectSync | None:
+        """This project's folder against the shared storage (:mod:`storyreel.store.sync`), or None on one machine."""
+        storage = storage_for(self.ws.settings.storage_url)
+        if storage is None:
+            return None
+        local = ObjectStore(self.paths.objects, FileHashes(self.paths.root / ".file-hashes.json"), self.ws.settings.cache_mb * 1024 * 1024)
+        return ProjectSync(storage, self.ws.trees, self.paths, local)
+
+    def refresh(self) -> int:
+        """Bring this machine's copy up to the shared tree unless a verb here is writing the project (then this copy is
+        the newest). Returns the files fetched (0 on one machine)."""
+        return self.sync.refresh() if self.sync is not None else 0
+
+    def stored(self, path: Path) -> tuple[int, Callable[[int, int | None], Iterator[bytes]]] | None:
+        """A file of the project as the shared storage holds it, for serving without a local copy: (size in bytes,
+        ``read(start, end)`` → chunks of bytes ``[start, end)``); None on one machine or for a file the tree lacks."""
+        if self.sync is None:
+            return None
+        found = self.sync.stored(path)
+        if found is None:
+            return None
+        key, size = found
+        return size, lambda start, end: self.sync.storage.read(key, start, end)
+
+    def publish(self) -> None:
+        """Push this copy to the shared storage under the project's lock (files written outside a verb: a new project's
+        input). Nothing on one machine."""
+        if self.sync is not None:
+            with self.writing(wait=True, verb="publish"):
+                pass
+
+    def unshare(self) -> None:
+        """Forget the project's tree and its deliverables' names in the bucket (its objects may be shared by other
+        projects and stay). Nothing on one machine."""
+        if self.sync is not None:
+            self.ws.trees.drop(self.id)
+            self.sync.storage.remove([f"projects/{self.id}/{name}" for name in DELIVERABLES])
+
     # ----------------------------------------------------------------------------------- the lock
     @contextmanager
     def writing(self, *, wait: bool, verb: str) -> Iterator[Project]:
         """Hold the project's lock for a verb that writes it (:func:`storyreel.store.locks.project_lock`: the file lock,
         and on PostgreSQL the project's advisory lock, so workers on other machines wait too) and, once it is held, settle what a run that died left in the ledger: reservations whose answer is
         in the received journal are committed at its cost, the others kept as uncertain (never silently
-        released), and reservations of requests that never went out are released. Raises
-        :class:`~storyreel.store.locks.ProjectBusy` when busy and ``wait`` is False."""
-        with project_lock(self.paths, wait=wait, verb=verb, engine=self.store.sessions.kw.get("bind")):
-            if self.paths.received.is_dir() or self.paths.storyboard.exists():
-                settled = self.ledger.reconcile(lambda key: received_cost(self.paths, key), lambda key: CallJournal(self.paths, key).attempted())
-                if settled["committed"] or settled["uncertain"]:
-                    log.warning("%s: a run that stopped left paid calls behind: %d committed from the received journal, "
-                                "%d uncertain (see `storyreel cost %s`)", self.id, settled["committed"], settled["uncertain"], self.id)
+        released), and reservations of requests that never went out are released. With shared storage the outermost
+        hold also pulls this copy to the project's tree first and pushes the folder at the end (:meth:`_shared`).
+        Raises :class:`~storyreel.store.locks.ProjectBusy` when busy and ``wait`` is False."""
+        outermost = not held_here(self.paths)
+        with project_lock(self.paths, wait=wait, verb=verb, engine=self.store.sessions.kw.get("bind")), self._shared(outermost):
+            self._reconcile()
             yield self
+
+    @contextmanager
+    def _shared(self, outermost: bool) -> Iterator[None]:
+        """With shared storage and the outermost hold of the lock: this copy pulled to the tree first, every journal
+        write mirrored meanwhile, the folder pushed at the end (whatever ended the block)."""
+        if self.sync is None or not outermost:
+            yield
+            return
+        self.sync.pull(writing=True)
+        self.paths.mirror = ProjectMirror(self.sync)
+        try:
+            yield
+        finally:
+            self.paths.mirror = None
+            try:
+                self.sync.push()
+            except Exception:  # noqa: BLE001 - the verb's own outcome (or error) is what the caller must see
+                log.exception("%s: could not publish the project to %s; the next writer starts from its last published state",
+                              self.id, self.sync.storage.url)
+
+    def _reconcile(self) -> None:
+        """Settle what a run that died left in the ledger (see :meth:`writing`)."""
+        if self.paths.received.is_dir() or self.paths.storyboard.exists():
+            settled = self.ledger.reconcile(lambda key: received_cost(self.paths, key), lambda key: CallJournal(self.paths, key).attempted())
+            if settled["committed"] or settled["uncertain"]:
+                log.warning("%s: a run that stopped left paid calls behind: %d committed from the received journal, "
+                            "%d uncertain (see `storyreel cost %s`)", self.id, settled["committed"], settled["uncertain"], self.id)
 
     # --------------------------------------------------------------------------------- the stages
     def context(self, overrides: dict | None = None, board: Storyboard | None = None) -> ProjectContext:
@@ -258,6 +334,9 @@ class Project:
     def executor(self, progress: ProgressFn | None = None) -> Executor:
         """The project's executor, with its build cache (:mod:`storyreel.store.objects`, ``STORYREEL_CACHE_MB``)."""
         limit = self.ws.settings.cache_mb * 1024 * 1024
+        if self.sync is not None:  # a node's outputs are pushed before it counts as done; other machines' are fetched
+            return Executor(self.store, self.id, self.paths.root, progress,
+                            objects=lambda hashes: SharedObjects(self.sync, self.paths.objects, hashes, limit))
         return Executor(self.store, self.id, self.paths.root, progress,
                         objects=lambda hashes: ObjectStore(self.paths.objects, hashes, limit))
 

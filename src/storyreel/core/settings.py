@@ -39,6 +39,12 @@ class Settings(BaseSettings):
         default=None,
         description="Job queue: redis://host:6379/0 (RedisHuey, for workers on several machines); default SqliteHuey in the workspace.",
     )
+    storage_url: str | None = Field(
+        default=None,
+        description="Shared artifact storage: s3://bucket/prefix (credentials and endpoint from the AWS_* variables, "
+                    "AWS_ENDPOINT_URL included), so workers with no shared disk share every project's files; default: "
+                    "the workspace folder alone.",
+    )
     job_lease_s: float = Field(default=30.0, gt=0, description="A running job whose worker has not beaten for this long is interrupted.")
     job_max_attempts: int = Field(
         default=3, ge=1, le=20,

@@ -276,6 +276,8 @@ class Executor:
         version = self._record(node, recipe, output, "success", None, started, time.perf_counter() - t0)
         for leftover in output.cleanup:
             leftover.unlink(missing_ok=True)
+        if output.cleanup and self.objects is not None:
+            self.objects.removed(output.cleanup)
         log.info("%s done in %.2f s%s%s", node.name, time.perf_counter() - t0,
                  f", ${output.cost_usd:.4f}" if output.cost_usd else "", f" (attention: {output.attention})" if output.attention else "")
         report.statuses[node] = NodeStatus(node, State.FRESH, [], recipe.key, version, output.attention)

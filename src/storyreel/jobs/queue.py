@@ -151,18 +151,32 @@ class EmbeddedConsumer:
         SHUTDOWN.clear()  # a later consumer in this process (tests) runs jobs again
 
 
-def run_worker(settings: Settings, workers: int) -> None:
-    """``storyreel worker``: a standalone consumer until SIGINT/SIGTERM (Huey's own loop and signal handling)."""
-    consumer = _Consumer(queue_for(settings), workers=workers, worker_type="thread", periodic=False,
+def run_worker(settings: Settings, concurrency: int, *, health: tuple[str, int] | None = None) -> None:
+    """``storyreel worker``: a standalone consumer running ``concurrency`` jobs at once until SIGINT/SIGTERM (Huey's own
+    loop and signal handling); with ``health`` (host, port) its endpoint (:mod:`storyreel.jobs.health`) too."""
+    from storyreel.jobs.health import HealthServer
+
+    consumer = _Consumer(queue_for(settings), workers=concurrency, worker_type="thread", periodic=False,
                          initial_delay=0.05, max_delay=0.5, backoff=1.1, shutdown_timeout=30)
     logging.getLogger("storyreel").setLevel(logging.INFO)
     if not logging.getLogger().handlers:  # huey's and storyreel's lines on stderr
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    log.info("storyreel worker: queue %s, workspace %s", settings.queue_url or "sqlite (workspace)", settings.workspace)
+    endpoint = None
+    if health is not None:
+        def alive() -> bool:
+            threads = [t for _, t in getattr(consumer, "worker_threads", [])]
+            return bool(threads) and all(t.is_alive() for t in threads) and not consumer.stop_flag.is_set()
+
+        endpoint = HealthServer(settings, alive, concurrency, host=health[0], port=health[1])
+        endpoint.start()
+    log.info("storyreel worker: queue %s, workspace %s, %d job(s) at once%s", settings.queue_url or "sqlite (workspace)",
+             settings.workspace, concurrency, f", health on {endpoint.url}" if endpoint else "")
     redelivery = Redelivery(settings)
     redelivery.start()
     try:
         consumer.run()
     finally:
         redelivery.stop()
+        if endpoint is not None:
+            endpoint.stop()
 

@@ -27,6 +27,10 @@ class ProjectPaths:
     """Layout of one project folder (ARCHITECTURE.md "Store and files"). Raises :class:`InputError`
     (field ``PROJECT``) when ``project_id`` is not a valid ID."""
 
+    mirror = None
+    """With shared artifact storage, what the paid-call journal tells of each write and removal
+    (:class:`storyreel.store.sync.ProjectMirror`, set by the session); None on one machine."""
+
     def __init__(self, workspace: Path, project_id: str, *, field: str = "PROJECT") -> None:
         self.project_id = check_id(project_id, field)
         self.workspace = Path(workspace)

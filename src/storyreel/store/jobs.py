@@ -138,6 +138,12 @@ class JobStore:
                 q = q.where(Job.project_id == project_id)
             return [JobView.of(j) for j in s.scalars(q.order_by(Job.created_at.desc()).limit(limit)).all()]
 
+    def running_on(self, worker: str) -> list[JobView]:
+        """The jobs running now on the worker process ``worker`` (``host:pid``; a job names ``host:pid:thread``)."""
+        with self.sessions() as s:
+            rows = s.scalars(select(Job).where(Job.state == "running", Job.worker.like(f"{worker}:%")).order_by(Job.started_at)).all()
+            return [JobView.of(j) for j in rows]
+
     def active_for_project(self, project_id: str) -> JobView | None:
         with self.sessions() as s:
             job = s.scalars(select(Job).where(Job.project_id == project_id, Job.state.in_(ACTIVE))

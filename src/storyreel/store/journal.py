@@ -26,6 +26,11 @@ class CallJournal:
         self.key = key
         self.meta = paths.received / f"{key}.json"
         self.data = paths.received / f"{key}.bin"
+        self.mirror = paths.mirror  # shared storage: each write is pushed before the call goes on (store/sync.py)
+
+    def _shared(self, *files: Path) -> None:
+        if self.mirror is not None:
+            self.mirror.written(*files)
 
     def _read(self) -> dict:
         try:
@@ -40,12 +45,14 @@ class CallJournal:
 
     def record_job(self, job_id: str) -> None:
         atomic_write_text(self.meta, json.dumps({**self._read(), "job_id": job_id}))
+        self._shared(self.meta)
 
     def attempted(self) -> bool:
         return bool(self._read().get("attempted"))
 
     def record_attempt(self) -> None:
         atomic_write_text(self.meta, json.dumps({**self._read(), "attempted": True}))
+        self._shared(self.meta)
 
     def extra(self, position: int) -> Path:
         """The bytes of image ``position`` (2, 3, …) of a native batch's answer."""
@@ -60,6 +67,7 @@ class CallJournal:
         record = {**self._read(), "received": True, "cost_usd": received.cost_usd, "details": received.details,
                   "media_type": received.media_type, "images": 1 + len(received.more)}
         atomic_write_text(self.meta, json.dumps(record, ensure_ascii=False))
+        self._shared(*files, self.meta)
         return received.model_copy(update={"stored": files})
 
     def _stored(self, extras: int) -> list[Path]:
@@ -81,8 +89,11 @@ class CallJournal:
         return [self.meta, self.data, *sorted(self.data.parent.glob(f"{self.key}.*.bin"))]
 
     def discard(self) -> None:
-        for path in self.files():
+        files = self.files()
+        for path in files:
             path.unlink(missing_ok=True)
+        if self.mirror is not None:
+            self.mirror.removed(*files)
 
 
 def received_cost(paths: ProjectPaths, key: str) -> float | None:

@@ -83,6 +83,11 @@ def _advisory(engine, project_id: str, wait: bool, holder) -> Iterator[None]:  #
         conn.close()
 
 
+def held_here(paths: ProjectPaths) -> bool:
+    """Whether this process already holds the project's lock (a verb inside a verb: the hold would be nested)."""
+    return _lock(paths.lock).is_locked
+
+
 @contextmanager
 def project_lock(paths: ProjectPaths, *, wait: bool = True, verb: str = "make", engine=None) -> Iterator[None]:  # noqa: ANN001
     """Hold the project's lock for the block. Raises :class:`ProjectBusy` when it is held elsewhere and

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -241,3 +241,26 @@ class JobEvent(Base):
     data: Mapped[dict] = mapped_column(JSON, default=dict)
 
     __table_args__ = (Index("ix_job_events_job", "job_id", "id"),)
+
+
+class ProjectTree(Base):
+    """A project's tree in the shared storage (issue 29): bumped on every change of its :class:`ProjectFile` rows, so
+    a machine whose copy is at this generation has nothing to fetch (:mod:`storyreel.store.sync`)."""
+
+    __tablename__ = "project_trees"
+
+    project_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    generation: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+
+class ProjectFile(Base):
+    """One file of a project as the shared storage holds it: its path in the project folder and its content's digest
+    (the object ``objects/<hex[:2]>/<hex[2:]>`` in the bucket)."""
+
+    __tablename__ = "project_files"
+
+    project_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    path: Mapped[str] = mapped_column(String(512), primary_key=True)
+    digest: Mapped[str] = mapped_column(String(71))
+    size: Mapped[int] = mapped_column(BigInteger)

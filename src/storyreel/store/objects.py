@@ -95,6 +95,10 @@ class ObjectStore:
             tmp.unlink(missing_ok=True)
             raise
 
+    def removed(self, files: list[Path]) -> None:
+        """Files a node's run removed from the project once recorded (its journal entry): nothing to do here; the shared
+        build cache (:class:`storyreel.store.sync.SharedObjects`) drops them from the project's tree."""
+
     def prune(self) -> int:
         """Evict objects only the cache holds, oldest first, until they fit ``max_bytes``. Returns the bytes freed."""
         if self.max_bytes is None or not self.folder.is_dir():

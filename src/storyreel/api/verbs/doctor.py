@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 from storyreel.core.errors import ConfigError, InputError
 from storyreel.core.settings import Settings
 from storyreel.store.db import describe_database
+from storyreel.store.storage import storage_for
 
 LOW_DISK_BYTES = 2 * 1024**3
 """Below this much free space in the workspace a warning: a 10-minute 1080p project with its build cache takes ≈ 1 GB."""
@@ -69,6 +70,8 @@ def doctor(workspace: Path | None = None, *, online: bool = True,
     run("fonts", _fonts)
     run("workspace", lambda: _workspace(settings))
     run("database", lambda: describe_database(settings))
+    if settings.storage_url:
+        run("artifact storage", lambda: storage_for(settings.storage_url).check())
     for name, probe in extra:
         run(name, lambda p=probe: p(settings))
     for name, modality, provider_id in _providers(settings):
@@ -82,6 +85,8 @@ FIXES = {
     "fonts": "reinstall matplotlib (storyreel draws text with its DejaVu fonts): pip install --force-reinstall matplotlib",
     "workspace": "set STORYREEL_WORKSPACE to a folder this user can write, on a disk with room",
     "database": "check STORYREEL_DATABASE_URL (postgresql+psycopg://user@host:5432/db) and that the server is up",
+    "artifact storage": "check STORYREEL_STORAGE_URL (s3://bucket/prefix), the AWS_* credentials and AWS_ENDPOINT_URL, "
+                        "and that the bucket exists",
     "job queue": "check STORYREEL_QUEUE_URL (redis://host:6379/0) and that Redis is up, or unset it for the workspace's queue",
 }
 

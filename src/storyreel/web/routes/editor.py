@@ -84,15 +84,15 @@ def export_json(project: ApiProject, user: ApiUser, ws: Ws) -> dict:
 
 
 @api_router.get("/preview.mp4", response_class=Response)
-def preview_video(project: ApiProject) -> Response:
+def preview_video(request: Request, project: ApiProject) -> Response:
     """The preview (540p MP4, range requests)."""
-    return files.serve(project, editor.preview_file(project, "video.mp4"))
+    return files.serve(project, request=request, path=editor.preview_file(project, "video.mp4"))
 
 
 @api_router.get("/preview.vtt", response_class=Response)
-def preview_subtitles(project: ApiProject) -> Response:
+def preview_subtitles(request: Request, project: ApiProject) -> Response:
     """The preview's WebVTT subtitles."""
-    return files.serve(project, editor.preview_file(project, "video.vtt"))
+    return files.serve(project, request=request, path=editor.preview_file(project, "video.vtt"))
 
 
 @api_router.get("/versions/compare")
@@ -102,13 +102,13 @@ def compare_json(project: ApiProject, a: int, b: int) -> dict:
 
 
 @api_router.get("/versions/{version}/video", response_class=Response)
-def version_video(version: int, project: ApiProject) -> Response:
+def version_video(request: Request, version: int, project: ApiProject) -> Response:
     """Version ``version``'s video as the build cache keeps it — the exported one, else its preview (MP4, range
     requests); 404 when neither is kept."""
     kept = editor.version_video(project, version)
     if kept is None:
         raise HTTPException(404, f"version {version} has no video kept")
-    return files.serve(project, kept[0], media_type="video/mp4")
+    return files.serve(project, request=request, path=kept[0], media_type="video/mp4")
 
 
 # ------------------------------------------------------------------------------------------ pages
