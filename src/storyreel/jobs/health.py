@@ -20,19 +20,19 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from storyreel.core.settings import Settings
-from storyreel.jobs.queue import describe_queue
-from storyreel.store.db import describe_database
 from storyreel.store.jobs import JobStore
 
 log = logging.getLogger("storyreel.jobs")
 
 
 class HealthServer:
-    """The endpoint of one worker process. ``alive()`` says whether its consumer's threads run."""
+    """The endpoint of one worker process. ``alive()`` says whether its consumer's threads run; ``probes`` are the
+    readiness checks, (name, probe(settings) → one line, raising when it fails)."""
 
-    def __init__(self, settings: Settings, alive: Callable[[], bool], concurrency: int, *, host: str = "127.0.0.1",
-                 port: int = 0) -> None:
+    def __init__(self, settings: Settings, alive: Callable[[], bool], concurrency: int,
+                 probes: list[tuple[str, Callable[[Settings], str]]], *, host: str = "127.0.0.1", port: int = 0) -> None:
         self.settings = settings
+        self.probes = probes
         self.alive = alive
         self.concurrency = concurrency
         self.name = f"{socket.gethostname()}:{os.getpid()}"
@@ -73,7 +73,7 @@ class HealthServer:
         ok = checks["consumer"] == "running"
         running: list[dict] = []
         if ready:
-            for name, probe in (("database", describe_database), ("queue", describe_queue)):
+            for name, probe in self.probes:
                 try:
                     checks[name] = probe(self.settings)
                 except Exception as exc:  # noqa: BLE001 - a probe reports whatever the driver raised

@@ -167,7 +167,10 @@ def run_worker(settings: Settings, concurrency: int, *, health: tuple[str, int] 
             threads = [t for _, t in getattr(consumer, "worker_threads", [])]
             return bool(threads) and all(t.is_alive() for t in threads) and not consumer.stop_flag.is_set()
 
-        endpoint = HealthServer(settings, alive, concurrency, host=health[0], port=health[1])
+        from storyreel.store.db import describe_database
+
+        endpoint = HealthServer(settings, alive, concurrency, [("database", describe_database), ("queue", describe_queue)],
+                                host=health[0], port=health[1])
         endpoint.start()
     log.info("storyreel worker: queue %s, workspace %s, %d job(s) at once%s", settings.queue_url or "sqlite (workspace)",
              settings.workspace, concurrency, f", health on {endpoint.url}" if endpoint else "")
