@@ -14,6 +14,7 @@ again, byte for byte. Forced nodes, user-editable outputs and stand-ins needing 
 from __future__ import annotations
 
 import logging
+import threading
 import time
 import uuid
 from collections.abc import Callable, Sequence
@@ -26,6 +27,7 @@ from typing import Any
 from storyreel.core.cancel import Canceled, checkpoint, current, watching
 from storyreel.core.errors import CostLimitReached, InputError, StageError
 from storyreel.core.hashing import FileHashes, hash_value
+from storyreel.engine.dispatch import DISPATCH, Dispatcher
 from storyreel.engine.graph import FORCED, Node, NodeOutput, Recipe, Stage
 from storyreel.engine.staleness import (
     Cause,
@@ -56,6 +58,13 @@ class RunReport:
     """Nodes whose outputs came back from the build cache instead of running."""
     failed: dict[Node, str] = field(default_factory=dict)
     cost_limited: dict[Node, CostLimitReached] = field(default_factory=dict)
+    outputs: dict[Node, dict[str, str]] = field(default_factory=dict)
+    """Each node that ran or was restored: its output files (relative path → digest)."""
+
+
+class NodeMismatch(RuntimeError):
+    """A helper's recipe for an offered node differs from the coordinator's (another code version, settings or
+    files): the helper does not run it, the coordinator does."""
 
 
 class Executor:
@@ -76,6 +85,8 @@ class Executor:
         self.hashes = FileHashes(root / ".file-hashes.json")
         self.objects = objects(self.hashes) if objects is not None else None
         self.forcing = False
+        self._dispatch: Dispatcher | None = None
+        self._prepared = False
 
     def evaluate(
         self,
@@ -95,6 +106,7 @@ class Executor:
         not-made nodes. :class:`CostLimitReached` stops the run after the stage that reached the cap.
         """
         self.forcing = force
+        self._dispatch = DISPATCH.get() if execute else None
         try:
             return self._evaluate(stages, ctx, execute=execute, force=force, only=only)
         finally:
@@ -203,19 +215,144 @@ class Executor:
                 checkpoint()  # a stopped job starts no new node
                 self._work(stage, ctx, node, recipe, report)
 
+        workers = None
+        fanning = any(st.fans_out for st, _, _ in pending) or any(st.fans_out for st, _ in deferred)
+        helpers = self._dispatch.helpers() if self._dispatch is not None and fanning else 0
+        if helpers > 0:
+            local = max(1, min(lead.concurrency(ctx), len(pending) + len(deferred)))
+            if not self._prepared:
+                self._dispatch.prepare(self.project_id)
+                self._prepared = True
+            work = self._fanned(ctx, report, work, threading.BoundedSemaphore(local), self._dispatch)
+            workers = local + helpers
+            log.info("%s: %d node(s) offered to %d helper slot(s) besides %d here", lead.name, len(pending) + len(deferred), helpers, local)
         if not deferred:
-            self._pool(lead, ctx, pending, work)
+            self._pool(lead, ctx, pending, work, workers)
             return
-        self._pool_graph(lead, ctx, pending, list(deferred), release, report, work)
+        self._pool_graph(lead, ctx, pending, list(deferred), release, report, work, workers)
+
+    def _fanned(self, ctx: Any, report: RunReport, work: Callable[[Any], None], slots: threading.BoundedSemaphore,
+                dispatcher: Dispatcher) -> Callable[[Any], None]:
+        """``work`` for a pool shared with other workers: a fanning node is offered to all, then claimed here when one
+        of this worker's ``slots`` is free or adopted from the helper that ran it; other nodes run here on a slot."""
+
+        def run(item: tuple[Stage[Any], Node, Recipe]) -> None:
+            stage, node, recipe = item
+            if not stage.fans_out:
+                with slots:
+                    work(item)
+                return
+            with watching(self.should_stop):
+                checkpoint()
+                task = dispatcher.offer(self.project_id, node, recipe, self.forcing)
+                finished = False
+                try:
+                    while True:
+                        checkpoint()
+                        if slots.acquire(timeout=0.1):
+                            try:
+                                generation = dispatcher.claim(task)
+                                if generation:
+                                    try:
+                                        work(item)
+                                    finally:
+                                        dispatcher.done(task, generation)
+                                    finished = True
+                                    return
+                            finally:
+                                slots.release()
+                            time.sleep(0.2)  # a helper holds it: ask again in a moment
+                        found = dispatcher.outcome(task)
+                        if found is None:
+                            continue
+                        finished = True
+                        if found["state"] == "done":
+                            self._adopt(stage, ctx, node, recipe, found, report)
+                            return
+                        log.warning("%s: the helper %s could not run it (%s); running it here", node.name, found.get("worker"),
+                                    (found.get("result") or {}).get("message"))
+                        with slots:
+                            work(item)
+                        return
+                finally:
+                    if not finished:
+                        dispatcher.withdraw(task)
+
+        return run
+
+    def _adopt(self, stage: Stage[Any], ctx: Any, node: Node, recipe: Recipe, found: dict[str, Any], report: RunReport) -> None:
+        """Take a helper's outcome for ``node`` as if it had run here: its outputs placed (fetched by digest through the
+        build cache when this copy lacks them; the stage told, as for a build-cache reuse), its status, its failure or
+        the cost cap."""
+        result = found.get("result") or {}
+        status = result.get("status")
+        if status == "fresh":
+            for rel, digest in result["outputs"].items():
+                dest = self.root / rel
+                try:
+                    if dest.is_file() and self.hashes.hash(dest) == digest:
+                        continue
+                except OSError:
+                    pass
+                if self.objects is None or not self.objects.has(digest):
+                    raise RuntimeError(f"{node.name}: made by {found.get('worker')}, but its output {rel} cannot be fetched here")
+                self.objects.place(digest, dest)
+            stage.reused(ctx, node.unit)
+            report.statuses[node] = NodeStatus(node, State.FRESH, [], recipe.key, result.get("version"), result.get("attention"))
+            report.outputs[node] = dict(result["outputs"])
+            (report.restored if result.get("restored") else report.executed).append(node)
+            attention = result.get("attention")
+            self.progress("attention" if attention else "done", node, attention or f"by {found.get('worker')}")
+        elif status == "input_error":
+            raise InputError(result.get("message") or "bad input", field=result.get("field"), hint=result.get("hint"))
+        elif status == "cost_limit":
+            exc = CostLimitReached(result.get("message") or "cost cap reached", spent=float(result.get("spent") or 0),
+                                   cap=float(result.get("cap") or 0))
+            report.cost_limited[node] = exc
+            report.statuses[node] = NodeStatus(node, State.MISSING, [StaleCause(Cause.FAILED)], recipe.key)
+            self.progress("fail", node, str(exc))
+        else:
+            message = result.get("message") or "failed on a helper"
+            report.failed[node] = message
+            report.statuses[node] = NodeStatus(node, State.STALE, [StaleCause(Cause.FAILED)], recipe.key)
+            self.progress("fail", node, message)
+
+    def run_node(self, stage: Stage[Any], ctx: Any, unit: str, *, key: str, inputs: dict[str, str], forcing: bool) -> dict[str, Any]:
+        """Run one offered node here, for the worker that coordinates its make: the recipe built from this copy with the
+        coordinator's input versions must have the coordinator's ``key`` (else :class:`NodeMismatch`), then it runs (or
+        comes back from the build cache) and is recorded as any node. Returns the outcome the coordinator adopts
+        (:meth:`_adopt`): ``status`` fresh / failed / cost_limit / input_error, the data ``version``, ``outputs``
+        (relative path → digest), ``attention``, ``restored``. Raises :class:`~storyreel.core.cancel.Canceled`."""
+        node = Node(stage.name, unit)
+        parts = stage.recipe(ctx, unit)
+        recipe = Recipe(stage.name, stage.code_version, parts.provider, parts.params, dict(inputs), parts.template_hash)
+        if recipe.key != key:
+            raise NodeMismatch(f"{node.name}: this worker's recipe key {recipe.key} is not the coordinator's {key}")
+        self.forcing = forcing
+        report = RunReport(self.invocation)
+        try:
+            self._work(stage, ctx, node, recipe, report)
+        except InputError as exc:
+            return {"status": "input_error", "message": exc.message, "field": exc.field, "hint": exc.hint}
+        finally:
+            self.hashes.save()
+        if node in report.cost_limited:
+            exc = report.cost_limited[node]
+            return {"status": "cost_limit", "message": str(exc), "spent": exc.spent, "cap": exc.cap}
+        if node in report.failed:
+            return {"status": "failed", "message": report.failed[node]}
+        status = report.statuses[node]
+        return {"status": "fresh", "version": status.version, "attention": status.attention, "outputs": report.outputs.get(node, {}),
+                "restored": node in report.restored}
 
     def _pool_graph(self, lead: Stage[Any], ctx: Any, pending: list, deferred: list[tuple[Stage[Any], Node]],
-                    release: Callable[..., Any], report: RunReport, work: Callable[[Any], None]) -> None:
+                    release: Callable[..., Any], report: RunReport, work: Callable[[Any], None], workers: int | None = None) -> None:
         """Run ``pending`` and each deferred node as soon as the nodes it requires have run (assessed then,
         with their new versions), on ``lead.concurrency`` workers; whenever a worker frees, the queued node
         with the largest ``cost_hint`` starts."""
         from concurrent.futures import FIRST_COMPLETED, wait
 
-        workers = max(1, min(lead.concurrency(ctx), len(pending) + len(deferred)))
+        workers = max(1, min(workers or lead.concurrency(ctx), len(pending) + len(deferred)))
         outstanding = {node for _, node, _ in pending} | {node for _, node in deferred}
         queue = list(pending)
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"sr-{lead.name}") as pool:
@@ -274,6 +411,7 @@ class Executor:
         if output.attention:
             output.details = {**output.details, "attention": output.attention}
         version = self._record(node, recipe, output, "success", None, started, time.perf_counter() - t0)
+        report.outputs[node] = {p.relative_to(self.root).as_posix(): self.hashes.hash(p) for p in output.files}
         for leftover in output.cleanup:
             leftover.unlink(missing_ok=True)
         if output.cleanup and self.objects is not None:
@@ -311,14 +449,15 @@ class Executor:
             outputs=dict(earlier.outputs), details=details, status="success", error=None, cost_usd=0.0,
             duration_s=round(time.perf_counter() - t0, 4), started_at=started, finished_at=datetime.now(timezone.utc),
         ))
+        report.outputs[node] = dict(earlier.outputs)
         log.info("%s: its outputs from the build cache (run %s)", node.name, earlier.id)
         report.statuses[node] = NodeStatus(node, State.FRESH, [], recipe.key, earlier.output_version)
         report.restored.append(node)
         self.progress("done", node, "cached")
         return True
 
-    def _pool(self, stage: Stage[Any], ctx: Any, pending: list, work: Callable[[Any], None]) -> None:
-        workers = max(1, min(stage.concurrency(ctx), len(pending)))
+    def _pool(self, stage: Stage[Any], ctx: Any, pending: list, work: Callable[[Any], None], workers: int | None = None) -> None:
+        workers = max(1, min(workers or stage.concurrency(ctx), len(pending)))
         if workers == 1:
             for item in pending:
                 work(item)

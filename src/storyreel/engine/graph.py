@@ -103,6 +103,9 @@ class Stage(Generic[Ctx]):
     one worker pool (sized by the first's ``concurrency``): their pending nodes run together, longest first,
     so one stage's tail overlaps the next stage's work. A node that requires a node of an earlier stage of
     the same pool waits for it inside the pool (assessed once it has run) while the other nodes go on.
+    ``fans_out`` marks a stage whose nodes other workers may run (:mod:`storyreel.engine.dispatch`): its ``run``
+    reads only its declared inputs' outputs and the project's own files, its recipe is the same on any machine, and
+    its output does not depend on what the process ran before (a fanned make gives the same bytes as a lone one).
     """
 
     name: ClassVar[str]
@@ -110,6 +113,7 @@ class Stage(Generic[Ctx]):
     max_workers: ClassVar[int] = 1
     editable_output: ClassVar[bool] = False
     pool: ClassVar[str | None] = None
+    fans_out: ClassVar[bool] = False
 
     def units(self, ctx: Ctx) -> list[str]:
         raise NotImplementedError

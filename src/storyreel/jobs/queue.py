@@ -20,7 +20,7 @@ from huey.consumer import Consumer
 
 from storyreel.core.cancel import SHUTDOWN
 from storyreel.core.settings import Settings
-from storyreel.jobs import runner
+from storyreel.jobs import fanout, runner
 from storyreel.store.db import private_files, private_workspace
 from storyreel.store.jobs import JobStore
 
@@ -46,11 +46,16 @@ def _queue(workspace: str, url: str | None) -> Huey:
         huey = SqliteHuey(QUEUE_NAME, filename=str(Path(workspace) / "queue.db"), results=False)
         private_files(Path(workspace) / "queue.db")
 
+    @huey.task(name="storyreel.run_node")
+    def run_node(task_id: str) -> None:  # a node of another worker's make (issue 29 item 4)
+        fanout.run_node_task(task_id, Path(workspace))
+
     @huey.task(name="storyreel.run_job")
     def run_job(job_id: str) -> None:  # in this consumer's workspace: each machine has its own path to the shared folder
-        runner.run_job(job_id, Path(workspace))
+        runner.run_job(job_id, Path(workspace), offer=run_node)
 
     huey.storyreel_run_job = run_job  # type: ignore[attr-defined]
+    huey.storyreel_run_node = run_node  # type: ignore[attr-defined]
     return huey
 
 
@@ -92,15 +97,18 @@ class Redelivery:
     (:meth:`~storyreel.store.jobs.JobStore.due` claims each once, whichever consumer asks first). A tick that fails (the
     database away for a moment) is logged and tried again."""
 
-    def __init__(self, settings: Settings, every_s: float | None = None) -> None:
+    def __init__(self, settings: Settings, every_s: float | None = None, *, concurrency: int | None = None) -> None:
         self.settings = settings
         self.every_s = every_s if every_s is not None else min(2.0, settings.job_lease_s / 3)
+        self.concurrency = concurrency
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
     def tick(self) -> list[str]:
         """One round: the IDs put back on the queue."""
         jobs = JobStore.open(self.settings)
+        if self.concurrency:  # this consumer is one of the workers a make may fan out to
+            self._registry().beat(fanout.process_name(), self.concurrency)
         jobs.reap()
         due = jobs.due()
         for job_id in due:
@@ -115,8 +123,18 @@ class Redelivery:
             except Exception:  # noqa: BLE001 - the loop outlives a database hiccup
                 log.warning("redelivery: a round failed", exc_info=True)
 
+    def _registry(self):  # noqa: ANN202 - a WorkerRegistry
+        from storyreel.api import Workspace
+
+        return fanout.registry(Workspace(self.settings))
+
     def start(self) -> None:
         self._stop.clear()
+        if self.concurrency:
+            try:
+                self._registry().beat(fanout.process_name(), self.concurrency)
+            except Exception:  # noqa: BLE001 - the next tick registers it
+                log.warning("could not register this worker yet", exc_info=True)
         self._thread = threading.Thread(target=self._run, name="storyreel-redelivery", daemon=True)
         self._thread.start()
 
@@ -125,6 +143,11 @@ class Redelivery:
         if self._thread is not None:
             self._thread.join(timeout=5)
             self._thread = None
+        if self.concurrency:
+            try:
+                self._registry().leave(fanout.process_name())
+            except Exception:  # noqa: BLE001 - it ages out of the registry within the lease anyway
+                log.warning("could not deregister this worker", exc_info=True)
 
 
 class EmbeddedConsumer:
@@ -133,7 +156,7 @@ class EmbeddedConsumer:
     def __init__(self, settings: Settings, workers: int) -> None:
         self.consumer = _QuietConsumer(queue_for(settings), workers=workers, worker_type="thread", periodic=False,
                                        initial_delay=0.05, max_delay=0.5, backoff=1.1, shutdown_timeout=30)
-        self.redelivery = Redelivery(settings)
+        self.redelivery = Redelivery(settings, concurrency=workers)
         self.started = False
 
     def start(self) -> None:
@@ -174,7 +197,7 @@ def run_worker(settings: Settings, concurrency: int, *, health: tuple[str, int] 
         endpoint.start()
     log.info("storyreel worker: queue %s, workspace %s, %d job(s) at once%s", settings.queue_url or "sqlite (workspace)",
              settings.workspace, concurrency, f", health on {endpoint.url}" if endpoint else "")
-    redelivery = Redelivery(settings)
+    redelivery = Redelivery(settings, concurrency=concurrency)
     redelivery.start()
     try:
         consumer.run()

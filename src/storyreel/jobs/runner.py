@@ -13,8 +13,6 @@ stops and ends nothing (``lost``).
 from __future__ import annotations
 
 import logging
-import os
-import socket
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -23,15 +21,16 @@ from storyreel import api
 from storyreel.core.cancel import SHUTDOWN, Canceled, throttled, watching
 from storyreel.core.errors import CostLimitReached, StoryreelError
 from storyreel.core.vocabulary import ProjectStatus
+from storyreel.engine.dispatch import dispatching
+from storyreel.jobs.fanout import QueueDispatch, thread_name
 from storyreel.jobs.progress import JobProgress
 from storyreel.store.jobs import QUIET_KINDS, JobStore, JobView
 
 log = logging.getLogger("storyreel.jobs")
 
 
-def worker_name() -> str:
-    """``host:pid:thread`` of the consumer running a job (shown on the jobs page)."""
-    return f"{socket.gethostname()}:{os.getpid()}:{threading.get_native_id()}"
+worker_name = thread_name
+"""``host:pid:thread`` of the consumer running a job (shown on the jobs page)."""
 
 
 def _spent(project: api.Project) -> float:
@@ -77,10 +76,11 @@ QUIET = QUIET_KINDS
 """Job kinds that leave the project's status alone: the delivered video is not what they make."""
 
 
-def run_job(job_id: str, workspace: Path) -> str:
+def run_job(job_id: str, workspace: Path, offer: Callable[[str], None] | None = None) -> str:
     """Run job ``job_id`` of ``workspace`` to its end; returns its final state (``skipped`` when it was not
     queued any more, e.g. canceled before a consumer took it). Never raises for the job's own failure:
-    that is the job's state and message."""
+    that is the job's state and message. ``offer(task_id)`` puts a node task on the queue: with it, the job's
+    independent nodes are offered to the other live workers (:mod:`storyreel.jobs.fanout`)."""
     ws = api.Workspace.open(workspace)
     jobs = ws.jobs
     generation = jobs.start(job_id, worker_name())
@@ -108,7 +108,8 @@ def run_job(job_id: str, workspace: Path) -> str:
     state, message = "done", ""
     try:
         asked = throttled(lambda: jobs.cancel_requested(job_id))
-        with watching(lambda: SHUTDOWN.is_set() or lost.is_set() or asked()):
+        dispatcher = QueueDispatch(ws, offer) if offer is not None and not quiet else None
+        with watching(lambda: SHUTDOWN.is_set() or lost.is_set() or asked()), dispatching(dispatcher):
             message = RUNS[job.kind](ws, job, progress)
     except Canceled as exc:
         if exc.interrupted:

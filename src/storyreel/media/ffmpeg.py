@@ -391,6 +391,15 @@ def concat_mux_args(list_file: Path, audio: Path, out: Path, duration_s: float) 
     ]
 
 
+def usable_cores() -> int:
+    """The cores this process may run on: its CPU affinity where the OS has one (a worker pinned with ``taskset`` or a
+    container's cpuset sees its own share, not the machine's), else ``os.cpu_count()``."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
 def default_threads(workers: int) -> int:
-    """x264 threads per worker so that threads × workers ≤ cores."""
-    return max(1, (os.cpu_count() or 1) // max(1, workers))
+    """x264 threads per worker so that threads × workers ≤ the cores this process may use (:func:`usable_cores`)."""
+    return max(1, usable_cores() // max(1, workers))

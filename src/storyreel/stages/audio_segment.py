@@ -39,6 +39,7 @@ from storyreel.stages.context import ProjectContext
 
 class AudioSegmentStage(Stage[ProjectContext]):
     name: ClassVar[str] = "audio_segment"
+    fans_out: ClassVar[bool] = True  # another worker may run it (issue 29): it reads its inputs and the project files
     code_version: ClassVar[str] = "audio_segment/2"  # /2: both measurements in-process, unrounded
     pool: ClassVar[str | None] = ENCODE_POOL
 

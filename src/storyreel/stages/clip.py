@@ -135,6 +135,7 @@ ENCODE_POOL = "encode"
 
 class ClipStage(Stage[ProjectContext]):
     name: ClassVar[str] = "clip"
+    fans_out: ClassVar[bool] = True  # another worker may run it (issue 29): it reads its inputs and the project files
     pool: ClassVar[str | None] = ENCODE_POOL
     code_version: ClassVar[str] = "clip/8"  # /8: encoded in-process (media/encoder.py)
 
@@ -256,6 +257,7 @@ class ClipStage(Stage[ProjectContext]):
 
 class SegmentStage(Stage[ProjectContext]):
     name: ClassVar[str] = "segment"
+    fans_out: ClassVar[bool] = True  # another worker may run it (issue 29): it reads its inputs and the project files
     code_version: ClassVar[str] = "segment/6"  # /6: encoded in-process (media/encoder.py)
     pool: ClassVar[str | None] = ENCODE_POOL
 

@@ -63,6 +63,7 @@ def candidate_key(provider: ImageGenService, request: ImageRequest, index: int) 
 
 class ImageStage(Stage[ProjectContext]):
     name: ClassVar[str] = "image"
+    fans_out: ClassVar[bool] = True  # another worker may run it (issue 29): it reads its inputs and the project files
     code_version: ClassVar[str] = "image/5"  # /5: a vendor's candidates kept at the size drawn (select fits the chosen one)
     max_workers: ClassVar[int] = 4
 

@@ -22,6 +22,9 @@ from storyreel.store.journal import CallJournal
 
 class NarrationStage(Stage[ProjectContext]):
     name: ClassVar[str] = "narration"
+    # not offered to other workers (issue 29): espeak-ng's pitch flutter index is a static that runs on across a
+    # process's utterances (wavegen.c AdvanceParameters' Flutter_ix), so the same words read in another process differ
+    # in their last bits, and Piper samples noise; read here in storyboard order, a make's narration is reproducible
     code_version: ClassVar[str] = "narration/2"
 
     def units(self, ctx: ProjectContext) -> list[str]:

@@ -264,3 +264,40 @@ class ProjectFile(Base):
     path: Mapped[str] = mapped_column(String(512), primary_key=True)
     digest: Mapped[str] = mapped_column(String(71))
     size: Mapped[int] = mapped_column(BigInteger)
+
+
+class Worker(Base):
+    """A ``storyreel worker`` process that takes jobs (issue 29 item 4): registered at start, seen on each beat, removed
+    when it stops. A make fans its independent nodes out only when other live workers are registered."""
+
+    __tablename__ = "workers"
+
+    name: Mapped[str] = mapped_column(String(128), primary_key=True, doc="host:pid")
+    concurrency: Mapped[int] = mapped_column(Integer, default=1)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class NodeTask(Base):
+    """One node of a make offered to every worker (issue 29 item 4): the coordinating job's executor and any helper
+    claim it at most once (``queued`` → ``running``, fenced by ``generation`` like a job); ``result`` is what the engine
+    needs to go on (state, data version, outputs by digest)."""
+
+    __tablename__ = "node_tasks"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    project_id: Mapped[str] = mapped_column(String(64))
+    stage: Mapped[str] = mapped_column(String(32))
+    unit: Mapped[str] = mapped_column(String(160))
+    key: Mapped[str] = mapped_column(String(80), doc="the recipe key the coordinator computed; a helper checks its own")
+    inputs: Mapped[dict] = mapped_column(JSON, default=dict, doc="input node → data version (the recipe's inputs)")
+    forcing: Mapped[bool] = mapped_column(Boolean, default=False)
+    state: Mapped[str] = mapped_column(String(16), default="queued", doc="queued | running | done | failed | canceled")
+    worker: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    generation: Mapped[int] = mapped_column(Integer, default=0)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    result: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+    __table_args__ = (Index("ix_node_tasks_project", "project_id", "state"),)

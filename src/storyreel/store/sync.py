@@ -25,6 +25,7 @@ import json
 import logging
 import os
 import threading
+from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 
 from filelock import FileLock, Timeout
@@ -199,6 +200,31 @@ class ProjectSync:
             if fetched:
                 log.info("%s: %d file(s) fetched from %s (generation %d)", self.paths.project_id, fetched, self.storage.url, generation)
             return fetched
+
+    def pull_only(self, wanted: Callable[[str], bool]) -> int:
+        """Fetch the tree's files whose path ``wanted`` accepts and that this copy lacks or holds in another version —
+        nothing removed, this copy's generation unchanged (a helper's partial copy: the next full :meth:`pull` still
+        runs). Returns how many were fetched. Raises like :meth:`pull`."""
+        _, files = self.tree.files(self.paths.project_id)
+        fetched = 0
+        for rel, (digest, _size) in files.items():
+            if not wanted(rel):
+                continue
+            try:
+                dest = self._inside(rel)
+            except ValueError:
+                continue
+            try:
+                if dest.is_file() and self.hashes.hash(dest) == digest:
+                    continue
+            except OSError:
+                pass
+            if not self.fetch(digest):
+                raise OSError(f"{self.storage.url} has no object {digest} for {self.paths.project_id}/{rel}")
+            self.objects.place(digest, dest)
+            fetched += 1
+        self.hashes.save()
+        return fetched
 
     def refresh(self) -> int:
         """:meth:`pull` for a reader: skipped while a verb on this machine writes the project (its copy is the newest

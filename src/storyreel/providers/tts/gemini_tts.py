@@ -90,7 +90,7 @@ class GeminiSpeech(HttpSpeechProvider):
             source = "usage"
         except (KeyError, TypeError, ValueError):
             cost, source = self.estimate(request), "estimate (no usage in the answer)"
-        return Received(data=pcm, media_type=f"audio/L16;rate={rate}", cost_usd=round(cost, 6), details={
+        return Received(data=pcm, media_type=f"audio/L16;rate={rate}", cost_usd=round(cost, 9), details={  # exact: the bill sums tokens
             "model": self.model, "voice": self.voice(request), "rate": rate, "usage": usage, "model_version": answer.get("modelVersion"),
             "cost_source": f"{source} × price table {price.as_of}", **({"unusable": unusable} if unusable else {})})
 
