@@ -118,6 +118,12 @@ def run(root: Path, doc: dict, cores: list[int], base: dict, redis_db: int) -> d
 
         with web.store.sessions() as s:
             per_worker = dict(s.execute(text("SELECT split_part(worker, ':', 2), count(*) FROM node_tasks GROUP BY 1")).all())
+            stages = s.execute(text("SELECT stage, count(*), sum(duration_s), min(started_at), max(finished_at) FROM runs "
+                                    "WHERE status = 'success' GROUP BY stage ORDER BY min(started_at)")).all()
+        start = min(row[3] for row in stages)
+        print(f"\n{len(cores)} worker(s): stage, nodes, node seconds, span from the first node's start (s)")
+        for stage, count, seconds, first, last in stages:
+            print(f"  {stage:14s} {count:4d} {seconds:8.1f}   {(first - start).total_seconds():7.1f} → {(last - start).total_seconds():7.1f}")
         maker = next(w for w in workers if str(w.pid) == view.worker.split(":")[1])
         video = (root / f"core{cores[workers.index(maker)]}" / "ws" / "projects" / row["id"] / "video.mp4").read_bytes()
         qc = json.loads((root / f"core{cores[workers.index(maker)]}" / "ws" / "projects" / row["id"] / "qc.json").read_text())
@@ -146,8 +152,8 @@ def main() -> None:
     server, base = s3_server()
     doc = chapters_doc(args.shots, "Bench Long")
     try:
-        one = run(root / "one", doc, [0], base, 11)
-        two = run(root / "two", doc, [0, 1], base, 12)
+        one = run(root / "one", doc, [0], base, 8)
+        two = run(root / "two", doc, [0, 1], base, 9)
     finally:
         server.stop()
     ratio = one["wall_s"] / two["wall_s"]

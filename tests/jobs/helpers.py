@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 import time
 from pathlib import Path
@@ -37,7 +38,8 @@ def successful_runs(sessions, project_id: str) -> list[tuple[str, str]]:  # noqa
 
 
 PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-REDIS = "redis://127.0.0.1:6379/13"
+REDIS = f"redis://127.0.0.1:6379/{10 + int(os.environ.get('PYTEST_XDIST_WORKER', 'gw0')[2:] or 0) % 6}"
+"""A Redis database per test process (10–15): tests in two processes must not flush or consume each other's queue."""
 
 
 @pytest.fixture

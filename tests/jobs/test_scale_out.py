@@ -7,7 +7,6 @@ the other worker finishes it without re-running finished nodes, with no person i
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -18,7 +17,6 @@ from pathlib import Path
 import pytest
 
 from storyreel.api import Workspace, library
-from storyreel.jobs import fanout
 from storyreel.jobs import service as jobs
 from tests.conftest import DELIVERY, INPUTS
 from tests.jobs.helpers import bucket_keys, s3_env, scale_env, successful_runs, wait_for  # noqa: F401 - the fixtures
@@ -223,47 +221,3 @@ def test_a_workers_health_endpoint_says_what_it_runs_and_what_fails(tmp_path: Pa
         assert ready.status_code == 503 and ready.json()["checks"]["queue"].startswith("failed"), ready.json()
     finally:
         _stop(lost)
-
-
-def test_one_make_is_fanned_out_across_two_workers_and_makes_the_same_video(tmp_path: Path, scale_env: dict, s3_env) -> None:  # noqa: ANN001
-    """Two workers with their own folders; one takes the make and offers its images, narration, clips, crossfades and
-    audio segments to both: each worker runs some, the coordinator adopts the other's (fetched by digest from the
-    bucket), and the video is byte for byte the one a single machine makes of the same text."""
-    from storyreel.store.models import NodeTask
-
-    env = {**scale_env, **s3_env[0]}
-    text = (INPUTS / "hare-and-tortoise.txt").read_text(encoding="utf-8")
-    workers = [_worker(tmp_path / "a" / "ws", env), _worker(tmp_path / "b" / "ws", env)]
-    try:
-        _ready(*workers)
-        ws = Workspace.open(tmp_path / "web" / "ws")
-        deadline = time.monotonic() + 30
-        while len(fanout.registry(ws).live()) < 2 and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert len(fanout.registry(ws).live()) == 2
-        project, job = jobs.create_project(ws, text=text, user_id=None)
-        done = wait_for(job.id, tmp_path / "web" / "ws", timeout=300)
-        assert done.state == "done", done.message
-        with ws.store.sessions() as s:
-            tasks = s.query(NodeTask).filter(NodeTask.project_id == project["id"]).all()
-        by_worker: dict[str, set[str]] = {}
-        for t in tasks:
-            assert t.state == "done", (t.stage, t.unit, t.state, t.result)
-            by_worker.setdefault(t.worker.split(":")[1], set()).add(t.stage)
-        assert set(by_worker) == {str(w.pid) for w in workers}, by_worker  # both ran nodes of the one make
-        helper = next(pid for pid in by_worker if pid != done.worker.split(":")[1])
-        assert by_worker[helper] & {"clip", "segment", "audio_segment"}, by_worker
-        maker = tmp_path / ("a" if done.worker.split(":")[1] == str(workers[0].pid) else "b") / "ws"
-        fanned = (maker / "projects" / project["id"] / "video.mp4").read_bytes()
-        assert json.loads((maker / "projects" / project["id"] / "qc.json").read_text())["passed"]
-        runs = successful_runs(ws.store.sessions, project["id"])
-        assert len(runs) == len(set(runs)), "a node ran twice"
-    finally:
-        for w in workers:
-            _stop(w)
-    # every clip, crossfade and audio segment made again on this one machine gives the same bytes
-    alone = subprocess.run([sys.executable, "-m", "storyreel", "render", project["id"], "--force", "--json", "--workspace", str(maker)],
-                           env={**os.environ, **env}, capture_output=True, text=True, timeout=600)
-    assert alone.returncode == 0, alone.stderr[-2000:]
-    assert {n.split("[")[0] for n in json.loads(alone.stdout)["executed_nodes"]} >= {"clip", "segment", "audio_segment", "render"}
-    assert (maker / "projects" / project["id"] / "video.mp4").read_bytes() == fanned

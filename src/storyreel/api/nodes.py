@@ -10,6 +10,7 @@ before it counts as done) and its outcome goes back to the coordinator (:meth:`s
 from __future__ import annotations
 
 import logging
+import threading
 from typing import Any
 
 from storyreel.api.session import Project, Workspace
@@ -23,30 +24,42 @@ FANNING: dict[str, Stage[Any]] = {stage.name: stage for stage in MEDIA_STAGES if
 """The stages whose nodes a helper runs, by name."""
 
 
-def share(ws: Workspace, project_id: str) -> None:
+_BASES: dict[tuple[str, str], int] = {}
+"""(workspace, project) → the shared generation whose project files this process has fetched (a helper fetches them
+once per make, then only each node's inputs)."""
+_BASES_LOCK = threading.Lock()
+
+
+def share(ws: Workspace, project_id: str) -> int:
     """Before a make offers nodes: push the project's folder to the shared storage (the files the verb wrote before its
-    nodes — options, history — reach the helpers). Call while holding the project's lock; nothing on one machine."""
+    nodes — options, history — reach the helpers). Call while holding the project's lock. Returns the tree's generation
+    (0 on one machine)."""
     project = Project(ws, project_id)
-    if project.sync is not None:
-        project.sync.push()
+    return project.sync.push() if project.sync is not None else 0
 
 
 def run_node(ws: Workspace, project_id: str, stage_name: str, unit: str, *, key: str, inputs: dict[str, str],
-             forcing: bool) -> dict[str, Any]:
-    """Run the offered node ``stage_name[unit]`` of ``project_id`` in this workspace and return its outcome. Raises
-    :class:`KeyError` for a stage that does not fan out, :class:`~storyreel.engine.executor.NodeMismatch` when this copy's
-    recipe differs from the coordinator's, :class:`~storyreel.core.cancel.Canceled` when the task was withdrawn."""
+             forcing: bool, base: int = 0) -> dict[str, Any]:
+    """Run the offered node ``stage_name[unit]`` of ``project_id`` in this workspace and return its outcome; ``base`` is
+    the generation the coordinator shared (the project's own files are fetched once per base). Raises :class:`KeyError`
+    for a stage that does not fan out, :class:`~storyreel.engine.executor.NodeMismatch` when this copy's recipe differs
+    from the coordinator's, :class:`~storyreel.core.cancel.Canceled` when the task was withdrawn."""
     stage = FANNING[stage_name]
     project = Project(ws, project_id)  # not Workspace.project: no full refresh, only what this node reads
     node = Node(stage_name, unit)
     if project.sync is not None:
-        runs = project.store.latest_success(project_id)
-        fanned = {rel for (st, _), run in runs.items() if st in FANNING for rel in (run.outputs or {})}
-        project.sync.pull_only(lambda rel: rel not in fanned)
+        seen = (str(ws.root), project_id)
+        with _BASES_LOCK:
+            fresh = base and _BASES.get(seen) == base
+        if not fresh:
+            fanned = project.store.outputs_of(project_id, set(FANNING))
+            project.sync.pull_only(lambda rel: rel not in fanned)
+            with _BASES_LOCK:
+                _BASES[seen] = base
         ctx = project.context()
-        wanted = {n for n in (*stage.inputs(ctx, unit), *stage.requires(ctx, unit))}
-        paths = {rel for n in wanted if (n.stage, n.unit) in runs for rel in (runs[(n.stage, n.unit)].outputs or {})}
-        if project.sync.pull_only(lambda rel: rel in paths):
+        wanted = [(n.stage, n.unit) for n in {*stage.inputs(ctx, unit), *stage.requires(ctx, unit)}]
+        paths = {rel for run in project.store.latest_for(project_id, wanted).values() for rel in (run.outputs or {})}
+        if project.sync.pull_only(paths):
             ctx = project.context()  # read again over the inputs just fetched
         project.paths.mirror = ProjectMirror(project.sync)
     else:

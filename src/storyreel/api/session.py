@@ -31,6 +31,7 @@ from storyreel.core.vocabulary import ProjectStatus
 from storyreel.engine.executor import Executor, ProgressFn, RunReport
 from storyreel.engine.graph import Node, Stage
 from storyreel.media.ffmpeg import Encoding, choose_encoder, default_threads
+from storyreel.providers.http import gate_for, install_gate
 from storyreel.providers.registry import resolve
 from storyreel.providers.scorer.local_consistency import LocalConsistency
 from storyreel.providers.tts.local import for_language
@@ -42,6 +43,7 @@ from storyreel.store.db import database, private_workspace
 from storyreel.store.files import ProjectPaths
 from storyreel.store.gallery import ProjectQueries
 from storyreel.store.jobs import JobStore
+from storyreel.store.limits import PgCallGate
 from storyreel.store.journal import CallJournal, received_cost
 from storyreel.store.ledger import CostLedger
 from storyreel.store.locks import held_here, project_lock
@@ -91,8 +93,14 @@ def _settings(workspace: str | None, sources: tuple) -> Settings:
 
 
 def open_store(settings: Settings) -> RunStore:
-    """The workspace's database (created and migrated on first use; one engine per URL and process)."""
-    return RunStore(database(settings))
+    """The workspace's database (created and migrated on first use; one engine per URL and process). On PostgreSQL —
+    a database workers share — the vendor clients of its workspaces count their calls there too
+    (:class:`~storyreel.store.limits.PgCallGate`), so the concurrency and per-minute caps hold across workers."""
+    sessions = database(settings)
+    engine = sessions.kw["bind"]
+    if settings.database_url and engine.dialect.name == "postgresql" and gate_for(settings.database_url) is None:
+        install_gate(settings.database_url, PgCallGate(engine))
+    return RunStore(sessions)
 
 
 # ------------------------------------------------------------------------------------------ workspace

@@ -144,7 +144,7 @@ class Executor:
 
                 def release(node_stage: Stage[Any], node: Node) -> tuple[Stage[Any], Node, Recipe] | None:
                     """A deferred node whose requirements have run: assessed now, returned when it must run."""
-                    status, recipe = self._assess(node_stage, ctx, node, self.store.latest_success(self.project_id), report)
+                    status, recipe = self._assess(node_stage, ctx, node, self.store.latest_for(self.project_id, [(node.stage, node.unit)]), report)
                     report.statuses[node] = status
                     if self._should_run(node, status, recipe, execute=execute, force=force, only=only):
                         return node_stage, node, recipe

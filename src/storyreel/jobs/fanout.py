@@ -62,6 +62,7 @@ class QueueDispatch:
         self.tasks = tasks(ws)
         self.registry = registry(ws)
         self.me = process_name()
+        self.base = 0
         self._helpers = (0.0, 0)
 
     def helpers(self) -> int:
@@ -72,11 +73,11 @@ class QueueDispatch:
         return count
 
     def prepare(self, project_id: str) -> None:
-        nodes.share(self.ws, project_id)
+        self.base = nodes.share(self.ws, project_id)
 
     def offer(self, project_id: str, node: Node, recipe: Recipe, forcing: bool) -> str:
         task_id = self.tasks.create(project_id=project_id, stage=node.stage, unit=node.unit, key=recipe.key,
-                                    inputs=recipe.inputs, forcing=forcing)
+                                    inputs=recipe.inputs, forcing=forcing, base=self.base)
         self.enqueue(task_id)
         return task_id
 
@@ -131,7 +132,7 @@ def run_node_task(task_id: str, workspace: Path) -> str:
     try:
         with watching(lambda: SHUTDOWN.is_set() or lost.is_set() or withdrawn()):
             outcome = nodes.run_node(ws, task.project_id, task.stage, task.unit, key=task.key, inputs=dict(task.inputs or {}),
-                                     forcing=bool(task.forcing))
+                                     forcing=bool(task.forcing), base=task.base or 0)
         state = "done"
     except Canceled:
         return "canceled"

@@ -92,8 +92,9 @@ class Connection:
 
     def client(self, settings: Any, *, classify=None, timeout_s: float | None = None) -> JsonHttp:  # noqa: ANN001
         """The vendor JSON client (retries, concurrency cap, requests per minute, network guard) configured
-        from the image settings; the key is sent only to this connection's base URL and scrubbed from errors."""
-        from storyreel.providers.http import JsonHttp, RetryPolicy
+        from the image settings; the key is sent only to this connection's base URL and scrubbed from errors. On a
+        shared database the caps hold across workers (the gate the session installed, :func:`~storyreel.providers.http.gate_for`)."""
+        from storyreel.providers.http import JsonHttp, RetryPolicy, gate_for
 
         key = self.key(settings)
         s = settings
@@ -101,7 +102,7 @@ class Connection:
             self.name, self.url(s), self.headers(key), timeout_s=timeout_s or s.image_timeout_s,
             policy=RetryPolicy(attempts=s.http_attempts, backoff_s=s.http_backoff_s),
             max_concurrency=s.image_concurrency, rpm=s.image_rpm, allow_network=s.allow_network,
-            secrets=(key,), classify=classify,
+            secrets=(key,), classify=classify, gate=gate_for(getattr(s, "database_url", None)),
         )
 
 

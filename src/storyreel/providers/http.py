@@ -14,9 +14,10 @@ import ssl
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlparse
 
 import httpx
@@ -104,6 +105,33 @@ def tls_context() -> ssl.SSLContext:
     return httpx.create_ssl_context()
 
 
+class CallGate(Protocol):
+    """Limits shared by every process of a deployment (issue 29: the per-vendor concurrency and requests-per-minute caps
+    hold across workers): :meth:`hold` one of ``limit`` call slots of ``vendor`` for the block, :meth:`start` one of
+    ``rpm`` call starts in any 60 s window. Installed by the session when the database is shared
+    (:class:`storyreel.store.limits.PgCallGate`); without one, the caps are per process."""
+
+    def hold(self, vendor: str, limit: int) -> AbstractContextManager[None]: ...
+
+    def start(self, vendor: str, rpm: int) -> None: ...
+
+
+_GATES: dict[str, CallGate] = {}
+
+
+def install_gate(database_url: str, gate: CallGate | None) -> None:
+    """Make the vendor clients of workspaces on ``database_url`` also take ``gate``'s slots and starts (None: drop it)."""
+    if gate is None:
+        _GATES.pop(database_url, None)
+    else:
+        _GATES[database_url] = gate
+
+
+def gate_for(database_url: str | None) -> CallGate | None:
+    """The gate installed for ``database_url`` (None: the per-process caps only)."""
+    return _GATES.get(database_url) if database_url else None
+
+
 class JsonHttp:
     """JSON over HTTP for one vendor: ``base_url``, auth ``headers``, ``timeout_s`` per request, a retry
     policy, a concurrency cap (``max_concurrency`` calls in flight) and a requests-per-minute limit.
@@ -118,7 +146,7 @@ class JsonHttp:
     def __init__(
         self, vendor: str, base_url: str, headers: dict[str, str], *, timeout_s: float = 60.0,
         policy: RetryPolicy | None = None, max_concurrency: int = 4, rpm: int | None = None,
-        allow_network: bool = True, secrets: tuple[str, ...] = (), classify=None,  # noqa: ANN001
+        allow_network: bool = True, secrets: tuple[str, ...] = (), classify=None, gate: CallGate | None = None,  # noqa: ANN001
     ) -> None:
         check_url(base_url, allow_network, vendor)
         self.vendor = vendor
@@ -132,7 +160,24 @@ class JsonHttp:
         self._anonymous = httpx.Client(timeout=httpx.Timeout(timeout_s), event_hooks=hooks, follow_redirects=True, verify=tls_context())
         self._slots = threading.BoundedSemaphore(max(1, max_concurrency))
         self._rate = RateLimiter(rpm)
+        self.max_concurrency = max(1, max_concurrency)
+        self.rpm = rpm
+        self.gate = gate
         self.attempts_made = 0
+
+    @contextmanager
+    def _slot(self) -> Iterator[None]:
+        """One call in flight: this client's own cap, then the deployment's (``gate``, :func:`install_gate`)."""
+        self._rate.acquire()
+        with self._slots:
+            gate = self.gate
+            if gate is None:
+                yield
+                return
+            with gate.hold(self.vendor, self.max_concurrency):
+                if self.rpm:
+                    gate.start(self.vendor, self.rpm)
+                yield
 
     def url(self, path: str) -> str:
         """``base_url`` + ``path``; an absolute URL (a vendor's polling or cancel link) must be on the API's
@@ -201,8 +246,7 @@ class JsonHttp:
               idempotent: bool = True, files: list | None = None, sending: Callable[[], None] | None = None,
               answer_headers: dict[str, str] | None = None) -> dict[str, Any]:
         url = self.url(path)
-        self._rate.acquire()
-        with self._slots:
+        with self._slot():
             if sending is not None:
                 sending()
             self.attempts_made += 1
@@ -272,8 +316,7 @@ class JsonHttp:
         client = self._client if self.same_origin(url) else self._anonymous
 
         def once() -> bytes:
-            self._rate.acquire()
-            with self._slots:
+            with self._slot():
                 try:
                     response = client.get(url)
                 except httpx.TimeoutException:

@@ -65,11 +65,11 @@ class NodeTaskStore:
         self.sessions = sessions
         self.lease = lease
 
-    def create(self, *, project_id: str, stage: str, unit: str, key: str, inputs: dict[str, str], forcing: bool) -> str:
+    def create(self, *, project_id: str, stage: str, unit: str, key: str, inputs: dict[str, str], forcing: bool, base: int = 0) -> str:
         task_id = str(uuid.uuid4())
         with self.sessions.begin() as s:
             s.add(NodeTask(id=task_id, project_id=project_id, stage=stage, unit=unit, key=key, inputs=dict(inputs),
-                           forcing=forcing, state="queued", created_at=utcnow()))
+                           forcing=forcing, base=base, state="queued", created_at=utcnow()))
         return task_id
 
     def claim(self, task_id: str, worker: str) -> int:

@@ -292,6 +292,7 @@ class NodeTask(Base):
     key: Mapped[str] = mapped_column(String(80), doc="the recipe key the coordinator computed; a helper checks its own")
     inputs: Mapped[dict] = mapped_column(JSON, default=dict, doc="input node → data version (the recipe's inputs)")
     forcing: Mapped[bool] = mapped_column(Boolean, default=False)
+    base: Mapped[int] = mapped_column(Integer, default=0, doc="the project tree's generation the coordinator shared before offering")
     state: Mapped[str] = mapped_column(String(16), default="queued", doc="queued | running | done | failed | canceled")
     worker: Mapped[str | None] = mapped_column(String(128), nullable=True)
     generation: Mapped[int] = mapped_column(Integer, default=0)
@@ -301,3 +302,16 @@ class NodeTask(Base):
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
     __table_args__ = (Index("ix_node_tasks_project", "project_id", "state"),)
+
+
+class VendorStart(Base):
+    """One call started to a vendor by any worker: the shared requests-per-minute window (issue 29,
+    :class:`storyreel.store.limits.PgCallGate`); rows older than two minutes are deleted as new ones come."""
+
+    __tablename__ = "vendor_starts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    vendor: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    __table_args__ = (Index("ix_vendor_starts", "vendor", "at"),)

@@ -25,6 +25,25 @@ class RunStore:
             latest[(row.stage, row.unit)] = row
         return latest
 
+    def latest_for(self, project_id: str, nodes: list[tuple[str, str]]) -> dict[tuple[str, str], Run]:
+        """Latest successful run of each of ``nodes`` ((stage, unit) pairs) that has one — a query over those nodes only
+        (:meth:`latest_success` reads every run of the project)."""
+        wanted = set(nodes)
+        if not wanted:
+            return {}
+        with self.sessions() as s:
+            rows = s.scalars(
+                select(Run).where(Run.project_id == project_id, Run.status == "success",
+                                  Run.stage.in_({st for st, _ in wanted}), Run.unit.in_({u for _, u in wanted})).order_by(Run.id)
+            ).all()
+        return {(row.stage, row.unit): row for row in rows if (row.stage, row.unit) in wanted}
+
+    def outputs_of(self, project_id: str, stages: set[str]) -> set[str]:
+        """Every output path of the successful runs of ``stages`` (the files those stages make)."""
+        with self.sessions() as s:
+            rows = s.scalars(select(Run.outputs).where(Run.project_id == project_id, Run.status == "success", Run.stage.in_(stages))).all()
+        return {rel for outputs in rows for rel in (outputs or {})}
+
     def reusable(self, project_id: str, stage: str, unit: str, key: str) -> Run | None:
         """The latest successful run of node ``stage[unit]`` with recipe key ``key`` whose output needs no attention
         (a stand-in is retried, never reused), or ``None``: the run whose files the build cache can give back."""

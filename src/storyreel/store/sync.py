@@ -86,6 +86,15 @@ class TreeStore:
         with self.sessions() as s:
             return s.get(ProjectTree, project_id) is not None
 
+    def files_at(self, project_id: str, paths: set[str]) -> dict[str, Entry]:
+        """The tree's entries for ``paths`` (those it has)."""
+        if not paths:
+            return {}
+        with self.sessions() as s:
+            rows = s.execute(select(ProjectFile.path, ProjectFile.digest, ProjectFile.size)
+                             .where(ProjectFile.project_id == project_id, ProjectFile.path.in_(list(paths)))).all()
+        return {path: (digest, size) for path, digest, size in rows}
+
     def change(self, project_id: str, changed: dict[str, Entry], removed: list[str]) -> int:
         """Record ``changed`` files and drop ``removed`` ones; returns the new generation (unchanged when there is
         nothing to record). One writer per project at a time (the project lock), so a read-then-write is safe."""
@@ -201,14 +210,19 @@ class ProjectSync:
                 log.info("%s: %d file(s) fetched from %s (generation %d)", self.paths.project_id, fetched, self.storage.url, generation)
             return fetched
 
-    def pull_only(self, wanted: Callable[[str], bool]) -> int:
-        """Fetch the tree's files whose path ``wanted`` accepts and that this copy lacks or holds in another version —
-        nothing removed, this copy's generation unchanged (a helper's partial copy: the next full :meth:`pull` still
-        runs). Returns how many were fetched. Raises like :meth:`pull`."""
-        _, files = self.tree.files(self.paths.project_id)
+    def pull_only(self, wanted: Callable[[str], bool] | set[str]) -> int:
+        """Fetch the tree's files whose path ``wanted`` accepts (or names, a set: only those rows are read) and that this
+        copy lacks or holds in another version — nothing removed, this copy's generation unchanged (a helper's partial
+        copy: the next full :meth:`pull` still runs). Returns how many were fetched. Raises like :meth:`pull`."""
+        if isinstance(wanted, set):
+            files = self.tree.files_at(self.paths.project_id, wanted)
+            accept: Callable[[str], bool] = wanted.__contains__
+        else:
+            _, files = self.tree.files(self.paths.project_id)
+            accept = wanted
         fetched = 0
         for rel, (digest, _size) in files.items():
-            if not wanted(rel):
+            if not accept(rel):
                 continue
             try:
                 dest = self._inside(rel)

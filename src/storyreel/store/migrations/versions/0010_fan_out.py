@@ -1,4 +1,5 @@
-"""fan-out: the registered workers, and the nodes of a make offered to all of them (issue 29 item 4)
+"""fan-out: the registered workers, the nodes of a make offered to all of them, and the vendor call starts every worker
+counts against a requests-per-minute cap (issue 29 item 4)
 
 Revision ID: 0010
 Revises: 0009
@@ -28,6 +29,7 @@ def upgrade() -> None:
         sa.Column("key", sa.String(80), nullable=False),
         sa.Column("inputs", sa.JSON(), nullable=True),
         sa.Column("forcing", sa.Boolean(), nullable=False, server_default=sa.false()),
+        sa.Column("base", sa.Integer(), nullable=False, server_default="0"),
         sa.Column("state", sa.String(16), nullable=False, server_default="queued"),
         sa.Column("worker", sa.String(128), nullable=True),
         sa.Column("generation", sa.Integer(), nullable=False, server_default="0"),
@@ -37,9 +39,18 @@ def upgrade() -> None:
         sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
     )
     op.create_index("ix_node_tasks_project", "node_tasks", ["project_id", "state"])
+    op.create_table(
+        "vendor_starts",
+        sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
+        sa.Column("vendor", sa.String(64), nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=True),
+    )
+    op.create_index("ix_vendor_starts", "vendor_starts", ["vendor", "at"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_vendor_starts", table_name="vendor_starts")
+    op.drop_table("vendor_starts")
     op.drop_index("ix_node_tasks_project", table_name="node_tasks")
     op.drop_table("node_tasks")
     op.drop_table("workers")
