@@ -39,8 +39,9 @@ class Dispatcher(Protocol):
         """The task ran here (its run is recorded)."""
 
     def outcome(self, task_id: str) -> dict[str, Any] | None:
-        """A helper's outcome once the task ended (``{"state": "done"|"failed", "result": {...}, "worker": …}``), else
-        None — queuing it again when its helper stopped beating."""
+        """A helper's outcome once the task ended (``{"state": "done"|"failed", "result": {...}, "worker": …}``);
+        ``{"state": "queued"}`` when it is on offer again (its helper stopped beating: it is queued again here); else
+        None (queued or running)."""
 
     def withdraw(self, task_id: str) -> None:
         """The make stopped: nobody should start the task any more."""

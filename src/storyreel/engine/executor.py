@@ -44,6 +44,9 @@ from storyreel.store.records import RunStore
 
 log = logging.getLogger("storyreel.engine")
 
+POLL_S = 0.1
+"""How often a fanned node's thread looks for a free slot here or its helper's outcome (one indexed row read)."""
+
 ProgressFn = Callable[[str, Node, str], None]  # (event, node, detail); events: plan (detail: the stage's node count), start, done, attention, skip, fail
 
 
@@ -224,7 +227,7 @@ class Executor:
                 self._dispatch.prepare(self.project_id)
                 self._prepared = True
             work = self._fanned(ctx, report, work, threading.BoundedSemaphore(local), self._dispatch)
-            workers = local + helpers
+            workers = local + 2 * helpers  # one more offer per helper slot waits on the queue: a helper never idles between nodes
             log.info("%s: %d node(s) offered to %d helper slot(s) besides %d here", lead.name, len(pending) + len(deferred), helpers, local)
         if not deferred:
             self._pool(lead, ctx, pending, work, workers)
@@ -246,10 +249,11 @@ class Executor:
                 checkpoint()
                 task = dispatcher.offer(self.project_id, node, recipe, self.forcing)
                 finished = False
+                elsewhere = False  # a helper holds it: wait for its outcome (or for it to come back on offer)
                 try:
                     while True:
                         checkpoint()
-                        if slots.acquire(timeout=0.1):
+                        if not elsewhere and slots.acquire(timeout=POLL_S):
                             try:
                                 generation = dispatcher.claim(task)
                                 if generation:
@@ -259,11 +263,16 @@ class Executor:
                                         dispatcher.done(task, generation)
                                     finished = True
                                     return
+                                elsewhere = True
                             finally:
                                 slots.release()
-                            time.sleep(0.2)  # a helper holds it: ask again in a moment
+                        elif elsewhere:
+                            time.sleep(POLL_S)
                         found = dispatcher.outcome(task)
                         if found is None:
+                            continue
+                        if found["state"] == "queued":  # its helper stopped beating: on offer again, here too
+                            elsewhere = False
                             continue
                         finished = True
                         if found["state"] == "done":

@@ -98,6 +98,7 @@ class QueueDispatch:
         if task.state == "running" and self.tasks.requeue_lapsed(task_id):
             log.warning("node %s[%s]: its helper %s stopped beating; offered again", task.stage, task.unit, task.worker)
             self.enqueue(task_id)
+            return {"state": "queued"}
         return None
 
     def withdraw(self, task_id: str) -> None:

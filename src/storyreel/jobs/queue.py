@@ -188,7 +188,8 @@ def run_worker(settings: Settings, concurrency: int, *, health: tuple[str, int] 
     if health is not None:
         def alive() -> bool:
             threads = [t for _, t in getattr(consumer, "worker_threads", [])]
-            return bool(threads) and all(t.is_alive() for t in threads) and not consumer.stop_flag.is_set()
+            # a thread not started yet is the consumer starting (the endpoint answers from before ``run``): alive
+            return bool(threads) and all(t.is_alive() or t.ident is None for t in threads) and not consumer.stop_flag.is_set()
 
         from storyreel.store.db import describe_database
 

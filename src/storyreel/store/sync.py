@@ -208,6 +208,7 @@ class ProjectSync:
             self.hashes.save()
             if fetched:
                 log.info("%s: %d file(s) fetched from %s (generation %d)", self.paths.project_id, fetched, self.storage.url, generation)
+                self.objects.prune()  # the versions this copy no longer holds stay within STORYREEL_CACHE_MB
             return fetched
 
     def pull_only(self, wanted: Callable[[str], bool] | set[str]) -> int:
@@ -254,6 +255,10 @@ class ProjectSync:
             return 0
         try:
             return self.pull()
+        except Exception as exc:  # noqa: BLE001 - a page shows this copy rather than fail; a verb's own pull raises
+            log.warning("%s: could not bring this copy up to %s (%s); showing it as it is", self.paths.project_id,
+                        self.storage.url, exc)
+            return 0
         finally:
             probe.release()
 
