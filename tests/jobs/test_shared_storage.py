@@ -174,3 +174,26 @@ def test_the_paid_call_journal_reaches_the_other_machine_as_it_is_written(two_co
     journal.discard()
     b.pull()
     assert CallJournal(b.paths, "k" * 64).job_id() is None
+
+
+def test_local_copies_are_kept_within_their_bound_and_never_lose_a_file(tmp_path: Path, s3_env, monkeypatch) -> None:  # noqa: ANN001
+    """STORYREEL_LOCAL_COPIES_MB=0: every copy whose files are all in the bucket goes — not one with a file only it has,
+    not one a verb here is writing — and a later verb fetches what it needs again, making nothing."""
+    from storyreel.api import Workspace
+    from storyreel.store.locks import project_lock
+
+    a, _, db = _machines(tmp_path)
+    for name, value in db.items():
+        monkeypatch.setenv(name, value)
+    fable = cli_json("make", FABLE, workspace=a)["project_id"]
+    speech = cli_json("make", str(INPUTS / "gettysburg-address.txt"), workspace=a)["project_id"]
+    video = hash_file(a / "projects" / fable / "video.mp4")
+    (a / "projects" / speech / "notes.txt").write_text("only here")  # written beside a verb: never pushed
+    monkeypatch.setenv("STORYREEL_LOCAL_COPIES_MB", "0")
+    ws = Workspace.open(a)
+    with project_lock(ws.project(fable).paths, verb="make"):
+        assert ws.evict_copies() == []  # one is being written, the other holds a file nowhere else
+    assert ws.evict_copies() == [fable] and not (a / "projects" / fable).exists()
+    assert (a / "projects" / speech / "notes.txt").exists()
+    again = cli_json("render", fable, workspace=a)
+    assert again["executed_nodes"] == [] and hash_file(a / "projects" / fable / "video.mp4") == video

@@ -52,7 +52,7 @@ from storyreel.store.options import ProjectOptions, update_options
 from storyreel.store.records import RunStore
 from storyreel.store.scores import ScoreStore
 from storyreel.store.storage import storage_for
-from storyreel.store.sync import DELIVERABLES, ProjectMirror, ProjectSync, SharedObjects, TreeStore
+from storyreel.store.sync import DELIVERABLES, ProjectMirror, ProjectSync, SharedObjects, TreeStore, evict_copies
 
 log = logging.getLogger("storyreel.api")
 
@@ -163,6 +163,14 @@ class Workspace:
         project = Project(self, project_id, field=field)
         project.refresh()
         return project
+
+    def evict_copies(self) -> list[str]:
+        """With shared storage: keep this machine's project copies within ``STORYREEL_LOCAL_COPIES_MB``
+        (:func:`storyreel.store.sync.evict_copies`); the IDs of the copies removed (none on one machine)."""
+        storage = storage_for(self.settings.storage_url)
+        if storage is None:
+            return []
+        return evict_copies(self.root, storage, self.trees, self.settings.local_copies_mb * 2**20)
 
     @cached_property
     def trees(self) -> TreeStore | None:

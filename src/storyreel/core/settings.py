@@ -122,6 +122,11 @@ class Settings(BaseSettings):
         description="Build cache per project, MB: outputs of earlier versions kept so an undo or a restored version is "
                     "not made again (files the project still uses cost nothing extra; the oldest others are evicted).",
     )
+    local_copies_mb: int = Field(
+        default=20480, ge=0,
+        description="With shared storage (STORYREEL_STORAGE_URL): the most a worker keeps of projects' local copies, MB; "
+                    "the least recently used copies whose every file is in the bucket are removed after each job.",
+    )
     max_cost_usd: float = Field(default=10.0, ge=0, description="Cost cap per project in USD (paid provider calls).")
     image_poll_s: float = Field(default=1.0, gt=0, description="Polling interval of asynchronous image APIs (Replicate), seconds.")
     image_quality: str = Field(default="medium", description="Image quality asked of the provider (gpt-image-2: low | medium | high).")

@@ -105,6 +105,23 @@ class QueueDispatch:
         self.tasks.cancel(task_id)
 
 
+_EVICTED_AT = {"at": 0.0}
+EVICT_EVERY_S = 60.0
+"""A helper judges its local copies at most this often (after node tasks); a job's worker after every job."""
+
+
+def evict_copies(ws: api.Workspace, *, throttle: bool = False) -> None:
+    """Keep this machine's project copies within ``STORYREEL_LOCAL_COPIES_MB`` (with shared storage; never raises)."""
+    if throttle:
+        if time.monotonic() - _EVICTED_AT["at"] < EVICT_EVERY_S:
+            return
+        _EVICTED_AT["at"] = time.monotonic()
+    try:
+        ws.evict_copies()
+    except Exception:  # noqa: BLE001 - a full disk shows itself elsewhere; a job's outcome is not this
+        log.warning("could not judge this machine's project copies", exc_info=True)
+
+
 def run_node_task(task_id: str, workspace: Path) -> str:
     """Run node task ``task_id`` here if it is still on offer; returns ``done``, ``failed``, ``skipped`` (taken by another
     worker, or ended), ``canceled`` or ``lost`` (taken over meanwhile). Never raises for the node's own failure."""
@@ -145,4 +162,5 @@ def run_node_task(task_id: str, workspace: Path) -> str:
         beating.join(timeout=5)
     if lost.is_set() or not store.finish(task_id, generation, state, outcome):
         return "lost"
+    evict_copies(ws, throttle=True)
     return state

@@ -22,6 +22,7 @@ from storyreel.core.cancel import SHUTDOWN, Canceled, throttled, watching
 from storyreel.core.errors import CostLimitReached, StoryreelError
 from storyreel.core.vocabulary import ProjectStatus
 from storyreel.engine.dispatch import dispatching
+from storyreel.jobs import fanout
 from storyreel.jobs.fanout import QueueDispatch, thread_name
 from storyreel.jobs.progress import JobProgress
 from storyreel.store.jobs import QUIET_KINDS, JobStore, JobView
@@ -139,6 +140,7 @@ def run_job(job_id: str, workspace: Path, offer: Callable[[str], None] | None = 
     jobs.finish(job_id, state, message, cost_usd=round(_spent(project) - before, 6), video_made=state == "done" and first_video and not quiet,
                 generation=generation)
     log.info("job %s (%s %s): %s — %s", job_id, job.kind, job.project_id, state, message)
+    fanout.evict_copies(ws)
     return state
 
 

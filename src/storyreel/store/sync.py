@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shutil
 import threading
 from collections.abc import Callable
 from pathlib import Path, PurePosixPath
@@ -378,3 +379,65 @@ class ProjectMirror:
 
     def removed(self, *files: Path) -> None:
         self.sync.push_files([], removed=[f for f in files])
+
+
+def _size(folder: Path) -> int:
+    total = 0
+    for here, _, names in os.walk(folder):
+        for name in names:
+            try:
+                total += (Path(here) / name).lstat().st_size
+            except OSError:
+                pass
+    return total
+
+
+def _used_at(folder: Path) -> float:
+    """When this copy was last synced or written (its marker's or stat cache's time, else the folder's)."""
+    times = []
+    for name in (".synced.json", ".file-hashes.json", ".lock.owner"):
+        try:
+            times.append((folder / name).stat().st_mtime)
+        except OSError:
+            pass
+    return max(times) if times else folder.stat().st_mtime
+
+
+def evict_copies(workspace: Path, storage: BucketStorage, tree: TreeStore, keep_bytes: int) -> list[str]:
+    """Remove the least recently used project copies of ``workspace`` until they fit ``keep_bytes`` — only copies no verb
+    here is writing (their lock free) and whose every file the shared storage holds (a file the tree lists with the
+    same digest, or an object the bucket has): the next job on the project fetches what it needs again. Returns the
+    project IDs removed."""
+    root = workspace / "projects"
+    if not root.is_dir():
+        return []
+    copies = [(p, _size(p)) for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")]
+    total = sum(size for _, size in copies)
+    removed: list[str] = []
+    for folder, size in sorted(copies, key=lambda c: _used_at(c[0])):
+        if total <= keep_bytes:
+            break
+        probe = FileLock(folder / ".lock", thread_local=False, is_singleton=False)
+        try:
+            probe.acquire(timeout=0)
+        except Timeout:
+            continue
+        try:
+            paths = ProjectPaths(workspace, folder.name)
+            if tree.generation(paths.project_id) == 0:
+                continue  # never shared: this copy is the only one
+            local = ObjectStore(paths.objects, FileHashes(folder / ".file-hashes.json"))
+            sync = ProjectSync(storage, tree, paths, local)
+            _, files = tree.files(paths.project_id)
+            if any(files.get(rel, ("",))[0] != digest and not storage.has(digest) for rel, (digest, _) in sync.scan().items()):
+                continue  # something here is nowhere else
+            shutil.rmtree(folder, ignore_errors=True)
+            total -= size
+            removed.append(folder.name)
+        except Exception:  # noqa: BLE001 - a copy that cannot be judged stays
+            log.warning("could not judge the local copy %s", folder, exc_info=True)
+        finally:
+            probe.release()
+    if removed:
+        log.info("removed %d local project copies (kept within %d MB): %s", len(removed), keep_bytes // 2**20, ", ".join(removed))
+    return removed
