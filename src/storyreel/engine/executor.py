@@ -297,15 +297,11 @@ class Executor:
         status = result.get("status")
         if status == "fresh":
             for rel, digest in result["outputs"].items():
-                dest = self.root / rel
-                try:
-                    if dest.is_file() and self.hashes.hash(dest) == digest:
-                        continue
-                except OSError:
-                    pass
+                if self._holds(rel, digest):
+                    continue
                 if self.objects is None or not self.objects.has(digest):
                     raise RuntimeError(f"{node.name}: made by {found.get('worker')}, but its output {rel} cannot be fetched here")
-                self.objects.place(digest, dest)
+                self.objects.place(digest, self.root / rel)
             stage.reused(ctx, node.unit)
             report.statuses[node] = NodeStatus(node, State.FRESH, [], recipe.key, result.get("version"), result.get("attention"))
             report.outputs[node] = dict(result["outputs"])
@@ -431,6 +427,14 @@ class Executor:
         report.executed.append(node)
         self.progress("attention" if output.attention else "done", node, output.attention or "")
 
+    def _holds(self, rel: str, digest: str) -> bool:
+        """Whether the project file ``rel`` already holds the content ``digest``."""
+        dest = self.root / rel
+        try:
+            return dest.is_file() and self.hashes.hash(dest) == digest
+        except OSError:
+            return False
+
     def _reuse(self, stage: Stage[Any], ctx: Any, node: Node, recipe: Recipe, report: RunReport) -> bool:
         """Give ``node`` the outputs of its latest successful run with ``recipe``'s key from the build cache, when every
         file is there intact (none placed otherwise); recorded as a free run naming the run it came from."""
@@ -442,13 +446,8 @@ class Executor:
         t0 = time.perf_counter()
         started = datetime.now(timezone.utc)
         for rel, digest in earlier.outputs.items():
-            dest = self.root / rel
-            try:
-                if dest.is_file() and self.hashes.hash(dest) == digest:
-                    continue
-            except OSError:
-                pass
-            self.objects.place(digest, dest)
+            if not self._holds(rel, digest):
+                self.objects.place(digest, self.root / rel)
         stage.reused(ctx, node.unit)
         details = {**(earlier.details or {}), "cached": {"run": earlier.id, "invocation": earlier.invocation}}
         self.store.add(Run(

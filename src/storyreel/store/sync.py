@@ -184,22 +184,7 @@ class ProjectSync:
             mine, known = self._read_marker()
             if generation == 0 or generation == mine:
                 return 0
-            fetched = 0
-            for rel, (digest, _size) in files.items():
-                try:
-                    dest = self._inside(rel)
-                except ValueError:
-                    log.warning("%s: the shared tree names %r, which is not a project file; skipped", self.paths.project_id, rel)
-                    continue
-                try:
-                    if dest.is_file() and self.hashes.hash(dest) == digest:
-                        continue
-                except OSError:
-                    pass
-                if not self.fetch(digest):
-                    raise OSError(f"{self.storage.url} has no object {digest} for {self.paths.project_id}/{rel}")
-                self.objects.place(digest, dest)
-                fetched += 1
+            fetched = sum(self._bring(rel, digest) for rel, (digest, _size) in files.items())
             for rel in set(known) - set(files):
                 try:
                     self._inside(rel).unlink(missing_ok=True)
@@ -222,25 +207,27 @@ class ProjectSync:
         else:
             _, files = self.tree.files(self.paths.project_id)
             accept = wanted
-        fetched = 0
-        for rel, (digest, _size) in files.items():
-            if not accept(rel):
-                continue
-            try:
-                dest = self._inside(rel)
-            except ValueError:
-                continue
-            try:
-                if dest.is_file() and self.hashes.hash(dest) == digest:
-                    continue
-            except OSError:
-                pass
-            if not self.fetch(digest):
-                raise OSError(f"{self.storage.url} has no object {digest} for {self.paths.project_id}/{rel}")
-            self.objects.place(digest, dest)
-            fetched += 1
+        fetched = sum(self._bring(rel, digest) for rel, (digest, _size) in files.items() if accept(rel))
         self.hashes.save()
         return fetched
+
+    def _bring(self, rel: str, digest: str) -> bool:
+        """Make the project file ``rel`` hold object ``digest``: nothing when it does, else fetched (through the local
+        build cache) and placed. True when placed. Raises :class:`OSError` when the bucket lacks it or it is damaged."""
+        try:
+            dest = self._inside(rel)
+        except ValueError:
+            log.warning("%s: the shared tree names %r, which is not a project file; skipped", self.paths.project_id, rel)
+            return False
+        try:
+            if dest.is_file() and self.hashes.hash(dest) == digest:
+                return False
+        except OSError:
+            pass
+        if not self.fetch(digest):
+            raise OSError(f"{self.storage.url} has no object {digest} for {self.paths.project_id}/{rel}")
+        self.objects.place(digest, dest)
+        return True
 
     def refresh(self) -> int:
         """:meth:`pull` for a reader: skipped while a verb on this machine writes the project (its copy is the newest
