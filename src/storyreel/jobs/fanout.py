@@ -122,6 +122,25 @@ def evict_copies(ws: api.Workspace, *, throttle: bool = False) -> None:
         log.warning("could not judge this machine's project copies", exc_info=True)
 
 
+def keep_lease(beat: Callable[[], bool], every_s: float, stop: threading.Event, lost: threading.Event, what: str) -> threading.Thread:
+    """Start a thread that calls ``beat()`` every ``every_s`` seconds until ``stop``; when it answers False (the lease was
+    taken over: this worker was thought dead) it sets ``lost`` — the work stops at its next checkpoint and this worker
+    writes nothing more of it. A beat that raises is logged and retried (the lease tolerates two missed beats)."""
+
+    def run() -> None:
+        while not stop.wait(every_s):
+            try:
+                if not beat():
+                    lost.set()
+                    return
+            except Exception:  # noqa: BLE001 - a missed beat is retried; the lease tolerates two
+                log.warning("%s: heartbeat failed", what, exc_info=True)
+
+    thread = threading.Thread(target=run, daemon=True, name=f"beat-{what[-8:]}")
+    thread.start()
+    return thread
+
+
 def run_node_task(task_id: str, workspace: Path) -> str:
     """Run node task ``task_id`` here if it is still on offer; returns ``done``, ``failed``, ``skipped`` (taken by another
     worker, or ended), ``canceled`` or ``lost`` (taken over meanwhile). Never raises for the node's own failure."""
@@ -134,18 +153,7 @@ def run_node_task(task_id: str, workspace: Path) -> str:
     if not generation:
         return "skipped"
     stop, lost = threading.Event(), threading.Event()
-
-    def beat() -> None:
-        while not stop.wait(ws.settings.job_lease_s / 3):
-            try:
-                if not store.beat(task_id, generation):
-                    lost.set()
-                    return
-            except Exception:  # noqa: BLE001 - a missed beat is retried; the lease tolerates two
-                log.warning("node task %s: heartbeat failed", task_id, exc_info=True)
-
-    beating = threading.Thread(target=beat, daemon=True, name=f"node-beat-{task_id[:8]}")
-    beating.start()
+    beating = keep_lease(lambda: store.beat(task_id, generation), ws.settings.job_lease_s / 3, stop, lost, f"node task {task_id}")
     withdrawn = throttled(lambda: store.canceled(task_id))
     try:
         with watching(lambda: SHUTDOWN.is_set() or lost.is_set() or withdrawn()):

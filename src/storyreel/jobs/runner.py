@@ -25,7 +25,7 @@ from storyreel.engine.dispatch import dispatching
 from storyreel.jobs import fanout
 from storyreel.jobs.fanout import QueueDispatch, thread_name
 from storyreel.jobs.progress import JobProgress
-from storyreel.store.jobs import QUIET_KINDS, JobStore, JobView
+from storyreel.store.jobs import QUIET_KINDS, JobView
 
 log = logging.getLogger("storyreel.jobs")
 
@@ -97,9 +97,7 @@ def run_job(job_id: str, workspace: Path, offer: Callable[[str], None] | None = 
     if not quiet:
         project.mark(ProjectStatus.RUNNING)
     stop_beating, lost = threading.Event(), threading.Event()
-    beat = threading.Thread(target=_beat, args=(jobs, job_id, generation, ws.settings.job_lease_s / 3, stop_beating, lost), daemon=True,
-                            name=f"job-beat-{job_id[:8]}")
-    beat.start()
+    beat = fanout.keep_lease(lambda: jobs.beat(job_id, generation), ws.settings.job_lease_s / 3, stop_beating, lost, f"job {job_id}")
 
     def report(value: float, stage: str | None, node: str | None, event: dict | None) -> None:
         jobs.progress(job_id, progress=value, stage=stage, node=node, event=event, cost_usd=round(_spent(project) - before, 6),
@@ -142,18 +140,6 @@ def run_job(job_id: str, workspace: Path, offer: Callable[[str], None] | None = 
     log.info("job %s (%s %s): %s — %s", job_id, job.kind, job.project_id, state, message)
     fanout.evict_copies(ws)
     return state
-
-
-def _beat(jobs: JobStore, job_id: str, generation: int, every_s: float, stop: threading.Event, lost: threading.Event) -> None:
-    """Renew the job's lease every ``every_s`` seconds; when it was taken over (this worker was thought dead), set ``lost``:
-    the job stops at its next checkpoint and this worker writes nothing more of it."""
-    while not stop.wait(every_s):
-        try:
-            if not jobs.beat(job_id, generation):
-                lost.set()
-                return
-        except Exception:  # noqa: BLE001 - a missed beat is retried; the lease tolerates two
-            log.warning("job %s: heartbeat failed", job_id, exc_info=True)
 
 
 def _duration(project: api.Project) -> float | None:
